@@ -1,0 +1,55 @@
+"""``mlp`` in NumPy: 784-H-10, ReLU, softmax cross-entropy, plain SGD. See mnistbench.variants.mlp."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.backend import EpochResult, TrainSpec
+
+
+def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
+    """Return the pre-activations, hidden activations and logits for inputs ``x`` (B, 784)."""
+    h = x @ w["W1"] + w["b1"]  # (B, H)
+    a = np.maximum(h, 0)  # (B, H)
+    z = a @ w["W2"] + w["b2"]  # (B, 10)
+    return h, a, z
+
+
+def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
+    """Mean cross-entropy of softmax(logits) against labels ``y``, and its gradients."""
+    n = len(x)
+    rows = np.arange(n)
+    h, a, z = forward(w, x)
+    # 1. softmax cross-entropy, shifted by the row max so exp cannot overflow
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    total = e.sum(axis=1, keepdims=True)  # (B, 1)
+    loss = float(np.mean(np.log(total[:, 0]) - z[rows, y]))
+    # 2. backward: d loss / d logits = (softmax - onehot) / B
+    dz = e / total
+    dz[rows, y] -= 1
+    dz /= n
+    dh = (dz @ w["W2"].T) * (h > 0)  # (B, H), ReLU passes gradient where it was active
+    grads = {"W1": x.T @ dh, "b1": dh.sum(axis=0), "W2": a.T @ dz, "b2": dz.sum(axis=0)}
+    return loss, grads
+
+
+def train(spec: TrainSpec) -> Iterator[EpochResult]:
+    """Plain SGD over the core's batches; yields the step losses and weights after each epoch."""
+    w = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
+    lr = np.float32(spec.hyperparameters["lr"])
+    for epoch in range(len(spec.epochs)):
+        losses = np.empty(spec.steps_in_epoch(epoch))
+        for step, batch in enumerate(spec.batches(epoch)):
+            losses[step], grads = loss_and_gradients(w, spec.x_train[batch], spec.y_train[batch])
+            for key, grad in grads.items():
+                w[key] -= lr * grad
+        yield EpochResult(losses, {k: v.copy() for k, v in w.items()})
+
+
+def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Class scores (logits), shape (N, 10)."""
+    return forward(w, x)[2]

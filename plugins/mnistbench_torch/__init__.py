@@ -1,0 +1,69 @@
+"""The PyTorch backend: every variant with autograd and torch.optim, on the CPU or a CUDA GPU.
+
+PyTorch is imported only when a backend method needs it, so listing backends stays fast and a
+machine without PyTorch reports this backend as unavailable instead of failing to load it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench import hookimpl
+from mnistbench.backend import EpochResult, TrainSpec
+
+MODEL_MODULES = {"mlp": "mnistbench_torch.mlp"}
+
+
+def _model(variant: str):
+    return importlib.import_module(MODEL_MODULES[variant])
+
+
+class TorchBackend:
+    """Trains and predicts with PyTorch autograd; ``device: auto`` takes CUDA when present."""
+
+    name = "torch"
+    variants = frozenset(MODEL_MODULES)
+
+    @property
+    def version(self) -> str:
+        try:
+            return importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    def unavailable_reason(self) -> str | None:
+        if importlib.util.find_spec("torch") is None:
+            return "PyTorch is not installed (pip install torch)"
+        return None
+
+    def devices(self) -> list[str]:
+        import torch
+
+        return ["cuda", "cpu"] if torch.cuda.is_available() else ["cpu"]
+
+    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
+        from mnistbench_torch import runtime
+
+        runtime.make_deterministic()
+        return _model(spec.variant).train(spec)
+
+    def predict(
+        self,
+        variant: str,
+        hyperparameters: Mapping[str, Any],
+        weights: Mapping[str, np.ndarray],
+        x: np.ndarray,
+        device: str,
+    ) -> np.ndarray:
+        return _model(variant).predict(weights, x, hyperparameters, device)
+
+
+@hookimpl
+def mnistbench_register_backends():
+    return [TorchBackend()]

@@ -1,0 +1,38 @@
+"""PyTorch settings shared by every variant: determinism and moving arrays on and off a device."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+
+def make_deterministic() -> None:
+    """Ask PyTorch for deterministic kernels, so a seed fixes the metrics on the same machine."""
+    # cuBLAS needs a fixed workspace to be deterministic; it must be set before its first use.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+    # Full float32 matmuls on GPUs too: TF32 would make CUDA results drift from the CPU ones.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
+def parameters(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    """Trainable float32 copies of the core's initial weights on ``device``."""
+    return {
+        k: torch.tensor(np.asarray(v), dtype=torch.float32, device=device, requires_grad=True)
+        for k, v in weights.items()
+    }
+
+
+def to_numpy(params: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """Host float32 copies of ``params``, the form the core saves and any backend can load."""
+    return {k: p.detach().to("cpu", torch.float32).numpy().copy() for k, p in params.items()}
+
+
+def tensor(array: np.ndarray, device: str) -> torch.Tensor:
+    """``array`` on ``device`` without an extra host copy."""
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)

@@ -1,0 +1,5 @@
+import sys
+
+from mnistbench.cli import main
+
+sys.exit(main())

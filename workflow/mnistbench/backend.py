@@ -1,0 +1,86 @@
+"""What a backend is: the small, typed surface between the core and a plugin.
+
+The core decides everything that must be identical across backends (initial weights, the order
+of samples, input scaling, random masks) and passes it in a :class:`TrainSpec`; the backend does
+the arithmetic and hands back plain NumPy arrays. That is what lets any backend evaluate any
+other backend's model, and what makes the loss trajectories of two backends comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+Weights = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Everything a backend needs to train one variant, fixed by the core.
+
+    Batches are consecutive slices of ``batch_size`` samples taken from each epoch's order;
+    the last batch of an epoch may be shorter.
+    """
+
+    variant: str
+    hyperparameters: Mapping[str, Any]
+    initial_weights: Mapping[str, np.ndarray]
+    x_train: np.ndarray  # (N, 784) float32, already scaled as the variant wants
+    y_train: np.ndarray  # (N,) int64 class indices
+    epochs: Sequence[np.ndarray]  # one int64 array of sample indices per epoch, in visiting order
+    batch_size: int
+    device: str  # "cpu" or "cuda", already resolved from "auto"
+    extras: Mapping[str, Any] = field(default_factory=dict)  # variant-specific inputs (masks)
+
+    def batches(self, epoch: int) -> Iterator[np.ndarray]:
+        """Yield the sample indices of each batch of ``epoch``, in order."""
+        order = self.epochs[epoch]
+        for start in range(0, len(order), self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def steps_in_epoch(self, epoch: int) -> int:
+        """Number of optimiser steps in ``epoch``."""
+        return -(-len(self.epochs[epoch]) // self.batch_size)
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    """What a backend yields after each epoch."""
+
+    losses: np.ndarray  # (steps,) training loss of each step, measured before its update
+    weights: Weights  # the weights after the epoch, as float32 NumPy arrays on the host
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A training backend, as returned by ``mnistbench_register_backends``."""
+
+    name: str  # short, lowercase, used in paths and tables: "numpy", "torch"
+    version: str  # version of the framework doing the arithmetic, for provenance
+    variants: frozenset[str]  # the model variants this backend implements
+
+    def unavailable_reason(self) -> str | None:
+        """Return why this backend cannot run here (e.g. its framework is missing), else None."""
+
+    def devices(self) -> list[str]:
+        """Return the devices usable here, preferred first (e.g. ``["cuda", "cpu"]``)."""
+
+    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
+        """Train ``spec.variant`` from ``spec.initial_weights``, yielding after every epoch.
+
+        The core times each epoch as the time spent inside the iterator, so anything the core
+        does between epochs (evaluation, checkpointing) is not counted as training time.
+        """
+
+    def predict(
+        self,
+        variant: str,
+        hyperparameters: Mapping[str, Any],
+        weights: Mapping[str, np.ndarray],
+        x: np.ndarray,
+        device: str,
+    ) -> np.ndarray:
+        """Return class scores, shape (len(x), n_classes), for inputs scaled as in training."""

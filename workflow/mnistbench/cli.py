@@ -1,0 +1,161 @@
+"""``python -m mnistbench <step>``: each workflow step as a command, runnable without Snakemake.
+
+Errors in the user's input (data, config, plugins) print one line,
+``mnistbench <step>: error: <what and why>``, and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from mnistbench import __version__
+from mnistbench.errors import MnistbenchError
+
+log = logging.getLogger("mnistbench")
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return value
+
+
+def cmd_fetch(args) -> None:
+    from mnistbench import fetch
+
+    policy = fetch.FetchPolicy(timeout=args.timeout, retries=args.retries, backoff=args.backoff)
+    fetch.fetch(args.file, args.sha256, args.out, args.mirror, args.gz_sha256, policy)
+
+
+def cmd_train(args) -> None:
+    from mnistbench import train
+
+    train.run(
+        data=args.data, dataset=args.dataset, variant=args.variant, backend=args.backend,
+        seed=args.seed, out=args.out, hyperparameters=args.hparams, device=args.device,
+        n_classes=args.classes, train_limit=args.train_limit, test_limit=args.test_limit,
+    )
+
+
+def cmd_evaluate(args) -> None:
+    from mnistbench import evaluate
+
+    evaluate.run(
+        data=args.data, run_dir=args.run, out=args.out, backend=args.backend, device=args.device
+    )
+
+
+def cmd_aggregate(args) -> None:
+    from mnistbench import aggregate
+
+    aggregate.run(args.metrics, args.out)
+
+
+def cmd_report(args) -> None:
+    from mnistbench import report
+
+    report.run(args.tables, args.out)
+
+
+def cmd_backends(args) -> None:
+    from mnistbench.plugins import load_backends
+
+    registry = load_backends()
+    for name, backend in sorted(registry.backends.items()):
+        reason = backend.unavailable_reason()
+        where = f"unavailable: {reason}" if reason else "devices: " + ", ".join(backend.devices())
+        variants = ", ".join(sorted(backend.variants))
+        print(f"{name} {backend.version} ({where}; variants: {variants})")
+    for failure in registry.failures:
+        print(f"{failure.plugin}: failed to load: {failure.error}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnistbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"mnistbench {__version__}")
+    parser.add_argument("--log", type=Path, help="also write the log to this file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+
+    p = steps.add_parser("fetch", help="fetch and verify one dataset file from mirrors")
+    p.add_argument("--file", required=True, help="file name on the mirrors, e.g. t10k-labels-idx1-ubyte.gz")
+    p.add_argument("--sha256", required=True, help="SHA-256 of the decompressed IDX payload")
+    p.add_argument("--gz-sha256", help="SHA-256 of the .gz a mirror serves (optional)")
+    p.add_argument("--mirror", action="append", default=[],
+                   help="URL or directory; repeat for more; MNISTBENCH_MIRROR is tried first")
+    p.add_argument("--out", required=True, type=Path, help="where the verified IDX file goes")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds without data (default 30)")
+    p.add_argument("--retries", type=int, default=3, help="retries per mirror on transient errors")
+    p.add_argument("--backoff", type=float, default=1.0, help="seconds before the first retry")
+    p.set_defaults(func=cmd_fetch)
+
+    p = steps.add_parser("train", help="train one (dataset, variant, backend, seed) run")
+    p.add_argument("--data", required=True, type=Path, help="directory of fetched IDX files")
+    p.add_argument("--dataset", required=True, help="dataset name, recorded in the outputs")
+    p.add_argument("--variant", required=True)
+    p.add_argument("--backend", required=True)
+    p.add_argument("--seed", required=True, type=int)
+    p.add_argument("--out", required=True, type=Path, help="run directory to write")
+    p.add_argument("--hparams", type=_json_object, default={}, help="JSON object of overrides")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--classes", type=int, default=10, help="number of classes in the dataset")
+    p.add_argument("--train-limit", type=int, help="use only the first N training images")
+    p.add_argument("--test-limit", type=int, help="use only the first N test images")
+    p.set_defaults(func=cmd_train)
+
+    p = steps.add_parser("evaluate", help="predict the test set with a trained run's weights")
+    p.add_argument("--data", required=True, type=Path)
+    p.add_argument("--run", required=True, type=Path, help="run directory written by train")
+    p.add_argument("--out", type=Path, help="metrics file (default: RUN/metrics.json)")
+    p.add_argument("--backend", help="evaluate with this backend (default: the one that trained)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = steps.add_parser("aggregate", help="collect runs' metrics into CSV tables")
+    p.add_argument("metrics", nargs="+", type=Path, help="metrics.json files")
+    p.add_argument("--out", required=True, type=Path, help="directory for the CSV tables")
+    p.set_defaults(func=cmd_aggregate)
+
+    p = steps.add_parser("report", help="write the HTML report from the aggregated tables")
+    p.add_argument("--tables", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=cmd_report)
+
+    p = steps.add_parser("backends", help="list installed backends, their versions and devices")
+    p.set_defaults(func=cmd_backends)
+    return parser
+
+
+def _configure_logging(log_file: Path | None, quiet: bool) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+        handlers=handlers,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.log, args.quiet)
+    try:
+        args.func(args)
+    except MnistbenchError as error:
+        message = f"mnistbench {args.step}: error: {error}"
+        print(message, file=sys.stderr)
+        if args.log:
+            with args.log.open("a") as f:
+                print(message, file=f)
+        return 1
+    return 0

@@ -1,0 +1,47 @@
+"""A fetched dataset on disk: four verified IDX files, one per role, in one directory."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnistbench import idx
+
+ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+def role_path(data_dir: str | Path, role: str) -> Path:
+    """Where the fetch step puts the decompressed IDX file of ``role``."""
+    return Path(data_dir) / f"{role}.idx"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Both splits of a dataset, as read-only uint8 arrays, with the digests of their files."""
+
+    train_images: np.ndarray  # (N, rows, cols) uint8
+    train_labels: np.ndarray  # (N,) uint8
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    sha256: dict[str, str]  # role -> SHA-256 of the IDX file that was read
+
+
+def load(
+    data_dir: str | Path,
+    n_classes: int = 10,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
+) -> Dataset:
+    """Read and validate a dataset directory, optionally keeping only the first samples."""
+    arrays, digests = {}, {}
+    for split, limit in (("train", train_limit), ("test", test_limit)):
+        images_path, labels_path = (role_path(data_dir, f"{split}_{k}") for k in ("images", "labels"))
+        images, labels = idx.read_split(images_path, labels_path, n_classes)
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images[:limit], labels[:limit]
+    for role in ROLES:
+        with role_path(data_dir, role).open("rb") as f:
+            digests[role] = hashlib.file_digest(f, "sha256").hexdigest()
+    return Dataset(**arrays, sha256=digests)

@@ -1,0 +1,101 @@
+"""Discovering backends: one pluggy manager, fed from the ``mnistbench.backends`` entry points.
+
+Built-in backends arrive through the same entry-point group as a third party's, so every run
+exercises the path that a plugin author relies on.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass, field
+
+import pluggy
+
+from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
+from mnistbench.backend import Backend
+from mnistbench.errors import MnistbenchError
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be loaded or whose hook raised, with the error as one line."""
+
+    plugin: str
+    error: str
+
+
+@dataclass
+class Registry:
+    """The backends found, by name, and the plugins that failed to provide theirs."""
+
+    backends: dict[str, Backend] = field(default_factory=dict)
+    failures: list[PluginFailure] = field(default_factory=list)
+
+    def get(self, name: str) -> Backend:
+        """Return the available backend ``name`` or raise a one-line error saying why not."""
+        for failure in self.failures:
+            if failure.plugin == name:
+                raise MnistbenchError(f"backend {name!r} failed to load: {failure.error}")
+        if name not in self.backends:
+            known = ", ".join(sorted(self.backends)) or "none"
+            raise MnistbenchError(f"backend {name!r} is not installed (installed: {known})")
+        backend = self.backends[name]
+        reason = backend.unavailable_reason()
+        if reason:
+            raise MnistbenchError(f"backend {name!r} is not available here: {reason}")
+        return backend
+
+    def available(self) -> list[str]:
+        """Names of the backends that can run here, sorted."""
+        return sorted(n for n, b in self.backends.items() if b.unavailable_reason() is None)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def get_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginFailure]]:
+    """Build the plugin manager: hook specs, then each entry point of the group.
+
+    Entry points load one at a time, so a broken plugin is reported by name and the others
+    still load (pluggy's loader would stop at the first failure).
+    """
+    manager = pluggy.PluginManager(PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    failures = []
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=entry_point.name)
+        except Exception as error:  # noqa: BLE001 - any import error of a plugin is reported
+            failures.append(PluginFailure(entry_point.name, _one_line(error)))
+    manager.check_pending()
+    return manager, failures
+
+
+def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
+    """Call every plugin's ``mnistbench_register_backends`` hook, isolating failures."""
+    registry = Registry(failures=list(failures))
+    for impl in manager.hook.mnistbench_register_backends.get_hookimpls():
+        try:
+            provided = impl.function() or []
+        except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the others
+            registry.failures.append(PluginFailure(impl.plugin_name, _one_line(error)))
+            continue
+        for backend in provided:
+            if not isinstance(backend, Backend):
+                registry.failures.append(
+                    PluginFailure(impl.plugin_name, f"{backend!r} is not a mnistbench Backend")
+                )
+            elif backend.name in registry.backends:
+                registry.failures.append(
+                    PluginFailure(impl.plugin_name, f"backend name {backend.name!r} is taken")
+                )
+            else:
+                registry.backends[backend.name] = backend
+    return registry
+
+
+def load_backends() -> Registry:
+    """Discover every installed backend plugin."""
+    return collect_backends(*get_plugin_manager())

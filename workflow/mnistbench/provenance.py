@@ -1,0 +1,28 @@
+"""What produced a number: package versions, machine and device, recorded with every run."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+
+from mnistbench import __version__
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """Installed versions of mnistbench, Python, NumPy and ``packages``."""
+    found = {"mnistbench": __version__, "python": platform.python_version()}
+    for package in ("numpy", *packages):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def machine(device: str) -> dict[str, str]:
+    """The host and, for CUDA, the GPU model the run used."""
+    info = {"platform": platform.platform(), "processor": platform.machine()}
+    if device == "cuda" and "torch" in sys.modules:
+        info["gpu"] = sys.modules["torch"].cuda.get_device_name()
+    return info

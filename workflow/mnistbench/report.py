@@ -1,0 +1,136 @@
+"""The report step: one self-contained HTML page from the aggregated tables.
+
+    python -m mnistbench report --tables results --out results/report.html
+
+Every number on the page is read from the tables that ``aggregate`` wrote from the runs' own
+measurements; each column says its unit and what was timed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import io
+from pathlib import Path
+
+import jinja2
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mnistbench import artifacts  # noqa: E402
+from mnistbench.aggregate import RUN_KEYS  # noqa: E402
+from mnistbench.errors import MnistbenchError  # noqa: E402
+from mnistbench.variants import VARIANTS  # noqa: E402
+
+GROUP_KEYS = ["dataset", "variant", "backend"]
+RUN_COLUMNS = {
+    "dataset": "dataset",
+    "variant": "variant",
+    "backend": "backend",
+    "seed": "seed",
+    "device": "device",
+    "test_accuracy": "test accuracy",
+    "final_train_loss": "last-epoch train loss",
+    "epochs": "epochs",
+    "train_seconds": "train time (s, inside backend.train, all epochs)",
+    "samples_per_second": "training throughput (samples/s)",
+    "predict_seconds": "predict time (s, test set, median of 3)",
+    "job_wall_seconds": "train job wall time (s, Snakemake benchmark)",
+    "job_max_rss_mb": "train job peak RSS (MB)",
+    "backend_version": "framework version",
+}
+
+
+def seed_comparison(summary: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sd over seeds per (dataset, variant, backend), beside the seed notebook's figure."""
+    grouped = summary.groupby(GROUP_KEYS)
+    table = grouped.agg(
+        runs=("seed", "count"),
+        acc_mean=("test_accuracy", "mean"),
+        acc_sd=("test_accuracy", "std"),
+        train_s=("train_seconds", "mean"),
+        throughput=("samples_per_second", "mean"),
+    ).reset_index()
+    table["seed notebook's test accuracy"] = table["variant"].map(
+        lambda v: VARIANTS[v].seed_accuracy if v in VARIANTS else None
+    )
+    table["seed bug fixed here"] = table["variant"].map(
+        lambda v: VARIANTS[v].seed_fix if v in VARIANTS else ""
+    )
+    return table.rename(
+        columns={
+            "acc_mean": "test accuracy (mean over seeds)",
+            "acc_sd": "test accuracy (sd over seeds)",
+            "train_s": "train time (s, mean)",
+            "throughput": "training throughput (samples/s, mean)",
+        }
+    )
+
+
+def learning_curves(history: pd.DataFrame) -> str:
+    """A PNG (base64) of test accuracy per epoch, one line per run."""
+    runs = list(history.groupby(RUN_KEYS))
+    variants = sorted(history["variant"].unique())
+    fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants), 3.5), squeeze=False)
+    for ax, variant in zip(axes[0], variants):
+        for (dataset, v, backend, seed), run in runs:
+            if v == variant:
+                ax.plot(run["epoch"], run["test_accuracy"], marker=".",
+                        label=f"{dataset} {backend} seed {seed}")
+        ax.set(title=variant, xlabel="epoch", ylabel="test accuracy (fraction)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def confusion_tables(confusion: pd.DataFrame) -> list[tuple[str, str]]:
+    """One shaded HTML table per run: true class on rows, predicted on columns."""
+    out = []
+    for (dataset, variant, backend, seed), run in confusion.groupby(RUN_KEYS):
+        matrix = run.pivot(index="true", columns="predicted", values="count")
+        styled = (
+            matrix.style.background_gradient(cmap="Blues", axis=None)
+            .set_table_attributes('class="confusion"')
+            .set_caption("rows: true class; columns: predicted class; cells: test images")
+        )
+        out.append((f"{dataset} / {variant} / {backend} / seed {seed}", styled.to_html()))
+    return out
+
+
+def render(tables_dir: str | Path) -> str:
+    """The report as one HTML string."""
+    tables_dir = Path(tables_dir)
+    try:
+        summary = pd.read_csv(tables_dir / "summary.csv")
+        confusion = pd.read_csv(tables_dir / "confusion.csv")
+        history = pd.read_csv(tables_dir / "history.csv")
+    except (OSError, pd.errors.ParserError) as error:
+        raise MnistbenchError(f"report: cannot read the aggregated tables ({error})") from None
+    template = jinja2.Environment(
+        loader=jinja2.PackageLoader("mnistbench", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    ).get_template("report.html.j2")
+    float_format = "{:.4f}".format
+    runs = summary[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
+    return template.render(
+        generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        n_runs=len(summary),
+        comparison=seed_comparison(summary).to_html(index=False, float_format=float_format,
+                                                    na_rep="", classes="table"),
+        runs=runs.to_html(index=False, float_format=float_format, na_rep="", classes="table"),
+        curves=learning_curves(history),
+        confusions=confusion_tables(confusion),
+        variants=[VARIANTS[v] for v in sorted(summary["variant"].unique()) if v in VARIANTS],
+    )
+
+
+def run(tables_dir: str | Path, out: str | Path) -> None:
+    html = render(tables_dir)
+    artifacts.write_atomically(out, lambda p: p.write_text(html))

@@ -1,0 +1,67 @@
+"""What a variant is, and the helpers every variant module shares.
+
+A variant module defines, for one network from the seed notebooks, its default hyperparameters
+and three functions of the core's own random streams: input scaling, initial weights and the
+training plan (sample order, batch size, random masks). Backends implement only the arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mnistbench.backend import Weights
+from mnistbench.errors import MnistbenchError
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The order in which training visits samples, and any random inputs beyond the data."""
+
+    epochs: list[np.ndarray]  # per epoch, int64 sample indices in visiting order
+    batch_size: int
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One network of the benchmark, as the core defines it for every backend."""
+
+    name: str
+    seed_notebook: str  # the notebook in shared/seeds it comes from
+    summary: str  # one line for tables and the report
+    seed_fix: str  # the seed's bug this variant fixes, for the report ("" if none)
+    seed_accuracy: float  # the test accuracy the seed notebook reports
+    defaults: Mapping[str, Any]
+    prepare_inputs: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
+    initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
+    # plan(order_rng, mask_rng, n_train, hyperparameters)
+    plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
+
+    def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The defaults updated with ``overrides``, refusing keys the variant does not know."""
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise MnistbenchError(
+                f"variant {self.name!r}: unknown hyperparameter(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(self.defaults))})"
+            )
+        return {**self.defaults, **overrides}
+
+
+def random_streams(seed: int, n: int = 3) -> list[np.random.Generator]:
+    """Independent generators for initial weights, sample order and masks, all from ``seed``.
+
+    Separate streams keep each choice stable when another changes: more epochs do not alter the
+    initial weights.
+    """
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def flatten_scaled(images: np.ndarray, scale: float = 1 / 255) -> np.ndarray:
+    """(N, rows, cols) uint8 -> (N, rows*cols) float32, multiplied by ``scale``."""
+    return images.reshape(len(images), -1).astype(np.float32) * np.float32(scale)

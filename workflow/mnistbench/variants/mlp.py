@@ -1,0 +1,63 @@
+"""``mlp``: the 784-300-10 ReLU network of seed 004 (``004_390e6385c68b6179.txt``).
+
+Seed: biases, ReLU hidden layer, softmax + cross-entropy, plain SGD at lr 0.1 on batches of 8
+taken in order (no shuffling), 20 epochs, weights ``randn / sqrt(fan_in)``, biases zero,
+inputs / 255. Reported: NumPy 0.9829 test accuracy.
+
+Seed bug fixed: the seed's PyTorch twin applies ``nn.Softmax(dim=0)`` (over the batch) before
+``CrossEntropyLoss``, which applies its own log-softmax; here every backend takes cross-entropy
+of the raw logits, softmax over the classes, as the seed's NumPy version does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.variants.base import Plan, Variant, flatten_scaled
+
+DEFAULTS = {
+    "hidden": 300,  # hidden units
+    "lr": 0.1,  # SGD learning rate
+    "batch_size": 8,  # samples per step
+    "epochs": 20,  # passes over the training set
+}
+
+
+def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Pixels / 255, flattened: (N, 784) float32 in [0, 1]."""
+    return flatten_scaled(images)
+
+
+def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """W ~ N(0, 1) / sqrt(fan_in), b = 0, laid out for ``x @ W + b``."""
+    n_in, n_hidden, n_out = 784, int(hp["hidden"]), 10
+    return {
+        "W1": (rng.standard_normal((n_in, n_hidden)) / np.sqrt(n_in)).astype(np.float32),
+        "b1": np.zeros(n_hidden, np.float32),
+        "W2": (rng.standard_normal((n_hidden, n_out)) / np.sqrt(n_hidden)).astype(np.float32),
+        "b2": np.zeros(n_out, np.float32),
+    }
+
+
+def plan(
+    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+) -> Plan:
+    """Every epoch visits the training set in file order, as the seed does."""
+    order = np.arange(n_train, dtype=np.int64)
+    return Plan(epochs=[order] * int(hp["epochs"]), batch_size=int(hp["batch_size"]))
+
+
+VARIANT = Variant(
+    name="mlp",
+    seed_notebook="004_390e6385c68b6179.txt",
+    summary="784-300-10 ReLU MLP, softmax cross-entropy, SGD lr 0.1, batch 8, 20 epochs",
+    seed_fix="PyTorch twin's Softmax(dim=0) before CrossEntropyLoss: logits go straight in",
+    seed_accuracy=0.9829,
+    defaults=DEFAULTS,
+    prepare_inputs=prepare_inputs,
+    initial_weights=initial_weights,
+    plan=plan,
+)
