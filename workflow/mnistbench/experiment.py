@@ -1,0 +1,87 @@
+"""The experiment a config describes: validated, and expanded into the list of runs.
+
+The Snakefile calls :func:`plan` once while it builds the DAG; everything that can be wrong
+with a config beyond its JSON schema (an unknown variant, dataset or backend, a hyperparameter a
+variant does not have, a backend that cannot run here) is reported here in one line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mnistbench.errors import MnistbenchError
+from mnistbench.plugins import Registry, load_backends
+from mnistbench.variants import get_variant
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    """One training run of the benchmark."""
+
+    dataset: str
+    variant: str
+    backend: str
+    seed: int
+
+    @property
+    def directory(self) -> str:
+        return f"results/{self.dataset}/{self.variant}/{self.backend}/seed{self.seed}"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    runs: list[Run]
+    hyperparameters: dict[str, dict[str, Any]]  # per variant, defaults updated by the config
+    skipped: list[str] = field(default_factory=list)  # why planned combinations were dropped
+
+
+def _backends(config: Mapping[str, Any], registry: Registry) -> tuple[list[str], list[str]]:
+    notes = [f"backend plugin {f.plugin!r} failed to load: {f.error}" for f in registry.failures]
+    if config["backends"] == "all":
+        names = registry.available()
+        for name, backend in sorted(registry.backends.items()):
+            reason = backend.unavailable_reason()
+            if reason:
+                notes.append(f"backend {name!r} skipped: {reason}")
+        if not names:
+            raise MnistbenchError("config: backends is 'all' but no backend can run here")
+        return names, notes
+    for name in config["backends"]:
+        registry.get(name)  # raises, naming the backend and why it cannot run
+    return list(config["backends"]), notes
+
+
+def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experiment:
+    """Check ``config`` (already schema-valid) and list its runs, sorted."""
+    definitions = config["dataset_definitions"]
+    for dataset in config["datasets"]:
+        if dataset not in definitions:
+            raise MnistbenchError(
+                f"config: dataset {dataset!r} has no entry in dataset_definitions "
+                f"(defined: {', '.join(sorted(definitions))})"
+            )
+    overrides = config.get("hyperparameters", {})
+    hyperparameters = {v: get_variant(v).hyperparameters(overrides.get(v)) for v in config["variants"]}
+    for variant in overrides:
+        get_variant(variant)  # a typo in a hyperparameters key is an error, not ignored
+    registry = registry or load_backends()
+    backends, skipped = _backends(config, registry)
+    runs = []
+    for dataset, variant, backend, seed in itertools.product(
+        config["datasets"], config["variants"], backends, config["seeds"]
+    ):
+        if variant in registry.backends[backend].variants:
+            runs.append(Run(dataset, variant, backend, seed))
+        else:
+            note = f"backend {backend!r} does not implement variant {variant!r}"
+            if note not in skipped:
+                skipped.append(note)
+    if not runs:
+        raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
+    return Experiment(sorted(runs), hyperparameters, skipped)
