@@ -1,0 +1,122 @@
+"""Backend discovery through pluggy and the ``mnistbench.backends`` entry-point group."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mnistbench import hookimpl, hookspecs
+from mnistbench.backend import Backend
+from mnistbench.errors import MnistbenchError
+from mnistbench.plugins import collect_backends, get_plugin_manager, load_backends
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_built_in_backends_arrive_through_the_entry_point_group():
+    manager, failures = get_plugin_manager()
+    assert failures == []
+    assert {"numpy", "torch"} <= {name for name, _ in manager.list_name_plugin()}
+
+
+def test_built_in_backends_satisfy_the_backend_protocol():
+    registry = load_backends()
+    for name in ("numpy", "torch"):
+        assert isinstance(registry.backends[name], Backend)
+        assert "mlp" in registry.backends[name].variants
+
+
+class RaisingPlugin:
+    @hookimpl
+    def mnistbench_register_backends(self):
+        raise RuntimeError("cannot find libfoo.so")
+
+
+class NotABackendPlugin:
+    @hookimpl
+    def mnistbench_register_backends(self):
+        return [object()]
+
+
+def test_a_plugin_whose_hook_raises_is_reported_and_the_others_still_load():
+    manager, _ = get_plugin_manager()
+    manager.register(RaisingPlugin(), name="raising")
+    registry = collect_backends(manager)
+    assert [(f.plugin, f.error) for f in registry.failures] == [
+        ("raising", "RuntimeError: cannot find libfoo.so")
+    ]
+    assert {"numpy", "torch"} <= set(registry.backends)
+    with pytest.raises(MnistbenchError, match="backend 'raising' failed to load"):
+        registry.get("raising")
+
+
+def test_an_object_that_is_not_a_backend_is_refused():
+    manager, _ = get_plugin_manager()
+    manager.register(NotABackendPlugin(), name="bogus")
+    registry = collect_backends(manager)
+    assert registry.failures[0].plugin == "bogus"
+    assert "is not a mnistbench Backend" in registry.failures[0].error
+
+
+def test_unknown_backend_error_lists_the_installed_ones():
+    with pytest.raises(MnistbenchError, match=r"backend 'jax' is not installed \(installed: numpy, torch\)"):
+        load_backends().get("jax")
+
+
+def write_distribution(site: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
+    """Install a tiny distribution by hand: a .dist-info with entry points, plus modules."""
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[mnistbench.backends]\n{entry_points}\n")
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+THIRD_PARTY = """
+    from mnistbench import hookimpl
+
+    class EchoBackend:
+        name, version, variants = "echo", "0.1", frozenset({"mlp"})
+        def unavailable_reason(self): return None
+        def devices(self): return ["cpu"]
+        def train(self, spec): raise NotImplementedError
+        def predict(self, variant, hyperparameters, weights, x, device): raise NotImplementedError
+
+    @hookimpl
+    def mnistbench_register_backends():
+        return [EchoBackend()]
+"""
+
+
+def run_backends_command(site: Path) -> subprocess.CompletedProcess:
+    code = f"import sys; sys.path.insert(0, {str(site)!r}); from mnistbench.cli import main; sys.exit(main(['backends']))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
+def test_a_third_party_plugin_installed_by_entry_point_is_listed(tmp_path):
+    write_distribution(tmp_path, "mnistbench_echo", "echo = echo_backend", {"echo_backend": THIRD_PARTY})
+    listing = run_backends_command(tmp_path).stdout
+    assert "echo 0.1 (devices: cpu; variants: mlp)" in listing
+    assert "numpy" in listing and "torch" in listing
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_the_others_still_load(tmp_path):
+    write_distribution(tmp_path, "mnistbench_broken", "broken = broken_backend",
+                       {"broken_backend": "import a_module_that_is_not_installed\n"})
+    listing = run_backends_command(tmp_path).stdout
+    assert ("broken: failed to load: ModuleNotFoundError: No module named "
+            "'a_module_that_is_not_installed'") in listing
+    assert "numpy" in listing and "torch" in listing
+
+
+def test_every_hook_is_documented_in_docs_plugins_md():
+    docs = (REPO / "docs" / "plugins.md").read_text()
+    hooks = [name for name in dir(hookspecs) if name.startswith("mnistbench_")]
+    assert hooks
+    for hook in hooks:
+        assert f"## `{hook}(" in docs, f"{hook} is missing from docs/plugins.md"
