@@ -1,0 +1,86 @@
+"""The real Snakemake running the real DAG on config/quick.yaml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str, mirror: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MNISTBENCH_MIRROR": str(mirror)}
+    return subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, mirror) -> Path:
+    """A copy of the workflow, run once end to end with the quick config."""
+    work = tmp_path_factory.mktemp("workflow")
+    shutil.copy(REPO / "Snakefile", work)
+    for folder in ("config", "workflow"):
+        shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    result = snakemake(work, mirror=mirror)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work
+
+
+def test_summary_has_one_row_per_variant_backend_and_seed(workdir):
+    summary = pd.read_csv(workdir / "results" / "summary.csv")
+    expected = {("mlp", backend, seed) for backend in ("numpy", "torch") for seed in QUICK["seeds"]}
+    assert set(zip(summary["variant"], summary["backend"], summary["seed"])) == expected
+    assert len(summary) == len(expected)
+    assert (summary["test_accuracy"] > 0.8).all()  # 4000 images, one epoch
+    assert (summary["train_samples"] == QUICK["subset"]["train"]).all()
+
+
+def test_report_and_tables_are_written(workdir):
+    html = (workdir / "results" / "report.html").read_text()
+    assert "mnistbench report" in html and "mlp" in html
+    confusion = pd.read_csv(workdir / "results" / "confusion.csv")
+    assert confusion.groupby(["backend", "seed"])["count"].sum().eq(QUICK["subset"]["test"]).all()
+
+
+def test_train_jobs_are_benchmarked_by_snakemake(workdir):
+    summary = pd.read_csv(workdir / "results" / "summary.csv")
+    assert (summary["job_wall_seconds"] > 0).all() and (summary["job_max_rss_mb"] > 0).all()
+
+
+def test_every_job_wrote_its_log(workdir):
+    logs = sorted(p.relative_to(workdir / "logs").as_posix() for p in (workdir / "logs").rglob("*.log"))
+    assert "train/mnist/mlp/numpy/seed0.log" in logs and "report.log" in logs
+
+
+def test_a_second_dry_run_has_nothing_to_do(workdir, mirror):
+    result = snakemake(workdir, "--dry-run", mirror=mirror)
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_a_learning_rate_reruns_training_but_not_fetching(workdir, mirror):
+    (workdir / "lr.yaml").write_text("hyperparameters:\n  mlp:\n    lr: 0.05\n")
+    result = snakemake(workdir, "--configfile", "config/quick.yaml", "lr.yaml", "--dry-run",
+                       mirror=mirror)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0
+    assert "train_model" in output and "fetch_dataset_file" not in output
+
+
+def test_a_backends_override_on_the_command_line_limits_the_runs(workdir, mirror):
+    result = snakemake(workdir, "--config", "backends=[numpy]", "--dry-run", mirror=mirror)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0  # the numpy runs exist already: only aggregation changes
+    assert "aggregate_results" in output and "train_model" not in output
