@@ -1,0 +1,41 @@
+"""The PyTorch backend on a CUDA GPU: same computation as the NumPy reference, deterministic.
+
+Skipped where no CUDA device is present (CI has none); run it on a GPU machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnistbench import datasets
+from mnistbench.plugins import load_backends
+from mnistbench.train import build_spec, resolve_device
+from mnistbench.variants import get_variant
+
+torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+
+
+@pytest.fixture(scope="module")
+def spec(mnist_dir):
+    data = datasets.load(mnist_dir, train_limit=400)
+    variant = get_variant("mlp")
+    hp = variant.hyperparameters({"epochs": 1})
+    return build_spec(variant, hp, data.train_images, data.train_labels, 0, "cuda")
+
+
+def losses(backend, spec):
+    return np.concatenate([epoch.losses for epoch in load_backends().get(backend).train(spec)])
+
+
+def test_auto_device_takes_cuda_when_present():
+    assert resolve_device(load_backends().get("torch"), "auto") == "cuda"
+
+
+def test_cuda_losses_agree_with_numpy_for_50_steps(spec):
+    np.testing.assert_allclose(losses("torch", spec), losses("numpy", spec), rtol=1e-4)
+
+
+def test_cuda_training_is_deterministic(spec):
+    np.testing.assert_array_equal(losses("torch", spec), losses("torch", spec))
