@@ -188,7 +188,7 @@ def _decompress_and_hash(source: Path, dest: Path) -> str:
                 sink.write(chunk)
     except (OSError, EOFError, zlib.error) as error:
         raise MirrorFailed(f"corrupt gzip data ({error})") from None
-    if not is_gzip and _looks_like_html(dest):
+    if _looks_like_html(dest):  # plain, or gzip-encoded as servers send error pages too
         raise MirrorFailed("served an HTML page, not the data file")
     return digest.hexdigest()
 

@@ -32,7 +32,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 def read_bytes(path: str | Path) -> bytes:
     """Return the IDX bytes of ``path``, decompressing it if it is gzip (checked, not trusted)."""
-    raw = Path(path).read_bytes()
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise MnistbenchError(f"{path}: cannot read ({error.strerror or error})") from None
     if not raw.startswith(GZIP_MAGIC):
         return raw
     try:

@@ -1,0 +1,143 @@
+"""The real Snakemake on bad data: the failing rule is named, with the step's one-line error.
+
+Two runs of the quick config in a copy of the workflow, ``MNISTBENCH_MIRROR`` unset so only the
+mirrors in the override file count: MNIST with a wrong pinned digest (the fetch rule fails), and
+a small dataset defined only in the override file whose test labels go past its class count
+(the fetch rule passes it, since each file is sound on its own; the train rule refuses it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import MNIST_FILES
+from tests.test_idx_errors import GOOD, labels
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+WRONG_SHA256 = MNIST_FILES["test_labels"]["sha256"]  # a real digest, of another file
+pytestmark = pytest.mark.slow
+
+
+def copy_workflow(work: Path) -> Path:
+    shutil.copy(REPO / "Snakefile", work)
+    for folder in ("config", "workflow"):
+        shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return work
+
+
+def snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
+    """Snakemake on the quick config; a hang fails the test instead of the suite."""
+    env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
+    return subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml", *args],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def output_of(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def error_lines(result: subprocess.CompletedProcess, step: str) -> list[str]:
+    prefix = f"mnistbench {step}: error: "
+    return [line for line in output_of(result).splitlines() if line.startswith(prefix)]
+
+
+@pytest.fixture(scope="module")
+def wrong_digest_run(tmp_path_factory, mirror):
+    """MNIST whose pinned train_labels digest is wrong, from the local mirror only."""
+    work = copy_workflow(tmp_path_factory.mktemp("wrong_digest"))
+    override = {"dataset_definitions": {"mnist": {
+        "mirrors": [str(mirror)],
+        "files": {"train_labels": {"sha256": WRONG_SHA256}},
+    }}}
+    (work / "extra.yaml").write_text(yaml.safe_dump(override))
+    result = snakemake(work, "--configfile", "config/quick.yaml", "extra.yaml",
+                       "--config", "backends=[numpy]")
+    return work, result
+
+
+def test_wrong_digest_fails_the_workflow(wrong_digest_run):
+    _, result = wrong_digest_run
+    assert result.returncode != 0
+
+
+def test_wrong_digest_names_the_fetch_rule(wrong_digest_run):
+    _, result = wrong_digest_run
+    assert "Error in rule fetch_dataset_file" in output_of(result)
+
+
+def test_wrong_digest_shows_the_fetch_steps_one_line_error(wrong_digest_run):
+    _, result = wrong_digest_run
+    name = MNIST_FILES["train_labels"]["name"]
+    [line] = error_lines(result, "fetch")
+    assert line.startswith(f"mnistbench fetch: error: {name}: every mirror failed: ")
+    assert f"SHA-256 mismatch: expected {WRONG_SHA256}, got " in line
+
+
+def test_wrong_digest_leaves_no_file_in_resources(wrong_digest_run):
+    work, _ = wrong_digest_run
+    assert not (work / "resources" / "mnist" / "train_labels.idx").exists()
+    assert not [p for p in (work / "resources" / "mnist").iterdir() if p.name.startswith(".")]
+
+
+def test_wrong_digest_error_is_in_the_jobs_log(wrong_digest_run):
+    work, result = wrong_digest_run
+    log = (work / "logs" / "fetch" / "mnist" / "train_labels.log").read_text()
+    assert error_lines(result, "fetch")[0] in log.splitlines()
+
+
+@pytest.fixture(scope="module")
+def bad_labels_run(tmp_path_factory):
+    """A 10-class dataset, defined only in the override file, with test label 10 at index 3."""
+    work = copy_workflow(tmp_path_factory.mktemp("bad_labels"))
+    mirror = work / "mirror"
+    mirror.mkdir()
+    data = {**GOOD, "test_labels": labels([0, 1, 2, 10, 4, 5, 6, 7, 8, 9])}
+    files = {}
+    for role, content in data.items():
+        name = f"{role}-ubyte.gz"
+        (mirror / name).write_bytes(gzip.compress(content, mtime=0))
+        files[role] = {"name": name, "sha256": hashlib.sha256(content).hexdigest()}
+    override = {
+        "datasets": ["tiny"],
+        "dataset_definitions": {"tiny": {"classes": 10, "mirrors": [str(mirror)], "files": files}},
+    }
+    (work / "extra.yaml").write_text(yaml.safe_dump(override))
+    result = snakemake(work, "--configfile", "config/quick.yaml", "extra.yaml",
+                       "--config", "backends=[numpy]")
+    return work, result
+
+
+def test_label_out_of_range_fails_the_workflow(bad_labels_run):
+    _, result = bad_labels_run
+    assert result.returncode != 0
+
+
+def test_label_out_of_range_names_the_train_rule(bad_labels_run):
+    _, result = bad_labels_run
+    assert "Error in rule train_model" in output_of(result)
+
+
+def test_label_out_of_range_shows_the_train_steps_one_line_error(bad_labels_run):
+    _, result = bad_labels_run
+    assert error_lines(result, "train") == [
+        "mnistbench train: error: resources/tiny/test_labels.idx: "
+        "label 10 at index 3 is outside 0..9"
+    ]
+
+
+def test_label_out_of_range_leaves_no_run_outputs(bad_labels_run):
+    work, _ = bad_labels_run
+    assert not (work / "results" / "tiny" / "mlp" / "numpy" / "seed0" / "weights.npz").exists()
+    assert not (work / "results" / "summary.csv").exists()
