@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench_numpy import sgd
 
 
 def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
@@ -18,7 +19,7 @@ def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
     return h, a, z
 
 
-def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
+def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
     """Mean cross-entropy of softmax(logits) against labels ``y``, and its gradients."""
     n = len(x)
     rows = np.arange(n)
@@ -38,16 +39,7 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
 
 
 def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Plain SGD over the core's batches; yields the step losses and weights after each epoch."""
-    w = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
-    lr = np.float32(spec.hyperparameters["lr"])
-    for epoch in range(len(spec.epochs)):
-        losses = np.empty(spec.steps_in_epoch(epoch))
-        for step, batch in enumerate(spec.batches(epoch)):
-            losses[step], grads = loss_and_gradients(w, spec.x_train[batch], spec.y_train[batch])
-            for key, grad in grads.items():
-                w[key] -= lr * grad
-        yield EpochResult(losses, {k: v.copy() for k, v in w.items()})
+    return sgd.train(spec, loss_and_gradients)
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

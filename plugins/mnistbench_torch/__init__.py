@@ -17,7 +17,9 @@ import numpy as np
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
 
-MODEL_MODULES = {"mlp": "mnistbench_torch.mlp"}
+MODEL_MODULES = {
+    name: f"mnistbench_torch.{name}" for name in ("mlp", "sigmoid_mlp", "dropout_mlp")
+}
 
 
 def _model(variant: str):

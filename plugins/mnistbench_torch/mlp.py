@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch.runtime import parameters, tensor, to_numpy
+from mnistbench_torch import sgd
+from mnistbench_torch.runtime import tensor
 
 
 def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -23,24 +24,12 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return a @ w["W2"] + w["b2"]  # (B, 10)
 
 
+def loss(w, x: torch.Tensor, y: torch.Tensor, hp) -> torch.Tensor:
+    return F.cross_entropy(forward(w, x), y)
+
+
 def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """SGD over the core's batches; losses stay on the device until the epoch ends."""
-    w = parameters(spec.initial_weights, spec.device)
-    optimizer = torch.optim.SGD(w.values(), lr=spec.hyperparameters["lr"])
-    x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
-    for epoch in range(len(spec.epochs)):
-        # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
-        order = tensor(spec.epochs[epoch], spec.device)
-        xs, ys = x[order], y[order]
-        losses = torch.empty(spec.steps_in_epoch(epoch), device=spec.device)
-        for step, start in enumerate(range(0, len(order), spec.batch_size)):
-            end = start + spec.batch_size
-            loss = F.cross_entropy(forward(w, xs[start:end]), ys[start:end])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[step] = loss.detach()
-        yield EpochResult(losses.cpu().double().numpy(), to_numpy(w))
+    return sgd.train(spec, loss)
 
 
 @torch.no_grad()

@@ -33,7 +33,9 @@ class TrainSpec:
     epochs: Sequence[np.ndarray]  # one int64 array of sample indices per epoch, in visiting order
     batch_size: int
     device: str  # "cpu" or "cuda", already resolved from "auto"
-    extras: Mapping[str, Any] = field(default_factory=dict)  # variant-specific inputs (masks)
+    # Per-sample random inputs made by the core (e.g. dropout masks): for each name, one array
+    # per epoch whose row i belongs to the i-th sample visited in that epoch.
+    extras: Mapping[str, Sequence[np.ndarray]] = field(default_factory=dict)
 
     def batches(self, epoch: int) -> Iterator[np.ndarray]:
         """Yield the sample indices of each batch of ``epoch``, in order."""

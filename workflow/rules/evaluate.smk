@@ -12,7 +12,7 @@ rule evaluate_model:
         run=RUN_DIR,
     log:
         "logs/evaluate/{dataset}/{variant}/{backend}/seed{seed}.log",
-    threads: config.get("threads", 2)
+    threads: config.get("threads", 1)
     shell:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} evaluate"
         " --data resources/{wildcards.dataset} --run {params.run}"

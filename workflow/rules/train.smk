@@ -16,7 +16,7 @@ rule train_model:
         "logs/train/{dataset}/{variant}/{backend}/seed{seed}.log",
     benchmark:
         f"{RUN_DIR}/train_benchmark.tsv"
-    threads: config.get("threads", 2)
+    threads: config.get("threads", 1)
     shell:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} train"
         " --data resources/{wildcards.dataset} --dataset {wildcards.dataset}"

@@ -23,7 +23,7 @@ class Plan:
 
     epochs: list[np.ndarray]  # per epoch, int64 sample indices in visiting order
     batch_size: int
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    extras: Mapping[str, list[np.ndarray]] = field(default_factory=dict)  # see TrainSpec.extras
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class Variant:
     initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
     # plan(order_rng, mask_rng, n_train, hyperparameters)
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
+    # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
+    small: Mapping[str, Any] = field(default_factory=dict)
 
     def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The defaults updated with ``overrides``, refusing keys the variant does not know."""

@@ -60,4 +60,5 @@ VARIANT = Variant(
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
     plan=plan,
+    small={"epochs": 2},
 )

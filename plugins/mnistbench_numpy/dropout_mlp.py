@@ -1,0 +1,41 @@
+"""``dropout_mlp`` in NumPy: 784-H-10 ReLU with dropout, linear output, squared error.
+
+See mnistbench.variants.dropout_mlp. The hidden gradient passes only where the ReLU was active
+(the seed's ``relu2deriv`` was 1 everywhere) and only through the units the mask kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench_numpy import sgd
+
+
+def loss_and_gradients(
+    w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None, dropout_masks=None
+):
+    """mean_b 1/2 sum_k (out_k - onehot_k)^2 with the core's masks applied, and its gradients."""
+    n = len(x)
+    h = x @ w["W1"]  # (B, H)
+    mask = np.ones_like(h) if dropout_masks is None else dropout_masks  # (B, H), 0 or 1/keep
+    a = np.maximum(h, 0) * mask
+    out = a @ w["W2"]  # (B, 10)
+    diff = out
+    diff[np.arange(n), y] -= 1  # out - onehot, in place: out is not used again
+    loss = float(0.5 * np.sum(diff * diff) / n)
+    d_out = diff / n
+    dh = (d_out @ w["W2"].T) * mask * (h > 0)  # (B, H)
+    return loss, {"W1": x.T @ dh, "W2": a.T @ d_out}
+
+
+def train(spec: TrainSpec) -> Iterator[EpochResult]:
+    return sgd.train(spec, loss_and_gradients)
+
+
+def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Outputs (N, 10) without dropout: the masks' 1/keep scaling keeps expectations equal."""
+    return np.maximum(x @ w["W1"], 0) @ w["W2"]

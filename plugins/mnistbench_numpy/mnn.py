@@ -1,0 +1,117 @@
+"""``mnn`` in NumPy: the matrix neural network of seed 000, backpropagation through the ticks and
+Adam written out by hand. See mnistbench.variants.mnn.
+
+Only the 110 columns of ``A`` into the free neurons reach the loss (the clamp overwrites the
+others every tick), so the arithmetic uses ``W = A[:, FREE:]`` (N, F) and ``A[:, :FREE]`` comes
+back unchanged, as Adam leaves a parameter whose gradient is exactly zero. A tick's input is the
+clamped part (pixels, and the bias neuron at 784; the seed wrote it to 785) next to the free
+neurons, so ``clamp(s) @ W = x @ W[:784] + W[784] + free @ W[FREE:]``: the clamped part's
+product, the "drive", is the same every tick and is computed once; nothing is written in place.
+Float32 in training; ``loss_and_gradients`` keeps the dtype it is given, so a float64
+finite-difference check works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+
+
+def forward(W: np.ndarray, x: np.ndarray, ticks: int):
+    """Run ``ticks`` ticks from the zero state; return each tick's pre-activation and free input.
+
+    W: (N, F) = A[:, FREE:], x: (B, 784). A tick computes ``clamp(s) @ W``, which splits into the
+    clamped neurons' part, the same every tick, and the free neurons' part. The logits are
+    ``relu(pre[-1])[:, -10:]``; ``free_in[t]`` is the free state tick t read (none for tick 0,
+    which read zeros).
+    """
+    drive = x @ W[:PIXELS] + W[BIAS]  # (B, F): pixels, and the bias neuron (784) at 1
+    pre, free_in = [drive], []  # tick 0: the free neurons were still zero
+    for _ in range(ticks - 1):
+        free = np.maximum(pre[-1], 0)  # (B, F)
+        free_in.append(free)
+        pre.append(drive + free @ W[FREE:])  # (B, F)
+    return pre, free_in
+
+
+def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: int):
+    """Mean cross-entropy of the logits against ``y``, and d loss / d W (N, F)."""
+    n = len(x)
+    rows = np.arange(n)
+    pre, free_in = forward(W, x, ticks)
+    logits = np.maximum(pre[-1][:, -OUTPUTS:], 0)  # (B, 10)
+    # 1. softmax cross-entropy, shifted by the row max so exp cannot overflow
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)  # (B, 1)
+    loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))
+    # 2. d loss / d logits = (softmax - onehot) / B, on the output neurons after the last tick
+    d_logits = e / total
+    d_logits[rows, y] -= 1
+    d_free = np.zeros_like(pre[-1])  # (B, F), d loss / d (free neurons after the tick)
+    d_free[:, -OUTPUTS:] = d_logits / n
+    # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
+    #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
+    dW = np.zeros_like(W)
+    d_drive = np.zeros_like(d_free)  # (B, F)
+    for t in reversed(range(ticks)):
+        dz = d_free * (pre[t] > 0)  # (B, F), ReLU passes gradient where it was active
+        d_drive += dz
+        if t > 0:  # tick 0 read the constant zero state: nothing flows further back
+            dW[FREE:] += free_in[t - 1].T @ dz  # (F, F)
+            d_free = dz @ W[FREE:].T  # (B, F)
+    dW[:PIXELS] = x.T @ d_drive  # (784, F)
+    dW[BIAS] = d_drive.sum(axis=0)  # (F,)
+    return loss, dW
+
+
+def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp):
+    """Loss and ``{"A": dA}`` for the whole matrix; the columns into clamped neurons are zero."""
+    A = w["A"]
+    loss, dW = free_loss_and_gradient(A[:, FREE:], x, y, int(hp["ticks"]))
+    dA = np.zeros_like(A)
+    dA[:, FREE:] = dW
+    return loss, {"A": dA}
+
+
+def adam_step(p, g, m, v, step: int, hp) -> None:
+    """One Adam update of ``p`` in place, in the same order of operations as torch.optim.Adam.
+
+    m, v: running means of g and g*g (in place); step counts from 1.
+    """
+    lr, beta1, beta2, eps = (float(hp[k]) for k in ("lr", "beta1", "beta2", "eps"))
+    m += (g - m) * np.float32(1 - beta1)  # torch: exp_avg.lerp_(grad, 1 - beta1)
+    v *= np.float32(beta2)
+    v += np.float32(1 - beta2) * g * g  # torch: addcmul_(grad, grad, value=1 - beta2)
+    step_size = lr / (1 - beta1**step)  # bias corrections in double, as torch does
+    denom = np.sqrt(v) / np.float32((1 - beta2**step) ** 0.5) + np.float32(eps)
+    p -= np.float32(step_size) * m / denom
+
+
+def train(spec: TrainSpec) -> Iterator[EpochResult]:
+    """Adam on A[:, FREE:]; yield the step losses and the whole matrix after each epoch."""
+    A = np.array(spec.initial_weights["A"], dtype=np.float32)
+    W = np.ascontiguousarray(A[:, FREE:])  # (N, F), the trained part
+    m, v = np.zeros_like(W), np.zeros_like(W)
+    ticks, step = int(spec.hyperparameters["ticks"]), 0
+    for epoch in range(len(spec.epochs)):
+        losses = np.empty(spec.steps_in_epoch(epoch))
+        for i, batch in enumerate(spec.batches(epoch)):
+            x, y = spec.x_train[batch], spec.y_train[batch]
+            losses[i], g = free_loss_and_gradient(W, x, y, ticks)
+            step += 1
+            adam_step(W, g, m, v, step, spec.hyperparameters)
+        A[:, FREE:] = W
+        yield EpochResult(losses, {"A": A.copy()})
+
+
+def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Class scores (logits, the last 10 neurons after the last tick), shape (N, 10)."""
+    W = np.ascontiguousarray(w["A"][:, FREE:], dtype=np.float32)
+    pre, _ = forward(W, np.asarray(x, np.float32), int(hp["ticks"]))
+    return np.maximum(pre[-1][:, -OUTPUTS:], 0)

@@ -1,0 +1,35 @@
+"""``dropout_mlp`` in PyTorch: ReLU with the core's dropout masks, linear output, squared error.
+
+See mnistbench.variants.dropout_mlp; autograd gives the ReLU gradient the seed got wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench_torch import sgd
+from mnistbench_torch.runtime import tensor
+
+
+def loss(w, x: torch.Tensor, y: torch.Tensor, hp, dropout_masks: torch.Tensor) -> torch.Tensor:
+    out = (torch.relu(x @ w["W1"]) * dropout_masks) @ w["W2"]  # (B, 10)
+    diff = out - F.one_hot(y, 10)
+    return 0.5 * (diff * diff).sum() / len(x)
+
+
+def train(spec: TrainSpec) -> Iterator[EpochResult]:
+    return sgd.train(spec, loss)
+
+
+@torch.no_grad()
+def predict(
+    w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any], device: str
+) -> np.ndarray:
+    W1, W2 = tensor(w["W1"], device), tensor(w["W2"], device)
+    return (torch.relu(tensor(x, device) @ W1) @ W2).cpu().numpy()

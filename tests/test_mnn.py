@@ -1,0 +1,136 @@
+"""The ``mnn`` variant (seed 000): the hand-written NumPy gradient is right, NumPy and PyTorch
+compute the same training run, both learn, and the bias neuron is 784 (the seed used 785)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import mnistbench_numpy.mnn as numpy_mnn
+import mnistbench_torch.mnn as torch_mnn
+from mnistbench import datasets
+from mnistbench.train import build_spec
+from mnistbench.variants import mnn
+from mnistbench.variants.mnn import BIAS, FREE, PIXELS
+from mnistbench_torch import runtime
+
+VARIANT = mnn.VARIANT
+HP = VARIANT.hyperparameters()
+N = mnn.n_neurons(HP)  # 895
+
+
+@pytest.fixture(scope="module")
+def images_and_labels(mnist_dir):
+    data = datasets.load(mnist_dir, train_limit=1536)
+    return data.train_images, data.train_labels
+
+
+def spec_for(images, labels, scale=1.0, seed=0, **overrides):
+    """The core's spec; ``scale`` shrinks the seed's U(0, 1) init (loss ~2.3 instead of ~1e3)."""
+    spec = build_spec(VARIANT, VARIANT.hyperparameters(overrides), images, labels, seed, "cpu")
+    A = spec.initial_weights["A"] * np.float32(scale)
+    return dataclasses.replace(spec, initial_weights={"A": A})
+
+
+def run(backend, spec):
+    """Train ``spec`` with ``backend``; return every step's loss and the final weights."""
+    if backend == "torch":
+        runtime.make_deterministic()
+    train = numpy_mnn.train if backend == "numpy" else torch_mnn.train
+    epochs = list(train(spec))
+    return np.concatenate([epoch.losses for epoch in epochs]), epochs[-1].weights
+
+
+def test_inputs_are_normalised_and_every_epoch_is_a_fresh_permutation(images_and_labels):
+    images, labels = images_and_labels
+    spec = spec_for(images[:100], labels[:100], epochs=3)
+    expected = (images[:100].reshape(100, -1) / 255 - 0.1307) / 0.3081
+    np.testing.assert_allclose(spec.x_train, expected, rtol=1e-5, atol=1e-5)
+    assert spec.initial_weights["A"].shape == (N, N) and spec.batch_size == 64
+    for order in spec.epochs:
+        np.testing.assert_array_equal(np.sort(order), np.arange(100))
+    assert not np.array_equal(spec.epochs[0], spec.epochs[1])
+
+
+def test_numpy_gradient_matches_central_finite_differences(images_and_labels):
+    # float64 throughout; A scaled by 0.01 so the loss is ~2.3 and a step of 1e-6 resolves it
+    images, labels = images_and_labels
+    rng = np.random.default_rng(0)
+    A = VARIANT.initial_weights(rng, HP)["A"].astype(np.float64) * 0.01
+    x = VARIANT.prepare_inputs(images[:4], HP).astype(np.float64)
+    y = labels[:4].astype(np.int64)
+    _, grads = numpy_mnn.loss_and_gradients({"A": A}, x, y, HP)
+    # entries into every kind of free neuron from every kind of neuron, plus two into clamped
+    # neurons (zero gradient: the clamp overwrites their values every tick)
+    named = [(BIAS, N - 1), (FREE, N - 1), (N - 5, FREE + 3), (FREE + 50, N - 10),
+             (N - 1, N - 1), (300, FREE + 10), (100, 100), (FREE + 20, 5)]  # fmt: skip
+    sampled = zip(rng.integers(0, N, 24), rng.integers(FREE, N, 24))
+    entries = named + [(int(i), int(j)) for i, j in sampled]
+    h = 1e-6
+    for i, j in entries:
+        plus, minus = A.copy(), A.copy()
+        plus[i, j] += h
+        minus[i, j] -= h
+        numeric = (
+            numpy_mnn.loss_and_gradients({"A": plus}, x, y, HP)[0]
+            - numpy_mnn.loss_and_gradients({"A": minus}, x, y, HP)[0]
+        ) / (2 * h)
+        assert grads["A"][i, j] == pytest.approx(numeric, rel=1e-5, abs=1e-9), (i, j)
+    assert not grads["A"][:, :FREE].any()
+    assert np.count_nonzero([grads["A"][i, j] for i, j in entries]) >= len(entries) // 2
+
+
+def test_numpy_and_torch_losses_agree_for_24_adam_steps(images_and_labels):
+    # 1536 images / batch 64 = 24 steps. Measured max relative difference: 2.2e-7.
+    spec = spec_for(*images_and_labels, scale=0.01, epochs=1)
+    reference, other = run("numpy", spec)[0], run("torch", spec)[0]
+    assert len(reference) == 24
+    np.testing.assert_allclose(other, reference, rtol=1e-5)
+
+
+def test_numpy_and_torch_losses_agree_from_the_seeds_init(images_and_labels):
+    # With A ~ U(0, 1) the logits are ~1e3-1e4 and the first Adam steps move every weight by
+    # ~lr whatever the gradient's size, so float32 rounding grows step by step: NumPy float32
+    # against NumPy float64 differs by 4.7e-4 over these 20 steps. NumPy against PyTorch (both
+    # float32, different summation orders) measured 3.5e-5; hence rtol 1e-3, not 1e-4.
+    images, labels = images_and_labels
+    spec = spec_for(images[:1280], labels[:1280], epochs=1)
+    reference, other = run("numpy", spec)[0], run("torch", spec)[0]
+    assert len(reference) == 20
+    np.testing.assert_allclose(other, reference, rtol=1e-3)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_each_backend_lowers_the_loss_and_keeps_the_clamped_columns(backend, images_and_labels):
+    images, labels = images_and_labels
+    spec = spec_for(images[:320], labels[:320], epochs=3)  # 5 steps per epoch
+    losses, weights = run(backend, spec)
+    assert losses[-5:].mean() < 0.5 * losses[:5].mean()
+    A = spec.initial_weights["A"]
+    np.testing.assert_array_equal(weights["A"][:, :FREE], A[:, :FREE])  # gradient exactly 0
+    assert not np.array_equal(weights["A"][:, FREE:], A[:, FREE:])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_the_bias_neuron_is_784(backend, images_and_labels):
+    # Only the bias neuron feeds the last output: that output is relu(1 * 1) = 1 for any image.
+    # With the seed's bug (bias written to neuron 785, neuron 784 left at 0) it would be 0.
+    x = VARIANT.prepare_inputs(images_and_labels[0][:8], HP)
+    A = np.zeros((N, N), np.float32)
+    A[BIAS, N - 1] = 1
+    assert BIAS == PIXELS == 784
+
+    def predict(A):
+        if backend == "numpy":
+            return numpy_mnn.predict({"A": A}, x, HP)
+        return torch_mnn.predict({"A": A}, x, HP, "cpu")
+
+    expected = np.zeros((8, 10), np.float32)
+    expected[:, -1] = 1
+    np.testing.assert_array_equal(predict(A), expected)
+    # the seed's bias position, 785, is the first hidden neuron: it is never 1 by itself
+    A = np.zeros((N, N), np.float32)
+    A[FREE, N - 1] = 1
+    np.testing.assert_array_equal(predict(A), np.zeros((8, 10), np.float32))

@@ -1,0 +1,126 @@
+"""Conformance tests for a mnistbench backend: is it computing what the reference computes?
+
+A plugin author subclasses :class:`BackendConformance` in their own test suite and runs pytest:
+
+    # tests/test_conformance.py of mnistbench-jax
+    from mnistbench.testing import BackendConformance
+
+    class TestJaxConformance(BackendConformance):
+        backend = "jax"
+
+Every test runs once per variant the backend implements, on a short run (the variant's
+``small`` hyperparameters, at least 20 steps) built by the core from one seed:
+
+- the step losses match the reference backend's (``numpy``) within ``rtol``;
+- predictions from the same weights agree with the reference's;
+- weights survive the round trip through the core's ``.npz`` files;
+- training is deterministic under a seed;
+- one result per epoch, with the initial weights' names, shapes and dtype.
+
+The data are synthetic by default, so the suite needs no download; override the
+``conformance_data`` fixture to use real images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnistbench import artifacts
+from mnistbench.plugins import load_backends
+from mnistbench.train import build_spec
+from mnistbench.variants import VARIANTS
+
+SAMPLES = 96
+MIN_STEPS = 20
+
+
+def _losses(backend, spec) -> np.ndarray:
+    return np.concatenate([epoch.losses for epoch in backend.train(spec)])
+
+
+class BackendConformance:
+    """Subclass with ``backend = "<name>"``; override the attributes below where needed."""
+
+    backend: str = ""
+    reference: str = "numpy"
+    device: str = "cpu"
+    seed: int = 0
+    rtol: float = 1e-4  # relative agreement of step losses with the reference
+    atol: float = 1e-6
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def registry(cls):
+        return load_backends()
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def conformance_data(cls) -> tuple[np.ndarray, np.ndarray]:
+        """(images (N, 28, 28) uint8, labels (N,) uint8): seeded noise with a class pattern."""
+        rng = np.random.default_rng(12345)
+        labels = rng.integers(0, 10, SAMPLES).astype(np.uint8)
+        images = rng.integers(0, 64, (SAMPLES, 28, 28))
+        for i, label in enumerate(labels):  # a bright band whose row depends on the class
+            images[i, 2 + 2 * label : 4 + 2 * label, 4:24] += 180
+        return images.astype(np.uint8), labels
+
+    @pytest.fixture(params=sorted(VARIANTS))
+    def variant(self, request, registry):
+        backend = registry.get(self.backend)
+        if request.param not in backend.variants:
+            pytest.skip(f"backend {self.backend!r} does not implement variant {request.param!r}")
+        return VARIANTS[request.param]
+
+    @pytest.fixture
+    def spec(self, variant, conformance_data):
+        images, labels = conformance_data
+        hp = variant.hyperparameters(variant.small)
+        return build_spec(variant, hp, images, labels, self.seed, self.device)
+
+    def test_backend_is_available(self, registry):
+        assert registry.get(self.backend).name == self.backend
+
+    def test_run_is_long_enough_to_compare(self, spec):
+        assert sum(spec.steps_in_epoch(e) for e in range(len(spec.epochs))) >= MIN_STEPS
+
+    def test_loss_trajectory_matches_the_reference(self, registry, spec):
+        expected = _losses(registry.get(self.reference), spec)
+        actual = _losses(registry.get(self.backend), spec)
+        assert actual.shape == expected.shape
+        np.testing.assert_allclose(actual, expected, rtol=self.rtol, atol=self.atol)
+
+    def test_predict_agrees_with_the_reference(self, registry, spec):
+        backend, reference = registry.get(self.backend), registry.get(self.reference)
+        *_, last = reference.train(spec)
+        x = spec.x_train
+        ours = backend.predict(spec.variant, spec.hyperparameters, last.weights, x, self.device)
+        theirs = reference.predict(spec.variant, spec.hyperparameters, last.weights, x, "cpu")
+        assert ours.shape == theirs.shape == (len(x), 10)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+    def test_weights_round_trip_through_npz(self, registry, spec, tmp_path):
+        backend = registry.get(self.backend)
+        *_, last = backend.train(spec)
+        artifacts.save_weights(tmp_path / "weights.npz", last.weights)
+        loaded = artifacts.load_weights(tmp_path / "weights.npz")
+        x = spec.x_train
+        np.testing.assert_array_equal(
+            backend.predict(spec.variant, spec.hyperparameters, loaded, x, self.device),
+            backend.predict(spec.variant, spec.hyperparameters, last.weights, x, self.device),
+        )
+
+    def test_training_is_deterministic_under_a_seed(self, registry, spec):
+        backend = registry.get(self.backend)
+        np.testing.assert_array_equal(_losses(backend, spec), _losses(backend, spec))
+
+    def test_one_result_per_epoch_with_the_initial_weights_layout(self, registry, spec):
+        results = list(registry.get(self.backend).train(spec))
+        assert len(results) == len(spec.epochs)
+        for epoch, result in enumerate(results):
+            assert len(result.losses) == spec.steps_in_epoch(epoch)
+            assert np.all(np.isfinite(result.losses))
+            assert sorted(result.weights) == sorted(spec.initial_weights)
+            for name, value in result.weights.items():
+                assert value.shape == spec.initial_weights[name].shape, name
+                assert value.dtype == np.float32, name

@@ -1,0 +1,75 @@
+"""``dropout_mlp``: the 784-40-10 dropout network of seed 001 (``001_5340782962217d25.txt``).
+
+Seed: ReLU hidden layer with a dropout mask (keep 0.5, kept units scaled by 2) while training,
+linear output, squared error to the one-hot target, per-sample SGD at 0.005, weights
+``U(-0.1, 0.1)``, no biases, inputs / 255, the first 1,000 training images, 100 passes in file
+order. Reported: 0.7942 test accuracy.
+
+Seed bug fixed: ``relu2deriv = (x >= 0)`` is 1 everywhere on a ReLU output, so the seed's hidden
+gradient ignored the ReLU; here it is ``(h > 0)`` on the pre-activation. The loss is
+``1/2 sum_k (out_k - onehot_k)^2`` per sample, whose gradient is the seed's update direction.
+The core draws the dropout masks, so every backend drops the same units at the same step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.variants.base import Plan, Variant, flatten_scaled
+
+DEFAULTS = {
+    "hidden": 40,  # hidden units (seed: 40)
+    "lr": 0.005,  # per-sample SGD learning rate (seed: 0.005)
+    "train_samples": 1000,  # train on the first N training images only (seed: 1000)
+    "epochs": 100,  # passes over those images (seed: 100)
+    "keep": 0.5,  # probability of keeping a hidden unit while training, (0, 1] (seed: 0.5)
+}
+
+
+def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Pixels / 255, flattened: (N, 784) float32 in [0, 1]."""
+    return flatten_scaled(images)
+
+
+def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """W ~ U(-0.1, 0.1), no biases, laid out for ``x @ W``."""
+    n_hidden = int(hp["hidden"])
+    return {
+        "W1": rng.uniform(-0.1, 0.1, (784, n_hidden)).astype(np.float32),
+        "W2": rng.uniform(-0.1, 0.1, (n_hidden, 10)).astype(np.float32),
+    }
+
+
+def plan(
+    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+) -> Plan:
+    """One sample per step, the first ``train_samples`` in file order, with a mask per step.
+
+    Masks hold ``1 / keep`` for kept units and 0 for dropped ones, shape (samples, hidden).
+    """
+    order = np.arange(min(int(hp["train_samples"]), n_train), dtype=np.int64)
+    keep, n_epochs = float(hp["keep"]), int(hp["epochs"])
+    masks = [
+        ((mask_rng.random((len(order), int(hp["hidden"]))) < keep) / keep).astype(np.float32)
+        for _ in range(n_epochs)
+    ]
+    return Plan(epochs=[order] * n_epochs, batch_size=1, extras={"dropout_masks": masks})
+
+
+VARIANT = Variant(
+    name="dropout_mlp",
+    seed_notebook="001_5340782962217d25.txt",
+    summary="784-40-10 ReLU MLP with dropout (keep 0.5), linear output, squared error, "
+    "per-sample SGD 0.005, first 1,000 images, 100 passes",
+    seed_fix="relu2deriv(x >= 0) on the ReLU output was 1 everywhere: the hidden gradient now "
+    "passes only where the unit was active",
+    seed_accuracy=0.7942,
+    defaults=DEFAULTS,
+    prepare_inputs=prepare_inputs,
+    initial_weights=initial_weights,
+    plan=plan,
+    small={"train_samples": 12, "epochs": 2},
+)

@@ -1,0 +1,89 @@
+"""``mnn``: the "matrix neural network" of seed 000 (``000_d9262ed16cdd3653.txt``).
+
+Seed: one square matrix ``A`` over all neurons, 785 input (784 pixels + 1 bias) + 100 hidden + 10
+output = 895. The state ``s`` (B, 895) starts at zero; each of 3 ticks clamps the pixel neurons to
+the image and the bias neuron to 1, then ``s = relu(s @ A)``. The logits are the last 10 neurons
+of the final state; cross-entropy loss, ``A ~ U(0, 1)``, Adam lr 1e-3 (PyTorch's defaults
+otherwise), batch 64, shuffled every epoch, 100 epochs, inputs ``(x/255 - 0.1307) / 0.3081``.
+Reported: 0.9414 test accuracy.
+
+Seed bugs fixed:
+- it writes the bias to ``s[:, inputs]`` with ``inputs = 785``: index 785 is the first hidden
+  neuron, so the "bias" overwrote a hidden unit and the real bias neuron (index 784) carried
+  whatever the previous tick left there. Here the bias neuron is ``BIAS = 784`` (``inputs - 1``).
+- it clamps with in-place writes into the state tensor that autograd saved for the previous
+  tick's matmul. Here each tick's input is built anew (the clamped part next to the free part),
+  with no in-place write on a tensor the backward pass needs.
+
+Every tick overwrites the 785 clamped neurons, so ``s @ A`` matters only in the columns of the
+110 free (hidden + output) neurons: ``A[:, :785]`` never reaches the loss, its gradient is exactly
+zero, and Adam leaves it as initialised. The backends therefore compute and train only
+``A[:, FREE:]`` and return ``A[:, :FREE]`` unchanged, which is the seed's arithmetic without the
+discarded 785 columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.variants.base import Plan, Variant, flatten_scaled
+
+# Neuron layout of the state vector, fixed by the seed.
+PIXELS = 784  # neurons 0..783 are clamped to the image
+BIAS = PIXELS  # neuron 784 (the seed's ``inputs - 1``) is clamped to 1
+FREE = PIXELS + 1  # neurons 785.. are free: hidden first, then the outputs
+OUTPUTS = 10  # the last 10 neurons are the logits
+MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the seed normalises
+
+DEFAULTS = {
+    "hidden": 100,  # hidden neurons between the bias neuron and the outputs, >= 0 (seed: 100)
+    "ticks": 3,  # recurrent steps s = relu(clamp(s) @ A) per image, >= 1 (seed: 3)
+    "lr": 0.001,  # Adam learning rate, > 0 (seed: 0.001)
+    "beta1": 0.9,  # Adam decay of the gradient mean, [0, 1) (seed: PyTorch's default 0.9)
+    "beta2": 0.999,  # Adam decay of the squared-gradient mean, [0, 1) (seed: default 0.999)
+    "eps": 1e-8,  # Adam term added to the denominator, > 0 (seed: PyTorch's default 1e-8)
+    "batch_size": 64,  # samples per Adam step; the last batch of an epoch may be short (seed: 64)
+    "epochs": 100,  # passes over the training set, each in a fresh random order (seed: 100)
+}
+
+
+def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """(pixels / 255 - 0.1307) / 0.3081, flattened: (N, 784) float32, about zero mean, unit std."""
+    return (flatten_scaled(images) - np.float32(MEAN)) / np.float32(STD)
+
+
+def n_neurons(hp: Mapping[str, Any]) -> int:
+    """785 inputs (pixels + bias) + hidden + 10 outputs: 895 with the seed's 100 hidden."""
+    return FREE + int(hp["hidden"]) + OUTPUTS
+
+
+def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """A ~ U(0, 1), (N, N) with N = n_neurons, laid out for ``s @ A`` (row: from, column: to)."""
+    n = n_neurons(hp)
+    return {"A": rng.random((n, n)).astype(np.float32)}
+
+
+def plan(
+    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+) -> Plan:
+    """A fresh random permutation of the training set every epoch, as the seed's DataLoader."""
+    epochs = [order_rng.permutation(n_train).astype(np.int64) for _ in range(int(hp["epochs"]))]
+    return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))
+
+
+VARIANT = Variant(
+    name="mnn",
+    seed_notebook="000_d9262ed16cdd3653.txt",
+    summary="matrix neural network: one 895x895 matrix over 785 input + 100 hidden + 10 output "
+    "neurons, 3 ReLU ticks, cross-entropy, Adam lr 1e-3, batch 64 shuffled, 100 epochs",
+    seed_fix="bias written to index 785 (the first hidden neuron): now the bias neuron 784; "
+    "in-place clamp into a tensor autograd saved: each tick's input is now built anew",
+    seed_accuracy=0.9414,
+    defaults=DEFAULTS,
+    prepare_inputs=prepare_inputs,
+    initial_weights=initial_weights,
+    plan=plan,
+)
