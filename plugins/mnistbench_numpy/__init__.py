@@ -13,9 +13,9 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import dropout_mlp, mlp, sigmoid_mlp
+from mnistbench_numpy import dropout_mlp, mlp, mnn, sigmoid_mlp
 
-MODELS = {"mlp": mlp, "sigmoid_mlp": sigmoid_mlp, "dropout_mlp": dropout_mlp}
+MODELS = {"mlp": mlp, "sigmoid_mlp": sigmoid_mlp, "dropout_mlp": dropout_mlp, "mnn": mnn}
 
 
 class NumpyBackend:

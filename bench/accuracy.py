@@ -1,0 +1,114 @@
+"""python bench/accuracy.py [--variants mlp mnn ...] [--backends numpy torch] [--seeds 0 1 2] [--jobs N]
+
+Test accuracy of every variant x backend x seed with the seed notebooks' hyperparameters on full
+MNIST: the mean and sd over seeds, beside the figure the seed notebook reports and the target
+this project holds each variant to. Prints a table and writes bench/out/accuracy.csv.
+
+Each run is the real ``train`` and ``evaluate`` commands (no Snakemake, so it also runs on a GPU
+machine without it), ``--jobs`` at a time, each with ``--threads`` BLAS threads. Data come from
+resources/mnist, fetched first if missing (MNISTBENCH_MIRROR, then the configured mirrors).
+``--tabulate`` re-reads finished runs without training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from mnistbench import aggregate, datasets, fetch
+from mnistbench.variants import VARIANTS
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+TARGETS = {  # mean test accuracy over 3 seeds this project holds each variant to
+    "mlp": 0.982,
+    "mnn": 0.94,
+    "sigmoid_mlp": 0.84,
+    "dropout_mlp": 0.79,
+    "predictive_coding": 0.90,
+}
+
+
+def ensure_data(data: Path) -> None:
+    """Fetch and verify MNIST into ``data`` unless every file is already there."""
+    definition = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    mnist = definition["dataset_definitions"]["mnist"]
+    for role, spec in mnist["files"].items():
+        path = datasets.role_path(data, role)
+        if not path.exists():
+            fetch.fetch(spec["name"], spec["sha256"], path, mnist["mirrors"], spec.get("gz_sha256"))
+
+
+def run_one(data: Path, runs: Path, variant: str, backend: str, seed: int, threads: int) -> Path:
+    """Train and evaluate one run with the real step commands; return its metrics file."""
+    run_dir = runs / variant / backend / f"seed{seed}"
+    metrics = run_dir / "metrics.json"
+    if metrics.exists():
+        return metrics
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    step = [sys.executable, "-m", "mnistbench", "--log", str(run_dir / "log.txt"), "-q"]
+    subprocess.run(
+        [*step, "train", "--data", str(data), "--dataset", "mnist", "--variant", variant,
+         "--backend", backend, "--seed", str(seed), "--out", str(run_dir)],
+        env=env, check=True,
+    )
+    subprocess.run([*step, "evaluate", "--data", str(data), "--run", str(run_dir)], env=env, check=True)
+    print(f"done: {variant} {backend} seed {seed}", flush=True)
+    return metrics
+
+
+def table(summary: pd.DataFrame) -> pd.DataFrame:
+    grouped = summary.groupby(["variant", "backend", "device"])
+    result = grouped.agg(
+        seeds=("seed", "count"),
+        accuracy_mean=("test_accuracy", "mean"),
+        accuracy_sd=("test_accuracy", "std"),
+        train_seconds_mean=("train_seconds", "mean"),
+        seconds_per_epoch=("train_seconds", lambda s: (s / summary.loc[s.index, "epochs"]).mean()),
+    ).reset_index()
+    result["seed_reported"] = result["variant"].map(lambda v: VARIANTS[v].seed_accuracy)
+    result["target"] = result["variant"].map(TARGETS)
+    result["meets_target"] = result["accuracy_mean"] >= result["target"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", default=sorted(VARIANTS))
+    parser.add_argument("--backends", nargs="+", default=["numpy", "torch"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
+    parser.add_argument("--data", type=Path, default=REPO / "resources" / "mnist")
+    parser.add_argument("--runs", type=Path, default=OUT / "accuracy_runs")
+    parser.add_argument("--tabulate", action="store_true", help="only tabulate finished runs")
+    args = parser.parse_args()
+
+    combos = list(itertools.product(args.variants, args.backends, args.seeds))
+    if args.tabulate:
+        metrics = sorted(args.runs.glob("*/*/seed*/metrics.json"))
+    else:
+        ensure_data(args.data)
+        with ThreadPoolExecutor(args.jobs) as pool:
+            metrics = list(pool.map(lambda c: run_one(args.data, args.runs, *c, args.threads), combos))
+    summary = aggregate.tables(metrics)["summary"]
+    result = table(summary)
+    OUT.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(OUT / "accuracy_runs.csv", index=False)
+    result.to_csv(OUT / "accuracy.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(result.to_string(index=False, float_format="{:.4f}".format))
+    print(f"\nwrote {OUT / 'accuracy.csv'} (per run: {OUT / 'accuracy_runs.csv'})")
+    return 0 if result["meets_target"].all() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

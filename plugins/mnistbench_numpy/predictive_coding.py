@@ -1,0 +1,109 @@
+"""``predictive_coding`` in NumPy: relaxation and Hebbian updates by hand. See
+mnistbench.variants.predictive_coding.
+
+Bottom-up predictions ``mu1 = x0 W1 + b1`` (B, H) and ``mu2 = tanh(x1) W2 + b2`` (B, 10), errors
+``e1 = x1 - mu1`` and ``e2 = x2 - mu2``, energy per sample ``F = 1/2 |e1|^2 + 1/2 |e2|^2``.
+Every quantity below is one of the functions a finite-difference test checks against F.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.backend import EpochResult, TrainSpec
+
+
+def bottom_up(w: Mapping[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
+    """mu1 = x0 W1 + b1, the hidden layer's prediction from the image: (B, 784) -> (B, H)."""
+    return x0 @ w["W1"] + w["b1"]
+
+
+def prediction_errors(w: Mapping[str, np.ndarray], mu1: np.ndarray, x1: np.ndarray, x2: np.ndarray):
+    """e1 = x1 - mu1 (B, H) and e2 = x2 - (tanh(x1) W2 + b2) (B, 10)."""
+    e1 = x1 - mu1
+    e2 = x2 - (np.tanh(x1) @ w["W2"] + w["b2"])
+    return e1, e2
+
+
+def energy(w: Mapping[str, np.ndarray], x0: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> float:
+    """Batch mean of F = 1/2 |e1|^2 + 1/2 |e2|^2: the loss this variant reports."""
+    e1, e2 = prediction_errors(w, bottom_up(w, x0), x1, x2)
+    return energy_of(e1, e2)
+
+
+def energy_of(e1: np.ndarray, e2: np.ndarray) -> float:
+    """Batch mean of 1/2 (|e1|^2 + |e2|^2), from errors already computed."""
+    return float(0.5 * (np.sum(e1 * e1) + np.sum(e2 * e2)) / len(e1))
+
+
+def state_gradient(w: Mapping[str, np.ndarray], x1: np.ndarray, e1: np.ndarray, e2: np.ndarray):
+    """dF/dx1 of each sample's own energy, (B, H): its error minus the error it sends up.
+
+    d/dx1 [1/2 |x1 - mu1|^2] = e1, and d/dx1 [1/2 |x2 - tanh(x1) W2 - b2|^2]
+    = -tanh'(x1) * (e2 W2^T). Only quantities next to layer 1 appear: the update is local.
+    """
+    return e1 - (1 - np.tanh(x1) ** 2) * (e2 @ w["W2"].T)
+
+
+def weight_gradients(w: Mapping[str, np.ndarray], x0: np.ndarray, x1: np.ndarray, e1, e2):
+    """dF/dW of the batch-mean energy at fixed states: presynaptic activity times error.
+
+    Minus these are Hebbian updates: W1 += lr * x0^T e1 / B, W2 += lr * tanh(x1)^T e2 / B.
+    """
+    n = len(x0)
+    return {
+        "W1": -(x0.T @ e1) / n,  # (784, H)
+        "b1": -e1.sum(axis=0) / n,  # (H,)
+        "W2": -(np.tanh(x1).T @ e2) / n,  # (H, 10)
+        "b2": -e2.sum(axis=0) / n,  # (10,)
+    }
+
+
+def relax(w: Mapping[str, np.ndarray], x0: np.ndarray, x2: np.ndarray, steps: int, rate):
+    """Infer x1 with x0 and x2 clamped; return x1 and its errors after ``steps`` steps.
+
+    1. x1 starts at its bottom-up prediction mu1 (e1 = 0): only the output error drives it.
+    2. each step moves x1 by -rate * dF/dx1, towards the minimum of F given x0 and x2.
+    """
+    mu1 = bottom_up(w, x0)  # (B, H), fixed while x1 relaxes
+    x1 = mu1.copy()
+    for _ in range(steps):
+        e1, e2 = prediction_errors(w, mu1, x1, x2)
+        x1 -= rate * state_gradient(w, x1, e1, e2)
+    e1, e2 = prediction_errors(w, mu1, x1, x2)
+    return x1, e1, e2
+
+
+def train(spec: TrainSpec) -> Iterator[EpochResult]:
+    """Per batch: relax x1 with the label clamped, record F, then one Hebbian update.
+
+    The step loss is the batch-mean energy at the relaxed states, before the weight update.
+    """
+    hp = spec.hyperparameters
+    w = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
+    lr, rate, steps = np.float32(hp["lr"]), np.float32(hp["inference_rate"]), int(hp["inference_steps"])
+    one_hot = np.eye(10, dtype=np.float32)
+    for epoch, order in enumerate(spec.epochs):
+        losses = np.empty(spec.steps_in_epoch(epoch))
+        for step, start in enumerate(range(0, len(order), spec.batch_size)):
+            batch = order[start : start + spec.batch_size]
+            x0, x2 = spec.x_train[batch], one_hot[spec.y_train[batch]]  # (B, 784), (B, 10)
+            # 1. inference: x1 settles between the image below and the label above
+            x1, e1, e2 = relax(w, x0, x2, steps, rate)
+            losses[step] = energy_of(e1, e2)
+            # 2. learning: local updates at the relaxed states, W -= lr * dF/dW
+            for key, grad in weight_gradients(w, x0, x1, e1, e2).items():
+                w[key] -= lr * grad
+        yield EpochResult(losses, {k: v.copy() for k, v in w.items()})
+
+
+def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Class scores mu2, shape (N, 10): one feedforward pass, no label.
+
+    With x2 free, F is minimised (to 0) at x1 = mu1 and x2 = mu2, so relaxing without the label
+    would land exactly here.
+    """
+    return np.tanh(bottom_up(w, x)) @ w["W2"] + w["b2"]
