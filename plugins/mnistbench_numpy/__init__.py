@@ -13,9 +13,15 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import dropout_mlp, mlp, mnn, sigmoid_mlp
+from mnistbench_numpy import dropout_mlp, mlp, mnn, predictive_coding, sigmoid_mlp
 
-MODELS = {"mlp": mlp, "sigmoid_mlp": sigmoid_mlp, "dropout_mlp": dropout_mlp, "mnn": mnn}
+MODELS = {
+    "mlp": mlp,
+    "sigmoid_mlp": sigmoid_mlp,
+    "dropout_mlp": dropout_mlp,
+    "mnn": mnn,
+    "predictive_coding": predictive_coding,
+}
 
 
 class NumpyBackend:

@@ -1,7 +1,9 @@
-"""``predictive_coding`` in NumPy: relaxation and Hebbian updates by hand. See
-mnistbench.variants.predictive_coding.
+"""``predictive_coding`` in NumPy: relaxation and Hebbian updates by hand.
 
-Bottom-up predictions ``mu1 = x0 W1 + b1`` (B, H) and ``mu2 = tanh(x1) W2 + b2`` (B, 10), errors
+See mnistbench.variants.predictive_coding.
+
+Bottom-up predictions ``mu1 = x0 W1 + b1`` (B, H) and ``mu2 = f(x1) W2 + b2`` (B, 10) with
+``f = relu``, errors
 ``e1 = x1 - mu1`` and ``e2 = x2 - mu2``, energy per sample ``F = 1/2 |e1|^2 + 1/2 |e2|^2``.
 Every quantity below is one of the functions a finite-difference test checks against F.
 """
@@ -21,10 +23,15 @@ def bottom_up(w: Mapping[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
     return x0 @ w["W1"] + w["b1"]
 
 
+def relu(x: np.ndarray) -> np.ndarray:
+    """f(x1): what the hidden layer sends up, a ReLU of its state."""
+    return np.maximum(x, 0)
+
+
 def prediction_errors(w: Mapping[str, np.ndarray], mu1: np.ndarray, x1: np.ndarray, x2: np.ndarray):
-    """e1 = x1 - mu1 (B, H) and e2 = x2 - (tanh(x1) W2 + b2) (B, 10)."""
+    """e1 = x1 - mu1 (B, H) and e2 = x2 - (f(x1) W2 + b2) (B, 10)."""
     e1 = x1 - mu1
-    e2 = x2 - (np.tanh(x1) @ w["W2"] + w["b2"])
+    e2 = x2 - (relu(x1) @ w["W2"] + w["b2"])
     return e1, e2
 
 
@@ -42,22 +49,23 @@ def energy_of(e1: np.ndarray, e2: np.ndarray) -> float:
 def state_gradient(w: Mapping[str, np.ndarray], x1: np.ndarray, e1: np.ndarray, e2: np.ndarray):
     """dF/dx1 of each sample's own energy, (B, H): its error minus the error it sends up.
 
-    d/dx1 [1/2 |x1 - mu1|^2] = e1, and d/dx1 [1/2 |x2 - tanh(x1) W2 - b2|^2]
-    = -tanh'(x1) * (e2 W2^T). Only quantities next to layer 1 appear: the update is local.
+    d/dx1 [1/2 |x1 - mu1|^2] = e1, and d/dx1 [1/2 |x2 - f(x1) W2 - b2|^2]
+    = -f'(x1) * (e2 W2^T), with f'(x1) = 1 where x1 > 0, else 0. Only quantities next to
+    layer 1 appear: the update is local.
     """
-    return e1 - (1 - np.tanh(x1) ** 2) * (e2 @ w["W2"].T)
+    return e1 - (x1 > 0) * (e2 @ w["W2"].T)
 
 
 def weight_gradients(w: Mapping[str, np.ndarray], x0: np.ndarray, x1: np.ndarray, e1, e2):
     """dF/dW of the batch-mean energy at fixed states: presynaptic activity times error.
 
-    Minus these are Hebbian updates: W1 += lr * x0^T e1 / B, W2 += lr * tanh(x1)^T e2 / B.
+    Minus these are Hebbian updates: W1 += lr * x0^T e1 / B, W2 += lr * f(x1)^T e2 / B.
     """
     n = len(x0)
     return {
         "W1": -(x0.T @ e1) / n,  # (784, H)
         "b1": -e1.sum(axis=0) / n,  # (H,)
-        "W2": -(np.tanh(x1).T @ e2) / n,  # (H, 10)
+        "W2": -(relu(x1).T @ e2) / n,  # (H, 10)
         "b2": -e2.sum(axis=0) / n,  # (10,)
     }
 
@@ -84,7 +92,8 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
     """
     hp = spec.hyperparameters
     w = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
-    lr, rate, steps = np.float32(hp["lr"]), np.float32(hp["inference_rate"]), int(hp["inference_steps"])
+    lr, rate = np.float32(hp["lr"]), np.float32(hp["inference_rate"])
+    steps = int(hp["inference_steps"])
     one_hot = np.eye(10, dtype=np.float32)
     for epoch, order in enumerate(spec.epochs):
         losses = np.empty(spec.steps_in_epoch(epoch))
@@ -106,4 +115,4 @@ def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -
     With x2 free, F is minimised (to 0) at x1 = mu1 and x2 = mu2, so relaxing without the label
     would land exactly here.
     """
-    return np.tanh(bottom_up(w, x)) @ w["W2"] + w["b2"]
+    return relu(bottom_up(w, x)) @ w["W2"] + w["b2"]

@@ -18,7 +18,7 @@ from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
 
 MODEL_MODULES = {
-    name: f"mnistbench_torch.{name}" for name in ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn")
+    name: f"mnistbench_torch.{name}" for name in ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
 }
 
 

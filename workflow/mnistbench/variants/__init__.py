@@ -11,11 +11,17 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from mnistbench.errors import MnistbenchError
-from mnistbench.variants import dropout_mlp, mlp, mnn, sigmoid_mlp
+from mnistbench.variants import dropout_mlp, mlp, mnn, predictive_coding, sigmoid_mlp
 from mnistbench.variants.base import Plan, Variant, flatten_scaled, random_streams
 
 VARIANTS: Mapping[str, Variant] = MappingProxyType(
-    {v.name: v for v in (mlp.VARIANT, sigmoid_mlp.VARIANT, dropout_mlp.VARIANT, mnn.VARIANT)}
+    {v.name: v for v in (
+        mlp.VARIANT,
+        sigmoid_mlp.VARIANT,
+        dropout_mlp.VARIANT,
+        mnn.VARIANT,
+        predictive_coding.VARIANT,
+    )}
 )
 
 

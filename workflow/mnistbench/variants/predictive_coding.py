@@ -1,4 +1,4 @@
-"""``predictive_coding``: the 784-128-10 predictive-coding network of seed 002 (``002_0ca99921093de9a5.txt``).
+"""``predictive_coding``: the predictive-coding network of seed 002 (``002_0ca99921093de9a5.txt``).
 
 Seed: top-down predictive coding, 784-128-10 with no biases; ``W1.T @ x1`` predicts the image,
 ``W2.T @ x2`` predicts x1, and a label error ``y - softmax(x2)`` sits at the top. States start
@@ -9,29 +9,38 @@ that same training batch.
 Seed bug fixed: the label enters the state updates (``x1 += lr_s * (W1 @ err_x0 - W2.T @ err_x2)``,
 ``x2 += lr_s * (W2 @ err_x1 + err_x2)``), so ``argmax(x2)`` has been pulled towards the label it
 is then scored against: the "100%" leaks the label and is not a test accuracy (the seed has no
-test set at all). Its state updates are not the gradient of any one energy either (the sign of
-``W2.T @ err_x2`` and the missing softmax Jacobian). Here the label never reaches test-time
-inference, and training runs over the whole training set in shuffled mini-batches.
+test set at all). Its state updates are not the gradient of one energy either (the sign of
+``W2.T @ err_x2``, the missing softmax Jacobian). Here the label is clamped only while training,
+test-time inference never sees it, and training runs over the whole training set in shuffled
+mini-batches.
 
-Why not the seed's top-down structure: trained properly (states following minus the gradient
-of F = 1/2|x0 - x1 W1|^2 + 1/2|x1 - x2 W2|^2 + beta * CE(y, softmax(x2)), Hebbian updates at
-the relaxed states, full MNIST, batch 64) and tested by relaxing x1, x2 from the image alone,
-its test accuracy peaked at 0.835 (exact minimum of the label-free energy; 0.80 after 100
-relaxation steps) after one epoch and then fell (0.81, 0.785). Nine configurations
-(beta, weight rate, relaxation steps and rate, a tanh generator, a prior on x2) gave 0.45-0.835.
-A linear generative model with a 10-unit top infers the class by least squares from what
-explains the image, not from what separates the classes, so 0.90 is out of reach.
+Why not the seed's top-down structure: trained properly (states following minus the gradient of
+F = 1/2|x0 - x1 W1|^2 + 1/2|x1 - x2 W2|^2 + beta * CE(y, softmax(x2)), Hebbian updates at the
+relaxed states, full MNIST in batches of 64) and tested by relaxing x1, x2 from the image alone,
+it reached at best 0.835 test accuracy (exact minimum of the label-free energy; 0.80 on the
+first 2,000 test images after 100 relaxation steps) after one epoch, then fell (0.81, 0.785 after
+epochs 2, 3). Seven shorter runs (20,000 images, one epoch) varying beta, the weight rate, the
+relaxation steps and rate, a tanh generator and a prior on x2 gave 0.45-0.79. A linear generative
+model with a 10-unit top infers the class by least squares from what explains the image, not
+from what separates the classes; none of these came near 0.90.
 
 So this variant is the supervised predictive-coding network of Whittington & Bogacz (2017):
-predictions flow bottom-up, ``mu1 = x0 W1 + b1`` and ``mu2 = tanh(x1) W2 + b2``, with energy
+predictions flow bottom-up, ``mu1 = x0 W1 + b1`` and ``mu2 = relu(x1) W2 + b2``, with energy
 
     F = 1/2 |x1 - mu1|^2 + 1/2 |x2 - mu2|^2   (per sample; the reported loss is its batch mean)
 
 Training clamps x0 to the image and x2 to the one-hot label, starts x1 at its feedforward value
 mu1, relaxes x1 along -dF/dx1 for ``inference_steps`` steps of ``inference_rate``, then makes
 local Hebbian updates ``W_l += lr * f(x_{l-1})^T e_l / B`` (presynaptic activity times the
-postsynaptic prediction error, i.e. -dF/dW at the relaxed states). Testing needs no label: with
-x2 free, F reaches its minimum 0 at x1 = mu1, x2 = mu2, so inference is one feedforward pass.
+postsynaptic prediction error: -dF/dW at the relaxed states). The step loss is F at the relaxed
+states, before the weight update. Testing needs no label: with x2 free, F reaches its minimum 0
+at x1 = mu1, x2 = mu2, so inference is one feedforward pass. ReLU rather than tanh: with tanh
+the same setup reached 0.90-0.93, swinging by 0.01-0.02 between epochs (lr >= 0.2 diverged);
+with ReLU it reaches 0.96 and climbs steadily.
+
+Measured with these defaults on full MNIST: test accuracy 0.9618 (NumPy, seed 0), 0.9611
+(PyTorch CPU, seed 0), 0.9602 and 0.9594 (NumPy, seeds 1 and 2); about 1 s per epoch on NumPy and
+2.4 s on PyTorch CPU, on 2 shared cores.
 """
 
 from __future__ import annotations
@@ -45,11 +54,11 @@ from mnistbench.variants.base import Plan, Variant, flatten_scaled
 
 DEFAULTS = {
     "hidden": 128,  # hidden units (seed: 128)
-    "batch_size": 32,  # samples per weight update (seed: one batch of 64)
-    "epochs": 5,  # passes over the shuffled training set (seed: 5 steps on one batch)
+    "batch_size": 64,  # samples per weight update (seed: one batch of 64)
+    "epochs": 10,  # passes over the shuffled training set (seed: 5 steps on one batch)
     "inference_steps": 20,  # relaxation steps of x1 per batch, label clamped (seed: 5)
     "inference_rate": 0.1,  # step size of x1 along -dF/dx1 (seed: lr_s 0.1)
-    "lr": 0.05,  # Hebbian weight learning rate, applied once per batch after relaxing
+    "lr": 0.1,  # Hebbian weight learning rate, applied once per batch after relaxing
 }
 
 
@@ -84,9 +93,9 @@ def plan(
 VARIANT = Variant(
     name="predictive_coding",
     seed_notebook="002_0ca99921093de9a5.txt",
-    summary="784-128-10 supervised predictive coding (Whittington & Bogacz 2017): tanh, x1 relaxed "
-    "20 steps at 0.1 with the label clamped, Hebbian updates lr 0.05, batch 32, 5 epochs; "
-    "test = one feedforward pass",
+    summary="784-128-10 supervised predictive coding (Whittington & Bogacz 2017), ReLU: x1 "
+    "relaxed 20 steps at 0.1 with the label clamped, Hebbian updates lr 0.1, batch 64, "
+    "10 epochs; test = one feedforward pass",
     seed_fix="the seed fed the label into the state updates and scored its own training batch "
     "('100%' leaks the label); here the label is clamped only in training and test-time "
     "inference is label-free",
@@ -97,4 +106,5 @@ VARIANT = Variant(
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
     plan=plan,
+    small={"batch_size": 8, "epochs": 2},  # 96 samples: 24 steps
 )

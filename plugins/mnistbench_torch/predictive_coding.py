@@ -1,0 +1,93 @@
+"""``predictive_coding`` in PyTorch: the same relaxation and Hebbian updates as the NumPy
+backend, written as plain tensor ops under ``torch.no_grad``. See
+mnistbench.variants.predictive_coding.
+
+No autograd and no optimiser: the state and weight updates are local (each needs only the
+errors on either side of a layer), so they are written out as in mnistbench_numpy, step for step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench_torch.runtime import tensor
+
+
+def prediction_errors(w: Mapping[str, torch.Tensor], mu1, x1, x2):
+    """e1 = x1 - mu1 (B, H) and e2 = x2 - (relu(x1) W2 + b2) (B, 10)."""
+    return x1 - mu1, x2 - (torch.relu(x1) @ w["W2"] + w["b2"])
+
+
+def state_gradient(w: Mapping[str, torch.Tensor], x1, e1, e2) -> torch.Tensor:
+    """dF/dx1 of each sample's energy, (B, H): e1 - relu'(x1) * (e2 W2^T)."""
+    return e1 - (x1 > 0) * (e2 @ w["W2"].T)
+
+
+def relax(w: Mapping[str, torch.Tensor], x0, x2, steps: int, rate: float):
+    """Infer x1 with x0 (B, 784) and x2 (B, 10) clamped, starting from mu1; return x1, e1, e2."""
+    mu1 = x0 @ w["W1"] + w["b1"]  # (B, H)
+    x1 = mu1.clone()
+    for _ in range(steps):
+        e1, e2 = prediction_errors(w, mu1, x1, x2)
+        x1 -= rate * state_gradient(w, x1, e1, e2)
+    e1, e2 = prediction_errors(w, mu1, x1, x2)
+    return x1, e1, e2
+
+
+def weight_gradients(x0, x1, e1, e2) -> dict[str, torch.Tensor]:
+    """dF/dW of the batch-mean energy at fixed states (minus them are the Hebbian updates)."""
+    n = len(x0)
+    return {
+        "W1": -(x0.T @ e1) / n,  # (784, H)
+        "b1": -e1.sum(dim=0) / n,  # (H,)
+        "W2": -(torch.relu(x1).T @ e2) / n,  # (H, 10)
+        "b2": -e2.sum(dim=0) / n,  # (10,)
+    }
+
+
+@torch.no_grad()
+def train(spec: TrainSpec) -> Iterator[EpochResult]:
+    """Per batch: relax x1 with the label clamped, record the energy, one Hebbian update.
+
+    The step loss is the batch-mean energy 1/2 (|e1|^2 + |e2|^2) at the relaxed states, before
+    the weight update; losses stay on the device until the epoch ends.
+    """
+    hp = spec.hyperparameters
+    lr, rate, steps = float(hp["lr"]), float(hp["inference_rate"]), int(hp["inference_steps"])
+    w = {
+        k: tensor(np.asarray(v, np.float32), spec.device).clone()
+        for k, v in spec.initial_weights.items()
+    }
+    x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
+    for epoch, order in enumerate(spec.epochs):
+        # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
+        index = tensor(order, spec.device)
+        xs, targets = x[index], F.one_hot(y[index], 10).to(torch.float32)  # (N, 784), (N, 10)
+        losses = torch.empty(spec.steps_in_epoch(epoch), device=spec.device)
+        for step, start in enumerate(range(0, len(order), spec.batch_size)):
+            x0, x2 = xs[start : start + spec.batch_size], targets[start : start + spec.batch_size]
+            # 1. inference: x1 settles between the image below and the label above
+            x1, e1, e2 = relax(w, x0, x2, steps, rate)
+            losses[step] = 0.5 * ((e1 * e1).sum() + (e2 * e2).sum()) / len(x0)
+            # 2. learning: local updates at the relaxed states, W -= lr * dF/dW
+            for key, grad in weight_gradients(x0, x1, e1, e2).items():
+                w[key] -= lr * grad
+        yield EpochResult(
+            losses.cpu().double().numpy(),
+            {k: v.to("cpu", torch.float32).numpy().copy() for k, v in w.items()},
+        )
+
+
+@torch.no_grad()
+def predict(
+    w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any], device: str
+) -> np.ndarray:
+    """Class scores mu2 = relu(x W1 + b1) W2 + b2, shape (N, 10): one feedforward pass, no label."""
+    p = {k: tensor(v, device) for k, v in w.items()}
+    return (torch.relu(tensor(x, device) @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]).cpu().numpy()
