@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -97,13 +98,33 @@ def confusion_tables(confusion: pd.DataFrame) -> list[tuple[str, str]]:
     out = []
     for (dataset, variant, backend, seed), run in confusion.groupby(RUN_KEYS):
         matrix = run.pivot(index="true", columns="predicted", values="count")
+        # Shade the mistakes only: the diagonal would otherwise take the whole colour scale.
+        mistakes = matrix.to_numpy().copy()
+        np.fill_diagonal(mistakes, 0)
         styled = (
-            matrix.style.background_gradient(cmap="Blues", axis=None)
+            matrix.style.background_gradient(cmap="Reds", axis=None, gmap=mistakes)
+            .apply(lambda m: np.where(np.eye(len(m), dtype=bool), "font-weight: bold", ""), axis=None)
             .set_table_attributes('class="confusion"')
             .set_caption("rows: true class; columns: predicted class; cells: test images")
         )
         out.append((f"{dataset} / {variant} / {backend} / seed {seed}", styled.to_html()))
     return out
+
+
+def _format(column: str):
+    """Digits that match what a column measures: 4 for accuracies, 2 for seconds, 0 for rates."""
+    if "accuracy" in column or "loss" in column:
+        return "{:.4f}".format
+    if "samples/s" in column:
+        return "{:,.0f}".format
+    if "(s" in column or "MB" in column:
+        return "{:.2f}".format
+    return str
+
+
+def _html_table(table: pd.DataFrame) -> str:
+    formatters = {c: _format(c) for c in table.columns if pd.api.types.is_float_dtype(table[c])}
+    return table.to_html(index=False, formatters=formatters, na_rep="", classes="table")
 
 
 def render(tables_dir: str | Path) -> str:
@@ -119,14 +140,12 @@ def render(tables_dir: str | Path) -> str:
         loader=jinja2.PackageLoader("mnistbench", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     ).get_template("report.html.j2")
-    float_format = "{:.4f}".format
     runs = summary[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
     return template.render(
         generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_runs=len(summary),
-        comparison=seed_comparison(summary).to_html(index=False, float_format=float_format,
-                                                    na_rep="", classes="table"),
-        runs=runs.to_html(index=False, float_format=float_format, na_rep="", classes="table"),
+        comparison=_html_table(seed_comparison(summary)),
+        runs=_html_table(runs),
         curves=learning_curves(history),
         confusions=confusion_tables(confusion),
         variants=[VARIANTS[v] for v in sorted(summary["variant"].unique()) if v in VARIANTS],
