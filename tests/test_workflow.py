@@ -67,7 +67,8 @@ def test_report_and_tables_are_written(workdir):
 
 def test_train_jobs_are_benchmarked_by_snakemake(workdir):
     summary = pd.read_csv(workdir / "results" / "summary.csv")
-    assert (summary["job_wall_seconds"] > 0).all() and (summary["job_max_rss_mb"] > 0).all()
+    assert (summary["job_wall_seconds"] > 0).all()
+    assert (summary["peak_rss_mb"] > 50).all()  # Python with NumPy alone takes more
 
 
 def test_every_job_wrote_its_log(workdir):

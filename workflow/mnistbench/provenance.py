@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import resource
 import sys
 
 from mnistbench import __version__
@@ -26,3 +27,9 @@ def machine(device: str) -> dict[str, str]:
     if device == "cuda" and "torch" in sys.modules:
         info["gpu"] = sys.modules["torch"].cuda.get_device_name()
     return info
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (exact, from the kernel)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB else

@@ -39,8 +39,8 @@ RUN_COLUMNS = {
     "train_seconds": "train time (s, inside backend.train, all epochs)",
     "samples_per_second": "training throughput (samples/s)",
     "predict_seconds": "predict time (s, test set, median of 3)",
+    "peak_rss_mb": "train peak memory (MB, resident)",
     "job_wall_seconds": "train job wall time (s, Snakemake benchmark)",
-    "job_max_rss_mb": "train job peak RSS (MB)",
     "backend_version": "framework version",
 }
 

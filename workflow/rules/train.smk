@@ -1,5 +1,5 @@
 # Train one (dataset, variant, backend, seed) run; Snakemake's benchmark records the job's wall
-# time and peak memory beside the run's own per-epoch timings.
+# time beside the run's own per-epoch timings.
 
 
 rule train_model:
