@@ -39,7 +39,7 @@ def fashion_run(tmp_path_factory):
     # one training epoch some 50x slower; this test is about the data, not the threading.
     result = subprocess.run(
         [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml",
-         "--config", "datasets=[fashion-mnist]", "backends=[numpy]", "threads=1"],
+         "--config", "datasets=[fashion-mnist]", "backends=[numpy]", "variants=[mlp]", "threads=1"],
         cwd=work, env=env, capture_output=True, text=True, timeout=600,
     )
     return work, result

@@ -63,7 +63,7 @@ def wrong_digest_run(tmp_path_factory, mirror):
     }}}
     (work / "extra.yaml").write_text(yaml.safe_dump(override))
     result = snakemake(work, "--configfile", "config/quick.yaml", "extra.yaml",
-                       "--config", "backends=[numpy]")
+                       "--config", "backends=[numpy]", "variants=[mlp]")
     return work, result
 
 
@@ -115,7 +115,7 @@ def bad_labels_run(tmp_path_factory):
     }
     (work / "extra.yaml").write_text(yaml.safe_dump(override))
     result = snakemake(work, "--configfile", "config/quick.yaml", "extra.yaml",
-                       "--config", "backends=[numpy]")
+                       "--config", "backends=[numpy]", "variants=[mlp]")
     return work, result
 
 

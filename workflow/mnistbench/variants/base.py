@@ -67,3 +67,17 @@ def random_streams(seed: int, n: int = 3) -> list[np.random.Generator]:
 def flatten_scaled(images: np.ndarray, scale: float = 1 / 255) -> np.ndarray:
     """(N, rows, cols) uint8 -> (N, rows*cols) float32, multiplied by ``scale``."""
     return images.reshape(len(images), -1).astype(np.float32) * np.float32(scale)
+
+
+def fan_in_normal_layers(rng: np.random.Generator, sizes: list[int]) -> dict[str, np.ndarray]:
+    """Dense layers for ``x @ W + b``: W_i ~ N(0, 1) / sqrt(fan_in), b_i = 0, float32."""
+    weights = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        weights[f"W{i}"] = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
+        weights[f"b{i}"] = np.zeros(n_out, np.float32)
+    return weights
+
+
+def shuffled_epochs(rng: np.random.Generator, n_train: int, epochs: int) -> list[np.ndarray]:
+    """A fresh random permutation of the training set for every epoch."""
+    return [rng.permutation(n_train).astype(np.int64) for _ in range(epochs)]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, flatten_scaled
+from mnistbench.variants.base import Plan, Variant, fan_in_normal_layers, flatten_scaled
 
 DEFAULTS = {
     "hidden": 300,  # hidden units
@@ -33,13 +33,7 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
 
 def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """W ~ N(0, 1) / sqrt(fan_in), b = 0, laid out for ``x @ W + b``."""
-    n_in, n_hidden, n_out = 784, int(hp["hidden"]), 10
-    return {
-        "W1": (rng.standard_normal((n_in, n_hidden)) / np.sqrt(n_in)).astype(np.float32),
-        "b1": np.zeros(n_hidden, np.float32),
-        "W2": (rng.standard_normal((n_hidden, n_out)) / np.sqrt(n_hidden)).astype(np.float32),
-        "b2": np.zeros(n_out, np.float32),
-    }
+    return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
 
 
 def plan(

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, flatten_scaled
+from mnistbench.variants.base import Plan, Variant, flatten_scaled, shuffled_epochs
 
 # Neuron layout of the state vector, fixed by the seed.
 PIXELS = 784  # neurons 0..783 are clamped to the image
@@ -74,7 +74,7 @@ def plan(
     order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
 ) -> Plan:
     """A fresh random permutation of the training set every epoch, as the seed's DataLoader."""
-    epochs = [order_rng.permutation(n_train).astype(np.int64) for _ in range(int(hp["epochs"]))]
+    epochs = shuffled_epochs(order_rng, n_train, int(hp["epochs"]))
     return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))
 
 

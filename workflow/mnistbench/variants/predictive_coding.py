@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, flatten_scaled
+from mnistbench.variants.base import Plan, Variant, fan_in_normal_layers, flatten_scaled, shuffled_epochs
 
 DEFAULTS = {
     "hidden": 128,  # hidden units (seed: 128)
@@ -73,20 +73,14 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     The seed's ``randn * 0.01`` suits its top-down weights; the bottom-up predictions here need
     the usual fan-in scale for the hidden layer to carry signal from the first step.
     """
-    n_in, n_hidden, n_out = 784, int(hp["hidden"]), 10
-    return {
-        "W1": (rng.standard_normal((n_in, n_hidden)) / np.sqrt(n_in)).astype(np.float32),
-        "b1": np.zeros(n_hidden, np.float32),
-        "W2": (rng.standard_normal((n_hidden, n_out)) / np.sqrt(n_hidden)).astype(np.float32),
-        "b2": np.zeros(n_out, np.float32),
-    }
+    return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
 
 
 def plan(
     order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
 ) -> Plan:
     """Every epoch visits the whole training set in a fresh random order."""
-    epochs = [order_rng.permutation(n_train).astype(np.int64) for _ in range(int(hp["epochs"]))]
+    epochs = shuffled_epochs(order_rng, n_train, int(hp["epochs"]))
     return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))
 
 
