@@ -21,6 +21,8 @@ run: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check workflow plugins tests bench
+	$(BIN)/ruff format --check workflow plugins tests bench
 	$(BIN)/python -m pytest
 
 clean:

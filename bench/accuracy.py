@@ -1,4 +1,4 @@
-"""python bench/accuracy.py [--variants mlp mnn ...] [--backends numpy torch] [--seeds 0 1 2] [--jobs N]
+"""python bench/accuracy.py [--variants V ...] [--backends B ...] [--seeds 0 1 2] [--jobs N]
 
 Test accuracy of every variant x backend x seed with the seed notebooks' hyperparameters on full
 MNIST: the mean and sd over seeds, beside the figure the seed notebook reports and the target
@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
 from mnistbench import aggregate, datasets, fetch
 from mnistbench.variants import VARIANTS
 
@@ -56,11 +55,28 @@ def run_one(data: Path, runs: Path, variant: str, backend: str, seed: int, threa
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     step = [sys.executable, "-m", "mnistbench", "--log", str(run_dir / "log.txt"), "-q"]
     subprocess.run(
-        [*step, "train", "--data", str(data), "--dataset", "mnist", "--variant", variant,
-         "--backend", backend, "--seed", str(seed), "--out", str(run_dir)],
-        env=env, check=True,
+        [
+            *step,
+            "train",
+            "--data",
+            str(data),
+            "--dataset",
+            "mnist",
+            "--variant",
+            variant,
+            "--backend",
+            backend,
+            "--seed",
+            str(seed),
+            "--out",
+            str(run_dir),
+        ],
+        env=env,
+        check=True,
     )
-    subprocess.run([*step, "evaluate", "--data", str(data), "--run", str(run_dir)], env=env, check=True)
+    subprocess.run(
+        [*step, "evaluate", "--data", str(data), "--run", str(run_dir)], env=env, check=True
+    )
     print(f"done: {variant} {backend} seed {seed}", flush=True)
     return metrics
 
@@ -98,7 +114,9 @@ def main() -> int:
     else:
         ensure_data(args.data)
         with ThreadPoolExecutor(args.jobs) as pool:
-            metrics = list(pool.map(lambda c: run_one(args.data, args.runs, *c, args.threads), combos))
+            metrics = list(
+                pool.map(lambda c: run_one(args.data, args.runs, *c, args.threads), combos)
+            )
     summary = aggregate.tables(metrics)["summary"]
     result = table(summary)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-
 from mnistbench import datasets, fetch, idx
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,17 +115,25 @@ def main() -> None:
         for case, function in cases.items():
             seconds = timed(function, args.repeat)
             median = statistics.median(seconds)
-            rows.append({
-                "case": case, "images": images, "payload_mb": round(payload_mb, 1),
-                "repeats": args.repeat, "median_s": round(median, 4),
-                "best_s": round(min(seconds), 4), "images_per_s": round(images / median),
-            })
+            rows.append(
+                {
+                    "case": case,
+                    "images": images,
+                    "payload_mb": round(payload_mb, 1),
+                    "repeats": args.repeat,
+                    "median_s": round(median, 4),
+                    "best_s": round(min(seconds), 4),
+                    "images_per_s": round(images / median),
+                }
+            )
 
     print(f"mirror: {args.mirror}")
     print(f"{'case':<14} {'images':>7} {'MB':>5} {'median s':>9} {'best s':>8} {'images/s':>11}")
     for r in rows:
-        print(f"{r['case']:<14} {r['images']:>7} {r['payload_mb']:>5} {r['median_s']:>9.3f} "
-              f"{r['best_s']:>8.3f} {r['images_per_s']:>11,}")
+        print(
+            f"{r['case']:<14} {r['images']:>7} {r['payload_mb']:>5} {r['median_s']:>9.3f} "
+            f"{r['best_s']:>8.3f} {r['images_per_s']:>11,}"
+        )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import get_variant
@@ -78,9 +77,11 @@ def test_training_is_deterministic_under_a_seed(backend, images_and_labels):
 def test_any_backend_predicts_with_any_backends_weights(trainer, evaluator, images_and_labels):
     spec = spec_for(*images_and_labels, epochs=1)
     [epoch] = REGISTRY.get(trainer).train(spec)
-    scores = REGISTRY.get(evaluator).predict("mlp", spec.hyperparameters, epoch.weights,
-                                             spec.x_train, "cpu")
-    reference = REGISTRY.get(trainer).predict("mlp", spec.hyperparameters, epoch.weights,
-                                              spec.x_train, "cpu")
+    scores = REGISTRY.get(evaluator).predict(
+        "mlp", spec.hyperparameters, epoch.weights, spec.x_train, "cpu"
+    )
+    reference = REGISTRY.get(trainer).predict(
+        "mlp", spec.hyperparameters, epoch.weights, spec.x_train, "cpu"
+    )
     assert scores.shape == (len(spec.x_train), 10)
     np.testing.assert_array_equal(scores.argmax(1), reference.argmax(1))

@@ -8,22 +8,41 @@ import sys
 
 import pandas as pd
 import pytest
-
 from mnistbench.cli import main
 
 
 def mnistbench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mnistbench", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "mnistbench", *args], capture_output=True, text=True
+    )
 
 
 @pytest.fixture(scope="module")
 def trained_run(mnist_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("results") / "mnist" / "mlp" / "numpy" / "seed0"
-    status = main([
-        "train", "--data", str(mnist_dir), "--dataset", "mnist", "--variant", "mlp",
-        "--backend", "numpy", "--seed", "0", "--out", str(out), "--hparams", '{"epochs": 2}',
-        "--train-limit", "800", "--test-limit", "300",
-    ])
+    status = main(
+        [
+            "train",
+            "--data",
+            str(mnist_dir),
+            "--dataset",
+            "mnist",
+            "--variant",
+            "mlp",
+            "--backend",
+            "numpy",
+            "--seed",
+            "0",
+            "--out",
+            str(out),
+            "--hparams",
+            '{"epochs": 2}',
+            "--train-limit",
+            "800",
+            "--test-limit",
+            "300",
+        ]
+    )
     assert status == 0
     return out
 
@@ -47,22 +66,39 @@ def test_weights_file_holds_plain_arrays_without_pickle(trained_run):
 
 def test_evaluate_with_the_other_backend_gives_the_same_accuracy(trained_run, mnist_dir, tmp_path):
     assert main(["evaluate", "--data", str(mnist_dir), "--run", str(trained_run)]) == 0
-    assert main(["evaluate", "--data", str(mnist_dir), "--run", str(trained_run),
-                 "--backend", "torch", "--out", str(tmp_path / "by_torch.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(mnist_dir),
+                "--run",
+                str(trained_run),
+                "--backend",
+                "torch",
+                "--out",
+                str(tmp_path / "by_torch.json"),
+            ]
+        )
+        == 0
+    )
     own = json.loads((trained_run / "metrics.json").read_text())
     other = json.loads((tmp_path / "by_torch.json").read_text())
     assert other["evaluated_by"] == "torch"
     assert other["test_accuracy"] == own["test_accuracy"]
     assert sum(map(sum, own["confusion_matrix"])) == 300
     assert own["test_accuracy"] == pytest.approx(
-        sum(own["confusion_matrix"][i][i] for i in range(10)) / 300)
+        sum(own["confusion_matrix"][i][i] for i in range(10)) / 300
+    )
 
 
 def test_aggregate_and_report_from_metrics(trained_run, mnist_dir, tmp_path):
     main(["evaluate", "--data", str(mnist_dir), "--run", str(trained_run)])
     assert main(["aggregate", str(trained_run / "metrics.json"), "--out", str(tmp_path)]) == 0
     summary = pd.read_csv(tmp_path / "summary.csv")
-    assert summary[["dataset", "variant", "backend", "seed"]].values.tolist() == [["mnist", "mlp", "numpy", 0]]
+    assert summary[["dataset", "variant", "backend", "seed"]].values.tolist() == [
+        ["mnist", "mlp", "numpy", 0]
+    ]
     confusion = pd.read_csv(tmp_path / "confusion.csv")
     assert len(confusion) == 100 and confusion["count"].sum() == 300
     assert main(["report", "--tables", str(tmp_path), "--out", str(tmp_path / "report.html")]) == 0
@@ -71,26 +107,68 @@ def test_aggregate_and_report_from_metrics(trained_run, mnist_dir, tmp_path):
 
 
 def test_unknown_backend_is_one_line_and_leaves_nothing(mnist_dir, tmp_path):
-    result = mnistbench("train", "--data", str(mnist_dir), "--dataset", "mnist", "--variant", "mlp",
-                        "--backend", "jax", "--seed", "0", "--out", str(tmp_path / "run"))
+    result = mnistbench(
+        "train",
+        "--data",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--variant",
+        "mlp",
+        "--backend",
+        "jax",
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "mnistbench train: error: backend 'jax' is not installed (installed: numpy, torch)")
+        "mnistbench train: error: backend 'jax' is not installed (installed: numpy, torch)"
+    )
     assert not (tmp_path / "run").exists()
 
 
 def test_unknown_hyperparameter_is_one_line(mnist_dir, tmp_path):
-    result = mnistbench("train", "--data", str(mnist_dir), "--dataset", "mnist", "--variant", "mlp",
-                        "--backend", "numpy", "--seed", "0", "--out", str(tmp_path / "run"),
-                        "--hparams", '{"learning_rate": 0.1}')
+    result = mnistbench(
+        "train",
+        "--data",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--variant",
+        "mlp",
+        "--backend",
+        "numpy",
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path / "run"),
+        "--hparams",
+        '{"learning_rate": 0.1}',
+    )
     assert result.returncode == 1
     assert "variant 'mlp': unknown hyperparameter(s) learning_rate" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_unavailable_device_is_one_line(mnist_dir, tmp_path):
-    result = mnistbench("train", "--data", str(mnist_dir), "--dataset", "mnist", "--variant", "mlp",
-                        "--backend", "numpy", "--seed", "0", "--out", str(tmp_path / "run"),
-                        "--device", "cuda")
+    result = mnistbench(
+        "train",
+        "--data",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--variant",
+        "mlp",
+        "--backend",
+        "numpy",
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path / "run"),
+        "--device",
+        "cuda",
+    )
     assert result.returncode == 1
     assert "backend 'numpy': device 'cuda' is not available here (available: cpu)" in result.stderr

@@ -38,9 +38,23 @@ def fashion_run(tmp_path_factory):
     # threads=1: batches of 8 are too small for BLAS threads, which on a busy machine make the
     # one training epoch some 50x slower; this test is about the data, not the threading.
     result = subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml",
-         "--config", "datasets=[fashion-mnist]", "backends=[numpy]", "variants=[mlp]", "threads=1"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(SNAKEMAKE),
+            "--cores",
+            "2",
+            "--configfile",
+            "config/quick.yaml",
+            "--config",
+            "datasets=[fashion-mnist]",
+            "backends=[numpy]",
+            "variants=[mlp]",
+            "threads=1",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     return work, result
 
@@ -60,5 +74,6 @@ def test_fashion_mnist_summary_has_one_accurate_run(fashion_run):
     work, _ = fashion_run
     summary = pd.read_csv(work / "results" / "summary.csv")
     assert summary[["dataset", "variant", "backend", "seed"]].values.tolist() == [
-        ["fashion-mnist", "mlp", "numpy", 0]]
+        ["fashion-mnist", "mlp", "numpy", 0]
+    ]
     assert summary["test_accuracy"].iloc[0] > 0.5

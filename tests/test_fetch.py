@@ -32,7 +32,9 @@ SHA256 = MNIST_FILES["test_labels"]["sha256"]
 ERROR_PREFIX = "mnistbench fetch: error: "
 TIMEOUT = 0.5  # the client's --timeout; the slow behaviours stall for SLOW seconds
 SLOW = 5.0
-HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in</body></html>\n"
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in</body></html>\n"
+)
 
 
 def wrong_payload_gz(good_gz: bytes) -> bytes:
@@ -160,9 +162,24 @@ def fetch(out: Path, *mirrors: str, retries=0, env_mirror=None, sha256=SHA256):
     env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
     if env_mirror is not None:
         env["MNISTBENCH_MIRROR"] = env_mirror
-    args = [sys.executable, "-m", "mnistbench", "fetch", "--file", NAME, "--sha256", sha256,
-            "--out", str(out), "--timeout", str(TIMEOUT), "--retries", str(retries),
-            "--backoff", "0.01"]
+    args = [
+        sys.executable,
+        "-m",
+        "mnistbench",
+        "fetch",
+        "--file",
+        NAME,
+        "--sha256",
+        sha256,
+        "--out",
+        str(out),
+        "--timeout",
+        str(TIMEOUT),
+        "--retries",
+        str(retries),
+        "--backoff",
+        "0.01",
+    ]
     for mirror in mirrors:
         args += ["--mirror", mirror]
     return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)

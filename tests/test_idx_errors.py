@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from mnistbench import datasets, idx
 from mnistbench.errors import MnistbenchError
 
@@ -104,8 +103,16 @@ CASES = {
     "empty_file": ("test_labels", b"", "not an IDX file (only 0 bytes)"),
 }
 # The cases a file shows on its own (the rest need the role or the other file of the split).
-STRUCTURAL = ["wrong_magic", "unknown_dtype_code", "short_payload", "trailing_bytes",
-              "zero_items", "zero_dimensions", "truncated_header", "empty_file"]
+STRUCTURAL = [
+    "wrong_magic",
+    "unknown_dtype_code",
+    "short_payload",
+    "trailing_bytes",
+    "zero_items",
+    "zero_dimensions",
+    "truncated_header",
+    "empty_file",
+]
 
 
 def write_dataset(directory: Path, **replace: bytes) -> Path:
@@ -118,20 +125,41 @@ def write_dataset(directory: Path, **replace: bytes) -> Path:
 
 def split_paths(directory: Path, role: str) -> tuple[Path, Path]:
     split = role.split("_")[0]
-    return (datasets.role_path(directory, f"{split}_images"),
-            datasets.role_path(directory, f"{split}_labels"))
+    return (
+        datasets.role_path(directory, f"{split}_images"),
+        datasets.role_path(directory, f"{split}_labels"),
+    )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
-    return subprocess.run([sys.executable, "-m", "mnistbench", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mnistbench", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def train(data: Path, out: Path) -> subprocess.CompletedProcess:
-    return run_cli("train", "--data", str(data), "--dataset", "synthetic", "--variant", "mlp",
-                   "--backend", "numpy", "--seed", "0", "--out", str(out),
-                   "--hparams", '{"epochs": 1}')
+    return run_cli(
+        "train",
+        "--data",
+        str(data),
+        "--dataset",
+        "synthetic",
+        "--variant",
+        "mlp",
+        "--backend",
+        "numpy",
+        "--seed",
+        "0",
+        "--out",
+        str(out),
+        "--hparams",
+        '{"epochs": 1}',
+    )
 
 
 def error_line(result: subprocess.CompletedProcess, step: str) -> str:
@@ -181,7 +209,8 @@ def test_missing_file_is_one_line_not_a_traceback(tmp_path):
     with pytest.raises(MnistbenchError) as raised:
         datasets.load(directory)
     assert str(raised.value) == (
-        f"{datasets.role_path(directory, 'test_labels')}: cannot read (No such file or directory)")
+        f"{datasets.role_path(directory, 'test_labels')}: cannot read (No such file or directory)"
+    )
 
 
 @pytest.mark.parametrize("truncate", [False, True], ids=["garbage", "truncated"])
@@ -215,10 +244,21 @@ def test_fetch_refuses_a_bad_file_even_when_its_digest_is_pinned(tmp_path, case)
     mirror.mkdir()
     (mirror / "bad-idx-ubyte.gz").write_bytes(gzip.compress(data, mtime=0))
     out = tmp_path / "resources" / "bad.idx"
-    result = run_cli("fetch", "--file", "bad-idx-ubyte.gz", "--mirror", str(mirror),
-                     "--sha256", hashlib.sha256(data).hexdigest(), "--out", str(out))
+    result = run_cli(
+        "fetch",
+        "--file",
+        "bad-idx-ubyte.gz",
+        "--mirror",
+        str(mirror),
+        "--sha256",
+        hashlib.sha256(data).hexdigest(),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 1
     line = error_line(result, "fetch")
-    assert line.startswith(f"mnistbench fetch: error: bad-idx-ubyte.gz: every mirror failed: {mirror} (")
+    assert line.startswith(
+        f"mnistbench fetch: error: bad-idx-ubyte.gz: every mirror failed: {mirror} ("
+    )
     assert f"(bad-idx-ubyte.gz: {problem}" in line
     assert not out.exists() and list(out.parent.iterdir()) == []

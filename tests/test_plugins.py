@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from mnistbench import hookimpl, hookspecs
 from mnistbench.backend import Backend
 from mnistbench.errors import MnistbenchError
@@ -63,7 +62,9 @@ def test_an_object_that_is_not_a_backend_is_refused():
 
 
 def test_unknown_backend_error_lists_the_installed_ones():
-    with pytest.raises(MnistbenchError, match=r"backend 'jax' is not installed \(installed: numpy, torch\)"):
+    with pytest.raises(
+        MnistbenchError, match=r"backend 'jax' is not installed \(installed: numpy, torch\)"
+    ):
         load_backends().get("jax")
 
 
@@ -94,23 +95,34 @@ THIRD_PARTY = """
 
 
 def run_backends_command(site: Path) -> subprocess.CompletedProcess:
-    code = f"import sys; sys.path.insert(0, {str(site)!r}); from mnistbench.cli import main; sys.exit(main(['backends']))"
+    code = (
+        f"import sys; sys.path.insert(0, {str(site)!r}); "
+        "from mnistbench.cli import main; sys.exit(main(['backends']))"
+    )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
 
 def test_a_third_party_plugin_installed_by_entry_point_is_listed(tmp_path):
-    write_distribution(tmp_path, "mnistbench_echo", "echo = echo_backend", {"echo_backend": THIRD_PARTY})
+    write_distribution(
+        tmp_path, "mnistbench_echo", "echo = echo_backend", {"echo_backend": THIRD_PARTY}
+    )
     listing = run_backends_command(tmp_path).stdout
     assert "echo 0.1 (devices: cpu; variants: mlp)" in listing
     assert "numpy" in listing and "torch" in listing
 
 
 def test_a_plugin_that_fails_to_import_is_named_and_the_others_still_load(tmp_path):
-    write_distribution(tmp_path, "mnistbench_broken", "broken = broken_backend",
-                       {"broken_backend": "import a_module_that_is_not_installed\n"})
+    write_distribution(
+        tmp_path,
+        "mnistbench_broken",
+        "broken = broken_backend",
+        {"broken_backend": "import a_module_that_is_not_installed\n"},
+    )
     listing = run_backends_command(tmp_path).stdout
-    assert ("broken: failed to load: ModuleNotFoundError: No module named "
-            "'a_module_that_is_not_installed'") in listing
+    assert (
+        "broken: failed to load: ModuleNotFoundError: No module named "
+        "'a_module_that_is_not_installed'"
+    ) in listing
     assert "numpy" in listing and "torch" in listing
 
 

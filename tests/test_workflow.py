@@ -23,7 +23,11 @@ def snakemake(workdir: Path, *args: str, mirror: Path) -> subprocess.CompletedPr
     env = {**os.environ, "MNISTBENCH_MIRROR": str(mirror)}
     return subprocess.run(
         [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=900,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -62,7 +66,12 @@ def test_report_and_tables_are_written(workdir):
     html = (workdir / "results" / "report.html").read_text()
     assert "mnistbench report" in html and "mlp" in html
     confusion = pd.read_csv(workdir / "results" / "confusion.csv")
-    assert confusion.groupby(["variant", "backend", "seed"])["count"].sum().eq(QUICK["subset"]["test"]).all()
+    assert (
+        confusion.groupby(["variant", "backend", "seed"])["count"]
+        .sum()
+        .eq(QUICK["subset"]["test"])
+        .all()
+    )
 
 
 def test_train_jobs_are_benchmarked_by_snakemake(workdir):
@@ -72,7 +81,9 @@ def test_train_jobs_are_benchmarked_by_snakemake(workdir):
 
 
 def test_every_job_wrote_its_log(workdir):
-    logs = sorted(p.relative_to(workdir / "logs").as_posix() for p in (workdir / "logs").rglob("*.log"))
+    logs = sorted(
+        p.relative_to(workdir / "logs").as_posix() for p in (workdir / "logs").rglob("*.log")
+    )
     assert "train/mnist/mlp/numpy/seed0.log" in logs and "report.log" in logs
 
 
@@ -84,8 +95,9 @@ def test_a_second_dry_run_has_nothing_to_do(workdir, mirror):
 
 def test_changing_a_learning_rate_reruns_only_that_variants_runs(workdir, mirror):
     (workdir / "lr.yaml").write_text("hyperparameters:\n  mlp:\n    lr: 0.05\n")
-    result = snakemake(workdir, "--configfile", "config/quick.yaml", "lr.yaml", "--dry-run",
-                       mirror=mirror)
+    result = snakemake(
+        workdir, "--configfile", "config/quick.yaml", "lr.yaml", "--dry-run", mirror=mirror
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0
     assert "train_model" in output and "fetch_dataset_file" not in output

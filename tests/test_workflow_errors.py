@@ -40,7 +40,11 @@ def snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
     return subprocess.run(
         [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml", *args],
-        cwd=work, env=env, capture_output=True, text=True, timeout=300,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -57,13 +61,24 @@ def error_lines(result: subprocess.CompletedProcess, step: str) -> list[str]:
 def wrong_digest_run(tmp_path_factory, mirror):
     """MNIST whose pinned train_labels digest is wrong, from the local mirror only."""
     work = copy_workflow(tmp_path_factory.mktemp("wrong_digest"))
-    override = {"dataset_definitions": {"mnist": {
-        "mirrors": [str(mirror)],
-        "files": {"train_labels": {"sha256": WRONG_SHA256}},
-    }}}
+    override = {
+        "dataset_definitions": {
+            "mnist": {
+                "mirrors": [str(mirror)],
+                "files": {"train_labels": {"sha256": WRONG_SHA256}},
+            }
+        }
+    }
     (work / "extra.yaml").write_text(yaml.safe_dump(override))
-    result = snakemake(work, "--configfile", "config/quick.yaml", "extra.yaml",
-                       "--config", "backends=[numpy]", "variants=[mlp]")
+    result = snakemake(
+        work,
+        "--configfile",
+        "config/quick.yaml",
+        "extra.yaml",
+        "--config",
+        "backends=[numpy]",
+        "variants=[mlp]",
+    )
     return work, result
 
 
@@ -114,8 +129,15 @@ def bad_labels_run(tmp_path_factory):
         "dataset_definitions": {"tiny": {"classes": 10, "mirrors": [str(mirror)], "files": files}},
     }
     (work / "extra.yaml").write_text(yaml.safe_dump(override))
-    result = snakemake(work, "--configfile", "config/quick.yaml", "extra.yaml",
-                       "--config", "backends=[numpy]", "variants=[mlp]")
+    result = snakemake(
+        work,
+        "--configfile",
+        "config/quick.yaml",
+        "extra.yaml",
+        "--config",
+        "backends=[numpy]",
+        "variants=[mlp]",
+    )
     return work, result
 
 

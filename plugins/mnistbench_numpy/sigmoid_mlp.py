@@ -1,4 +1,7 @@
-"""``sigmoid_mlp`` in NumPy: 784-H-10 sigmoid, softmax, squared error. See mnistbench.variants.sigmoid_mlp."""
+"""``sigmoid_mlp`` in NumPy: 784-H-10 sigmoid, softmax, squared error.
+
+See mnistbench.variants.sigmoid_mlp.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-
 from mnistbench.backend import EpochResult, TrainSpec
+
 from mnistbench_numpy import sgd
 
 

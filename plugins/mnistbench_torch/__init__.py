@@ -13,12 +13,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
 
 MODEL_MODULES = {
-    name: f"mnistbench_torch.{name}" for name in ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
+    name: f"mnistbench_torch.{name}"
+    for name in ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
 }
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import torch
-
 from mnistbench.backend import EpochResult, TrainSpec
+
 from mnistbench_torch.runtime import parameters, tensor, to_numpy
 
 
@@ -23,7 +23,9 @@ def train(spec: TrainSpec, loss_fn: Callable[..., torch.Tensor]) -> Iterator[Epo
         # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
         index = tensor(order, spec.device)
         xs, ys = x[index], y[index]
-        extras = {name: tensor(per_epoch[epoch], spec.device) for name, per_epoch in spec.extras.items()}
+        extras = {
+            name: tensor(per_epoch[epoch], spec.device) for name, per_epoch in spec.extras.items()
+        }
         losses = torch.empty(spec.steps_in_epoch(epoch), device=spec.device)
         for step, start in enumerate(range(0, len(order), spec.batch_size)):
             rows = slice(start, start + spec.batch_size)

@@ -39,9 +39,17 @@ def cmd_train(args) -> None:
     from mnistbench import train
 
     train.run(
-        data=args.data, dataset=args.dataset, variant=args.variant, backend=args.backend,
-        seed=args.seed, out=args.out, hyperparameters=args.hparams, device=args.device,
-        n_classes=args.classes, train_limit=args.train_limit, test_limit=args.test_limit,
+        data=args.data,
+        dataset=args.dataset,
+        variant=args.variant,
+        backend=args.backend,
+        seed=args.seed,
+        out=args.out,
+        hyperparameters=args.hparams,
+        device=args.device,
+        n_classes=args.classes,
+        train_limit=args.train_limit,
+        test_limit=args.test_limit,
     )
 
 
@@ -86,11 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
 
     p = steps.add_parser("fetch", help="fetch and verify one dataset file from mirrors")
-    p.add_argument("--file", required=True, help="file name on the mirrors, e.g. t10k-labels-idx1-ubyte.gz")
+    p.add_argument(
+        "--file", required=True, help="file name on the mirrors, e.g. t10k-labels-idx1-ubyte.gz"
+    )
     p.add_argument("--sha256", required=True, help="SHA-256 of the decompressed IDX payload")
     p.add_argument("--gz-sha256", help="SHA-256 of the .gz a mirror serves (optional)")
-    p.add_argument("--mirror", action="append", default=[],
-                   help="URL or directory; repeat for more; MNISTBENCH_MIRROR is tried first")
+    p.add_argument(
+        "--mirror",
+        action="append",
+        default=[],
+        help="URL or directory; repeat for more; MNISTBENCH_MIRROR is tried first",
+    )
     p.add_argument("--out", required=True, type=Path, help="where the verified IDX file goes")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds without data (default 30)")
     p.add_argument("--retries", type=int, default=3, help="retries per mirror on transient errors")

@@ -38,7 +38,9 @@ def load(
     """Read and validate a dataset directory, optionally keeping only the first samples."""
     arrays, digests = {}, {}
     for split, limit in (("train", train_limit), ("test", test_limit)):
-        images_path, labels_path = (role_path(data_dir, f"{split}_{k}") for k in ("images", "labels"))
+        images_path, labels_path = (
+            role_path(data_dir, f"{split}_{k}") for k in ("images", "labels")
+        )
         images, labels = idx.read_split(images_path, labels_path, n_classes)
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images[:limit], labels[:limit]
     for role in ROLES:

@@ -67,7 +67,9 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
                 f"(defined: {', '.join(sorted(definitions))})"
             )
     overrides = config.get("hyperparameters", {})
-    hyperparameters = {v: get_variant(v).hyperparameters(overrides.get(v)) for v in config["variants"]}
+    hyperparameters = {
+        v: get_variant(v).hyperparameters(overrides.get(v)) for v in config["variants"]
+    }
     for variant in overrides:
         get_variant(variant)  # a typo in a hyperparameters key is an error, not ignored
     registry = registry or load_backends()

@@ -18,7 +18,6 @@ import http.client
 import logging
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -164,7 +163,7 @@ def _download(url: str, dest: Path, timeout: float) -> None:
     except urllib.error.HTTPError as error:
         transient = error.code >= 500 or error.code in (408, 429)
         raise MirrorFailed(f"HTTP {error.code} {error.reason}", transient) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise MirrorFailed(f"timed out after {timeout:g} s without data", True) from None
     except http.client.IncompleteRead as error:
         raise MirrorFailed(f"transfer cut short after {len(error.partial)} bytes", True) from None

@@ -81,8 +81,12 @@ def learning_curves(history: pd.DataFrame) -> str:
     for ax, variant in zip(axes[0], variants):
         for (dataset, v, backend, seed), run in runs:
             if v == variant:
-                ax.plot(run["epoch"], run["test_accuracy"], marker=".",
-                        label=f"{dataset} {backend} seed {seed}")
+                ax.plot(
+                    run["epoch"],
+                    run["test_accuracy"],
+                    marker=".",
+                    label=f"{dataset} {backend} seed {seed}",
+                )
         ax.set(title=variant, xlabel="epoch", ylabel="test accuracy (fraction)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
@@ -103,7 +107,9 @@ def confusion_tables(confusion: pd.DataFrame) -> list[tuple[str, str]]:
         np.fill_diagonal(mistakes, 0)
         styled = (
             matrix.style.background_gradient(cmap="Reds", axis=None, gmap=mistakes)
-            .apply(lambda m: np.where(np.eye(len(m), dtype=bool), "font-weight: bold", ""), axis=None)
+            .apply(
+                lambda m: np.where(np.eye(len(m), dtype=bool), "font-weight: bold", ""), axis=None
+            )
             .set_table_attributes('class="confusion"')
             .set_caption("rows: true class; columns: predicted class; cells: test images")
         )

@@ -116,7 +116,11 @@ def fit(
         history.append(row)
         log.info(
             "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
-            row["epoch"], len(spec.epochs), row["train_loss"], row["test_accuracy"], seconds,
+            row["epoch"],
+            len(spec.epochs),
+            row["train_loss"],
+            row["test_accuracy"],
+            seconds,
         )
     return TrainedModel(weights, history)
 
@@ -147,7 +151,12 @@ def run(
     x_test = the_variant.prepare_inputs(data_set.test_images, hp)
     log.info(
         "training %s on %s with %s (%s), seed %d, %d samples",
-        variant, dataset, backend, resolved, seed, len(spec.x_train),
+        variant,
+        dataset,
+        backend,
+        resolved,
+        seed,
+        len(spec.x_train),
     )
     model = fit(the_backend, spec, x_test, data_set.test_labels.astype(np.int64))
 

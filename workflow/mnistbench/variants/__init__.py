@@ -15,13 +15,16 @@ from mnistbench.variants import dropout_mlp, mlp, mnn, predictive_coding, sigmoi
 from mnistbench.variants.base import Plan, Variant, flatten_scaled, random_streams
 
 VARIANTS: Mapping[str, Variant] = MappingProxyType(
-    {v.name: v for v in (
-        mlp.VARIANT,
-        sigmoid_mlp.VARIANT,
-        dropout_mlp.VARIANT,
-        mnn.VARIANT,
-        predictive_coding.VARIANT,
-    )}
+    {
+        v.name: v
+        for v in (
+            mlp.VARIANT,
+            sigmoid_mlp.VARIANT,
+            dropout_mlp.VARIANT,
+            mnn.VARIANT,
+            predictive_coding.VARIANT,
+        )
+    }
 )
 
 

@@ -44,7 +44,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
 
 
 def plan(
-    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+    order_rng: np.random.Generator,
+    mask_rng: np.random.Generator,
+    n_train: int,
+    hp: Mapping[str, Any],
 ) -> Plan:
     """One sample per step, the first ``train_samples`` in file order, with a mask per step.
 

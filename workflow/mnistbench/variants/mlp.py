@@ -37,7 +37,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
 
 
 def plan(
-    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+    order_rng: np.random.Generator,
+    mask_rng: np.random.Generator,
+    n_train: int,
+    hp: Mapping[str, Any],
 ) -> Plan:
     """Every epoch visits the training set in file order, as the seed does."""
     order = np.arange(n_train, dtype=np.int64)

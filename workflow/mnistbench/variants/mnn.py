@@ -71,7 +71,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
 
 
 def plan(
-    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+    order_rng: np.random.Generator,
+    mask_rng: np.random.Generator,
+    n_train: int,
+    hp: Mapping[str, Any],
 ) -> Plan:
     """A fresh random permutation of the training set every epoch, as the seed's DataLoader."""
     epochs = shuffled_epochs(order_rng, n_train, int(hp["epochs"]))

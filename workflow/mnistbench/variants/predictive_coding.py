@@ -50,7 +50,13 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, fan_in_normal_layers, flatten_scaled, shuffled_epochs
+from mnistbench.variants.base import (
+    Plan,
+    Variant,
+    fan_in_normal_layers,
+    flatten_scaled,
+    shuffled_epochs,
+)
 
 DEFAULTS = {
     "hidden": 128,  # hidden units (seed: 128)
@@ -77,7 +83,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
 
 
 def plan(
-    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+    order_rng: np.random.Generator,
+    mask_rng: np.random.Generator,
+    n_train: int,
+    hp: Mapping[str, Any],
 ) -> Plan:
     """Every epoch visits the whole training set in a fresh random order."""
     epochs = shuffled_epochs(order_rng, n_train, int(hp["epochs"]))

@@ -50,12 +50,17 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
 
 
 def plan(
-    order_rng: np.random.Generator, mask_rng: np.random.Generator, n_train: int, hp: Mapping[str, Any]
+    order_rng: np.random.Generator,
+    mask_rng: np.random.Generator,
+    n_train: int,
+    hp: Mapping[str, Any],
 ) -> Plan:
     """Every iteration draws ``batch_size`` samples with replacement, as the seed does."""
     batch, total, per_row = int(hp["batch_size"]), int(hp["iterations"]), int(hp["log_every"])
     chunks = [min(per_row, total - start) for start in range(0, total, per_row)]
-    epochs = [order_rng.integers(0, n_train, size=steps * batch, dtype=np.int64) for steps in chunks]
+    epochs = [
+        order_rng.integers(0, n_train, size=steps * batch, dtype=np.int64) for steps in chunks
+    ]
     return Plan(epochs=epochs, batch_size=batch)
 
 
