@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
 from mnistbench import aggregate, datasets, fetch
 from mnistbench.variants import VARIANTS
 

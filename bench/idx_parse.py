@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+
 from mnistbench import datasets, fetch, idx
 
 REPO = Path(__file__).resolve().parents[1]

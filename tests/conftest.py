@@ -14,6 +14,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
+
 from mnistbench import datasets, fetch  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

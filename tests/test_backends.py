@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import get_variant

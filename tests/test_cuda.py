@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mnistbench import datasets
 from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec, resolve_device

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-from mnistbench import datasets, idx
 
+from mnistbench import datasets, idx
 from tests.conftest import MNIST_FILES
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from mnistbench import datasets, idx
 from mnistbench.errors import MnistbenchError
 

@@ -3,10 +3,11 @@ compute the same training run, both learn, and the bias neuron is 784 (the seed 
 
 from __future__ import annotations
 
-import mnistbench_numpy.mnn as numpy_mnn
-import mnistbench_torch.mnn as torch_mnn
 import numpy as np
 import pytest
+
+import mnistbench_numpy.mnn as numpy_mnn
+import mnistbench_torch.mnn as torch_mnn
 from mnistbench import datasets
 from mnistbench.train import build_spec
 from mnistbench.variants import mnn

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from mnistbench import hookimpl, hookspecs
 from mnistbench.backend import Backend
 from mnistbench.errors import MnistbenchError

@@ -7,6 +7,7 @@ import inspect
 
 import numpy as np
 import pytest
+
 from mnistbench import datasets
 from mnistbench.train import build_spec
 from mnistbench.variants import predictive_coding as variant

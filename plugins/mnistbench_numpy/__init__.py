@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
-
 from mnistbench_numpy import dropout_mlp, mlp, mnn, predictive_coding, sigmoid_mlp
 
 MODELS = {

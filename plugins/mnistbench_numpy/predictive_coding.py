@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+
 from mnistbench.backend import EpochResult, TrainSpec
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import numpy as np
+
 from mnistbench.backend import EpochResult, TrainSpec
 
 LossAndGradients = Callable[..., tuple[float, dict[str, np.ndarray]]]

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-from mnistbench.backend import EpochResult, TrainSpec
 
+from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench_numpy import sgd
 
 

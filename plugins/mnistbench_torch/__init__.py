@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
 

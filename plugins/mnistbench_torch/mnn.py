@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+
 from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
-
 from mnistbench_torch.runtime import parameters, tensor, to_numpy
 
 

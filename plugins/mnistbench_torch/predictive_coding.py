@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mnistbench.backend import EpochResult, TrainSpec
 
+from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench_torch.runtime import tensor
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import torch
-from mnistbench.backend import EpochResult, TrainSpec
 
+from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench_torch.runtime import parameters, tensor, to_numpy
 
 
