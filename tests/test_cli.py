@@ -173,3 +173,26 @@ def test_unavailable_device_is_one_line(mnist_dir, tmp_path):
     )
     assert result.returncode == 1
     assert "backend 'numpy': device 'cuda' is not available here (available: cpu)" in result.stderr
+
+
+def test_aggregate_refuses_a_file_that_is_not_metrics_in_one_line(tmp_path):
+    bad = tmp_path / "metrics.json"
+    bad.write_text('{"dataset": "mnist"}')
+    result = mnistbench("aggregate", str(bad), "--out", str(tmp_path / "tables"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"mnistbench aggregate: error: {bad}: not a metrics file "
+        "(missing variant, backend, seed, test_accuracy, confusion_matrix)"
+    )
+    assert not (tmp_path / "tables").exists()
+
+
+def test_report_without_tables_is_one_line_and_writes_nothing(tmp_path):
+    result = mnistbench("report", "--tables", str(tmp_path), "--out", str(tmp_path / "r.html"))
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"mnistbench report: error: cannot read the aggregated tables in {tmp_path}")
+    )
+    assert not (tmp_path / "r.html").exists()

@@ -19,6 +19,7 @@ from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 
 RUN_KEYS = ["dataset", "variant", "backend", "seed"]
+REQUIRED_KEYS = [*RUN_KEYS, "test_accuracy", "confusion_matrix"]
 SUMMARY_COLUMNS = [
     *RUN_KEYS,
     "device",
@@ -52,10 +53,13 @@ def _benchmark(run_dir: Path) -> dict[str, float]:
 def tables(metrics_paths: Sequence[str | Path]) -> dict[str, pd.DataFrame]:
     """Build the summary, confusion and history tables from ``metrics.json`` files."""
     if not metrics_paths:
-        raise MnistbenchError("aggregate: no metrics files given")
+        raise MnistbenchError("no metrics files given")
     summary, confusion, history = [], [], []
     for path in map(Path, metrics_paths):
         metrics = artifacts.read_json(path)
+        missing = [k for k in REQUIRED_KEYS if k not in metrics]
+        if missing:
+            raise MnistbenchError(f"{path}: not a metrics file (missing {', '.join(missing)})")
         keys = {k: metrics[k] for k in RUN_KEYS}
         summary.append({**metrics, **_benchmark(path.parent)})
         for true, row in enumerate(metrics["confusion_matrix"]):
@@ -64,7 +68,9 @@ def tables(metrics_paths: Sequence[str | Path]) -> dict[str, pd.DataFrame]:
             )
         epochs = pd.read_csv(path.parent / "history.csv")
         history.append(epochs.assign(**keys))
-    summary = pd.DataFrame(summary)[SUMMARY_COLUMNS].sort_values(RUN_KEYS, ignore_index=True)
+    # reindex, not [], so that metrics from an older mnistbench lacking a column read as blank
+    summary = pd.DataFrame(summary).reindex(columns=SUMMARY_COLUMNS)
+    summary = summary.sort_values(RUN_KEYS, ignore_index=True)
     history = pd.concat(history, ignore_index=True)
     history = history[RUN_KEYS + [c for c in history.columns if c not in RUN_KEYS]]
     return {

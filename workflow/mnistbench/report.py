@@ -141,7 +141,9 @@ def render(tables_dir: str | Path) -> str:
         confusion = pd.read_csv(tables_dir / "confusion.csv")
         history = pd.read_csv(tables_dir / "history.csv")
     except (OSError, pd.errors.ParserError) as error:
-        raise MnistbenchError(f"report: cannot read the aggregated tables ({error})") from None
+        raise MnistbenchError(
+            f"cannot read the aggregated tables in {tables_dir} ({error})"
+        ) from None
     template = jinja2.Environment(
         loader=jinja2.PackageLoader("mnistbench", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
