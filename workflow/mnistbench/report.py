@@ -45,31 +45,53 @@ RUN_COLUMNS = {
 }
 
 
-def seed_comparison(summary: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sd over seeds per (dataset, variant, backend), beside the seed notebook's figure."""
-    grouped = summary.groupby(GROUP_KEYS)
-    table = grouped.agg(
-        runs=("seed", "count"),
-        acc_mean=("test_accuracy", "mean"),
-        acc_sd=("test_accuracy", "std"),
-        train_s=("train_seconds", "mean"),
-        throughput=("samples_per_second", "mean"),
-    ).reset_index()
+def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Test accuracy, mean ± sd over seeds, one column per backend, beside the seed's figure."""
+    runs = summary.assign(where=summary["backend"] + " (" + summary["device"] + ")")
+    stats = runs.groupby(["dataset", "variant", "where"])["test_accuracy"].agg(["mean", "std"])
+    cells = stats.apply(
+        lambda r: f"{r['mean']:.4f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.4f}"), axis=1
+    )
+    table = cells.unstack("where").fillna("").reset_index()
+    table.columns.name = None
     # The seed notebooks trained on MNIST: their figures mean nothing beside another dataset.
     table["seed notebook's test accuracy"] = [
-        VARIANTS[v].seed_accuracy if v in VARIANTS and d == "mnist" else None
+        _seed_figure(VARIANTS[v].seed_accuracy) if v in VARIANTS and d == "mnist" else ""
         for d, v in zip(table["dataset"], table["variant"])
     ]
     table["seed bug fixed here"] = table["variant"].map(
         lambda v: VARIANTS[v].seed_fix if v in VARIANTS else ""
     )
-    return table.rename(
-        columns={
-            "acc_mean": "test accuracy (mean over seeds)",
-            "acc_sd": "test accuracy (sd over seeds)",
-            "train_s": "train time (s, mean)",
-            "throughput": "training throughput (samples/s, mean)",
-        }
+    return table
+
+
+def _seed_figure(accuracy: float) -> str:
+    return "none reported" if np.isnan(accuracy) else f"{accuracy:.4f}"
+
+
+def speed_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Means over seeds of what each backend took, per (dataset, variant, backend, device)."""
+    runs = summary.assign(seconds_per_epoch=summary["train_seconds"] / summary["epochs"])
+    return (
+        runs.groupby(GROUP_KEYS)
+        .agg(
+            runs=("seed", "count"),
+            train_s=("train_seconds", "mean"),
+            epoch_s=("seconds_per_epoch", "mean"),
+            throughput=("samples_per_second", "mean"),
+            predict_s=("predict_seconds", "mean"),
+            memory=("peak_rss_mb", "mean"),
+        )
+        .reset_index()
+        .rename(
+            columns={
+                "train_s": "train time (s, inside backend.train, all epochs)",
+                "epoch_s": "time per epoch (s)",
+                "throughput": "training throughput (samples/s)",
+                "predict_s": "predict time (s, test set, median of 3)",
+                "memory": "train peak memory (MB, resident)",
+            }
+        )
     )
 
 
@@ -77,8 +99,12 @@ def learning_curves(history: pd.DataFrame) -> str:
     """A PNG (base64) of test accuracy per epoch, one line per run."""
     runs = list(history.groupby(RUN_KEYS))
     variants = sorted(history["variant"].unique())
-    fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants), 3.5), squeeze=False)
-    for ax, variant in zip(axes[0], variants):
+    columns = min(3, len(variants))
+    rows = -(-len(variants) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.5 * rows), squeeze=False)
+    for ax in axes.flat[len(variants) :]:
+        ax.set_visible(False)
+    for ax, variant in zip(axes.flat, variants):
         for (dataset, v, backend, seed), run in runs:
             if v == variant:
                 ax.plot(
@@ -128,9 +154,9 @@ def _format(column: str):
     return str
 
 
-def _html_table(table: pd.DataFrame) -> str:
+def _html_table(table: pd.DataFrame, css_class: str = "table") -> str:
     formatters = {c: _format(c) for c in table.columns if pd.api.types.is_float_dtype(table[c])}
-    return table.to_html(index=False, formatters=formatters, na_rep="", classes="table")
+    return table.to_html(index=False, formatters=formatters, na_rep="", classes=css_class)
 
 
 def render(tables_dir: str | Path) -> str:
@@ -152,7 +178,8 @@ def render(tables_dir: str | Path) -> str:
     return template.render(
         generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_runs=len(summary),
-        comparison=_html_table(seed_comparison(summary)),
+        accuracy=_html_table(accuracy_table(summary), "table accuracy"),
+        speed=_html_table(speed_table(summary)),
         runs=_html_table(runs),
         curves=learning_curves(history),
         confusions=confusion_tables(confusion),
