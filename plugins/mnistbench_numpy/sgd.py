@@ -21,10 +21,11 @@ def train(spec: TrainSpec, loss_and_gradients: LossAndGradients) -> Iterator[Epo
     lr = np.float32(spec.hyperparameters["lr"])
     for epoch, order in enumerate(spec.epochs):
         losses = np.empty(spec.steps_in_epoch(epoch))
+        epoch_extras = {name: per_epoch[epoch] for name, per_epoch in spec.extras.items()}
         for step, start in enumerate(range(0, len(order), spec.batch_size)):
             rows = slice(start, start + spec.batch_size)
             batch = order[rows]
-            extras = {name: per_epoch[epoch][rows] for name, per_epoch in spec.extras.items()}
+            extras = {name: value[rows] for name, value in epoch_extras.items()}
             losses[step], grads = loss_and_gradients(
                 w, spec.x_train[batch], spec.y_train[batch], spec.hyperparameters, **extras
             )

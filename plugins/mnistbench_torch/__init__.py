@@ -54,6 +54,7 @@ class TorchBackend:
         from mnistbench_torch import runtime
 
         runtime.make_deterministic()
+        runtime.warm_up(spec.device)
         return _model(spec.variant).train(spec)
 
     def predict(

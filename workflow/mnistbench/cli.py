@@ -130,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, type=Path, help="run directory written by train")
     p.add_argument("--out", type=Path, help="metrics file (default: RUN/metrics.json)")
     p.add_argument("--backend", help="evaluate with this backend (default: the one that trained)")
-    p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--device",
+        help="auto, cpu or cuda (default: the training device, or auto for another backend)",
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = steps.add_parser("aggregate", help="collect runs' metrics into CSV tables")

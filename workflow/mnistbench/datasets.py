@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from mnistbench import idx
+from mnistbench.errors import MnistbenchError
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+IMAGE_SHAPE = (28, 28)
 
 
 def role_path(data_dir: str | Path, role: str) -> Path:
@@ -42,6 +44,11 @@ def load(
             role_path(data_dir, f"{split}_{k}") for k in ("images", "labels")
         )
         images, labels = idx.read_split(images_path, labels_path, n_classes)
+        if images.shape[1:] != IMAGE_SHAPE:
+            rows, cols = images.shape[1:]
+            raise MnistbenchError(
+                f"{images_path}: images are {rows}x{cols}; the variants take 28x28 (MNIST format)"
+            )
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images[:limit], labels[:limit]
     for role in ROLES:
         with role_path(data_dir, role).open("rb") as f:

@@ -45,16 +45,22 @@ def run(
     run_dir: str | Path,
     out: str | Path | None = None,
     backend: str | None = None,
-    device: str = "auto",
+    device: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the run in ``run_dir`` and write ``metrics.json`` (or ``out``)."""
+    """Evaluate the run in ``run_dir`` and write ``metrics.json`` (or ``out``).
+
+    ``device`` defaults to the one that trained when the same backend evaluates, else ``auto``.
+    """
     run_dir = Path(run_dir)
     info = artifacts.read_json(run_dir / "train.json")
     weights = artifacts.load_weights(run_dir / "weights.npz")
     variant = get_variant(info["variant"])
     hp = info["hyperparameters"]
     evaluator = load_backends().get(backend or info["backend"])
-    resolved = resolve_device(evaluator, device if backend else info["device"])
+    if device is None:
+        same_backend = evaluator.name == info["backend"]
+        device = info["device"] if same_backend else "auto"
+    resolved = resolve_device(evaluator, device)
     n_classes = info["n_classes"]
     data_set = datasets.load(data, n_classes, test_limit=info["test_samples"])
     x = variant.prepare_inputs(data_set.test_images, hp)

@@ -74,6 +74,12 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
         get_variant(variant)  # a typo in a hyperparameters key is an error, not ignored
     registry = registry or load_backends()
     backends, skipped = _backends(config, registry)
+    for name in config.get("devices", {}):
+        if name not in registry.backends:
+            raise MnistbenchError(
+                f"config: devices names backend {name!r}, which is not installed "
+                f"(installed: {', '.join(sorted(registry.backends))})"
+            )
     runs = []
     for dataset, variant, backend, seed in itertools.product(
         config["datasets"], config["variants"], backends, config["seeds"]

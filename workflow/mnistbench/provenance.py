@@ -10,10 +10,13 @@ import sys
 from mnistbench import __version__
 
 
-def versions(*packages: str) -> dict[str, str]:
-    """Installed versions of mnistbench, Python, NumPy and ``packages``."""
+def versions(packages: tuple[str, ...] = ("numpy", "pandas", "pluggy")) -> dict[str, str]:
+    """Installed versions of mnistbench, Python and the core's ``packages``.
+
+    The backend's own framework version is recorded beside it as ``backend_version``.
+    """
     found = {"mnistbench": __version__, "python": platform.python_version()}
-    for package in ("numpy", *packages):
+    for package in packages:
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -30,6 +33,6 @@ def machine(device: str) -> dict[str, str]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (exact, from the kernel)."""
+    """Peak resident memory of this process so far, in MiB (exact, from the kernel)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB else

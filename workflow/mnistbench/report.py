@@ -39,7 +39,7 @@ RUN_COLUMNS = {
     "train_seconds": "train time (s, inside backend.train, all epochs)",
     "samples_per_second": "training throughput (samples/s)",
     "predict_seconds": "predict time (s, test set, median of 3)",
-    "peak_rss_mb": "train peak memory (MB, resident)",
+    "peak_rss_mb": "train peak memory (MiB, resident)",
     "job_wall_seconds": "train job wall time (s, Snakemake benchmark)",
     "backend_version": "framework version",
 }
@@ -89,7 +89,7 @@ def speed_table(summary: pd.DataFrame) -> pd.DataFrame:
                 "epoch_s": "time per epoch (s)",
                 "throughput": "training throughput (samples/s)",
                 "predict_s": "predict time (s, test set, median of 3)",
-                "memory": "train peak memory (MB, resident)",
+                "memory": "train peak memory (MiB, resident)",
             }
         )
     )
@@ -149,7 +149,7 @@ def _format(column: str):
         return "{:.4f}".format
     if "samples/s" in column:
         return "{:,.0f}".format
-    if "(s" in column or "MB" in column:
+    if "(s" in column or "MiB" in column:
         return "{:.2f}".format
     return str
 

@@ -7,7 +7,7 @@ training plan (sample order, batch size, random masks). Backends implement only 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ class Plan:
 
     epochs: list[np.ndarray]  # per epoch, int64 sample indices in visiting order
     batch_size: int
-    extras: Mapping[str, list[np.ndarray]] = field(default_factory=dict)  # see TrainSpec.extras
+    extras: Mapping[str, Sequence[np.ndarray]] = field(default_factory=dict)  # see TrainSpec.extras
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Variant:
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
+    # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.
+    upper_limits: Mapping[str, float] = field(default_factory=dict)
 
     def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The defaults updated with ``overrides``, refusing keys the variant does not know."""
@@ -52,7 +54,47 @@ class Variant:
                 f"variant {self.name!r}: unknown hyperparameter(s) {', '.join(unknown)} "
                 f"(known: {', '.join(sorted(self.defaults))})"
             )
-        return {**self.defaults, **overrides}
+        merged = {**self.defaults, **overrides}
+        for key, value in merged.items():
+            self._check(key, value)
+        return merged
+
+    def _check(self, key: str, value: Any) -> None:
+        """Every hyperparameter is a positive number of its default's type, within its limit."""
+        integral = isinstance(self.defaults[key], int)
+        kinds = (int,) if integral else (int, float)
+        limit = self.upper_limits.get(key)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, kinds)
+            or not value > 0
+            or (limit is not None and value > limit)
+        ):
+            wanted = "an integer" if integral else "a number"
+            bound = f" and at most {limit}" if limit is not None else ""
+            raise MnistbenchError(
+                f"variant {self.name!r}: hyperparameter {key!r} must be {wanted} above 0{bound}, "
+                f"got {value!r}"
+            )
+
+
+class PerEpoch(Sequence):
+    """Per-epoch random arrays made on demand, so memory holds one epoch's at a time.
+
+    Epoch ``e``'s array comes from a generator seeded by ``(seed, e)``: the same values every
+    time it is asked for, by any backend.
+    """
+
+    def __init__(self, epochs: int, seed: int, make: Callable[[np.random.Generator], np.ndarray]):
+        self.epochs, self.seed, self.make = epochs, seed, make
+
+    def __len__(self) -> int:
+        return self.epochs
+
+    def __getitem__(self, epoch: int) -> np.ndarray:
+        if not 0 <= epoch < self.epochs:
+            raise IndexError(epoch)
+        return self.make(np.random.default_rng([self.seed, epoch]))
 
 
 def random_streams(seed: int, n: int = 3) -> list[np.random.Generator]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, flatten_scaled
+from mnistbench.variants.base import PerEpoch, Plan, Variant, flatten_scaled
 
 DEFAULTS = {
     "hidden": 40,  # hidden units (seed: 40)
@@ -54,11 +54,12 @@ def plan(
     Masks hold ``1 / keep`` for kept units and 0 for dropped ones, shape (samples, hidden).
     """
     order = np.arange(min(int(hp["train_samples"]), n_train), dtype=np.int64)
-    keep, n_epochs = float(hp["keep"]), int(hp["epochs"])
-    masks = [
-        ((mask_rng.random((len(order), int(hp["hidden"]))) < keep) / keep).astype(np.float32)
-        for _ in range(n_epochs)
-    ]
+    keep, n_epochs, shape = float(hp["keep"]), int(hp["epochs"]), (len(order), int(hp["hidden"]))
+
+    def epoch_masks(rng: np.random.Generator) -> np.ndarray:
+        return ((rng.random(shape) < keep) / keep).astype(np.float32)
+
+    masks = PerEpoch(n_epochs, int(mask_rng.integers(2**63)), epoch_masks)
     return Plan(epochs=[order] * n_epochs, batch_size=1, extras={"dropout_masks": masks})
 
 
@@ -75,4 +76,5 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     plan=plan,
     small={"train_samples": 12, "epochs": 2},
+    upper_limits={"keep": 1.0},
 )

@@ -94,4 +94,5 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     plan=plan,
     small={"batch_size": 8, "epochs": 2, "init_scale": 0.01},  # 96 samples: 24 steps
+    upper_limits={"beta1": 0.9999, "beta2": 0.99999},  # Adam's decays must stay below 1
 )

@@ -1,0 +1,55 @@
+"""Planning the runs from a config: every mistake beyond the schema is one clear line."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from mnistbench.errors import MnistbenchError
+from mnistbench.experiment import Run, plan
+from mnistbench.variants import get_variant
+from tests.conftest import CONFIG
+
+
+def config_with(**changes):
+    config = copy.deepcopy(CONFIG)
+    config.update(changes)
+    return config
+
+
+def test_the_shipped_config_plans_every_combination():
+    experiment = plan(CONFIG)
+    assert len(experiment.runs) == len(CONFIG["variants"]) * 2 * len(CONFIG["seeds"])
+    assert Run("mnist", "mlp", "torch", 0) in experiment.runs
+    assert experiment.runs[0].directory == "results/mnist/dropout_mlp/numpy/seed0"
+
+
+def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
+    config = config_with(hyperparameters={"mlp": {"lr": 0.05}})
+    experiment = plan(config)
+    assert experiment.hyperparameters["mlp"] == {**get_variant("mlp").defaults, "lr": 0.05}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"datasets": ["kmnist"]}, "config: dataset 'kmnist' has no entry in dataset_definitions"),
+        ({"variants": ["resnet"]}, "unknown variant 'resnet'"),
+        ({"backends": ["jax"]}, "backend 'jax' is not installed"),
+        ({"devices": {"troch": "cuda"}}, "config: devices names backend 'troch'"),
+        (
+            {"hyperparameters": {"mlp": {"batch_size": 0}}},
+            "'batch_size' must be an integer above 0",
+        ),
+        ({"hyperparameters": {"mlp": {"epochs": 2.5}}}, "'epochs' must be an integer above 0"),
+        ({"hyperparameters": {"dropout_mlp": {"keep": 1.5}}}, "'keep' must be a number above 0"),
+        ({"hyperparameters": {"mlp": {"learning_rate": 0.1}}}, "unknown hyperparameter(s)"),
+        ({"hyperparameters": {"mlpp": {"lr": 0.1}}}, "unknown variant 'mlpp'"),
+    ],
+)
+def test_a_config_mistake_is_one_line_naming_it(changes, message):
+    with pytest.raises(MnistbenchError) as error:
+        plan(config_with(**changes))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
