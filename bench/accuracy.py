@@ -7,7 +7,8 @@ this project holds each variant to. Prints a table and writes bench/out/accuracy
 Each run is the real ``train`` and ``evaluate`` commands (no Snakemake, so it also runs on a GPU
 machine without it), ``--jobs`` at a time, each with ``--threads`` BLAS threads. Data come from
 resources/mnist, fetched first if missing (MNISTBENCH_MIRROR, then the configured mirrors).
-``--tabulate`` re-reads finished runs without training.
+``--tabulate`` re-reads finished runs without training; ``--resume`` keeps finished runs (only
+valid when neither the code nor the settings changed since).
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ def ensure_data(data: Path) -> None:
             fetch.fetch(spec["name"], spec["sha256"], path, mnist["mirrors"], spec.get("gz_sha256"))
 
 
-def run_one(data: Path, runs: Path, variant: str, backend: str, seed: int, threads: int) -> Path:
+def run_one(
+    data: Path, runs: Path, variant: str, backend: str, seed: int, threads: int, resume: bool
+) -> Path:
     """Train and evaluate one run with the real step commands; return its metrics file."""
     run_dir = runs / variant / backend / f"seed{seed}"
     metrics = run_dir / "metrics.json"
-    if metrics.exists():
+    if resume and metrics.exists():
         return metrics
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     step = [sys.executable, "-m", "mnistbench", "--log", str(run_dir / "log.txt"), "-q"]
@@ -107,6 +110,9 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=REPO / "resources" / "mnist")
     parser.add_argument("--runs", type=Path, default=OUT / "accuracy_runs")
     parser.add_argument("--tabulate", action="store_true", help="only tabulate finished runs")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep finished runs (same code and settings only)"
+    )
     args = parser.parse_args()
 
     combos = list(itertools.product(args.variants, args.backends, args.seeds))
@@ -116,7 +122,9 @@ def main() -> int:
         ensure_data(args.data)
         with ThreadPoolExecutor(args.jobs) as pool:
             metrics = list(
-                pool.map(lambda c: run_one(args.data, args.runs, *c, args.threads), combos)
+                pool.map(
+                    lambda c: run_one(args.data, args.runs, *c, args.threads, args.resume), combos
+                )
             )
     summary = aggregate.tables(metrics)["summary"]
     result = table(summary)

@@ -100,11 +100,15 @@ def test_aggregate_and_report_from_metrics(trained_run, mnist_dir, tmp_path):
     assert summary[["dataset", "variant", "backend", "seed"]].values.tolist() == [
         ["mnist", "mlp", "numpy", 0]
     ]
+    assert json.loads(summary["hyperparameters"][0])["epochs"] == 2  # what ran, not defaults
     confusion = pd.read_csv(tmp_path / "confusion.csv")
     assert len(confusion) == 100 and confusion["count"].sum() == 300
     assert main(["report", "--tables", str(tmp_path), "--out", str(tmp_path / "report.html")]) == 0
     html = (tmp_path / "report.html").read_text()
     assert "mnistbench report" in html and "data:image/png;base64," in html
+    assert (
+        "Hyperparameters of these runs: <code>{&#34;batch_size&#34;: 8, &#34;epochs&#34;: 2" in html
+    )
 
 
 def test_unknown_backend_is_one_line_and_leaves_nothing(mnist_dir, tmp_path):

@@ -10,6 +10,7 @@ present.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,7 @@ SUMMARY_COLUMNS = [
     "peak_rss_mb",
     "job_wall_seconds",
     "backend_version",
+    "hyperparameters",  # JSON: the values the run used
 ]
 
 
@@ -61,7 +63,8 @@ def tables(metrics_paths: Sequence[str | Path]) -> dict[str, pd.DataFrame]:
         if missing:
             raise MnistbenchError(f"{path}: not a metrics file (missing {', '.join(missing)})")
         keys = {k: metrics[k] for k in RUN_KEYS}
-        summary.append({**metrics, **_benchmark(path.parent)})
+        used = json.dumps(metrics.get("hyperparameters", {}), sort_keys=True)
+        summary.append({**metrics, "hyperparameters": used, **_benchmark(path.parent)})
         for true, row in enumerate(metrics["confusion_matrix"]):
             confusion.extend(
                 {**keys, "true": true, "predicted": p, "count": c} for p, c in enumerate(row)

@@ -172,7 +172,7 @@ def render(tables_dir: str | Path) -> str:
         ) from None
     template = jinja2.Environment(
         loader=jinja2.PackageLoader("mnistbench", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]),
+        autoescape=True,
     ).get_template("report.html.j2")
     runs = summary[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
     return template.render(
@@ -184,6 +184,7 @@ def render(tables_dir: str | Path) -> str:
         curves=learning_curves(history),
         confusions=confusion_tables(confusion),
         variants=[VARIANTS[v] for v in sorted(summary["variant"].unique()) if v in VARIANTS],
+        used=summary.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
     )
 
 
