@@ -10,6 +10,7 @@ import pytest
 
 from mnistbench import datasets
 from mnistbench.plugins import load_backends
+from mnistbench.testing import BackendConformance
 from mnistbench.train import build_spec, resolve_device
 from mnistbench.variants import get_variant
 
@@ -39,3 +40,10 @@ def test_cuda_losses_agree_with_numpy_for_50_steps(spec):
 
 def test_cuda_training_is_deterministic(spec):
     np.testing.assert_array_equal(losses("torch", spec), losses("torch", spec))
+
+
+class TestTorchCudaConformance(BackendConformance):
+    """The whole conformance suite, with the PyTorch backend on the GPU against NumPy."""
+
+    backend = "torch"
+    device = "cuda"
