@@ -18,32 +18,17 @@ def mnistbench(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def train_args(data, out, *extra: str, backend: str = "numpy") -> list[str]:
+    """Arguments of a train step for mlp, seed 0, with ``extra`` options appended."""
+    fixed = f"train --dataset mnist --variant mlp --seed 0 --backend {backend}".split()
+    return [*fixed, "--data", str(data), "--out", str(out), *extra]
+
+
 @pytest.fixture(scope="module")
 def trained_run(mnist_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("results") / "mnist" / "mlp" / "numpy" / "seed0"
-    status = main(
-        [
-            "train",
-            "--data",
-            str(mnist_dir),
-            "--dataset",
-            "mnist",
-            "--variant",
-            "mlp",
-            "--backend",
-            "numpy",
-            "--seed",
-            "0",
-            "--out",
-            str(out),
-            "--hparams",
-            '{"epochs": 2}',
-            "--train-limit",
-            "800",
-            "--test-limit",
-            "300",
-        ]
-    )
+    limits = ["--hparams", '{"epochs": 2}', "--train-limit", "800", "--test-limit", "300"]
+    status = main(train_args(mnist_dir, out, *limits))
     assert status == 0
     return out
 
@@ -112,21 +97,7 @@ def test_aggregate_and_report_from_metrics(trained_run, mnist_dir, tmp_path):
 
 
 def test_unknown_backend_is_one_line_and_leaves_nothing(mnist_dir, tmp_path):
-    result = mnistbench(
-        "train",
-        "--data",
-        str(mnist_dir),
-        "--dataset",
-        "mnist",
-        "--variant",
-        "mlp",
-        "--backend",
-        "jax",
-        "--seed",
-        "0",
-        "--out",
-        str(tmp_path / "run"),
-    )
+    result = mnistbench(*train_args(mnist_dir, tmp_path / "run", backend="jax"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "mnistbench train: error: backend 'jax' is not installed (installed: numpy, torch)"
@@ -136,21 +107,7 @@ def test_unknown_backend_is_one_line_and_leaves_nothing(mnist_dir, tmp_path):
 
 def test_unknown_hyperparameter_is_one_line(mnist_dir, tmp_path):
     result = mnistbench(
-        "train",
-        "--data",
-        str(mnist_dir),
-        "--dataset",
-        "mnist",
-        "--variant",
-        "mlp",
-        "--backend",
-        "numpy",
-        "--seed",
-        "0",
-        "--out",
-        str(tmp_path / "run"),
-        "--hparams",
-        '{"learning_rate": 0.1}',
+        *train_args(mnist_dir, tmp_path / "run", "--hparams", '{"learning_rate": 0.1}')
     )
     assert result.returncode == 1
     assert "variant 'mlp': unknown hyperparameter(s) learning_rate" in result.stderr
@@ -158,23 +115,7 @@ def test_unknown_hyperparameter_is_one_line(mnist_dir, tmp_path):
 
 
 def test_unavailable_device_is_one_line(mnist_dir, tmp_path):
-    result = mnistbench(
-        "train",
-        "--data",
-        str(mnist_dir),
-        "--dataset",
-        "mnist",
-        "--variant",
-        "mlp",
-        "--backend",
-        "numpy",
-        "--seed",
-        "0",
-        "--out",
-        str(tmp_path / "run"),
-        "--device",
-        "cuda",
-    )
+    result = mnistbench(*train_args(mnist_dir, tmp_path / "run", "--device", "cuda"))
     assert result.returncode == 1
     assert "backend 'numpy': device 'cuda' is not available here (available: cpu)" in result.stderr
 

@@ -57,6 +57,13 @@ def error_lines(result: subprocess.CompletedProcess, step: str) -> list[str]:
     return [line for line in output_of(result).splitlines() if line.startswith(prefix)]
 
 
+def run_with_override(work: Path, override: dict) -> subprocess.CompletedProcess:
+    """The quick config, NumPy and mlp only, with ``override`` on top, in ``work``."""
+    (work / "extra.yaml").write_text(yaml.safe_dump(override))
+    quick_and_override = ["--configfile", "config/quick.yaml", "extra.yaml"]
+    return snakemake(work, *quick_and_override, "--config", "backends=[numpy]", "variants=[mlp]")
+
+
 @pytest.fixture(scope="module")
 def wrong_digest_run(tmp_path_factory, mirror):
     """MNIST whose pinned train_labels digest is wrong, from the local mirror only."""
@@ -69,17 +76,7 @@ def wrong_digest_run(tmp_path_factory, mirror):
             }
         }
     }
-    (work / "extra.yaml").write_text(yaml.safe_dump(override))
-    result = snakemake(
-        work,
-        "--configfile",
-        "config/quick.yaml",
-        "extra.yaml",
-        "--config",
-        "backends=[numpy]",
-        "variants=[mlp]",
-    )
-    return work, result
+    return work, run_with_override(work, override)
 
 
 def test_wrong_digest_fails_the_workflow(wrong_digest_run):
@@ -128,17 +125,7 @@ def bad_labels_run(tmp_path_factory):
         "datasets": ["tiny"],
         "dataset_definitions": {"tiny": {"classes": 10, "mirrors": [str(mirror)], "files": files}},
     }
-    (work / "extra.yaml").write_text(yaml.safe_dump(override))
-    result = snakemake(
-        work,
-        "--configfile",
-        "config/quick.yaml",
-        "extra.yaml",
-        "--config",
-        "backends=[numpy]",
-        "variants=[mlp]",
-    )
-    return work, result
+    return work, run_with_override(work, override)
 
 
 def test_label_out_of_range_fails_the_workflow(bad_labels_run):
