@@ -37,20 +37,26 @@ def load(
     train_limit: int | None = None,
     test_limit: int | None = None,
 ) -> Dataset:
-    """Read and validate a dataset directory, optionally keeping only the first samples."""
+    """Read and validate a dataset directory, optionally keeping only the first samples.
+
+    Each file is read once: the digest and the arrays come from the same bytes.
+    """
     arrays, digests = {}, {}
     for split, limit in (("train", train_limit), ("test", test_limit)):
-        images_path, labels_path = (
-            role_path(data_dir, f"{split}_{k}") for k in ("images", "labels")
+        paths = {k: role_path(data_dir, f"{split}_{k}") for k in ("images", "labels")}
+        parsed = {}
+        for kind, path in paths.items():
+            raw = idx.read_bytes(path)
+            digests[f"{split}_{kind}"] = hashlib.sha256(raw).hexdigest()
+            parsed[kind] = idx.parse(raw, path)
+        images_path, labels_path = paths["images"], paths["labels"]
+        images, labels = idx.check_split(
+            parsed["images"], parsed["labels"], images_path, labels_path, n_classes
         )
-        images, labels = idx.read_split(images_path, labels_path, n_classes)
         if images.shape[1:] != IMAGE_SHAPE:
             rows, cols = images.shape[1:]
             raise MnistbenchError(
                 f"{images_path}: images are {rows}x{cols}; the variants take 28x28 (MNIST format)"
             )
         arrays[f"{split}_images"], arrays[f"{split}_labels"] = images[:limit], labels[:limit]
-    for role in ROLES:
-        with role_path(data_dir, role).open("rb") as f:
-            digests[role] = hashlib.file_digest(f, "sha256").hexdigest()
-    return Dataset(**arrays, sha256=digests)
+    return Dataset(**arrays, sha256={role: digests[role] for role in ROLES})

@@ -7,6 +7,7 @@ variant does not have, a backend that cannot run here) is reported here in one l
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from mnistbench.plugins import Registry, load_backends
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)
+RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"  # also the rules' output pattern
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +33,7 @@ class Run:
 
     @property
     def directory(self) -> str:
-        return f"results/{self.dataset}/{self.variant}/{self.backend}/seed{self.seed}"
+        return RUN_DIR.format(**dataclasses.asdict(self))
 
 
 @dataclass(frozen=True)

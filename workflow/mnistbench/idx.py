@@ -87,7 +87,13 @@ def read_split(
     images_path: str | Path, labels_path: str | Path, n_classes: int = 10
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read one split: images (N, rows, cols) uint8 and labels (N,) uint8, checked together."""
-    images, labels = read(images_path), read(labels_path)
+    return check_split(read(images_path), read(labels_path), images_path, labels_path, n_classes)
+
+
+def check_split(
+    images: np.ndarray, labels: np.ndarray, images_path, labels_path, n_classes: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check parsed images and labels of one split against each other; return them."""
     if images.ndim != 3 or images.dtype != np.uint8:
         raise MnistbenchError(
             f"{images_path}: expected 3-d uint8 images, got {images.ndim}-d {images.dtype}"

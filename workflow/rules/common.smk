@@ -21,7 +21,7 @@ for note in EXPERIMENT.skipped:
 
 # The interpreter running Snakemake, so that jobs use the same installed mnistbench.
 PYTHON = shlex.quote(sys.executable)
-RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"
+RUN_DIR = experiment.RUN_DIR
 
 
 wildcard_constraints:
