@@ -13,8 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch import sgd
-from mnistbench_torch.runtime import tensor
+from mnistbench_torch import runtime, sgd
 
 
 def loss(w, x: torch.Tensor, y: torch.Tensor, hp, dropout_masks: torch.Tensor) -> torch.Tensor:
@@ -27,9 +26,12 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
     return sgd.train(spec, loss)
 
 
-@torch.no_grad()
+def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Outputs (B, 10) without dropout: the masks' 1/keep scaling keeps expectations equal."""
+    return torch.relu(x @ w["W1"]) @ w["W2"]
+
+
 def predict(
     w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any], device: str
 ) -> np.ndarray:
-    W1, W2 = tensor(w["W1"], device), tensor(w["W2"], device)
-    return (torch.relu(tensor(x, device) @ W1) @ W2).cpu().numpy()
+    return runtime.predict(forward, w, x, device)

@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch import sgd
-from mnistbench_torch.runtime import tensor
+from mnistbench_torch import runtime, sgd
 
 
 def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -32,10 +31,8 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
     return sgd.train(spec, loss)
 
 
-@torch.no_grad()
 def predict(
     w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any], device: str
 ) -> np.ndarray:
     """Class scores (logits), shape (N, 10)."""
-    params = {k: tensor(v, device) for k, v in w.items()}
-    return forward(params, tensor(x, device)).cpu().numpy()
+    return runtime.predict(forward, w, x, device)

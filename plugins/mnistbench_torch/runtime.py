@@ -39,6 +39,13 @@ def to_numpy(params: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
     return {k: p.detach().to("cpu", torch.float32).numpy().copy() for k, p in params.items()}
 
 
+@torch.no_grad()
+def predict(forward, weights: Mapping[str, np.ndarray], x: np.ndarray, device: str, *args):
+    """``forward(weights, x, *args)`` on ``device``, returned as a host NumPy array."""
+    on_device = {k: tensor(v, device) for k, v in weights.items()}
+    return forward(on_device, tensor(x, device), *args).cpu().numpy()
+
+
 def tensor(array: np.ndarray, device: str) -> torch.Tensor:
     """``array`` on ``device`` without an extra host copy."""
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)

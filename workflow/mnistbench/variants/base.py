@@ -120,6 +120,13 @@ def fan_in_normal_layers(rng: np.random.Generator, sizes: list[int]) -> dict[str
     return weights
 
 
-def shuffled_epochs(rng: np.random.Generator, n_train: int, epochs: int) -> list[np.ndarray]:
-    """A fresh random permutation of the training set for every epoch."""
-    return [rng.permutation(n_train).astype(np.int64) for _ in range(epochs)]
+def shuffled_plan(
+    order_rng: np.random.Generator,
+    mask_rng: np.random.Generator,
+    n_train: int,
+    hp: Mapping[str, Any],
+) -> Plan:
+    """A fresh random permutation of the training set every epoch (a shuffling DataLoader's
+    order), in batches of ``hp["batch_size"]``; no masks."""
+    epochs = [order_rng.permutation(n_train).astype(np.int64) for _ in range(int(hp["epochs"]))]
+    return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, flatten_scaled, shuffled_epochs
+from mnistbench.variants.base import Variant, flatten_scaled, shuffled_plan
 
 # Neuron layout of the state vector, fixed by the seed.
 PIXELS = 784  # neurons 0..783 are clamped to the image
@@ -70,17 +70,6 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     return {"A": (rng.random((n, n)) * float(hp["init_scale"])).astype(np.float32)}
 
 
-def plan(
-    order_rng: np.random.Generator,
-    mask_rng: np.random.Generator,
-    n_train: int,
-    hp: Mapping[str, Any],
-) -> Plan:
-    """A fresh random permutation of the training set every epoch, as the seed's DataLoader."""
-    epochs = shuffled_epochs(order_rng, n_train, int(hp["epochs"]))
-    return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))
-
-
 VARIANT = Variant(
     name="mnn",
     seed_notebook="000_d9262ed16cdd3653.txt",
@@ -92,7 +81,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
-    plan=plan,
+    plan=shuffled_plan,  # a fresh random order every epoch, as the seed's DataLoader
     small={"batch_size": 8, "epochs": 2, "init_scale": 0.01},  # 96 samples: 24 steps
     upper_limits={"beta1": 0.9999, "beta2": 0.99999},  # Adam's decays must stay below 1
 )

@@ -51,11 +51,10 @@ from typing import Any
 import numpy as np
 
 from mnistbench.variants.base import (
-    Plan,
     Variant,
     fan_in_normal_layers,
     flatten_scaled,
-    shuffled_epochs,
+    shuffled_plan,
 )
 
 DEFAULTS = {
@@ -82,17 +81,6 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
 
 
-def plan(
-    order_rng: np.random.Generator,
-    mask_rng: np.random.Generator,
-    n_train: int,
-    hp: Mapping[str, Any],
-) -> Plan:
-    """Every epoch visits the whole training set in a fresh random order."""
-    epochs = shuffled_epochs(order_rng, n_train, int(hp["epochs"]))
-    return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))
-
-
 VARIANT = Variant(
     name="predictive_coding",
     seed_notebook="002_0ca99921093de9a5.txt",
@@ -108,6 +96,6 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
-    plan=plan,
+    plan=shuffled_plan,  # a fresh random order every epoch
     small={"batch_size": 8, "epochs": 2},  # 96 samples: 24 steps
 )
