@@ -7,17 +7,13 @@ one that serves it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+from tests.workflow_runner import copy_workflow, run_snakemake
+
 DEBIAN_MIRROR = Path("/usr/share/datasets/fashion-mnist")
 pytestmark = [
     pytest.mark.slow,
@@ -30,32 +26,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def fashion_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("fashion")
-    shutil.copy(REPO / "Snakefile", work)
-    for folder in ("config", "workflow"):
-        shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
+    work = copy_workflow(tmp_path_factory.mktemp("fashion"))
     # threads=1: batches of 8 are too small for BLAS threads, which on a busy machine make the
     # one training epoch some 50x slower; this test is about the data, not the threading.
-    result = subprocess.run(
-        [
-            str(SNAKEMAKE),
-            "--cores",
-            "2",
-            "--configfile",
-            "config/quick.yaml",
-            "--config",
-            "datasets=[fashion-mnist]",
-            "backends=[numpy]",
-            "variants=[mlp]",
-            "threads=1",
-        ],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    overrides = ["datasets=[fashion-mnist]", "backends=[numpy]", "variants=[mlp]", "threads=1"]
+    result = run_snakemake(work, "--config", *overrides)
     return work, result
 
 

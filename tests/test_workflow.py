@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from tests.workflow_runner import copy_workflow, run_snakemake
+
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 pytestmark = pytest.mark.slow
 
 
-def snakemake(workdir: Path, *args: str, mirror: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MNISTBENCH_MIRROR": str(mirror)}
-    return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, mirror) -> Path:
     """A copy of the workflow, run once end to end with the quick config."""
-    work = tmp_path_factory.mktemp("workflow")
-    shutil.copy(REPO / "Snakefile", work)
-    for folder in ("config", "workflow"):
-        shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    result = snakemake(work, mirror=mirror)
+    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    result = run_snakemake(work, mirror=mirror, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return work
 
@@ -88,14 +70,14 @@ def test_every_job_wrote_its_log(workdir):
 
 
 def test_a_second_dry_run_has_nothing_to_do(workdir, mirror):
-    result = snakemake(workdir, "--dry-run", mirror=mirror)
+    result = run_snakemake(workdir, "--dry-run", mirror=mirror)
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
 def test_changing_a_learning_rate_reruns_only_that_variants_runs(workdir, mirror):
     (workdir / "lr.yaml").write_text("hyperparameters:\n  mlp:\n    lr: 0.05\n")
-    result = snakemake(
+    result = run_snakemake(
         workdir, "--configfile", "config/quick.yaml", "lr.yaml", "--dry-run", mirror=mirror
     )
     output = result.stdout + result.stderr
@@ -107,7 +89,7 @@ def test_changing_a_learning_rate_reruns_only_that_variants_runs(workdir, mirror
 
 
 def test_a_backends_override_on_the_command_line_limits_the_runs(workdir, mirror):
-    result = snakemake(workdir, "--config", "backends=[numpy]", "--dry-run", mirror=mirror)
+    result = run_snakemake(workdir, "--config", "backends=[numpy]", "--dry-run", mirror=mirror)
     output = result.stdout + result.stderr
     assert result.returncode == 0  # the numpy runs exist already: only aggregation changes
     assert "aggregate_results" in output and "train_model" not in output

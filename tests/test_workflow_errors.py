@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,31 +18,10 @@ import yaml
 
 from tests.conftest import MNIST_FILES
 from tests.test_idx_errors import GOOD, labels
+from tests.workflow_runner import copy_workflow, run_snakemake
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 WRONG_SHA256 = MNIST_FILES["test_labels"]["sha256"]  # a real digest, of another file
 pytestmark = pytest.mark.slow
-
-
-def copy_workflow(work: Path) -> Path:
-    shutil.copy(REPO / "Snakefile", work)
-    for folder in ("config", "workflow"):
-        shutil.copytree(REPO / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    return work
-
-
-def snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
-    """Snakemake on the quick config; a hang fails the test instead of the suite."""
-    env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
-    return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--configfile", "config/quick.yaml", *args],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def output_of(result: subprocess.CompletedProcess) -> str:
@@ -61,7 +37,9 @@ def run_with_override(work: Path, override: dict) -> subprocess.CompletedProcess
     """The quick config, NumPy and mlp only, with ``override`` on top, in ``work``."""
     (work / "extra.yaml").write_text(yaml.safe_dump(override))
     quick_and_override = ["--configfile", "config/quick.yaml", "extra.yaml"]
-    return snakemake(work, *quick_and_override, "--config", "backends=[numpy]", "variants=[mlp]")
+    return run_snakemake(
+        work, *quick_and_override, "--config", "backends=[numpy]", "variants=[mlp]"
+    )
 
 
 @pytest.fixture(scope="module")
