@@ -20,6 +20,7 @@ import numpy as np
 
 from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench_numpy.losses import softmax_cross_entropy
 
 
 def forward(W: np.ndarray, x: np.ndarray, ticks: int):
@@ -41,20 +42,12 @@ def forward(W: np.ndarray, x: np.ndarray, ticks: int):
 
 def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: int):
     """Mean cross-entropy of the logits against ``y``, and d loss / d W (N, F)."""
-    n = len(x)
-    rows = np.arange(n)
     pre, free_in = forward(W, x, ticks)
     logits = np.maximum(pre[-1][:, -OUTPUTS:], 0)  # (B, 10)
-    # 1. softmax cross-entropy, shifted by the row max so exp cannot overflow
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)  # (B, 1)
-    loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))
-    # 2. d loss / d logits = (softmax - onehot) / B, on the output neurons after the last tick
-    d_logits = e / total
-    d_logits[rows, y] -= 1
+    # 1-2. softmax cross-entropy, and its gradient on the output neurons after the last tick
+    loss, d_logits = softmax_cross_entropy(logits, y)
     d_free = np.zeros_like(pre[-1])  # (B, F), d loss / d (free neurons after the tick)
-    d_free[:, -OUTPUTS:] = d_logits / n
+    d_free[:, -OUTPUTS:] = d_logits
     # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
     #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
     dW = np.zeros_like(W)

@@ -1,0 +1,20 @@
+"""Loss functions the NumPy variants share, each with its gradient by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(logits) (B, C) against labels ``y`` (B,), and d loss / d
+    logits = (softmax - onehot) / B. Logits are shifted by their row max so exp cannot overflow."""
+    n = len(logits)
+    rows = np.arange(n)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)  # (B, 1)
+    loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))
+    d_logits = e / total
+    d_logits[rows, y] -= 1
+    d_logits /= n
+    return loss, d_logits
