@@ -14,17 +14,14 @@ import io
 from pathlib import Path
 
 import jinja2
-import matplotlib
 import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: no global state, no display backend
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from mnistbench import artifacts  # noqa: E402
-from mnistbench.aggregate import RUN_KEYS  # noqa: E402
-from mnistbench.errors import MnistbenchError  # noqa: E402
-from mnistbench.variants import VARIANTS  # noqa: E402
+from mnistbench import artifacts
+from mnistbench.aggregate import RUN_KEYS
+from mnistbench.errors import MnistbenchError
+from mnistbench.variants import VARIANTS
 
 GROUP_KEYS = ["dataset", "variant", "backend", "device"]
 RUN_COLUMNS = {
@@ -101,7 +98,8 @@ def learning_curves(history: pd.DataFrame) -> str:
     variants = sorted(history["variant"].unique())
     columns = min(3, len(variants))
     rows = -(-len(variants) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.5 * rows), squeeze=False)
+    fig = Figure(figsize=(5 * columns, 3.5 * rows), layout="tight")
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat[len(variants) :]:
         ax.set_visible(False)
     for ax, variant in zip(axes.flat, variants):
@@ -116,10 +114,8 @@ def learning_curves(history: pd.DataFrame) -> str:
         ax.set(title=variant, xlabel="epoch", ylabel="test accuracy (fraction)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
