@@ -1,8 +1,12 @@
 """python bench/accuracy.py [--variants V ...] [--backends B ...] [--seeds 0 1 2] [--jobs N]
 
-Test accuracy of every variant x backend x seed with the seed notebooks' hyperparameters on full
-MNIST: the mean and sd over seeds, beside the figure the seed notebook reports and the target
-this project holds each variant to. Prints a table and writes bench/out/accuracy.csv.
+Test accuracy of every variant x backend x seed with the default hyperparameters (the seed
+notebooks' values) on full MNIST: the mean and sd over seeds, beside the figure the seed notebook
+reports and the target this project holds each variant to. Where a variant's defaults depart
+from its seed's recipe (``Variant.seed_recipe``, e.g. mnn's init scale), the seed's recipe runs
+too, as its own rows (recipe "seed"), so the departure is measured, not asserted; only the
+default recipe ("default") is held to the target. ``--no-seed-recipes`` skips those rows.
+Prints a table and writes bench/out/accuracy.csv.
 
 Each run is the real ``train`` and ``evaluate`` commands (no Snakemake, so it also runs on a GPU
 machine without it), ``--jobs`` at a time, each with ``--threads`` BLAS threads. Data come from
@@ -14,7 +18,7 @@ valid when neither the code nor the settings changed since).
 from __future__ import annotations
 
 import argparse
-import itertools
+import json
 import os
 import subprocess
 import sys
@@ -49,10 +53,21 @@ def ensure_data(data: Path) -> None:
 
 
 def run_one(
-    data: Path, runs: Path, variant: str, backend: str, seed: int, threads: int, resume: bool
+    data: Path,
+    runs: Path,
+    variant: str,
+    recipe: str,
+    backend: str,
+    seed: int,
+    threads: int,
+    resume: bool,
 ) -> Path:
-    """Train and evaluate one run with the real step commands; return its metrics file."""
-    run_dir = runs / variant / backend / f"seed{seed}"
+    """Train and evaluate one run with the real step commands; return its metrics file.
+
+    ``recipe`` is "default" (the variant's defaults) or "seed" (its ``seed_recipe`` on top).
+    """
+    run_dir = runs / recipe / variant / backend / f"seed{seed}"
+    overrides = VARIANTS[variant].seed_recipe if recipe == "seed" else {}
     metrics = run_dir / "metrics.json"
     if resume and metrics.exists():
         return metrics
@@ -74,6 +89,8 @@ def run_one(
             str(seed),
             "--out",
             str(run_dir),
+            "--hparams",
+            json.dumps(dict(overrides)),
         ],
         env=env,
         check=True,
@@ -81,12 +98,33 @@ def run_one(
     subprocess.run(
         [*step, "evaluate", "--data", str(data), "--run", str(run_dir)], env=env, check=True
     )
-    print(f"done: {variant} {backend} seed {seed}", flush=True)
+    print(f"done: {variant} ({recipe} recipe) {backend} seed {seed}", flush=True)
     return metrics
 
 
+def runs_of(variants: list[str], backends: list[str], seeds: list[int], seed_recipes: bool):
+    """(variant, recipe, backend, seed) for every run: the defaults, and the seed's recipe where
+    the defaults depart from it."""
+    runs = []
+    for variant in variants:
+        recipes = ["default"]
+        if seed_recipes and VARIANTS[variant].seed_recipe:
+            recipes.append("seed")
+        runs += [(variant, r, b, s) for r in recipes for b in backends for s in seeds]
+    return runs
+
+
+def recipe_of(variant: str, hyperparameters: str) -> str:
+    """Which recipe a run used: "seed" if it ran with its variant's seed_recipe values, else
+    "default". Read from the hyperparameters the run recorded, not from where it was written."""
+    used, seed_recipe = json.loads(hyperparameters), VARIANTS[variant].seed_recipe
+    return (
+        "seed" if seed_recipe and all(used[k] == v for k, v in seed_recipe.items()) else "default"
+    )
+
+
 def table(summary: pd.DataFrame) -> pd.DataFrame:
-    grouped = summary.groupby(["variant", "backend", "device"])
+    grouped = summary.groupby(["variant", "recipe", "backend", "device"])
     result = grouped.agg(
         seeds=("seed", "count"),
         accuracy_mean=("test_accuracy", "mean"),
@@ -95,8 +133,9 @@ def table(summary: pd.DataFrame) -> pd.DataFrame:
         seconds_per_epoch=("train_seconds", lambda s: (s / summary.loc[s.index, "epochs"]).mean()),
     ).reset_index()
     result["seed_reported"] = result["variant"].map(lambda v: VARIANTS[v].seed_accuracy)
-    result["target"] = result["variant"].map(TARGETS)
-    result["meets_target"] = result["accuracy_mean"] >= result["target"]
+    held = result["recipe"] == "default"  # the seed's recipe is measured, not held to a target
+    result["target"] = result["variant"].map(TARGETS).where(held)
+    result["meets_target"] = (result["accuracy_mean"] >= result["target"]).where(held)
     return result
 
 
@@ -109,15 +148,21 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
     parser.add_argument("--data", type=Path, default=REPO / "resources" / "mnist")
     parser.add_argument("--runs", type=Path, default=OUT / "accuracy_runs")
+    parser.add_argument(
+        "--no-seed-recipes",
+        dest="seed_recipes",
+        action="store_false",
+        help="skip the seed's own recipe where a variant's defaults depart from it",
+    )
     parser.add_argument("--tabulate", action="store_true", help="only tabulate finished runs")
     parser.add_argument(
         "--resume", action="store_true", help="keep finished runs (same code and settings only)"
     )
     args = parser.parse_args()
 
-    combos = list(itertools.product(args.variants, args.backends, args.seeds))
+    combos = runs_of(args.variants, args.backends, args.seeds, args.seed_recipes)
     if args.tabulate:
-        metrics = sorted(args.runs.glob("*/*/seed*/metrics.json"))
+        metrics = sorted(args.runs.glob("*/*/*/seed*/metrics.json"))
     else:
         ensure_data(args.data)
         with ThreadPoolExecutor(args.jobs) as pool:
@@ -127,6 +172,9 @@ def main() -> int:
                 )
             )
     summary = aggregate.tables(metrics)["summary"]
+    summary.insert(
+        2, "recipe", list(map(recipe_of, summary["variant"], summary["hyperparameters"]))
+    )
     result = table(summary)
     OUT.mkdir(parents=True, exist_ok=True)
     summary.to_csv(OUT / "accuracy_runs.csv", index=False)
@@ -134,7 +182,7 @@ def main() -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(result.to_string(index=False, float_format="{:.4f}".format))
     print(f"\nwrote {OUT / 'accuracy.csv'} (per run: {OUT / 'accuracy_runs.csv'})")
-    return 0 if result["meets_target"].all() else 1
+    return 0 if result.loc[result["recipe"] == "default", "meets_target"].all() else 1
 
 
 if __name__ == "__main__":

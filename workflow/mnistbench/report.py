@@ -56,9 +56,9 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
         _seed_figure(VARIANTS[v].seed_accuracy) if v in VARIANTS and d == "mnist" else ""
         for d, v in zip(table["dataset"], table["variant"])
     ]
-    table["seed bug fixed here"] = table["variant"].map(
-        lambda v: VARIANTS[v].seed_fix if v in VARIANTS else ""
-    )
+    known = table["variant"].map(VARIANTS.get)
+    table["seed bug fixed here"] = known.map(lambda v: v.seed_fix if v else "")
+    table["departs from the seed's recipe"] = known.map(lambda v: v.departure if v else "")
     return table
 
 

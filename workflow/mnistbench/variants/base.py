@@ -44,6 +44,11 @@ class Variant:
     small: Mapping[str, Any] = field(default_factory=dict)
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.
     upper_limits: Mapping[str, float] = field(default_factory=dict)
+    # Where the defaults depart from the seed's recipe, and why, for the report ("" if nowhere).
+    departure: str = ""
+    # Overrides that put the seed's own values back where a default departs from them, so the
+    # seed's recipe stays one setting away and bench/accuracy.py can measure it side by side.
+    seed_recipe: Mapping[str, Any] = field(default_factory=dict)
 
     def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The defaults updated with ``overrides``, refusing keys the variant does not know."""

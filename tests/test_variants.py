@@ -1,0 +1,41 @@
+"""What every variant declares about the seed notebook it comes from, and where that shows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mnistbench import report
+from mnistbench.variants import VARIANTS
+
+DEPARTING = [v for v in VARIANTS.values() if v.seed_recipe]
+
+
+@pytest.mark.parametrize("variant", DEPARTING, ids=lambda v: v.name)
+def test_a_seed_recipe_changes_known_defaults_and_the_departure_says_why(variant):
+    recipe = variant.hyperparameters(variant.seed_recipe)  # refuses unknown keys
+    assert all(variant.defaults[k] != v for k, v in variant.seed_recipe.items())
+    assert recipe != variant.hyperparameters()
+    assert variant.departure and all(k in variant.departure for k in variant.seed_recipe)
+
+
+def test_mnn_is_the_variant_whose_defaults_depart_from_its_seed():
+    assert [v.name for v in DEPARTING] == ["mnn"]
+
+
+def test_the_report_puts_departures_and_fixes_beside_the_seeds_figure():
+    summary = pd.DataFrame(
+        {
+            "dataset": "mnist",
+            "variant": ["mnn", "mlp"],
+            "backend": "numpy",
+            "device": "cpu",
+            "seed": 0,
+            "test_accuracy": [0.97, 0.98],
+        }
+    )
+    table = report.accuracy_table(summary).set_index("variant")
+    assert table.loc["mnn", "seed notebook's test accuracy"] == "0.9414"
+    assert table.loc["mnn", "departs from the seed's recipe"] == VARIANTS["mnn"].departure
+    assert table.loc["mnn", "seed bug fixed here"] == VARIANTS["mnn"].seed_fix
+    assert table.loc["mlp", "departs from the seed's recipe"] == ""
