@@ -22,8 +22,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -54,20 +56,16 @@ def ensure_data(data: Path) -> None:
 
 def run_one(
     data: Path,
-    runs: Path,
+    run_dir: Path,
     variant: str,
-    recipe: str,
     backend: str,
     seed: int,
+    overrides: Mapping[str, Any],
     threads: int,
     resume: bool,
 ) -> Path:
-    """Train and evaluate one run with the real step commands; return its metrics file.
-
-    ``recipe`` is "default" (the variant's defaults) or "seed" (its ``seed_recipe`` on top).
-    """
-    run_dir = runs / recipe / variant / backend / f"seed{seed}"
-    overrides = VARIANTS[variant].seed_recipe if recipe == "seed" else {}
+    """Train and evaluate one run into ``run_dir`` with the real step commands, ``overrides`` on
+    the variant's defaults; return its metrics file."""
     metrics = run_dir / "metrics.json"
     if resume and metrics.exists():
         return metrics
@@ -98,8 +96,15 @@ def run_one(
     subprocess.run(
         [*step, "evaluate", "--data", str(data), "--run", str(run_dir)], env=env, check=True
     )
-    print(f"done: {variant} ({recipe} recipe) {backend} seed {seed}", flush=True)
+    print(f"done: {run_dir}", flush=True)
     return metrics
+
+
+def run_recipe(args: argparse.Namespace, variant: str, recipe: str, backend: str, seed: int):
+    """One run of ``variant`` with its defaults (recipe "default") or its seed_recipe ("seed")."""
+    overrides = VARIANTS[variant].seed_recipe if recipe == "seed" else {}
+    run_dir = args.runs / recipe / variant / backend / f"seed{seed}"
+    return run_one(args.data, run_dir, variant, backend, seed, overrides, args.threads, args.resume)
 
 
 def runs_of(variants: list[str], backends: list[str], seeds: list[int], seed_recipes: bool):
@@ -166,11 +171,7 @@ def main() -> int:
     else:
         ensure_data(args.data)
         with ThreadPoolExecutor(args.jobs) as pool:
-            metrics = list(
-                pool.map(
-                    lambda c: run_one(args.data, args.runs, *c, args.threads, args.resume), combos
-                )
-            )
+            metrics = list(pool.map(lambda c: run_recipe(args, *c), combos))
     summary = aggregate.tables(metrics)["summary"]
     summary.insert(
         2, "recipe", list(map(recipe_of, summary["variant"], summary["hyperparameters"]))

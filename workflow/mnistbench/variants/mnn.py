@@ -22,8 +22,10 @@ come back only as other weights drift, class by class: the sparsest digit, 1, us
 does, and the run plateaus near 0.82 with about 90% of the 1s predicted as 0 (the argmax of ten
 zeros). A run that does recover ends near 0.95, like the seed's 0.9414, whose log shows the same
 plateau at epoch 40 (loss ~0.5, accuracy ~0.8); 3 of the 23 runs measured did. From
-``U(0, 0.1)`` no class is lost and every run measured ends at 0.976-0.980 (README, "Variants",
-has the figures). ``init_scale: 1`` puts the seed's recipe back (``VARIANT.seed_recipe``).
+``U(0, 0.1)`` no class is lost and every run measured ends at 0.976-0.980; too small a scale
+fails too, losing the sparse digits early instead (``bench/mnn_init_scale.py``; README,
+"Variants"). ``init_scale: 1`` puts the seed's recipe
+back (``VARIANT.seed_recipe``).
 
 Every tick overwrites the 785 clamped neurons, so ``s @ A`` matters only in the columns of the
 110 free (hidden + output) neurons: ``A[:, :785]`` never reaches the loss, its gradient is exactly
