@@ -1,9 +1,8 @@
 """python bench/accuracy.py [--variants V ...] [--backends B ...] [--seeds 0 1 2] [--jobs N]
 
-Test accuracy of every variant x backend x seed with the default hyperparameters (the seed
-notebooks' values) on full MNIST: the mean and sd over seeds, beside the figure the seed notebook
-reports and the target this project holds each variant to. Where a variant's defaults depart
-from its seed's recipe (``Variant.seed_recipe``, e.g. mnn's init scale), the seed's recipe runs
+Test accuracy of every variant x backend x seed with the default hyperparameters on full MNIST:
+the mean and sd over seeds, beside the figure the seed notebook reports and the target this
+project holds each variant to. Where a variant's defaults depart from its seed's recipe (``Variant.seed_recipe``, e.g. mnn's init scale), the seed's recipe runs
 too, as its own rows (recipe "seed"), so the departure is measured, not asserted; only the
 default recipe ("default") is held to the target. ``--no-seed-recipes`` skips those rows.
 Prints a table and writes bench/out/accuracy.csv.
