@@ -1,10 +1,11 @@
 """python bench/accuracy.py [--variants V ...] [--backends B ...] [--seeds 0 1 2] [--jobs N]
 
-Test accuracy of every variant x backend x seed with the default hyperparameters on full MNIST:
-the mean and sd over seeds, beside the figure the seed notebook reports and the target this
-project holds each variant to. Where a variant's defaults depart from its seed's recipe (``Variant.seed_recipe``, e.g. mnn's init scale), the seed's recipe runs
-too, as its own rows (recipe "seed"), so the departure is measured, not asserted; only the
-default recipe ("default") is held to the target. ``--no-seed-recipes`` skips those rows.
+Test accuracy of every variant x backend x seed with the default hyperparameters on full MNIST: the
+mean and sd over seeds, beside the figure the seed notebook reports and the target this project
+holds each variant to. Where a variant's defaults depart from its seed's recipe
+(``Variant.seed_recipe``, e.g. mnn's init scale), the seed's recipe runs too, as its own rows
+(recipe "seed"), so the departure is measured, not asserted; only the default recipe ("default") is
+held to the target. ``--no-seed-recipes`` skips those rows.
 Prints a table and writes bench/out/accuracy.csv.
 
 Each run is the real ``train`` and ``evaluate`` commands (no Snakemake, so it also runs on a GPU
@@ -122,9 +123,8 @@ def recipe_of(variant: str, hyperparameters: str) -> str:
     """Which recipe a run used: "seed" if it ran with its variant's seed_recipe values, else
     "default". Read from the hyperparameters the run recorded, not from where it was written."""
     used, seed_recipe = json.loads(hyperparameters), VARIANTS[variant].seed_recipe
-    return (
-        "seed" if seed_recipe and all(used[k] == v for k, v in seed_recipe.items()) else "default"
-    )
+    matches = all(used.get(k) == v for k, v in seed_recipe.items())
+    return "seed" if seed_recipe and matches else "default"
 
 
 def table(summary: pd.DataFrame) -> pd.DataFrame:

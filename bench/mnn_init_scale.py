@@ -1,7 +1,8 @@
 """python bench/mnn_init_scale.py [--scales 1 0.3 0.1 0.03 0.01] [--seeds 0 1 2] [--jobs N]
 
 Why ``mnn`` departs from its seed's ``A ~ U(0, 1)``: test accuracy on full MNIST against the
-scale of the initial weights, ``A ~ U(0, init_scale)``, everything else as the seed has it.
+scale of the initial weights, ``A ~ U(0, init_scale)``, everything else as the seed has it
+(its bugs fixed).
 Beside each run, the two measurements that explain a low one: the share of test images whose ten
 ReLU logits are all zero (no gradient reaches them in training, and argmax reads them as 0), and
 the classes lost (recall under 0.5). Prints a table and writes bench/out/mnn_init_scale.csv.

@@ -44,11 +44,12 @@ def test_the_seeds_recipe_runs_only_for_variants_that_depart_from_it(accuracy):
 
 
 def test_a_run_is_labelled_by_the_hyperparameters_it_recorded(accuracy):
-    mnn = VARIANTS["mnn"]
-    defaults = json.dumps(mnn.hyperparameters())
-    seeds = json.dumps(mnn.hyperparameters(mnn.seed_recipe))
+    variant = VARIANTS["mnn"]
+    defaults = json.dumps(variant.hyperparameters())
+    seeds_own = json.dumps(variant.hyperparameters(variant.seed_recipe))
     assert accuracy.recipe_of("mnn", defaults) == "default"
-    assert accuracy.recipe_of("mnn", seeds) == "seed"
+    assert accuracy.recipe_of("mnn", seeds_own) == "seed"
+    assert accuracy.recipe_of("mnn", "{}") == "default"  # metrics from before hyperparameters
     assert accuracy.recipe_of("mlp", json.dumps(VARIANTS["mlp"].hyperparameters())) == "default"
 
 

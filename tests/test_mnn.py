@@ -143,11 +143,11 @@ def test_the_bias_neuron_is_784(backend, images_and_labels):
     np.testing.assert_array_equal(predict(A), np.zeros((8, 10), np.float32))
 
 
-def test_the_default_init_is_u0_01_and_the_seed_recipe_puts_back_u0_1():
+def test_the_default_init_is_uniform_to_a_tenth_and_the_seed_recipe_puts_back_uniform_to_1():
     rng = np.random.default_rng(0)
     default = VARIANT.initial_weights(rng, HP)["A"]
-    seeds = VARIANT.initial_weights(rng, VARIANT.hyperparameters(VARIANT.seed_recipe))["A"]
+    seeds_own = VARIANT.initial_weights(rng, VARIANT.hyperparameters(VARIANT.seed_recipe))["A"]
     assert default.min() >= 0 and 0.099 < default.max() < 0.1
-    assert seeds.min() >= 0 and 0.99 < seeds.max() < 1
+    assert seeds_own.min() >= 0 and 0.99 < seeds_own.max() < 1
     assert default.mean() == pytest.approx(0.05, rel=1e-2)
-    assert seeds.mean() == pytest.approx(0.5, rel=1e-2)
+    assert seeds_own.mean() == pytest.approx(0.5, rel=1e-2)

@@ -46,8 +46,9 @@ class Variant:
     upper_limits: Mapping[str, float] = field(default_factory=dict)
     # Where the defaults depart from the seed's recipe, and why, for the report ("" if nowhere).
     departure: str = ""
-    # Overrides that put the seed's own values back where a default departs from them, so the
-    # seed's recipe stays one setting away and bench/accuracy.py can measure it side by side.
+    # Overrides that put the seed's own values back where a default hyperparameter departs from
+    # them, so the seed's recipe stays one setting away and bench/accuracy.py measures it side by
+    # side. Empty where the departure is not a hyperparameter (predictive_coding's network).
     seed_recipe: Mapping[str, Any] = field(default_factory=dict)
 
     def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -15,17 +15,16 @@ Seed bugs fixed:
   tick's matmul. Here each tick's input is built anew (the clamped part next to the free part),
   with no in-place write on a tensor the backward pass needs.
 
-Departure from the seed: ``A ~ U(0, 0.1)`` by default, not ``U(0, 1)``. From ``U(0, 1)`` the
-first logits are ~1e3-1e4 (the seed's first loss is 3372), and Adam's first epochs push nearly
-every image to ten zero logits. A ReLU output at zero passes no gradient back, so those images
-come back only as other weights drift, class by class: the sparsest digit, 1, usually never
-does, and the run plateaus near 0.82 with about 90% of the 1s predicted as 0 (the argmax of ten
-zeros). A run that does recover ends near 0.95, like the seed's 0.9414, whose log shows the same
-plateau at epoch 40 (loss ~0.5, accuracy ~0.8); 3 of the 23 runs measured did. From
-``U(0, 0.1)`` no class is lost and every run measured ends at 0.976-0.980; too small a scale
-fails too, losing the sparse digits early instead (``bench/mnn_init_scale.py``; README,
-"Variants"). ``init_scale: 1`` puts the seed's recipe
-back (``VARIANT.seed_recipe``).
+Departure from the seed: ``A ~ U(0, 0.1)`` by default, not ``U(0, 1)``. From ``U(0, 1)`` the first
+logits are ~1e3-1e4 (the seed's first loss is 3372), and Adam's first epochs push nearly every
+image to ten zero logits. A ReLU output at zero passes no gradient back, so those images come back
+only as other weights drift, class by class: the sparsest digit, 1, usually never does, and the run
+plateaus near 0.82 with about 90% of the 1s predicted as 0 (the argmax of ten zeros). A run that
+does recover ends at 0.94-0.95, like the seed's 0.9414, whose log shows the same plateau at epoch
+40 (loss ~0.5, accuracy ~0.8); 3 of the 23 runs measured did. From ``U(0, 0.1)`` no class is lost
+and every run measured ends at 0.976-0.980; too small a scale fails too, losing the sparse digits
+early instead (``bench/mnn_init_scale.py``; README, "Variants"). ``init_scale: 1`` puts the seed's
+recipe back (``VARIANT.seed_recipe``).
 
 Every tick overwrites the 785 clamped neurons, so ``s @ A`` matters only in the columns of the
 110 free (hidden + output) neurons: ``A[:, :785]`` never reaches the loss, its gradient is exactly
@@ -53,7 +52,7 @@ MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as t
 DEFAULTS = {
     "hidden": 100,  # hidden neurons between the bias neuron and the outputs, >= 0 (seed: 100)
     "ticks": 3,  # recurrent steps s = relu(clamp(s) @ A) per image, >= 1 (seed: 3)
-    # A ~ U(0, init_scale), > 0 (seed: 1, which strands whole classes at zero logits: see the
+    # A ~ U(0, init_scale), > 0 (seed: 1, which often strands a class at zero logits: see the
     # module docstring). At 1 the first logits are ~1e3-1e4 and float32 rounding grows over
     # Adam's first steps: two backends' losses differ by up to ~4e-3 after 24 steps, against
     # ~2e-7 at 0.01, which the short comparison runs (``small``) use.
