@@ -1,11 +1,11 @@
 """python bench/mnn_init_scale.py [--scales 1 0.3 0.1 0.03 0.01] [--seeds 0 1 2] [--jobs N]
 
-Why ``mnn`` departs from its seed's ``A ~ U(0, 1)``: test accuracy on full MNIST against the
-scale of the initial weights, ``A ~ U(0, init_scale)``, everything else as the seed has it
-(its bugs fixed).
-Beside each run, the two measurements that explain a low one: the share of test images whose ten
-ReLU logits are all zero (no gradient reaches them in training, and argmax reads them as 0), and
-the classes lost (recall under 0.5). Prints a table and writes bench/out/mnn_init_scale.csv.
+Why ``mnn`` departs from its seed's ``A ~ U(0, 1)``: test accuracy on full MNIST against the scale
+of the initial weights, ``A ~ U(0, init_scale)``, everything else as the seed has it (its bugs
+fixed). Beside each run, the two measurements that explain a low one: the share of test images
+whose ten ReLU logits are all zero (no gradient reaches them in training, and argmax reads them as
+0), and the classes lost (recall under 0.5). Prints a table and writes
+bench/out/mnn_init_scale.csv.
 
 Each run is the real ``train`` and ``evaluate`` commands (see accuracy.py); the logits are
 recomputed from the saved weights by the reference backend.
@@ -28,9 +28,8 @@ from mnistbench import artifacts, datasets
 from mnistbench.variants import mnn
 
 
-def dead_share(run_dir: Path, images: np.ndarray) -> float:
+def dead_share(run_dir: Path, hp: dict, images: np.ndarray) -> float:
     """The share of ``images`` whose ten logits are all zero under the run's final weights."""
-    hp = artifacts.read_json(run_dir / "metrics.json")["hyperparameters"]
     weights = artifacts.load_weights(run_dir / "weights.npz")
     logits = reference.predict(weights, mnn.VARIANT.prepare_inputs(images, hp), hp)  # (N, 10)
     return float(np.mean(logits.max(axis=1) <= 0))
@@ -44,7 +43,7 @@ def row(run_dir: Path, scale: float, seed: int, images: np.ndarray) -> dict:
         "seed": seed,
         "backend": metrics["backend"],
         "test_accuracy": metrics["test_accuracy"],
-        "all_zero_logits": dead_share(run_dir, images),
+        "all_zero_logits": dead_share(run_dir, metrics["hyperparameters"], images),
         "classes_lost": " ".join(lost) or "-",
     }
 
