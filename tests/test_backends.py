@@ -20,10 +20,10 @@ def spec_for(mnist_dir_images, labels, variant="mlp", seed=0, **overrides):
 
 
 @pytest.fixture(scope="module")
-def images_and_labels(mnist_dir):
+def images_and_labels(sample_dir):
     from mnistbench import datasets
 
-    data = datasets.load(mnist_dir, train_limit=400)
+    data = datasets.load(sample_dir, train_limit=400)
     return data.train_images, data.train_labels
 
 

@@ -53,11 +53,11 @@ def test_a_run_is_labelled_by_the_hyperparameters_it_recorded(accuracy):
     assert accuracy.recipe_of("mlp", json.dumps(VARIANTS["mlp"].hyperparameters())) == "default"
 
 
-def test_init_scale_bench_counts_images_whose_logits_are_all_zero(monkeypatch, tmp_path, mnist_dir):
+def test_init_scale_bench_counts_images_whose_logits_are_all_zero(monkeypatch, tmp_path, sample_dir):
     init_scale = load_script("mnn_init_scale", monkeypatch)
     hp = mnn.VARIANT.hyperparameters()
     n = mnn.n_neurons(hp)
-    images = datasets.load(mnist_dir, train_limit=1, test_limit=50).test_images
+    images = datasets.load(sample_dir, train_limit=1, test_limit=50).test_images
     A = np.zeros((n, n), np.float32)  # every logit zero for every image
     artifacts.save_weights(tmp_path / "weights.npz", {"A": A})
     assert init_scale.dead_share(tmp_path, hp, images) == 1.0

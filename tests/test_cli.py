@@ -25,10 +25,10 @@ def train_args(data, out, *extra: str, backend: str = "numpy") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def trained_run(mnist_dir, tmp_path_factory):
+def trained_run(sample_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("results") / "mnist" / "mlp" / "numpy" / "seed0"
     limits = ["--hparams", '{"epochs": 2}', "--train-limit", "800", "--test-limit", "300"]
-    status = main(train_args(mnist_dir, out, *limits))
+    status = main(train_args(sample_dir, out, *limits))
     assert status == 0
     return out
 
@@ -50,14 +50,14 @@ def test_weights_file_holds_plain_arrays_without_pickle(trained_run):
         assert weights["W1"].shape == (784, 300) and weights["W1"].dtype == np.float32
 
 
-def test_evaluate_with_the_other_backend_gives_the_same_accuracy(trained_run, mnist_dir, tmp_path):
-    assert main(["evaluate", "--data", str(mnist_dir), "--run", str(trained_run)]) == 0
+def test_evaluate_with_the_other_backend_gives_the_same_accuracy(trained_run, sample_dir, tmp_path):
+    assert main(["evaluate", "--data", str(sample_dir), "--run", str(trained_run)]) == 0
     assert (
         main(
             [
                 "evaluate",
                 "--data",
-                str(mnist_dir),
+                str(sample_dir),
                 "--run",
                 str(trained_run),
                 "--backend",
@@ -78,8 +78,8 @@ def test_evaluate_with_the_other_backend_gives_the_same_accuracy(trained_run, mn
     )
 
 
-def test_aggregate_and_report_from_metrics(trained_run, mnist_dir, tmp_path):
-    main(["evaluate", "--data", str(mnist_dir), "--run", str(trained_run)])
+def test_aggregate_and_report_from_metrics(trained_run, sample_dir, tmp_path):
+    main(["evaluate", "--data", str(sample_dir), "--run", str(trained_run)])
     assert main(["aggregate", str(trained_run / "metrics.json"), "--out", str(tmp_path)]) == 0
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary[["dataset", "variant", "backend", "seed"]].values.tolist() == [
@@ -96,8 +96,8 @@ def test_aggregate_and_report_from_metrics(trained_run, mnist_dir, tmp_path):
     )
 
 
-def test_unknown_backend_is_one_line_and_leaves_nothing(mnist_dir, tmp_path):
-    result = mnistbench(*train_args(mnist_dir, tmp_path / "run", backend="jax"))
+def test_unknown_backend_is_one_line_and_leaves_nothing(sample_dir, tmp_path):
+    result = mnistbench(*train_args(sample_dir, tmp_path / "run", backend="jax"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "mnistbench train: error: backend 'jax' is not installed (installed: numpy, torch)"
@@ -105,17 +105,17 @@ def test_unknown_backend_is_one_line_and_leaves_nothing(mnist_dir, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_unknown_hyperparameter_is_one_line(mnist_dir, tmp_path):
+def test_unknown_hyperparameter_is_one_line(sample_dir, tmp_path):
     result = mnistbench(
-        *train_args(mnist_dir, tmp_path / "run", "--hparams", '{"learning_rate": 0.1}')
+        *train_args(sample_dir, tmp_path / "run", "--hparams", '{"learning_rate": 0.1}')
     )
     assert result.returncode == 1
     assert "variant 'mlp': unknown hyperparameter(s) learning_rate" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_unavailable_device_is_one_line(mnist_dir, tmp_path):
-    result = mnistbench(*train_args(mnist_dir, tmp_path / "run", "--device", "cuda"))
+def test_unavailable_device_is_one_line(sample_dir, tmp_path):
+    result = mnistbench(*train_args(sample_dir, tmp_path / "run", "--device", "cuda"))
     assert result.returncode == 1
     assert "backend 'numpy': device 'cuda' is not available here (available: cpu)" in result.stderr
 

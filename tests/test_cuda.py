@@ -19,8 +19,8 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA d
 
 
 @pytest.fixture(scope="module")
-def spec(mnist_dir):
-    data = datasets.load(mnist_dir, train_limit=400)
+def spec(sample_dir):
+    data = datasets.load(sample_dir, train_limit=400)
     variant = get_variant("mlp")
     hp = variant.hyperparameters({"epochs": 1})
     return build_spec(variant, hp, data.train_images, data.train_labels, 0, "cuda")

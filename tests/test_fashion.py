@@ -29,7 +29,13 @@ def fashion_run(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("fashion"))
     # threads=1: batches of 8 are too small for BLAS threads, which on a busy machine make the
     # one training epoch some 50x slower; this test is about the data, not the threading.
-    overrides = ["datasets=[fashion-mnist]", "backends=[numpy]", "variants=[mlp]", "threads=1"]
+    overrides = [
+        "datasets=[fashion-mnist]",
+        "subset={train: 4000, test: 1000}",
+        "backends=[numpy]",
+        "variants=[mlp]",
+        "threads=1",
+    ]
     result = run_snakemake(work, "--config", *overrides)
     return work, result
 

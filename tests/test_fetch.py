@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MNIST_FILES
+from tests.conftest import SAMPLE_FILES
 
-NAME = MNIST_FILES["test_labels"]["name"]  # the smallest real file: 10,000 labels
-SHA256 = MNIST_FILES["test_labels"]["sha256"]
+NAME = SAMPLE_FILES["test_labels"]["name"]  # the smallest real file: 1,000 labels
+SHA256 = SAMPLE_FILES["test_labels"]["sha256"]
 ERROR_PREFIX = "mnistbench fetch: error: "
 TIMEOUT = 0.5  # the client's --timeout; the slow behaviours stall for SLOW seconds
 SLOW = 5.0

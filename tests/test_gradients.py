@@ -19,8 +19,8 @@ STEP = 1e-6
 
 
 @pytest.fixture(scope="module")
-def batch(mnist_dir):
-    data = datasets.load(mnist_dir, train_limit=6)
+def batch(sample_dir):
+    data = datasets.load(sample_dir, train_limit=6)
     return data.train_images, data.train_labels.astype(np.int64)
 
 

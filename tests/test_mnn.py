@@ -20,8 +20,8 @@ N = mnn.n_neurons(HP)  # 895
 
 
 @pytest.fixture(scope="module")
-def images_and_labels(mnist_dir):
-    data = datasets.load(mnist_dir, train_limit=1536)
+def images_and_labels(sample_dir):
+    data = datasets.load(sample_dir, train_limit=1536)
     return data.train_images, data.train_labels
 
 

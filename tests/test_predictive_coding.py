@@ -17,8 +17,8 @@ STEPS_PER_EPOCH = 20  # 1,280 images / batch 64
 
 
 @pytest.fixture(scope="module")
-def data(mnist_dir):
-    return datasets.load(mnist_dir, train_limit=64 * STEPS_PER_EPOCH, test_limit=256)
+def data(sample_dir):
+    return datasets.load(sample_dir, train_limit=64 * STEPS_PER_EPOCH, test_limit=256)
 
 
 def make_spec(data, labels=None, seed=0, **overrides):

@@ -1,4 +1,4 @@
-"""The real Snakemake running the real DAG on config/quick.yaml."""
+"""The real Snakemake running the real DAG on config/quick.yaml and the MNIST sample."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
 from tests.workflow_runner import copy_workflow, run_snakemake
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,10 +18,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, mirror) -> Path:
+def workdir(tmp_path_factory) -> Path:
     """A copy of the workflow, run once end to end with the quick config."""
     work = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    result = run_snakemake(work, mirror=mirror, timeout=900)
+    result = run_snakemake(work, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return work
 
@@ -35,7 +36,8 @@ def test_summary_has_one_row_per_variant_backend_and_seed(workdir):
     }
     assert set(zip(summary["variant"], summary["backend"], summary["seed"])) == expected
     assert len(summary) == len(expected)
-    assert (summary["train_samples"] == QUICK["subset"]["train"]).all()
+    assert (summary["dataset"] == SAMPLE_DATASET).all()
+    assert (summary["train_samples"] == SAMPLE_TRAIN).all()
 
 
 def test_mlp_learns_in_one_quick_epoch_on_both_backends(workdir):
@@ -51,7 +53,7 @@ def test_report_and_tables_are_written(workdir):
     assert (
         confusion.groupby(["variant", "backend", "seed"])["count"]
         .sum()
-        .eq(QUICK["subset"]["test"])
+        .eq(SAMPLE_TEST)
         .all()
     )
 
@@ -66,20 +68,18 @@ def test_every_job_wrote_its_log(workdir):
     logs = sorted(
         p.relative_to(workdir / "logs").as_posix() for p in (workdir / "logs").rglob("*.log")
     )
-    assert "train/mnist/mlp/numpy/seed0.log" in logs and "report.log" in logs
+    assert f"train/{SAMPLE_DATASET}/mlp/numpy/seed0.log" in logs and "report.log" in logs
 
 
-def test_a_second_dry_run_has_nothing_to_do(workdir, mirror):
-    result = run_snakemake(workdir, "--dry-run", mirror=mirror)
+def test_a_second_dry_run_has_nothing_to_do(workdir):
+    result = run_snakemake(workdir, "--dry-run")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_a_learning_rate_reruns_only_that_variants_runs(workdir, mirror):
+def test_changing_a_learning_rate_in_a_config_file_reruns_only_that_variants_runs(workdir):
     (workdir / "lr.yaml").write_text("hyperparameters:\n  mlp:\n    lr: 0.05\n")
-    result = run_snakemake(
-        workdir, "--configfile", "config/quick.yaml", "lr.yaml", "--dry-run", mirror=mirror
-    )
+    result = run_snakemake(workdir, "--dry-run", configfiles=["lr.yaml"])
     output = result.stdout + result.stderr
     assert result.returncode == 0
     assert "train_model" in output and "fetch_dataset_file" not in output
@@ -88,8 +88,8 @@ def test_changing_a_learning_rate_reruns_only_that_variants_runs(workdir, mirror
         assert f"variant={other}," not in output  # only the runs the change touches
 
 
-def test_a_backends_override_on_the_command_line_limits_the_runs(workdir, mirror):
-    result = run_snakemake(workdir, "--config", "backends=[numpy]", "--dry-run", mirror=mirror)
+def test_a_backends_override_on_the_command_line_limits_the_runs(workdir):
+    result = run_snakemake(workdir, "--config", "backends=[numpy]", "--dry-run")
     output = result.stdout + result.stderr
     assert result.returncode == 0  # the numpy runs exist already: only aggregation changes
     assert "aggregate_results" in output and "train_model" not in output

@@ -1,7 +1,7 @@
 """The real Snakemake on bad data: the failing rule is named, with the step's one-line error.
 
 Two runs of the quick config in a copy of the workflow, ``MNISTBENCH_MIRROR`` unset so only the
-mirrors in the override file count: MNIST with a wrong pinned digest (the fetch rule fails), and
+mirrors in the config count: the MNIST sample with a wrong pinned digest (the fetch rule fails), and
 a small dataset defined only in the override file whose test labels go past its class count
 (the fetch rule passes it, since each file is sound on its own; the train rule refuses it).
 """
@@ -11,16 +11,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import MNIST_FILES
+from tests.conftest import SAMPLE_DATASET, SAMPLE_FILES
 from tests.test_idx_errors import GOOD, labels
-from tests.workflow_runner import copy_workflow, run_snakemake
+from tests.workflow_runner import copy_workflow, run_with_override
 
-WRONG_SHA256 = MNIST_FILES["test_labels"]["sha256"]  # a real digest, of another file
+WRONG_SHA256 = SAMPLE_FILES["test_labels"]["sha256"]  # a real digest, of another file
+ONE_RUN = ["--config", "backends=[numpy]", "variants=[mlp]"]
 pytestmark = pytest.mark.slow
 
 
@@ -33,28 +33,16 @@ def error_lines(result: subprocess.CompletedProcess, step: str) -> list[str]:
     return [line for line in output_of(result).splitlines() if line.startswith(prefix)]
 
 
-def run_with_override(work: Path, override: dict) -> subprocess.CompletedProcess:
-    """The quick config, NumPy and mlp only, with ``override`` on top, in ``work``."""
-    (work / "extra.yaml").write_text(yaml.safe_dump(override))
-    quick_and_override = ["--configfile", "config/quick.yaml", "extra.yaml"]
-    return run_snakemake(
-        work, *quick_and_override, "--config", "backends=[numpy]", "variants=[mlp]"
-    )
-
-
 @pytest.fixture(scope="module")
-def wrong_digest_run(tmp_path_factory, mirror):
-    """MNIST whose pinned train_labels digest is wrong, from the local mirror only."""
+def wrong_digest_run(tmp_path_factory):
+    """The MNIST sample with a wrong pinned train_labels digest."""
     work = copy_workflow(tmp_path_factory.mktemp("wrong_digest"))
     override = {
         "dataset_definitions": {
-            "mnist": {
-                "mirrors": [str(mirror)],
-                "files": {"train_labels": {"sha256": WRONG_SHA256}},
-            }
+            SAMPLE_DATASET: {"files": {"train_labels": {"sha256": WRONG_SHA256}}},
         }
     }
-    return work, run_with_override(work, override)
+    return work, run_with_override(work, override, *ONE_RUN)
 
 
 def test_wrong_digest_fails_the_workflow(wrong_digest_run):
@@ -69,7 +57,7 @@ def test_wrong_digest_names_the_fetch_rule(wrong_digest_run):
 
 def test_wrong_digest_shows_the_fetch_steps_one_line_error(wrong_digest_run):
     _, result = wrong_digest_run
-    name = MNIST_FILES["train_labels"]["name"]
+    name = SAMPLE_FILES["train_labels"]["name"]
     [line] = error_lines(result, "fetch")
     assert line.startswith(f"mnistbench fetch: error: {name}: every mirror failed: ")
     assert f"SHA-256 mismatch: expected {WRONG_SHA256}, got " in line
@@ -77,13 +65,14 @@ def test_wrong_digest_shows_the_fetch_steps_one_line_error(wrong_digest_run):
 
 def test_wrong_digest_leaves_no_file_in_resources(wrong_digest_run):
     work, _ = wrong_digest_run
-    assert not (work / "resources" / "mnist" / "train_labels.idx").exists()
-    assert not [p for p in (work / "resources" / "mnist").iterdir() if p.name.startswith(".")]
+    resources = work / "resources" / SAMPLE_DATASET
+    assert not (resources / "train_labels.idx").exists()
+    assert not [p for p in resources.iterdir() if p.name.startswith(".")]
 
 
 def test_wrong_digest_error_is_in_the_jobs_log(wrong_digest_run):
     work, result = wrong_digest_run
-    log = (work / "logs" / "fetch" / "mnist" / "train_labels.log").read_text()
+    log = (work / "logs" / "fetch" / SAMPLE_DATASET / "train_labels.log").read_text()
     assert error_lines(result, "fetch")[0] in log.splitlines()
 
 
@@ -103,7 +92,7 @@ def bad_labels_run(tmp_path_factory):
         "datasets": ["tiny"],
         "dataset_definitions": {"tiny": {"classes": 10, "mirrors": [str(mirror)], "files": files}},
     }
-    return work, run_with_override(work, override)
+    return work, run_with_override(work, override, *ONE_RUN)
 
 
 def test_label_out_of_range_fails_the_workflow(bad_labels_run):

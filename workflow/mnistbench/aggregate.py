@@ -6,6 +6,10 @@ Writes ``summary.csv`` (one row per run), ``confusion.csv`` (long form: one row 
 class and predicted class) and ``history.csv`` (one row per run and epoch). Each run's Snakemake
 benchmark (``train_benchmark.tsv`` beside its metrics) adds the train job's wall time, when
 present.
+
+With ``--allow-missing`` (what the workflow does after a failed job), a run whose metrics file
+does not exist still gets a summary row: ``status`` is ``failed`` when one of its jobs left a log,
+with the log's error line as ``reason``, else ``missing`` (its jobs never ran).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import pandas as pd
 
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
+from mnistbench.experiment import RUN_DIR, Run
 
 RUN_KEYS = ["dataset", "variant", "backend", "seed"]
 REQUIRED_KEYS = [*RUN_KEYS, "test_accuracy", "confusion_matrix"]
 SUMMARY_COLUMNS = [
     *RUN_KEYS,
+    "status",  # ok, diverged, failed (a job failed) or missing (its jobs never ran)
+    "reason",  # why a run is not ok, in one line
     "device",
     "test_accuracy",
     "final_train_loss",
@@ -52,25 +59,73 @@ def _benchmark(run_dir: Path) -> dict[str, float]:
     return {"job_wall_seconds": float(pd.read_csv(path, sep="\t")["s"].iloc[0])}
 
 
-def tables(metrics_paths: Sequence[str | Path]) -> dict[str, pd.DataFrame]:
-    """Build the summary, confusion and history tables from ``metrics.json`` files."""
+def unfinished(metrics_path: Path) -> dict[str, object]:
+    """The summary row of a run without metrics: its keys, status and the reason from its logs."""
+    run_dir = metrics_path.parent
+    run = Run.from_directory(run_dir)
+    root = run_dir.parents[len(Path(RUN_DIR).parts) - 1]
+    row = {k: getattr(run, k) for k in RUN_KEYS}
+    for step in ("evaluate", "train"):
+        log = root / run.log(step)
+        if log.is_file():
+            return {**row, "status": "failed", "reason": failure_reason(log, step)}
+    return {**row, "status": "missing", "reason": "its jobs did not run"}
+
+
+def failure_reason(log: Path, step: str) -> str:
+    """The step's one-line error from ``log``; else its last line; else a pointer to it."""
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+    prefix = f"mnistbench {step}: error: "
+    errors = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+    if errors:
+        return f"{step}: {errors[-1]}"
+    last = next((line for line in reversed(lines) if line), "")
+    return f"{step}: {last}" if last else f"{step}: failed without a message (see {log})"
+
+
+def _status(metrics: dict) -> dict[str, str]:
+    status = metrics.get("status", "ok")
+    if status == "diverged" and isinstance(metrics.get("diverged"), dict):
+        where = metrics["diverged"]
+        return {
+            "status": status,
+            "reason": (f"loss not finite at epoch {where.get('epoch')}, step {where.get('step')}"),
+        }
+    return {"status": status, "reason": ""}
+
+
+def tables(
+    metrics_paths: Sequence[str | Path], allow_missing: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Build the summary, confusion and history tables from ``metrics.json`` files.
+
+    With ``allow_missing``, a metrics file that does not exist gives a ``failed`` or ``missing``
+    summary row (see :func:`unfinished`) instead of an error.
+    """
     if not metrics_paths:
         raise MnistbenchError("no metrics files given")
     summary, confusion, history = [], [], []
     for path in map(Path, metrics_paths):
+        if allow_missing and not path.exists():
+            summary.append(unfinished(path))
+            continue
         metrics = artifacts.read_json(path)
         missing = [k for k in REQUIRED_KEYS if k not in metrics]
         if missing:
             raise MnistbenchError(f"{path}: not a metrics file (missing {', '.join(missing)})")
         keys = {k: metrics[k] for k in RUN_KEYS}
         used = json.dumps(metrics.get("hyperparameters", {}), sort_keys=True)
-        summary.append({**metrics, "hyperparameters": used, **_benchmark(path.parent)})
-        for true, row in enumerate(metrics["confusion_matrix"]):
+        summary.append(
+            {**metrics, **_status(metrics), "hyperparameters": used, **_benchmark(path.parent)}
+        )
+        for true, row in enumerate(metrics["confusion_matrix"] or []):
             confusion.extend(
                 {**keys, "true": true, "predicted": p, "count": c} for p, c in enumerate(row)
             )
         epochs = pd.read_csv(path.parent / "history.csv")
         history.append(epochs.assign(**keys))
+    if not history:
+        raise MnistbenchError("no run finished: nothing to aggregate")
     # reindex, not [], so that metrics from an older mnistbench lacking a column read as blank
     summary = pd.DataFrame(summary).reindex(columns=SUMMARY_COLUMNS)
     summary = summary.sort_values(RUN_KEYS, ignore_index=True)
@@ -85,10 +140,12 @@ def tables(metrics_paths: Sequence[str | Path]) -> dict[str, pd.DataFrame]:
     }
 
 
-def run(metrics_paths: Sequence[str | Path], out: str | Path) -> dict[str, Path]:
+def run(
+    metrics_paths: Sequence[str | Path], out: str | Path, allow_missing: bool = False
+) -> dict[str, Path]:
     """Write each table as ``<out>/<name>.csv``; return the paths written."""
     written = {}
-    for name, table in tables(metrics_paths).items():
+    for name, table in tables(metrics_paths, allow_missing).items():
         path = Path(out) / f"{name}.csv"
         artifacts.write_atomically(path, lambda p, t=table: t.to_csv(p, index=False))
         written[name] = path

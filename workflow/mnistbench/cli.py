@@ -64,7 +64,7 @@ def cmd_evaluate(args) -> None:
 def cmd_aggregate(args) -> None:
     from mnistbench import aggregate
 
-    aggregate.run(args.metrics, args.out)
+    aggregate.run(args.metrics, args.out, allow_missing=args.allow_missing)
 
 
 def cmd_report(args) -> None:
@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("aggregate", help="collect runs' metrics into CSV tables")
     p.add_argument("metrics", nargs="+", type=Path, help="metrics.json files")
     p.add_argument("--out", required=True, type=Path, help="directory for the CSV tables")
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="list runs without metrics as failed or missing, with the reason from their logs",
+    )
     p.set_defaults(func=cmd_aggregate)
 
     p = steps.add_parser("report", help="write the HTML report from the aggregated tables")

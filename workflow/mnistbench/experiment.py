@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mnistbench.errors import MnistbenchError
@@ -19,7 +21,18 @@ from mnistbench.plugins import Registry, load_backends
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)
-RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"  # also the rules' output pattern
+# Where each run's outputs and its jobs' logs go; also the rules' patterns.
+RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"
+LOGS = {
+    step: f"logs/{step}/{{dataset}}/{{variant}}/{{backend}}/seed{{seed}}.log"
+    for step in ("train", "evaluate")
+}
+_RUN_DIR_RE = re.compile(
+    RUN_DIR.replace("{seed}", r"(?P<seed>\d+)").format(
+        dataset="(?P<dataset>[^/]+)", variant="(?P<variant>[^/]+)", backend="(?P<backend>[^/]+)"
+    )
+    + "$"
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,12 +48,25 @@ class Run:
     def directory(self) -> str:
         return RUN_DIR.format(**dataclasses.asdict(self))
 
+    def log(self, step: str) -> str:
+        """The log file of this run's ``step`` job (``train`` or ``evaluate``)."""
+        return LOGS[step].format(**dataclasses.asdict(self))
+
+    @classmethod
+    def from_directory(cls, directory: str | Path) -> Run:
+        """The run whose outputs go to ``directory`` (a prefix before ``results/`` is ignored)."""
+        match = _RUN_DIR_RE.search(Path(directory).as_posix())
+        if not match:
+            raise MnistbenchError(f"{directory}: not a run folder ({RUN_DIR})")
+        return cls(**{**match.groupdict(), "seed": int(match["seed"])})
+
 
 @dataclass(frozen=True)
 class Experiment:
     runs: list[Run]
     hyperparameters: dict[str, dict[str, Any]]  # per variant, defaults updated by the config
     skipped: list[str] = field(default_factory=list)  # why planned combinations were dropped
+    fingerprints: dict[str, str] = field(default_factory=dict)  # per backend, see identity.py
 
 
 def _backends(config: Mapping[str, Any], registry: Registry) -> tuple[list[str], list[str]]:
@@ -94,4 +120,5 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
                 skipped.append(note)
     if not runs:
         raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
-    return Experiment(sorted(runs), hyperparameters, skipped)
+    fingerprints = {name: registry.fingerprints.get(name, name) for name in backends}
+    return Experiment(sorted(runs), hyperparameters, skipped, fingerprints)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pluggy
 
-from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
+from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs, identity
 from mnistbench.backend import Backend
 from mnistbench.errors import MnistbenchError
 
@@ -30,6 +30,9 @@ class Registry:
 
     backends: dict[str, Backend] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
+    # Per backend: its framework version, the distribution that provides it and a digest of the
+    # plugin's source (see mnistbench.identity); a change re-runs that backend's runs.
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> Backend:
         """Return the available backend ``name`` or raise a one-line error saying why not."""
@@ -76,6 +79,10 @@ def get_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginFailure]]:
 def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
     """Call every plugin's ``mnistbench_register_backends`` hook, isolating failures."""
     registry = Registry(failures=list(failures))
+    distributions = {
+        id(plugin): f"{dist.project_name} {dist.version}"
+        for plugin, dist in manager.list_plugin_distinfo()
+    }
     for impl in manager.hook.mnistbench_register_backends.get_hookimpls():
         try:
             provided = impl.function() or []
@@ -93,6 +100,8 @@ def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
                 )
             else:
                 registry.backends[backend.name] = backend
+                plugin = identity.plugin(impl.plugin, distributions.get(id(impl.plugin)))
+                registry.fingerprints[backend.name] = f"{backend.name} {backend.version}; {plugin}"
     return registry
 
 

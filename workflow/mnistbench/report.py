@@ -170,10 +170,14 @@ def render(tables_dir: str | Path) -> str:
         loader=jinja2.PackageLoader("mnistbench", "templates"),
         autoescape=True,
     ).get_template("report.html.j2")
+    status = summary["status"].fillna("ok") if "status" in summary else "ok"
+    not_ok = summary[status != "ok"][[*RUN_KEYS, "status", "reason"]]
+    summary = summary[status == "ok"]
     runs = summary[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
     return template.render(
         generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_runs=len(summary),
+        not_ok=_html_table(not_ok) if len(not_ok) else "",
         accuracy=_html_table(accuracy_table(summary), "table accuracy"),
         speed=_html_table(speed_table(summary)),
         runs=_html_table(runs),

@@ -2,17 +2,22 @@
 import json
 import shlex
 import sys
+from pathlib import Path
 
 from snakemake.utils import validate
 
-from mnistbench import experiment
+from mnistbench import config as mnistbench_config
+from mnistbench import experiment, identity
 from mnistbench.datasets import ROLES
 from mnistbench.errors import MnistbenchError
 
+SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 
-validate(config, "../schemas/config.schema.yaml")
-
+# Command-line values arrive as strings (seeds=[0,1] as ['0', '1']): make them what each key
+# needs, then check the whole config, one line per mistake.
 try:
+    config.update(mnistbench_config.check(config, mnistbench_config.load_schema(SCHEMA)))
+    validate(config, str(SCHEMA))  # fills in the schema's defaults
     EXPERIMENT = experiment.plan(config)
 except MnistbenchError as error:
     raise WorkflowError(f"mnistbench: {error}") from None
@@ -22,6 +27,17 @@ for note in EXPERIMENT.skipped:
 # The interpreter running Snakemake, so that jobs use the same installed mnistbench.
 PYTHON = shlex.quote(sys.executable)
 RUN_DIR = experiment.RUN_DIR
+LOGS = experiment.LOGS
+PARTIAL = "results/partial"  # the report of the runs that finished, after a failed job
+
+# Fingerprints of the code behind each step (see mnistbench/identity.py): passed as params, so
+# a code change re-runs exactly the jobs whose outputs it can change.
+CODE = {
+    "train": identity.core(identity.TRAIN_CODE),
+    "evaluate": identity.core(identity.EVALUATE_CODE),
+    "aggregate": identity.core(identity.AGGREGATE_CODE),
+    "report": identity.core(identity.REPORT_CODE),
+}
 
 
 wildcard_constraints:
@@ -71,9 +87,36 @@ def get_train_args(wildcards):
     return shlex.join(args)
 
 
+def get_train_code(wildcards):
+    """The core's training code and the run's backend plugin, as one fingerprint."""
+    return f"{CODE['train']}; {EXPERIMENT.fingerprints[wildcards.backend]}"
+
+
+def get_evaluate_code(wildcards):
+    """The core's evaluation code and the run's backend plugin, as one fingerprint."""
+    return f"{CODE['evaluate']}; {EXPERIMENT.fingerprints[wildcards.backend]}"
+
+
 def get_all_metrics(wildcards):
     return [f"{run.directory}/metrics.json" for run in EXPERIMENT.runs]
 
 
 def get_all_benchmarks(wildcards):
     return [f"{run.directory}/train_benchmark.tsv" for run in EXPERIMENT.runs]
+
+
+def write_partial_report():
+    """After a failed job: a report of the runs that finished, listing the others.
+
+    With ``--keep-going`` this runs once every job that could run has run, so one failed run
+    costs nothing else; each failed run is listed with the error line from its log. It goes to
+    ``results/partial/``, never to a rule's outputs: Snakemake would take a report there as up
+    to date and not run the failed jobs again on the next run.
+    """
+    metrics = " ".join(shlex.quote(path) for path in get_all_metrics(None))
+    shell(
+        f"{PYTHON} -m mnistbench -q aggregate --allow-missing {metrics} --out {PARTIAL}"
+        f" && {PYTHON} -m mnistbench -q report --tables {PARTIAL} --out {PARTIAL}/report.html"
+        f" && echo 'mnistbench: the runs that finished, and why the others did not:"
+        f" {PARTIAL}/report.html' >&2 || true"
+    )

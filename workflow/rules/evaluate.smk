@@ -10,8 +10,9 @@ rule evaluate_model:
         metrics=f"{RUN_DIR}/metrics.json",
     params:
         run=RUN_DIR,
+        code=get_evaluate_code,
     log:
-        "logs/evaluate/{dataset}/{variant}/{backend}/seed{seed}.log",
+        LOGS["evaluate"],
     threads: config.get("threads", 1)
     shell:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} evaluate"

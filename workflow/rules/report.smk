@@ -9,6 +9,8 @@ rule aggregate_results:
         summary=report("results/summary.csv", caption="../report/summary.rst", category="Tables"),
         confusion="results/confusion.csv",
         history="results/history.csv",
+    params:
+        code=CODE["aggregate"],
     log:
         "logs/aggregate.log",
     shell:
@@ -20,7 +22,13 @@ rule write_report:
         rules.aggregate_results.output,
     output:
         report("results/report.html", caption="../report/report.rst", category="Report"),
+    params:
+        code=CODE["report"],
     log:
         "logs/report.log",
     shell:
         "{PYTHON} -m mnistbench --log {log} report --tables results --out {output}"
+
+
+onerror:
+    write_partial_report()

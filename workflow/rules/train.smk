@@ -12,8 +12,9 @@ rule train_model:
     params:
         args=get_train_args,
         out=RUN_DIR,
+        code=get_train_code,
     log:
-        "logs/train/{dataset}/{variant}/{backend}/seed{seed}.log",
+        LOGS["train"],
     benchmark:
         f"{RUN_DIR}/train_benchmark.tsv"
     threads: config.get("threads", 1)
