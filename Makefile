@@ -9,8 +9,8 @@ CORES ?= all
 
 .PHONY: run test clean
 
-# torch==2.13.0 is pinned: the CPU build that these machines hold on disk; an open requirement
-# would pull a multi-GB CUDA build.
+# torch==2.13.0 is pinned, a CPU build: an open requirement would pull the newest release's
+# default Linux wheel, a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test]'

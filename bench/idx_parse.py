@@ -2,7 +2,7 @@
 
 How long verifying (SHA-256 against the digests pinned in config/config.yaml) and parsing all
 70,000 MNIST images and labels takes, on the real files of a local mirror: MIRROR_DIR, else the
-first directory in MNISTBENCH_MIRROR, else ../shared/data/mnist from the repository root.
+first directory in MNISTBENCH_MIRROR.
 
 Cases, each over the four files, each timed ``--repeat`` times (median and best reported):
 
@@ -43,7 +43,7 @@ def default_mirror() -> Path:
     for entry in os.environ.get(fetch.MIRROR_ENV, "").split():
         if Path(entry).is_dir():
             return Path(entry)
-    return REPO.parent / "shared" / "data" / "mnist"
+    sys.exit(f"idx_parse: name a local MNIST mirror: MIRROR_DIR, or {fetch.MIRROR_ENV}")
 
 
 def verify_and_parse(paths: dict[str, Path], pinned: dict[str, str]) -> int:

@@ -53,7 +53,9 @@ def test_a_run_is_labelled_by_the_hyperparameters_it_recorded(accuracy):
     assert accuracy.recipe_of("mlp", json.dumps(VARIANTS["mlp"].hyperparameters())) == "default"
 
 
-def test_init_scale_bench_counts_images_whose_logits_are_all_zero(monkeypatch, tmp_path, sample_dir):
+def test_init_scale_bench_counts_images_whose_logits_are_all_zero(
+    monkeypatch, tmp_path, sample_dir
+):
     init_scale = load_script("mnn_init_scale", monkeypatch)
     hp = mnn.VARIANT.hyperparameters()
     n = mnn.n_neurons(hp)

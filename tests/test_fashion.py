@@ -12,20 +12,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.workflow_runner import copy_workflow, run_snakemake
 
 DEBIAN_MIRROR = Path("/usr/share/datasets/fashion-mnist")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (DEBIAN_MIRROR / "train-images-idx3-ubyte.gz").is_file(),
-        reason=f"no Fashion-MNIST at {DEBIAN_MIRROR} (apt-get install dataset-fashion-mnist)",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def fashion_run(tmp_path_factory):
+    if not (DEBIAN_MIRROR / "train-images-idx3-ubyte.gz").is_file():
+        skip_or_fail(f"no Fashion-MNIST at {DEBIAN_MIRROR} (apt-get install dataset-fashion-mnist)")
     work = copy_workflow(tmp_path_factory.mktemp("fashion"))
     # threads=1: batches of 8 are too small for BLAS threads, which on a busy machine make the
     # one training epoch some 50x slower; this test is about the data, not the threading.

@@ -113,7 +113,7 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def serve_cut(self, seen):
-        self.send_body(self.server.good[:1000], length=len(self.server.good))
+        self.send_body(self.server.good[: len(self.server.good) // 2], length=len(self.server.good))
 
     def serve_corrupt(self, seen):
         self.send_body(self.server.corrupt)
@@ -142,7 +142,7 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.server.good)))
         self.end_headers()
-        self.wfile.write(self.server.good[:1000])
+        self.wfile.write(self.server.good[: len(self.server.good) // 2])
         self.server.stopping.wait(SLOW)
 
 
@@ -215,7 +215,7 @@ FAILURES = {
     "unavailable": ["HTTP 503"],
     "html": ["served an HTML page"],
     "html_gzip": ["served an HTML page"],  # gzip Content-Encoding, which urllib leaves as is
-    "cut": ["transfer cut short", "1000 of "],
+    "cut": ["transfer cut short", "263 of 526 bytes"],
     "corrupt": ["corrupt gzip data"],
     "wrong": ["SHA-256 mismatch", f"expected {SHA256}, got "],
     "slow": [f"timed out after {TIMEOUT:g} s"],

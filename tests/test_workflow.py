@@ -50,12 +50,7 @@ def test_report_and_tables_are_written(workdir):
     html = (workdir / "results" / "report.html").read_text()
     assert "mnistbench report" in html and "mlp" in html
     confusion = pd.read_csv(workdir / "results" / "confusion.csv")
-    assert (
-        confusion.groupby(["variant", "backend", "seed"])["count"]
-        .sum()
-        .eq(SAMPLE_TEST)
-        .all()
-    )
+    assert confusion.groupby(["variant", "backend", "seed"])["count"].sum().eq(SAMPLE_TEST).all()
 
 
 def test_train_jobs_are_benchmarked_by_snakemake(workdir):

@@ -13,7 +13,6 @@ import hashlib
 import subprocess
 
 import pytest
-import yaml
 
 from tests.conftest import SAMPLE_DATASET, SAMPLE_FILES
 from tests.test_idx_errors import GOOD, labels
