@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 from mnistbench import __version__
@@ -168,16 +169,27 @@ def _configure_logging(log_file: Path | None, quiet: bool) -> None:
     )
 
 
+def _fail(args, reason: str) -> int:
+    """Print the step's one error line to stderr and to its log; return the exit status."""
+    message = f"mnistbench {args.step}: error: {reason}"
+    print(message, file=sys.stderr)
+    if args.log:
+        with args.log.open("a") as f:
+            print(message, file=f)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.log, args.quiet)
     try:
         args.func(args)
     except MnistbenchError as error:
-        message = f"mnistbench {args.step}: error: {error}"
-        print(message, file=sys.stderr)
+        return _fail(args, str(error))
+    except Exception as error:  # noqa: BLE001 - a bug here or in a plugin: traceback to the log
         if args.log:
             with args.log.open("a") as f:
-                print(message, file=f)
-        return 1
+                traceback.print_exception(error, file=f)
+        text = str(error).strip().splitlines()
+        return _fail(args, f"unexpected {type(error).__name__}: {text[0] if text else ''}")
     return 0

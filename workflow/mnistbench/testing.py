@@ -35,7 +35,8 @@ SAMPLES = 96
 MIN_STEPS = 20
 
 
-def _losses(backend, spec) -> np.ndarray:
+def step_losses(backend, spec) -> np.ndarray:
+    """Every training step's loss when ``backend`` trains ``spec``, in order."""
     return np.concatenate([epoch.losses for epoch in backend.train(spec)])
 
 
@@ -85,8 +86,8 @@ class BackendConformance:
         assert sum(spec.steps_in_epoch(e) for e in range(len(spec.epochs))) >= MIN_STEPS
 
     def test_loss_trajectory_matches_the_reference(self, registry, spec):
-        expected = _losses(registry.get(self.reference), spec)
-        actual = _losses(registry.get(self.backend), spec)
+        expected = step_losses(registry.get(self.reference), spec)
+        actual = step_losses(registry.get(self.backend), spec)
         assert actual.shape == expected.shape
         np.testing.assert_allclose(actual, expected, rtol=self.rtol, atol=self.atol)
 
@@ -112,7 +113,7 @@ class BackendConformance:
 
     def test_training_is_deterministic_under_a_seed(self, registry, spec):
         backend = registry.get(self.backend)
-        np.testing.assert_array_equal(_losses(backend, spec), _losses(backend, spec))
+        np.testing.assert_array_equal(step_losses(backend, spec), step_losses(backend, spec))
 
     def test_one_result_per_epoch_with_the_initial_weights_layout(self, registry, spec):
         results = list(registry.get(self.backend).train(spec))

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from mnistbench.cli import main
-
-
-def mnistbench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mnistbench", *args], capture_output=True, text=True
-    )
+from tests.cli import run_cli
 
 
 def train_args(data, out, *extra: str, backend: str = "numpy") -> list[str]:
@@ -97,7 +90,7 @@ def test_aggregate_and_report_from_metrics(trained_run, sample_dir, tmp_path):
 
 
 def test_unknown_backend_is_one_line_and_leaves_nothing(sample_dir, tmp_path):
-    result = mnistbench(*train_args(sample_dir, tmp_path / "run", backend="jax"))
+    result = run_cli(*train_args(sample_dir, tmp_path / "run", backend="jax"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "mnistbench train: error: backend 'jax' is not installed (installed: numpy, torch)"
@@ -106,7 +99,7 @@ def test_unknown_backend_is_one_line_and_leaves_nothing(sample_dir, tmp_path):
 
 
 def test_unknown_hyperparameter_is_one_line(sample_dir, tmp_path):
-    result = mnistbench(
+    result = run_cli(
         *train_args(sample_dir, tmp_path / "run", "--hparams", '{"learning_rate": 0.1}')
     )
     assert result.returncode == 1
@@ -115,7 +108,7 @@ def test_unknown_hyperparameter_is_one_line(sample_dir, tmp_path):
 
 
 def test_unavailable_device_is_one_line(sample_dir, tmp_path):
-    result = mnistbench(*train_args(sample_dir, tmp_path / "run", "--device", "cuda"))
+    result = run_cli(*train_args(sample_dir, tmp_path / "run", "--device", "cuda"))
     assert result.returncode == 1
     assert "backend 'numpy': device 'cuda' is not available here (available: cpu)" in result.stderr
 
@@ -123,7 +116,7 @@ def test_unavailable_device_is_one_line(sample_dir, tmp_path):
 def test_aggregate_refuses_a_file_that_is_not_metrics_in_one_line(tmp_path):
     bad = tmp_path / "metrics.json"
     bad.write_text('{"dataset": "mnist"}')
-    result = mnistbench("aggregate", str(bad), "--out", str(tmp_path / "tables"))
+    result = run_cli("aggregate", str(bad), "--out", str(tmp_path / "tables"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"mnistbench aggregate: error: {bad}: not a metrics file "
@@ -133,7 +126,7 @@ def test_aggregate_refuses_a_file_that_is_not_metrics_in_one_line(tmp_path):
 
 
 def test_report_without_tables_is_one_line_and_writes_nothing(tmp_path):
-    result = mnistbench("report", "--tables", str(tmp_path), "--out", str(tmp_path / "r.html"))
+    result = run_cli("report", "--tables", str(tmp_path), "--out", str(tmp_path / "r.html"))
     assert result.returncode == 1
     assert (
         result.stderr.strip()

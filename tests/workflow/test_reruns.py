@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO, SAMPLE_DATASET
-from tests.test_config import documented_overrides
-from tests.workflow_runner import copy_workflow, planned_jobs, run_snakemake
+from tests.unit.test_config import documented_overrides
+from tests.workflow.runner import copy_workflow, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.slow
 RUNS = ["backends=[numpy,faulty]", "variants=[mlp,sigmoid_mlp]"]

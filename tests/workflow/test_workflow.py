@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
-from tests.workflow_runner import copy_workflow, run_snakemake
+from tests.workflow.runner import copy_workflow, run_snakemake
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 pytestmark = pytest.mark.slow

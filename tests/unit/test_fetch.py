@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import cli
 from tests.conftest import SAMPLE_FILES
 
 NAME = SAMPLE_FILES["test_labels"]["name"]  # the smallest real file: 1,000 labels
@@ -191,11 +192,7 @@ def out(tmp_path) -> Path:
 
 
 def error_line(result: subprocess.CompletedProcess) -> str:
-    """The one error line, checked to be the last line of stderr and the only one."""
-    lines = result.stderr.strip().splitlines()
-    assert "Traceback" not in result.stderr, result.stderr
-    assert [line for line in lines if line.startswith(ERROR_PREFIX)] == lines[-1:], result.stderr
-    return lines[-1]
+    return cli.error_line(result, "fetch")
 
 
 def assert_nothing_left(out: Path) -> None:

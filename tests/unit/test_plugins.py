@@ -14,7 +14,7 @@ from mnistbench.backend import Backend
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugins import collect_backends, get_plugin_manager, load_backends
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_built_in_backends_arrive_through_the_entry_point_group():

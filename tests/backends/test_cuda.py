@@ -10,12 +10,13 @@ import pytest
 
 from mnistbench import datasets
 from mnistbench.plugins import load_backends
-from mnistbench.testing import BackendConformance
+from mnistbench.testing import BackendConformance, step_losses
 from mnistbench.train import build_spec, resolve_device
 from mnistbench.variants import get_variant
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed")
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+REGISTRY = load_backends()
 
 
 @pytest.fixture(scope="module")
@@ -26,20 +27,22 @@ def spec(sample_dir):
     return build_spec(variant, hp, data.train_images, data.train_labels, 0, "cuda")
 
 
-def losses(backend, spec):
-    return np.concatenate([epoch.losses for epoch in load_backends().get(backend).train(spec)])
-
-
 def test_auto_device_takes_cuda_when_present():
-    assert resolve_device(load_backends().get("torch"), "auto") == "cuda"
+    assert resolve_device(REGISTRY.get("torch"), "auto") == "cuda"
 
 
 def test_cuda_losses_agree_with_numpy_for_50_steps(spec):
-    np.testing.assert_allclose(losses("torch", spec), losses("numpy", spec), rtol=1e-4)
+    np.testing.assert_allclose(
+        step_losses(REGISTRY.get("torch"), spec),
+        step_losses(REGISTRY.get("numpy"), spec),
+        rtol=1e-4,
+    )
 
 
 def test_cuda_training_is_deterministic(spec):
-    np.testing.assert_array_equal(losses("torch", spec), losses("torch", spec))
+    np.testing.assert_array_equal(
+        step_losses(REGISTRY.get("torch"), spec), step_losses(REGISTRY.get("torch"), spec)
+    )
 
 
 class TestTorchCudaConformance(BackendConformance):

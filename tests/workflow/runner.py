@@ -17,7 +17,7 @@ import yaml
 
 from tests.conftest import SAMPLE_DATASET, SAMPLE_DEFINITION, SAMPLE_DIR
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SAMPLE_CONFIG = "sample.yaml"
 

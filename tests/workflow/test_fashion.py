@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import skip_or_fail
-from tests.workflow_runner import copy_workflow, run_snakemake
+from tests.workflow.runner import copy_workflow, run_snakemake
 
 DEBIAN_MIRROR = Path("/usr/share/datasets/fashion-mnist")
 pytestmark = pytest.mark.slow

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ import pytest
 
 from mnistbench import datasets, idx
 from mnistbench.errors import MnistbenchError
+from tests.cli import error_line, run_cli
 
 N_TRAIN, N_TEST, SIDE = 20, 10, 28
 
@@ -132,17 +131,6 @@ def split_paths(directory: Path, role: str) -> tuple[Path, Path]:
     )
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
-    return subprocess.run(
-        [sys.executable, "-m", "mnistbench", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def train(data: Path, out: Path) -> subprocess.CompletedProcess:
     return run_cli(
         "train",
@@ -161,15 +149,6 @@ def train(data: Path, out: Path) -> subprocess.CompletedProcess:
         "--hparams",
         '{"epochs": 1}',
     )
-
-
-def error_line(result: subprocess.CompletedProcess, step: str) -> str:
-    """The one error line, checked to be the last line of stderr and the only one."""
-    lines = result.stderr.strip().splitlines()
-    assert "Traceback" not in result.stderr, result.stderr
-    prefix = f"mnistbench {step}: error: "
-    assert [line for line in lines if line.startswith(prefix)] == lines[-1:], result.stderr
-    return lines[-1]
 
 
 def test_the_synthetic_dataset_is_valid(tmp_path):

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mnistbench import artifacts, datasets
 from mnistbench.variants import VARIANTS, mnn
+from tests.conftest import REPO
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+BENCH = REPO / "bench"
 
 
 def load_script(name: str, monkeypatch):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mnistbench.plugins import load_backends
+from mnistbench.testing import step_losses
 from mnistbench.train import build_spec
 from mnistbench.variants import get_variant
 
@@ -27,15 +28,10 @@ def images_and_labels(sample_dir):
     return data.train_images, data.train_labels
 
 
-def step_losses(backend_name, spec):
-    backend = REGISTRY.get(backend_name)
-    return np.concatenate([epoch.losses for epoch in backend.train(spec)])
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_lowers_the_loss_on_a_small_slice(backend, images_and_labels):
     spec = spec_for(*images_and_labels, epochs=3)
-    losses = step_losses(backend, spec)
+    losses = step_losses(REGISTRY.get(backend), spec)
     steps = spec.steps_in_epoch(0)
     assert losses[-steps:].mean() < 0.5 * losses[:steps].mean()
 
@@ -54,7 +50,10 @@ def test_different_seeds_give_different_initial_weights(images_and_labels):
 
 def test_numpy_and_torch_losses_agree_for_50_steps(images_and_labels):
     spec = spec_for(*images_and_labels, epochs=1)  # 400 images / batch 8 = 50 steps
-    reference, other = step_losses("numpy", spec), step_losses("torch", spec)
+    reference, other = (
+        step_losses(REGISTRY.get("numpy"), spec),
+        step_losses(REGISTRY.get("torch"), spec),
+    )
     assert len(reference) == 50
     np.testing.assert_allclose(other, reference, rtol=1e-4)
 
@@ -70,7 +69,9 @@ def test_numpy_and_torch_end_with_the_same_weights(images_and_labels):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_training_is_deterministic_under_a_seed(backend, images_and_labels):
     spec = spec_for(*images_and_labels, epochs=1)
-    np.testing.assert_array_equal(step_losses(backend, spec), step_losses(backend, spec))
+    np.testing.assert_array_equal(
+        step_losses(REGISTRY.get(backend), spec), step_losses(REGISTRY.get(backend), spec)
+    )
 
 
 @pytest.mark.parametrize("trainer", BACKENDS)
