@@ -1,5 +1,5 @@
 # Two entry points: `make run` (the experiment) and `make test` (the test suite).
-# Both create .venv on first use and install mnistbench with its two backend plugins.
+# Both create .venv on first use and install mnistbench with its backend plugins.
 #   make run CONFIG=config/quick.yaml    # the same DAG in a minute or two
 PYTHON ?= python3
 VENV := .venv
@@ -11,9 +11,9 @@ CORES ?= all
 
 # torch==2.13.0 is pinned, a CPU build: an open requirement would pull the newest release's
 # default Linux wheel, a multi-GB CUDA build.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test]'
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test]' -e plugins/mnistbench-jax
 	touch $@
 
 run: $(VENV)/.installed

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from mnistbench.plugins import load_backends
 from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
 from tests.workflow.runner import copy_workflow, run_snakemake
 
@@ -31,7 +32,7 @@ def test_summary_has_one_row_per_variant_backend_and_seed(workdir):
     expected = {
         (variant, backend, seed)
         for variant in CONFIG["variants"]
-        for backend in ("numpy", "torch")
+        for backend in load_backends().available()
         for seed in QUICK["seeds"]
     }
     assert set(zip(summary["variant"], summary["backend"], summary["seed"])) == expected

@@ -1,0 +1,90 @@
+"""The JAX backend: every variant as pure functions, ``jax.jit`` and ``jax.grad``.
+
+Each variant module gives a pure training step and a ``predict``; :mod:`mnistbench_jax.loop`
+runs every epoch as one compiled ``lax.scan`` over its batches. The core supplies the initial
+weights, the sample order and the dropout masks, so no ``jax.random`` is needed and the losses
+match the NumPy backend's step for step. JAX is imported only when a method needs it, so listing
+backends stays fast and a machine without JAX reports this backend as unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench import hookimpl
+from mnistbench.backend import EpochResult, TrainSpec
+
+# JAX logs at INFO that it found no TPU; that is not news on a CPU or GPU machine.
+logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
+VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
+
+
+def _module(variant: str):
+    return importlib.import_module(f"mnistbench_jax.{variant}")
+
+
+class JaxBackend:
+    """Trains and predicts with JAX; ``device: auto`` takes a CUDA GPU when jaxlib has one."""
+
+    name = "jax"
+    variants = frozenset(VARIANTS)
+
+    @property
+    def version(self) -> str:
+        try:
+            return importlib.metadata.version("jax")
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    def unavailable_reason(self) -> str | None:
+        if importlib.util.find_spec("jax") is None:
+            return "JAX is not installed (pip install jax)"
+        return None
+
+    def devices(self) -> list[str]:
+        import jax
+
+        platforms = {d.platform for d in jax.devices()}
+        return ["cuda", "cpu"] if "gpu" in platforms or "cuda" in platforms else ["cpu"]
+
+    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
+        from mnistbench_jax import loop
+
+        module = _module(spec.variant)
+        hp = dict(spec.hyperparameters)
+        return loop.train(spec, module.STEP, module.initial_state(spec.initial_weights), hp)
+
+    def predict(
+        self,
+        variant: str,
+        hyperparameters: Mapping[str, Any],
+        weights: Mapping[str, np.ndarray],
+        x: np.ndarray,
+        device: str,
+    ) -> np.ndarray:
+        import jax
+
+        target = jax.devices("gpu" if device == "cuda" else "cpu")[0]
+        w = {k: jax.device_put(np.asarray(v, np.float32), target) for k, v in weights.items()}
+        x = jax.device_put(np.asarray(x, np.float32), target)
+        scores = jax.jit(_module(variant).predict, static_argnums=2)
+        return np.asarray(scores(w, x, _Frozen(hyperparameters)))
+
+
+class _Frozen(dict):
+    """Hyperparameters as a hashable static argument of a compiled function."""
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))
+
+
+@hookimpl
+def mnistbench_register_backends():
+    return [JaxBackend()]

@@ -1,0 +1,50 @@
+"""``mnn`` in JAX: the matrix neural network of seed 000, Adam. See mnistbench.variants.mnn.
+
+Only the columns of ``A`` into the free neurons (``W = A[:, FREE:]``, (N, F)) reach the loss: the
+clamp overwrites the others every tick. The step differentiates and updates ``W`` alone and
+writes it back into ``A``; ``A[:, :FREE]`` is returned unchanged, as Adam leaves a parameter
+whose gradient is exactly zero.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench_jax.optimizers import adam, adam_state
+
+
+def logits(W, x, ticks: int):
+    """The last 10 neurons after ``ticks`` ticks of s = relu(clamp(s) @ A), (B, 10).
+
+    The clamped neurons' part of each tick, ``x @ W[:784] + W[784]``, is the same every tick.
+    """
+    drive = x @ W[:PIXELS] + W[BIAS]  # (B, F)
+    free = jax.nn.relu(drive)  # tick 0 read zeros in the free neurons
+    for _ in range(ticks - 1):
+        free = jax.nn.relu(drive + free @ W[FREE:])  # (B, F)
+    return free[:, -OUTPUTS:]
+
+
+def predict(w, x, hp):
+    """Class scores: the output neurons after the last tick, (N, 10)."""
+    return logits(w["A"][:, FREE:], x, int(hp["ticks"]))
+
+
+def free_loss(W, x, y, hp):
+    """Mean softmax cross-entropy of the logits against ``y``."""
+    z = logits(W, x, int(hp["ticks"]))
+    return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y[:, None], 1)[:, 0])
+
+
+def STEP(w, state, x, y, extras, hp):  # noqa: N802 - the name every variant module exports
+    """One Adam step on W = A[:, FREE:]."""
+    W = w["A"][:, FREE:]
+    value, grad = jax.value_and_grad(free_loss)(W, x, y, hp)
+    W, state = adam(W, grad, state, hp)
+    return {"A": w["A"].at[:, FREE:].set(W)}, state, value
+
+
+def initial_state(w):
+    return adam_state(jnp.asarray(w["A"])[:, FREE:])
