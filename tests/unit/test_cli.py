@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from mnistbench.cli import main
+from mnistbench.plugins import load_backends
 from tests.cli import run_cli
 
 
@@ -90,10 +91,11 @@ def test_aggregate_and_report_from_metrics(trained_run, sample_dir, tmp_path):
 
 
 def test_unknown_backend_is_one_line_and_leaves_nothing(sample_dir, tmp_path):
-    result = run_cli(*train_args(sample_dir, tmp_path / "run", backend="jax"))
+    result = run_cli(*train_args(sample_dir, tmp_path / "run", backend="mxnet"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "mnistbench train: error: backend 'jax' is not installed (installed: numpy, torch)"
+        "mnistbench train: error: backend 'mxnet' is not installed "
+        f"(installed: {', '.join(sorted(load_backends().backends))})"
     )
     assert not (tmp_path / "run").exists()
 

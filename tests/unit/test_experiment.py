@@ -8,6 +8,7 @@ import pytest
 
 from mnistbench.errors import MnistbenchError
 from mnistbench.experiment import Run, plan
+from mnistbench.plugins import load_backends
 from mnistbench.variants import get_variant
 from tests.conftest import CONFIG
 
@@ -20,9 +21,10 @@ def config_with(**changes):
 
 def test_the_shipped_config_plans_every_combination():
     experiment = plan(CONFIG)
-    assert len(experiment.runs) == len(CONFIG["variants"]) * 2 * len(CONFIG["seeds"])
+    backends = load_backends().available()
+    assert len(experiment.runs) == len(CONFIG["variants"]) * len(backends) * len(CONFIG["seeds"])
     assert Run("mnist", "mlp", "torch", 0) in experiment.runs
-    assert experiment.runs[0].directory == "results/mnist/dropout_mlp/numpy/seed0"
+    assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/seed0"
 
 
 def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
@@ -36,7 +38,7 @@ def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
     [
         ({"datasets": ["kmnist"]}, "config: dataset 'kmnist' has no entry in dataset_definitions"),
         ({"variants": ["resnet"]}, "unknown variant 'resnet'"),
-        ({"backends": ["jax"]}, "backend 'jax' is not installed"),
+        ({"backends": ["mxnet"]}, "backend 'mxnet' is not installed"),
         ({"devices": {"troch": "cuda"}}, "config: devices names backend 'troch'"),
         (
             {"hyperparameters": {"mlp": {"batch_size": 0}}},

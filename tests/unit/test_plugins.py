@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import subprocess
 import sys
 import textwrap
@@ -13,6 +15,7 @@ from mnistbench import hookimpl, hookspecs
 from mnistbench.backend import Backend
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugins import collect_backends, get_plugin_manager, load_backends
+from tests.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,17 +66,20 @@ def test_an_object_that_is_not_a_backend_is_refused():
 
 
 def test_unknown_backend_error_lists_the_installed_ones():
-    with pytest.raises(
-        MnistbenchError, match=r"backend 'jax' is not installed \(installed: numpy, torch\)"
-    ):
-        load_backends().get("jax")
+    registry = load_backends()
+    installed = ", ".join(sorted(registry.backends))
+    with pytest.raises(MnistbenchError) as error:
+        registry.get("mxnet")
+    assert str(error.value) == f"backend 'mxnet' is not installed (installed: {installed})"
 
 
-def write_distribution(site: Path, name: str, entry_points: str, modules: dict[str, str]) -> None:
+def write_distribution(
+    site: Path, name: str, entry_points: str, modules: dict[str, str], version: str = "0.1"
+) -> None:
     """Install a tiny distribution by hand: a .dist-info with entry points, plus modules."""
-    info = site / f"{name}-0.1.dist-info"
+    info = site / f"{name}-{version}.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
     (info / "entry_points.txt").write_text(f"[mnistbench.backends]\n{entry_points}\n")
     for module, source in modules.items():
         (site / f"{module}.py").write_text(textwrap.dedent(source))
@@ -133,3 +139,78 @@ def test_every_hook_is_documented_in_docs_plugins_md():
     assert hooks
     for hook in hooks:
         assert f"## `{hook}(" in docs, f"{hook} is missing from docs/plugins.md"
+
+
+def backends_json(env: dict[str, str]) -> dict[str, dict]:
+    result = run_cli("backends", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return {entry["name"]: entry for entry in json.loads(result.stdout)}
+
+
+def test_backends_json_lists_name_versions_distribution_devices_and_variants():
+    listed = backends_json({})
+    numpy = listed["numpy"]
+    assert numpy["framework_version"] == importlib.metadata.version("numpy")
+    assert numpy["distribution"] == "mnistbench"
+    assert numpy["distribution_version"] == importlib.metadata.version("mnistbench")
+    assert numpy["available"] is True and numpy["devices"] == ["cpu"]
+    assert numpy["variants"] == sorted(load_backends().backends["numpy"].variants)
+
+
+def test_a_plugin_built_for_another_hook_version_is_named_and_the_others_load(tmp_path):
+    write_distribution(
+        tmp_path,
+        "mnistbench_future",
+        "future = future_backend",
+        {
+            "future_backend": """
+        from mnistbench import hookimpl
+        from mnistbench_numpy import NumpyBackend
+
+        MNISTBENCH_HOOK_VERSION = 2
+
+        class Future(NumpyBackend):
+            name = "future"
+
+        @hookimpl
+        def mnistbench_register_backends():
+            return [Future()]
+        """
+        },
+    )
+    listed = backends_json({"PYTHONPATH": str(tmp_path)})
+    assert listed["future"] == {
+        "name": "future",
+        "available": False,
+        "error": "built for mnistbench hook version 2; this mnistbench provides version 1",
+    }
+    assert "Future" not in str(listed)
+    assert listed["numpy"]["available"] and listed["torch"]["available"]
+
+
+def test_a_plugin_stating_the_current_hook_version_loads(tmp_path):
+    write_distribution(
+        tmp_path,
+        "mnistbench_current",
+        "current = current_backend",
+        {
+            "current_backend": """
+        from mnistbench import hookimpl
+        from mnistbench.hookspecs import HOOK_VERSION
+        from mnistbench_numpy import NumpyBackend
+
+        MNISTBENCH_HOOK_VERSION = HOOK_VERSION
+
+        class Current(NumpyBackend):
+            name = "current"
+
+        @hookimpl
+        def mnistbench_register_backends():
+            return [Current()]
+        """
+        },
+        version="2.5",
+    )
+    current = backends_json({"PYTHONPATH": str(tmp_path)})["current"]
+    assert current["available"] and current["distribution"] == "mnistbench_current"
+    assert current["distribution_version"] == "2.5"

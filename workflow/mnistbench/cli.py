@@ -78,6 +78,9 @@ def cmd_backends(args) -> None:
     from mnistbench.plugins import load_backends
 
     registry = load_backends()
+    if args.json:
+        print(json.dumps(registry.describe(), indent=2))
+        return
     for name, backend in sorted(registry.backends.items()):
         reason = backend.unavailable_reason()
         where = f"unavailable: {reason}" if reason else "devices: " + ", ".join(backend.devices())
@@ -153,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = steps.add_parser("backends", help="list installed backends, their versions and devices")
+    p.add_argument("--json", action="store_true", help="as JSON, failed plugins included")
     p.set_defaults(func=cmd_backends)
     return parser
 

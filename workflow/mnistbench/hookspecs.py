@@ -1,4 +1,11 @@
-"""Hook specifications: the whole contract between mnistbench and a backend plugin."""
+"""Hook specifications: the whole contract between mnistbench and a backend plugin.
+
+The contract has a version, :data:`HOOK_VERSION`. A plugin states the version it was built for
+as ``MNISTBENCH_HOOK_VERSION`` in the module its entry point names (no statement means 1). A
+plugin built for another version is reported by name with both versions, and the others run.
+The version changes only when an existing hook's meaning changes; new capabilities come as new
+hooks, which older plugins simply do not implement.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ from mnistbench import hookspec
 
 if TYPE_CHECKING:
     from mnistbench.backend import Backend
+
+HOOK_VERSION = 1
 
 
 @hookspec

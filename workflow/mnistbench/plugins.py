@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from dataclasses import dataclass, field
+from typing import Any
 
 import pluggy
 
@@ -33,6 +34,7 @@ class Registry:
     # Per backend: its framework version, the distribution that provides it and a digest of the
     # plugin's source (see mnistbench.identity); a change re-runs that backend's runs.
     fingerprints: dict[str, str] = field(default_factory=dict)
+    distributions: dict[str, str] = field(default_factory=dict)  # "name version", per backend
 
     def get(self, name: str) -> Backend:
         """Return the available backend ``name`` or raise a one-line error saying why not."""
@@ -51,6 +53,28 @@ class Registry:
     def available(self) -> list[str]:
         """Names of the backends that can run here, sorted."""
         return sorted(n for n, b in self.backends.items() if b.unavailable_reason() is None)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """One entry per backend and per failed plugin, for ``mnistbench backends --json``."""
+        entries = []
+        for name, backend in sorted(self.backends.items()):
+            reason = backend.unavailable_reason()
+            distribution, _, distribution_version = self.distributions.get(name, "").partition(" ")
+            entries.append(
+                {
+                    "name": name,
+                    "framework_version": backend.version,
+                    "distribution": distribution,
+                    "distribution_version": distribution_version,
+                    "available": reason is None,
+                    "unavailable_reason": reason,
+                    "devices": backend.devices() if reason is None else [],
+                    "variants": sorted(backend.variants),
+                }
+            )
+        for failure in self.failures:
+            entries.append({"name": failure.plugin, "available": False, "error": failure.error})
+        return entries
 
 
 def _one_line(error: BaseException) -> str:
@@ -72,8 +96,24 @@ def get_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginFailure]]:
             manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=entry_point.name)
         except Exception as error:  # noqa: BLE001 - any import error of a plugin is reported
             failures.append(PluginFailure(entry_point.name, _one_line(error)))
+            continue
+        incompatible = _incompatible(manager.get_plugin(entry_point.name))
+        if incompatible:
+            manager.unregister(name=entry_point.name)
+            failures.append(PluginFailure(entry_point.name, incompatible))
     manager.check_pending()
     return manager, failures
+
+
+def _incompatible(plugin: object) -> str | None:
+    """Why ``plugin`` was built for another hook version than this mnistbench's, or None."""
+    wanted = getattr(plugin, "MNISTBENCH_HOOK_VERSION", 1)
+    if wanted == hookspecs.HOOK_VERSION:
+        return None
+    return (
+        f"built for mnistbench hook version {wanted}; this mnistbench provides version "
+        f"{hookspecs.HOOK_VERSION}"
+    )
 
 
 def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
@@ -100,7 +140,9 @@ def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
                 )
             else:
                 registry.backends[backend.name] = backend
-                plugin = identity.plugin(impl.plugin, distributions.get(id(impl.plugin)))
+                distribution = distributions.get(id(impl.plugin))
+                registry.distributions[backend.name] = distribution or impl.plugin_name
+                plugin = identity.plugin(impl.plugin, distribution)
                 registry.fingerprints[backend.name] = f"{backend.name} {backend.version}; {plugin}"
     return registry
 
