@@ -176,6 +176,7 @@ def run(
         "samples_per_second": model.samples / model.train_seconds,
         "final_train_loss": model.history[-1]["train_loss"],
         "peak_rss_mb": provenance.peak_rss_mb(),
+        "project": provenance.project(),
         "versions": provenance.versions(),
         "machine": provenance.machine(resolved),
         "data_sha256": data_set.sha256,

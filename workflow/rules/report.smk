@@ -9,6 +9,7 @@ rule aggregate_results:
         summary=report("results/summary.csv", caption="../report/summary.rst", category="Tables"),
         confusion="results/confusion.csv",
         history="results/history.csv",
+        provenance="results/provenance.csv",
     params:
         code=CODE["aggregate"],
     log:
