@@ -37,6 +37,8 @@ SUMMARY_COLUMNS = [
     "epochs",
     "train_samples",
     "test_samples",
+    "train_limit",  # the first N training images only (config subset); blank: all
+    "test_limit",
     "train_seconds",
     "samples_per_second",
     "predict_seconds",

@@ -171,6 +171,8 @@ def run(
         "hyperparameters": hp,
         "train_samples": len(spec.x_train),
         "test_samples": len(x_test),
+        "train_limit": train_limit,  # the first N images only (config subset); None: all
+        "test_limit": test_limit,
         "epochs": len(model.history),
         "train_seconds": model.train_seconds,
         "samples_per_second": model.samples / model.train_seconds,
