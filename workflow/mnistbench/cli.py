@@ -93,6 +93,12 @@ def cmd_report(args) -> None:
     report.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
 
 
+def cmd_compare(args) -> None:
+    from mnistbench import compare
+
+    compare.run(args.before, args.after, args.threshold, args.time_threshold, args.html)
+
+
 def cmd_backends(args) -> None:
     from mnistbench.plugins import load_backends
 
@@ -197,6 +203,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--override", action="append", default=[], help="a --config entry of the run, to show"
     )
     p.set_defaults(func=cmd_report)
+
+    p = steps.add_parser("compare", help="what changed between two result folders, per run")
+    p.add_argument("before", type=Path, help="a results folder (with summary.csv)")
+    p.add_argument("after", type=Path, help="another results folder")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.005,
+        help="flag a test accuracy change above this (fraction of the test set; default 0.005)",
+    )
+    p.add_argument(
+        "--time-threshold",
+        type=float,
+        default=1.5,
+        help="flag a time ratio beyond this factor either way (default 1.5)",
+    )
+    p.add_argument("--html", type=Path, help="also write the comparison as an HTML page")
+    p.set_defaults(func=cmd_compare)
 
     p = steps.add_parser("backends", help="list installed backends, their versions and devices")
     p.add_argument("--json", action="store_true", help="as JSON, failed plugins included")
