@@ -35,6 +35,7 @@ class JaxBackend:
 
     name = "jax"
     variants = frozenset(VARIANTS)
+    resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
 
     @property
     def version(self) -> str:
@@ -59,7 +60,10 @@ class JaxBackend:
 
         module = _module(spec.variant)
         hp = dict(spec.hyperparameters)
-        return loop.train(spec, module.STEP, module.initial_state(spec.initial_weights), hp)
+        state = module.initial_state(spec.initial_weights)
+        if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
+            state = {k: np.asarray(spec.initial_state[k]) for k in state}
+        return loop.train(spec, module.STEP, state, hp)
 
     def predict(
         self,

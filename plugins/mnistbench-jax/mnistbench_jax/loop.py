@@ -1,7 +1,8 @@
 """The one training loop of the JAX backend: an epoch of steps is one compiled ``lax.scan``.
 
 A variant module supplies a pure step, ``step(w, state, x, y, extras, hp) -> (w, state, loss)``,
-and the optimiser state it starts from. The loop gathers each batch inside the compiled function
+and the optimiser state it starts from (a resumed run starts from ``spec.start_epoch`` with the
+state a checkpoint kept). The loop gathers each batch inside the compiled function
 (the training set goes to the device once), scans the full batches of an epoch in one call and
 runs a shorter last batch, if any, through the same step compiled for its shape. Everything is
 compiled in :func:`train` before it returns the epoch iterator, so the core's clock, which runs
@@ -61,7 +62,7 @@ def train(spec: TrainSpec, step: Step, state: Any, hp: Mapping[str, Any]) -> Ite
     state = jax.tree.map(put, state)
     epoch_fn = jax.jit(partial(_epoch, step, hp))
     compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
-    for epoch in range(len(spec.epochs)):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
         for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
             order, extras = _batches(spec, epoch, *segment)
             if order.shape not in compiled:
@@ -70,7 +71,7 @@ def train(spec: TrainSpec, step: Step, state: Any, hp: Mapping[str, Any]) -> Ite
 
     def epochs() -> Iterator[EpochResult]:
         nonlocal w, state
-        for epoch in range(len(spec.epochs)):
+        for epoch in range(spec.start_epoch, len(spec.epochs)):
             losses = []
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
                 order, extras = _batches(spec, epoch, *segment)
@@ -78,6 +79,13 @@ def train(spec: TrainSpec, step: Step, state: Any, hp: Mapping[str, Any]) -> Ite
                 w, state, part = run(w, state, x_train, y_train, put(order), put(extras))
                 losses.append(np.asarray(part))
             weights = {k: np.asarray(v) for k, v in jax.device_get(w).items()}
-            yield EpochResult(np.concatenate(losses), weights)
+            yield EpochResult(np.concatenate(losses), weights, _host_state(state))
 
     return epochs()
+
+
+def _host_state(state: Any) -> dict[str, np.ndarray]:
+    """The optimiser state as named host arrays (Adam's ``m``, ``v``, ``step``); ``{}`` for SGD."""
+    if not isinstance(state, Mapping):
+        return {}
+    return {k: np.asarray(v) for k, v in jax.device_get(dict(state)).items()}
