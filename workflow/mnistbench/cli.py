@@ -90,6 +90,12 @@ def cmd_backends(args) -> None:
         print(f"{failure.plugin}: failed to load: {failure.error}")
 
 
+def cmd_variants(args) -> None:
+    from mnistbench import contract
+
+    print(contract.document(), end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mnistbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"mnistbench {__version__}")
@@ -158,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = steps.add_parser("backends", help="list installed backends, their versions and devices")
     p.add_argument("--json", action="store_true", help="as JSON, failed plugins included")
     p.set_defaults(func=cmd_backends)
+
+    p = steps.add_parser("variants", help="print what every backend computes for each variant")
+    p.set_defaults(func=cmd_variants)
     return parser
 
 

@@ -21,6 +21,8 @@ import numpy as np
 from mnistbench import hookimpl
 from mnistbench.backend import EpochResult, TrainSpec
 
+MNISTBENCH_HOOK_VERSION = 1  # the version of mnistbench's hooks this plugin implements
+
 # JAX logs at INFO that it found no TPU; that is not news on a CPU or GPU machine.
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
 VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")

@@ -27,11 +27,27 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Contract:
+    """What every backend computes for a variant, in words a plugin author implements from.
+
+    The weights' names and shapes, the hyperparameters' types and defaults, the input scaling and
+    the training plan are not written here: ``python -m mnistbench variants`` reads them off the
+    variant itself (see :mod:`mnistbench.contract`), so they cannot drift from the code.
+    """
+
+    forward: str  # the forward pass, with shapes
+    loss: str  # the loss of one step and its reduction over the batch
+    update: str  # how one step changes the weights (and any optimiser state)
+    predict: str  # what ``predict`` returns: logits, probabilities or outputs
+    hyperparameters: Mapping[str, str]  # meaning (and range) of each hyperparameter
+
+
+@dataclass(frozen=True)
 class Variant:
     """One network of the benchmark, as the core defines it for every backend."""
 
     name: str
-    seed_notebook: str  # the notebook in shared/seeds it comes from
+    seed_notebook: str  # the seed notebook it comes from
     summary: str  # one line for tables and the report
     seed_fix: str  # the seed's bug this variant fixes, for the report ("" if none)
     seed_accuracy: float  # the test accuracy the seed notebook reports
@@ -40,6 +56,7 @@ class Variant:
     initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
     # plan(order_rng, mask_rng, n_train, hyperparameters)
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
+    contract: Contract
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.

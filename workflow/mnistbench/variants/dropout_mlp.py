@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import PerEpoch, Plan, Variant, flatten_scaled
+from mnistbench.variants.base import Contract, PerEpoch, Plan, Variant, flatten_scaled
 
 DEFAULTS = {
-    "hidden": 40,  # hidden units (seed: 40)
-    "lr": 0.005,  # per-sample SGD learning rate (seed: 0.005)
-    "train_samples": 1000,  # train on the first N training images only (seed: 1000)
-    "epochs": 100,  # passes over those images (seed: 100)
-    "keep": 0.5,  # probability of keeping a hidden unit while training, (0, 1] (seed: 0.5)
+    "hidden": 40,
+    "lr": 0.005,
+    "train_samples": 1000,
+    "epochs": 100,
+    "keep": 0.5,
 }
 
 
@@ -63,6 +63,28 @@ def plan(
     return Plan(epochs=[order] * n_epochs, batch_size=1, extras={"dropout_masks": masks})
 
 
+CONTRACT = Contract(
+    forward=(
+        "a = relu(x @ W1) * mask  (B, hidden), with the core's mask (0 or 1/keep, "
+        "extras['dropout_masks'], one row per sample visited); out = a @ W2  (B, 10); no biases, "
+        "no output activation"
+    ),
+    loss="1/2 sum_k (out_k - onehot_k)^2 per sample, mean over the batch (batch_size is 1)",
+    update=(
+        "plain SGD: w -= lr * d loss / d w, for W1, W2; the hidden gradient passes only where the"
+        " ReLU was active and the mask kept the unit"
+    ),
+    predict="the outputs without dropout, relu(x @ W1) @ W2 (N, 10)",
+    hyperparameters={
+        "hidden": "hidden units (seed: 40)",
+        "lr": "per-sample SGD learning rate (seed: 0.005)",
+        "train_samples": "train on the first N training images only (seed: 1000)",
+        "epochs": "passes over those images (seed: 100)",
+        "keep": "probability of keeping a hidden unit while training, (0, 1] (seed: 0.5)",
+    },
+)
+
+
 VARIANT = Variant(
     name="dropout_mlp",
     seed_notebook="001_5340782962217d25.txt",
@@ -74,6 +96,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    contract=CONTRACT,
     plan=plan,
     small={"train_samples": 12, "epochs": 2},
     upper_limits={"keep": 1.0},

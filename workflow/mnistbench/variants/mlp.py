@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, fan_in_normal_layers, flatten_scaled
+from mnistbench.variants.base import Contract, Plan, Variant, fan_in_normal_layers, flatten_scaled
 
 DEFAULTS = {
-    "hidden": 300,  # hidden units
-    "lr": 0.1,  # SGD learning rate
-    "batch_size": 8,  # samples per step
-    "epochs": 20,  # passes over the training set
+    "hidden": 300,
+    "lr": 0.1,
+    "batch_size": 8,
+    "epochs": 20,
 }
 
 
@@ -47,6 +47,23 @@ def plan(
     return Plan(epochs=[order] * int(hp["epochs"]), batch_size=int(hp["batch_size"]))
 
 
+CONTRACT = Contract(
+    forward="h = relu(x @ W1 + b1)  (B, hidden); logits = h @ W2 + b2  (B, 10)",
+    loss=(
+        "cross-entropy of softmax(logits) over the 10 classes against the labels, mean over the "
+        "batch"
+    ),
+    update="plain SGD: w -= lr * d loss / d w, for W1, b1, W2, b2",
+    predict="the logits (N, 10)",
+    hyperparameters={
+        "hidden": "hidden units",
+        "lr": "SGD learning rate",
+        "batch_size": "samples per step",
+        "epochs": "passes over the training set",
+    },
+)
+
+
 VARIANT = Variant(
     name="mlp",
     seed_notebook="004_390e6385c68b6179.txt",
@@ -56,6 +73,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    contract=CONTRACT,
     plan=plan,
     small={"epochs": 2},
 )

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Variant, flatten_scaled, shuffled_plan
+from mnistbench.variants.base import Contract, Variant, flatten_scaled, shuffled_plan
 
 # Neuron layout of the state vector, fixed by the seed.
 PIXELS = 784  # neurons 0..783 are clamped to the image
@@ -50,19 +50,19 @@ OUTPUTS = 10  # the last 10 neurons are the logits
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the seed normalises
 
 DEFAULTS = {
-    "hidden": 100,  # hidden neurons between the bias neuron and the outputs, >= 0 (seed: 100)
-    "ticks": 3,  # recurrent steps s = relu(clamp(s) @ A) per image, >= 1 (seed: 3)
+    "hidden": 100,
+    "ticks": 3,
     # A ~ U(0, init_scale), > 0 (seed: 1, which often strands a class at zero logits: see the
     # module docstring). At 1 the first logits are ~1e3-1e4 and float32 rounding grows over
     # Adam's first steps: two backends' losses differ by up to ~4e-3 after 24 steps, against
     # ~2e-7 at 0.01, which the short comparison runs (``small``) use.
     "init_scale": 0.1,
-    "lr": 0.001,  # Adam learning rate, > 0 (seed: 0.001)
-    "beta1": 0.9,  # Adam decay of the gradient mean, [0, 1) (seed: PyTorch's default 0.9)
-    "beta2": 0.999,  # Adam decay of the squared-gradient mean, [0, 1) (seed: default 0.999)
-    "eps": 1e-8,  # Adam term added to the denominator, > 0 (seed: PyTorch's default 1e-8)
-    "batch_size": 64,  # samples per Adam step; the last batch of an epoch may be short (seed: 64)
-    "epochs": 100,  # passes over the training set, each in a fresh random order (seed: 100)
+    "lr": 0.001,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-8,
+    "batch_size": 64,
+    "epochs": 100,
 }
 
 
@@ -82,6 +82,32 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     return {"A": (rng.random((n, n)) * float(hp["init_scale"])).astype(np.float32)}
 
 
+CONTRACT = Contract(
+    forward=(
+        "state s (B, N) starts at 0; each of `ticks` ticks clamps s[:, :784] to the image and "
+        "s[:, 784] to 1, then s = relu(s @ A); logits = s[:, -10:] after the last tick. Only A[:,"
+        " 785:] reaches the logits"
+    ),
+    loss="cross-entropy of softmax(logits) against the labels, mean over the batch",
+    update=(
+        "Adam on A (torch.optim.Adam's order of operations, bias corrections per step, state m, v"
+        " and the step count); A[:, :785] gets zero gradient and stays as initialised"
+    ),
+    predict="the logits (N, 10): the last 10 neurons after the last tick",
+    hyperparameters={
+        "hidden": "hidden neurons between the bias neuron and the outputs, >= 0 (seed: 100)",
+        "ticks": "recurrent steps s = relu(clamp(s) @ A) per image, >= 1 (seed: 3)",
+        "init_scale": "A ~ U(0, init_scale) at the start, > 0 (seed: 1; see the README)",
+        "lr": "Adam learning rate, > 0 (seed: 0.001)",
+        "beta1": "Adam decay of the gradient mean, [0, 1) (seed: PyTorch's default 0.9)",
+        "beta2": "Adam decay of the squared-gradient mean, [0, 1) (seed: default 0.999)",
+        "eps": "Adam term added to the denominator, > 0 (seed: PyTorch's default 1e-8)",
+        "batch_size": "samples per Adam step; the last batch of an epoch may be short (seed: 64)",
+        "epochs": "passes over the training set, each in a fresh random order (seed: 100)",
+    },
+)
+
+
 VARIANT = Variant(
     name="mnn",
     seed_notebook="000_d9262ed16cdd3653.txt",
@@ -97,6 +123,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch, as the seed's DataLoader
     small={"batch_size": 8, "epochs": 2, "init_scale": 0.01},  # 96 samples: 24 steps
     upper_limits={"beta1": 0.9999, "beta2": 0.99999},  # Adam's decays must stay below 1

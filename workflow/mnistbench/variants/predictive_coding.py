@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench.variants.base import (
+    Contract,
     Variant,
     fan_in_normal_layers,
     flatten_scaled,
@@ -58,12 +59,12 @@ from mnistbench.variants.base import (
 )
 
 DEFAULTS = {
-    "hidden": 128,  # hidden units (seed: 128)
-    "batch_size": 64,  # samples per weight update (seed: one batch of 64)
-    "epochs": 10,  # passes over the shuffled training set (seed: 5 steps on one batch)
-    "inference_steps": 20,  # relaxation steps of x1 per batch, label clamped (seed: 5)
-    "inference_rate": 0.1,  # step size of x1 along -dF/dx1 (seed: lr_s 0.1)
-    "lr": 0.1,  # Hebbian weight learning rate, applied once per batch after relaxing
+    "hidden": 128,
+    "batch_size": 64,
+    "epochs": 10,
+    "inference_steps": 20,
+    "inference_rate": 0.1,
+    "lr": 0.1,
 }
 
 
@@ -79,6 +80,32 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     the usual fan-in scale for the hidden layer to carry signal from the first step.
     """
     return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
+
+
+CONTRACT = Contract(
+    forward=(
+        "mu1 = x @ W1 + b1  (B, hidden); mu2 = relu(x1) @ W2 + b2  (B, 10); energy per sample F ="
+        " 1/2 |x1 - mu1|^2 + 1/2 |x2 - mu2|^2 with x2 = onehot(label)"
+    ),
+    loss=(
+        "F at the relaxed states, mean over the batch, before the weight update: x1 starts at mu1"
+        " and takes `inference_steps` steps x1 -= inference_rate * dF/dx1 with the image and "
+        "label clamped"
+    ),
+    update=(
+        "one step w -= lr * d(mean F)/dw at the relaxed states, for W1, b1, W2, b2 (the local, "
+        "Hebbian rule)"
+    ),
+    predict="mu2 = relu(x @ W1 + b1) @ W2 + b2 (N, 10): one feedforward pass, no label",
+    hyperparameters={
+        "hidden": "hidden units (seed: 128)",
+        "batch_size": "samples per weight update (seed: one batch of 64)",
+        "epochs": "passes over the shuffled training set (seed: 5 steps on one batch)",
+        "inference_steps": "relaxation steps of x1 per batch, label clamped (seed: 5)",
+        "inference_rate": "step size of x1 along -dF/dx1 (seed: lr_s 0.1)",
+        "lr": "Hebbian weight learning rate, applied once per batch after relaxing",
+    },
+)
 
 
 VARIANT = Variant(
@@ -98,6 +125,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch
     small={"batch_size": 8, "epochs": 2},  # 96 samples: 24 steps
 )

@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Plan, Variant, flatten_scaled
+from mnistbench.variants.base import Contract, Plan, Variant, flatten_scaled
 
 DEFAULTS = {
-    "hidden": 128,  # hidden units (seed: 128)
-    "lr": 0.001,  # SGD learning rate (seed: 0.001)
-    "batch_size": 128,  # samples per iteration, drawn with replacement (seed: 128)
-    "iterations": 10000,  # SGD steps in all (seed: 10000)
-    "log_every": 500,  # iterations per history row; only changes what is logged
+    "hidden": 128,
+    "lr": 0.001,
+    "batch_size": 128,
+    "iterations": 10000,
+    "log_every": 500,
 }
 
 
@@ -64,6 +64,27 @@ def plan(
     return Plan(epochs=epochs, batch_size=batch)
 
 
+CONTRACT = Contract(
+    forward=(
+        "a = sigmoid(x @ W1)  (B, hidden); p = softmax(a @ W2) over each sample's 10 classes  (B,"
+        " 10); no biases"
+    ),
+    loss=(
+        "squared error sum_k (p_k - onehot_k)^2 per sample, mean over the batch (its gradient "
+        "goes through the full softmax Jacobian)"
+    ),
+    update="plain SGD: w -= lr * d loss / d w, for W1, W2",
+    predict="the probabilities p (N, 10)",
+    hyperparameters={
+        "hidden": "hidden units (seed: 128)",
+        "lr": "SGD learning rate (seed: 0.001)",
+        "batch_size": "samples per iteration, drawn with replacement (seed: 128)",
+        "iterations": "SGD steps in all (seed: 10000)",
+        "log_every": "iterations per history row; only changes what is logged",
+    },
+)
+
+
 VARIANT = Variant(
     name="sigmoid_mlp",
     seed_notebook="003_361637ee1fcf5944.txt",
@@ -75,6 +96,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    contract=CONTRACT,
     plan=plan,
     small={"batch_size": 8, "iterations": 24, "log_every": 12},
 )

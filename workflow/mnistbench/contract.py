@@ -1,0 +1,128 @@
+"""The contract of each variant, as a plugin author reads it: ``python -m mnistbench variants``.
+
+The words (forward pass, loss, update, what ``predict`` returns, what each hyperparameter means)
+come from the variant's :class:`~mnistbench.variants.base.Contract`; everything else is read off
+the variant itself, so it cannot drift from the code: weight names, shapes and dtypes from
+``initial_weights`` (a dimension that follows a hyperparameter is named after it), the
+hyperparameters' types and defaults, the per-sample extras the core supplies, and the docstrings
+of the input scaling, the initialisation and the training plan.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mnistbench.variants import VARIANTS, Variant, random_streams
+
+PROBE_SAMPLES = 96  # training samples of the plan drawn to show the extras' shapes
+
+
+def _named_shapes(make, hp: Mapping[str, Any]) -> dict[str, str]:
+    """``name -> "(784, hidden=300)"`` for the arrays ``make(hp)`` returns, naming each dimension
+    that grows by one when an integer hyperparameter does (with its offset, if any)."""
+    base = make(hp)
+    followers: dict[tuple[str, int], str] = {}
+    for key, value in hp.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            bigger = make({**hp, key: value + 1})
+            for name, array in base.items():
+                for axis, (a, b) in enumerate(zip(array.shape, bigger[name].shape)):
+                    if b == a + 1 and (name, axis) not in followers:
+                        offset = a - value
+                        followers[(name, axis)] = f"{offset} + {key}" if offset else key
+    return {
+        name: "("
+        + ", ".join(
+            f"{followers[(name, axis)]}={size}" if (name, axis) in followers else str(size)
+            for axis, size in enumerate(array.shape)
+        )
+        + ")"
+        for name, array in base.items()
+    }
+
+
+def weight_shapes(variant: Variant) -> dict[str, str]:
+    """``name -> "(784, hidden=300) float32"`` for the initial weights at the defaults."""
+    hp = variant.hyperparameters()
+
+    def make(hp):
+        return variant.initial_weights(random_streams(0)[0], hp)
+
+    dtypes = {name: array.dtype for name, array in make(hp).items()}
+    return {name: f"{shape} {dtypes[name]}" for name, shape in _named_shapes(make, hp).items()}
+
+
+def extras(variant: Variant) -> dict[str, str]:
+    """The per-sample arrays the core adds to each epoch (e.g. dropout masks): shape, values."""
+    hp = variant.hyperparameters(variant.small)
+
+    def make(hp):
+        _, order_rng, mask_rng = random_streams(0)
+        plan = variant.plan(order_rng, mask_rng, PROBE_SAMPLES, hp)
+        return {name: np.asarray(per_epoch[0]) for name, per_epoch in plan.extras.items()}
+
+    found = {}
+    for name, shape in _named_shapes(make, hp).items():
+        first = make(hp)[name]
+        values = np.unique(first)
+        shown = ", ".join(f"{v:g}" for v in values[:4]) + (", ..." if len(values) > 4 else "")
+        found[name] = f"{shape} {first.dtype} (row i: the i-th sample visited), values {shown}"
+    return found
+
+
+def _doc(function: Any) -> str:
+    return " ".join(inspect.getdoc(function).split()) if inspect.getdoc(function) else ""
+
+
+def _kind(value: Any) -> str:
+    return "int" if isinstance(value, int) else "float"
+
+
+def describe(variant: Variant) -> str:
+    """The variant's contract as Markdown."""
+    c = variant.contract
+    lines = [
+        f"## `{variant.name}`",
+        "",
+        f"{variant.summary}. Seed notebook `{variant.seed_notebook}`.",
+        "",
+        f"- **Inputs:** {_doc(variant.prepare_inputs)}",
+        f"- **Initial weights (made by the core):** {_doc(variant.initial_weights)}",
+        f"- **Training plan (made by the core):** {_doc(variant.plan)}",
+        f"- **Forward pass:** {c.forward}",
+        f"- **Loss:** {c.loss}",
+        f"- **Update:** {c.update}",
+        f"- **`predict` returns:** {c.predict}",
+        "",
+        "| weight | shape and dtype |",
+        "|---|---|",
+        *(f"| `{name}` | {shape} |" for name, shape in weight_shapes(variant).items()),
+        "",
+    ]
+    extra = extras(variant)
+    if extra:
+        lines += ["| extra (`spec.extras`) | per epoch |", "|---|---|"]
+        lines += [f"| `{name}` | {text} |" for name, text in extra.items()]
+        lines.append("")
+    lines += ["| hyperparameter | type | default | meaning |", "|---|---|---|---|"]
+    lines += [
+        f"| `{key}` | {_kind(value)} | {value} | {c.hyperparameters.get(key, '')} |"
+        for key, value in variant.defaults.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def document(variants: Mapping[str, Variant] = VARIANTS) -> str:
+    """Every variant's contract: the text of ``docs/variants.md``."""
+    head = (
+        "# The variants' contract\n\n"
+        "What every backend computes for each variant. Generated from the variant modules in\n"
+        "`workflow/mnistbench/variants/` by `python -m mnistbench variants`; a test fails when\n"
+        "this file and the code disagree. Shapes use B for the batch and N for all samples;\n"
+        "weights are laid out for `x @ W` (rows in, columns out).\n"
+    )
+    return head + "".join("\n" + describe(v) for v in variants.values())
