@@ -26,4 +26,4 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs checkpoints .snakemake

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -117,10 +118,11 @@ def load(folder: str | Path, expected: str) -> Checkpoint | None:
 
 
 def remove(folder: str | Path) -> None:
-    """Delete the checkpoint in ``folder``, and the folder once empty."""
+    """Delete the checkpoint in ``folder``, then ``folder`` and its parents while they are empty
+    (as far up as the path given goes: ``checkpoints/`` for the workflow's relative paths)."""
     folder = Path(folder)
     (folder / FILE).unlink(missing_ok=True)
     try:
-        folder.rmdir()
+        os.removedirs(folder)
     except OSError:  # absent, or holds something that is not ours
         pass

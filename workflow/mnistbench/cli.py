@@ -51,6 +51,7 @@ def cmd_train(args) -> None:
         n_classes=args.classes,
         train_limit=args.train_limit,
         test_limit=args.test_limit,
+        checkpoint_dir=args.checkpoint,
     )
 
 
@@ -133,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=int, default=10, help="number of classes in the dataset")
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="folder for a checkpoint after every epoch, resumed from when run again and "
+        "removed once the outputs are written (default: none)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = steps.add_parser("evaluate", help="predict the test set with a trained run's weights")

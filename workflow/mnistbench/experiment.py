@@ -23,6 +23,9 @@ from mnistbench.variants import get_variant
 log = logging.getLogger(__name__)
 # Where each run's outputs and its jobs' logs go; also the rules' patterns.
 RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"
+# Where a run's training job keeps its checkpoint while it trains: not an output, since Snakemake
+# deletes a job's outputs before running it again, and the checkpoint must outlive the attempt.
+CHECKPOINT_DIR = "checkpoints/{dataset}/{variant}/{backend}/seed{seed}"
 LOGS = {
     step: f"logs/{step}/{{dataset}}/{{variant}}/{{backend}}/seed{{seed}}.log"
     for step in ("train", "evaluate")

@@ -87,6 +87,11 @@ def get_train_args(wildcards):
     return shlex.join(args)
 
 
+def get_checkpoint_dir(wildcards):
+    """The folder where the run's training job checkpoints every epoch (see mnistbench.epochs)."""
+    return experiment.CHECKPOINT_DIR.format(**dict(wildcards.items()))
+
+
 def get_train_code(wildcards):
     """The core's training code and the run's backend plugin, as one fingerprint."""
     return f"{CODE['train']}; {EXPERIMENT.fingerprints[wildcards.backend]}"

@@ -1,5 +1,6 @@
 # Train one (dataset, variant, backend, seed) run; Snakemake's benchmark records the job's wall
-# time beside the run's own per-epoch timings.
+# time beside the run's own per-epoch timings. The job checkpoints every epoch outside its
+# outputs, so a job that was stopped (preempted, timed out, killed) resumes when run again.
 
 
 rule train_model:
@@ -12,6 +13,7 @@ rule train_model:
     params:
         args=get_train_args,
         out=RUN_DIR,
+        checkpoint=get_checkpoint_dir,
         code=get_train_code,
     log:
         LOGS["train"],
@@ -22,4 +24,4 @@ rule train_model:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} train"
         " --data resources/{wildcards.dataset} --dataset {wildcards.dataset}"
         " --variant {wildcards.variant} --backend {wildcards.backend} --seed {wildcards.seed}"
-        " {params.args} --out {params.out}"
+        " {params.args} --out {params.out} --checkpoint {params.checkpoint}"
