@@ -13,6 +13,15 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# Light steps run where Snakemake runs, even on a cluster: fetching needs the internet that
+# compute nodes often lack, and aggregate and report take seconds.
+localrules:
+    all,
+    fetch_dataset_file,
+    aggregate_results,
+    write_report,
+
+
 rule all:
     input:
         "results/report.html",

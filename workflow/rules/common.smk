@@ -77,7 +77,7 @@ def get_train_args(wildcards):
     subset = config.get("subset", {})
     args = [
         "--hparams", json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
-        "--device", config.get("devices", {}).get(wildcards.backend, "auto"),
+        "--device", get_device(wildcards),
         "--classes", str(config["dataset_definitions"][wildcards.dataset]["classes"]),
     ]
     if subset.get("train"):
@@ -85,6 +85,33 @@ def get_train_args(wildcards):
     if subset.get("test"):
         args += ["--test-limit", str(subset["test"])]
     return shlex.join(args)
+
+
+def get_device(wildcards):
+    """cpu or cuda: the device of the run's jobs, decided where the DAG is built (auto: CUDA if
+    this machine has a GPU the backend can use); see mnistbench.experiment.run_device."""
+    return experiment.run_device(config, wildcards.backend)
+
+
+def get_gpus(wildcards):
+    """The run's GPU request: 1 on CUDA, else 0 (a resource every executor can read)."""
+    return int(get_device(wildcards) == "cuda")
+
+
+def get_gpu_model(wildcards):
+    """The configured gpu_model for a run on CUDA; empty (any GPU, or none) otherwise."""
+    return (config.get("gpu_model") or "") if get_gpus(wildcards) else ""
+
+
+def get_train_mem_mb(wildcards):
+    """Memory of a train job: peak 0.8 GB on the CPU (PyTorch, full MNIST), with room; a GPU
+    job's host side also holds the CUDA runtime."""
+    return 4000 if get_gpus(wildcards) else 2000
+
+
+def get_evaluate_mem_mb(wildcards):
+    """Memory of an evaluate job: peak 0.4 GB on the CPU (PyTorch, full MNIST), with room."""
+    return 3000 if get_gpus(wildcards) else 1000
 
 
 def get_checkpoint_dir(wildcards):

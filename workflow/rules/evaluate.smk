@@ -14,6 +14,12 @@ rule evaluate_model:
     log:
         LOGS["evaluate"],
     threads: config.get("threads", 1)
+    # What the job needs, for any executor (runtime in minutes; it takes seconds).
+    resources:
+        runtime=15,
+        mem_mb=get_evaluate_mem_mb,
+        gpu=get_gpus,
+        gpu_model=get_gpu_model,
     shell:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} evaluate"
         " --data resources/{wildcards.dataset} --run {params.run}"

@@ -20,6 +20,13 @@ rule train_model:
     benchmark:
         f"{RUN_DIR}/train_benchmark.tsv"
     threads: config.get("threads", 1)
+    # What the job needs, for any executor; runtime in minutes (the full mnn run, the longest,
+    # takes a few minutes on one CPU core; a job cut at its limit resumes when run again).
+    resources:
+        runtime=120,
+        mem_mb=get_train_mem_mb,
+        gpu=get_gpus,
+        gpu_model=get_gpu_model,
     shell:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} train"
         " --data resources/{wildcards.dataset} --dataset {wildcards.dataset}"
