@@ -60,12 +60,7 @@ class JaxBackend:
     def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
         from mnistbench_jax import loop
 
-        module = _module(spec.variant)
-        hp = dict(spec.hyperparameters)
-        state = module.initial_state(spec.initial_weights)
-        if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
-            state = {k: np.asarray(spec.initial_state[k]) for k in state}
-        return loop.train(spec, module.STEP, state, hp)
+        return loop.train(spec, _module(spec.variant), dict(spec.hyperparameters))
 
     def predict(
         self,
