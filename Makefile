@@ -23,6 +23,8 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check workflow plugins tests bench
 	$(BIN)/ruff format --check workflow plugins tests bench
+	$(BIN)/snakefmt --check Snakefile workflow/
+	$(BIN)/snakemake --lint
 	$(BIN)/python -m pytest
 
 clean:

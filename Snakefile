@@ -2,6 +2,10 @@
 #   snakemake --cores all                                  # the experiment in config/config.yaml
 #   snakemake --cores all --configfile config/quick.yaml   # the same DAG in a minute or two
 
+from snakemake.utils import min_version
+
+min_version("9.0")
+
 
 configfile: "config/config.yaml"
 

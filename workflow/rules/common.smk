@@ -1,9 +1,11 @@
 # Config validation, the run plan and the input functions every rule uses.
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from mnistbench import config as mnistbench_config
@@ -24,8 +26,11 @@ except MnistbenchError as error:
 for note in EXPERIMENT.skipped:
     print(f"mnistbench: {note}", file=sys.stderr)
 
-# The interpreter running Snakemake, so that jobs use the same installed mnistbench.
+# The interpreter running Snakemake (for the onerror report; rules get theirs from get_python).
 PYTHON = shlex.quote(sys.executable)
+# With --sdm conda each rule runs in its environment from workflow/envs (get_conda_env).
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+ENVS = Path(workflow.current_basedir).parent / "envs"
 RUN_DIR = experiment.RUN_DIR
 LOGS = experiment.LOGS
 PARTIAL = "results/partial"  # the report of the runs that finished, after a failed job
@@ -46,6 +51,29 @@ wildcard_constraints:
     backend=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     seed=r"\d+",
     role="|".join(ROLES),
+
+
+def get_python(wildcards):
+    """The jobs' interpreter: the conda environment's with --sdm conda; else the one running
+    Snakemake, so that jobs use the same installed mnistbench and backends."""
+    return "python" if CONDA else sys.executable
+
+
+def get_conda_env(wildcards):
+    """The run's environment for --sdm conda: workflow/envs/<backend>.yaml.
+
+    A backend from another distribution has none here: with --sdm conda that is an error
+    naming the file to add; without, no environment is needed.
+    """
+    env = ENVS / f"{wildcards.backend}.yaml"
+    if env.exists():
+        return str(env)
+    if CONDA:
+        raise WorkflowError(
+            f"mnistbench: backend {wildcards.backend!r} has no conda environment"
+            f" ({env.relative_to(ENVS.parent.parent)}); add one, or run without --sdm conda"
+        )
+    return None
 
 
 def get_dataset_file(wildcards):
@@ -76,9 +104,12 @@ def get_train_args(wildcards):
     """
     subset = config.get("subset", {})
     args = [
-        "--hparams", json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
-        "--device", get_device(wildcards),
-        "--classes", str(config["dataset_definitions"][wildcards.dataset]["classes"]),
+        "--hparams",
+        json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
+        "--device",
+        get_device(wildcards),
+        "--classes",
+        str(config["dataset_definitions"][wildcards.dataset]["classes"]),
     ]
     if subset.get("train"):
         args += ["--train-limit", str(subset["train"])]

@@ -8,11 +8,10 @@ rule evaluate_model:
         info=f"{RUN_DIR}/train.json",
     output:
         metrics=f"{RUN_DIR}/metrics.json",
-    params:
-        run=RUN_DIR,
-        code=get_evaluate_code,
     log:
         LOGS["evaluate"],
+    conda:
+        get_conda_env
     threads: config.get("threads", 1)
     # What the job needs, for any executor (runtime in minutes; it takes seconds).
     resources:
@@ -20,6 +19,11 @@ rule evaluate_model:
         mem_mb=get_evaluate_mem_mb,
         gpu=get_gpus,
         gpu_model=get_gpu_model,
+    params:
+        python=get_python,
+        data=lambda wildcards, input: os.path.dirname(input.train_images),
+        run=lambda wildcards, input: os.path.dirname(input.weights),
+        code=get_evaluate_code,
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} evaluate"
-        " --data resources/{wildcards.dataset} --run {params.run}"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} evaluate"
+        " --data {params.data:q} --run {params.run:q} --out {output.metrics:q}"
