@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import checkpoint
+from mnistbench import checkpoint, epochs
+from mnistbench.plugins import load_backends
+from mnistbench.train import build_spec
+from mnistbench.variants import VARIANTS
 from tests.cli import run_cli
 
 pytestmark = pytest.mark.slow
@@ -164,3 +167,20 @@ def test_without_a_checkpoint_folder_sigterm_is_still_one_line(sample_dir, tmp_p
     assert status == 1
     assert stderr.strip().splitlines()[-1].endswith("nothing kept (no checkpoint folder)")
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_run_stopped_after_its_last_epoch_resumes_to_the_same_model_without_training(
+    mnist_slice, tmp_path
+):
+    x, y = mnist_slice
+    variant = VARIANTS["mnn"]
+    images = (x * 255).astype(np.uint8).reshape(-1, 28, 28)
+    spec = build_spec(variant, variant.hyperparameters(variant.small), images, y, 0, "cpu")
+    backend = load_backends().get("numpy")
+    first, saved = epochs.train_with_checkpoints(backend, spec, x, y, tmp_path, "fingerprint")
+    assert saved.epoch == len(spec.epochs)  # the step removes it only once its outputs exist
+    again, resumed = epochs.train_with_checkpoints(backend, spec, x, y, tmp_path, "fingerprint")
+    assert resumed.attempts == 2
+    assert again.history == first.history
+    for name, value in first.weights.items():
+        np.testing.assert_array_equal(again.weights[name], value)
