@@ -146,7 +146,7 @@ def run(
     """Write each table as ``<out>/<name>.csv``; return the paths written."""
     written = {}
     for name, table in tables(metrics_paths, allow_missing).items():
-        path = Path(out) / f"{name}.csv"
-        artifacts.write_atomically(path, lambda p, t=table: t.to_csv(p, index=False))
-        written[name] = path
+        written[name] = artifacts.write_atomically(
+            out, f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)
+        )
     return written

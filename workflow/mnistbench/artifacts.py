@@ -1,11 +1,22 @@
-"""Writing outputs atomically, so a failed step never leaves a half-written file behind."""
+"""Every file a step writes goes through here: inside its output folder, whole or not at all.
+
+A write names its output folder and a file name in it; a destination that would land outside
+the folder (an absolute name, ``..``, a symbolic link leading out) is refused. Each file is
+written to a hidden temporary file beside it and renamed into place only once complete, so a
+failed or killed step never leaves half a file; the temporary file carries the writer's process
+id, and a leftover of a killed writer is removed by the next write into that folder.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,53 +25,275 @@ import numpy as np
 
 from mnistbench.errors import MnistbenchError
 
+Writer = Callable[[Path], Any]
+# .<name>.<pid>.<8 hex digits>.tmp<suffix>: see atomic_path
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp(\.[^.]*)?")
+NPZ_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def destination(folder: str | Path, name: str) -> Path:
+    """``folder / name``, refusing a destination outside ``folder``.
+
+    :raises MnistbenchError: for an absolute ``name``, a ``..`` in it, or a path that leads out
+        of ``folder`` through a symbolic link.
+    """
+    folder, relative = Path(folder), Path(name)
+    path = folder / relative
+    inside = not relative.is_absolute() and ".." not in relative.parts and relative.parts
+    if inside:
+        real_folder, real_parent = folder.resolve(), path.parent.resolve()
+        inside = real_parent == real_folder or real_folder in real_parent.parents
+    if not inside:
+        raise MnistbenchError(f"{path}: refusing to write outside the output folder {folder}")
+    return path
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(folder: str | Path, name: str | None = None) -> list[Path]:
+    """Remove temporary files in ``folder`` (of ``name`` only, if given) whose writer is dead.
+
+    A killed step (SIGKILL, a node lost) cannot clean up after itself; the next write does.
+    """
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if not match or (name is not None and match["name"] != name):
+            continue
+        if int(match["pid"]) == os.getpid() or _process_alive(int(match["pid"])):
+            continue
+        try:
+            entry.unlink()
+            removed.append(entry)
+        except OSError:
+            pass
+    return removed
+
 
 @contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
-    path = Path(path)
+def atomic_path(folder: str | Path, name: str) -> Iterator[Path]:
+    """Yield a temporary path in ``folder``; rename it to ``folder / name`` if the block succeeds.
+
+    The temporary file is removed on every way out of the block: an error, Ctrl-C or SIGTERM.
+    """
+    path = destination(folder, name)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path.parent, path.name)
     # Not mkstemp: its 0600 mode would stick to the output; this file gets the umask's mode.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
 
 
-def write_atomically(path: str | Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write(tmp_path)`` and move the result to ``path``."""
-    with atomic_path(path) as tmp:
+def write_atomically(folder: str | Path, name: str, write: Writer) -> Path:
+    """Call ``write(tmp_path)`` and move the result to ``folder / name``; return that path."""
+    with atomic_path(folder, name) as tmp:
         write(tmp)
+    return Path(folder) / name
 
 
-def write_json(path: str | Path, data: Mapping[str, Any]) -> None:
-    write_atomically(path, lambda p: p.write_text(json.dumps(data, indent=2) + "\n"))
+def write_all(folder: str | Path, writers: Mapping[str, Writer]) -> None:
+    """Write several files of one folder, renaming them into place only once all are written.
+
+    If any write fails, none of the files is replaced: a step's outputs stay a consistent set.
+    """
+    with _atomic_paths(folder, list(writers)) as tmps:
+        for name, write in writers.items():
+            write(tmps[name])
+
+
+@contextmanager
+def _atomic_paths(folder, names: list[str]) -> Iterator[dict[str, Path]]:
+    """:func:`atomic_path` for each of ``names``; the renames happen as the blocks unwind."""
+    if not names:
+        yield {}
+        return
+    with atomic_path(folder, names[0]) as first, _atomic_paths(folder, names[1:]) as rest:
+        yield {names[0]: first, **rest}
+
+
+@contextmanager
+def output_folder(folder: str | Path) -> Iterator[Path]:
+    """Create ``folder`` if needed and check that files can be written there, before any work.
+
+    Fails at once with one line when the folder cannot be written (read-only, no permission,
+    a file in the way), rather than after the training time is spent. If the block fails, the
+    folders this call created are removed again when empty: a failed step leaves nothing.
+    """
+    folder = Path(folder)
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".mnistbench-probe-"):
+            pass
+    except OSError as error:
+        _remove_empty(missing)
+        raise MnistbenchError(
+            f"{folder}: cannot write to this output folder ({error.strerror or error}); "
+            "make it writable or choose another output folder"
+        ) from None
+    remove_leftovers(folder)
+    try:
+        yield folder
+    except BaseException:
+        _remove_empty(missing)
+        raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON's null), NumPy scalars as Python's."""
+    if isinstance(value, Mapping):
+        return {str(k): finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_file(data: Mapping[str, Any]) -> Writer:
+    """A writer of ``data`` as valid JSON: a number that is not finite is written as null."""
+    text = json.dumps(finite_json(data), indent=2, allow_nan=False) + "\n"
+    return lambda path: Path(path).write_text(text)
+
+
+def write_json(folder: str | Path, name: str, data: Mapping[str, Any]) -> Path:
+    """Write ``data`` to ``folder / name`` as valid JSON (see :func:`json_file`)."""
+    return write_atomically(folder, name, json_file(data))
 
 
 def read_json(path: str | Path) -> dict[str, Any]:
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise MnistbenchError(f"{path}: cannot read JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise MnistbenchError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
 
 
-def save_weights(path: str | Path, weights: Mapping[str, np.ndarray]) -> None:
-    """Save weights as a plain .npz (no pickle), readable by every backend."""
+def weights_file(weights: Mapping[str, np.ndarray]) -> Writer:
+    """A writer of ``weights`` as a plain .npz of float32 arrays (no pickle)."""
 
-    def write(tmp: Path) -> None:
-        with tmp.open("wb") as f:
+    def write(path: Path) -> None:
+        with Path(path).open("wb") as f:
             np.savez(f, **{k: np.asarray(v, np.float32) for k, v in weights.items()})
 
-    write_atomically(path, write)
+    return write
 
 
-def load_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """Load weights saved by :func:`save_weights`, refusing pickled objects."""
+def save_weights(folder: str | Path, name: str, weights: Mapping[str, np.ndarray]) -> Path:
+    """Save weights as a plain .npz (no pickle), readable by every backend."""
+    return write_atomically(folder, name, weights_file(weights))
+
+
+def load_weights(
+    path: str | Path, shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> dict[str, np.ndarray]:
+    """Load weights saved by :func:`save_weights`: float arrays only, never a pickle.
+
+    With ``shapes``, the archive must hold exactly those weights with exactly those shapes,
+    checked from the array headers before any array is read (so a wrong shape cannot make it
+    allocate). Any damage is one line naming the file: random bytes, a truncated archive, a
+    failed CRC check.
+    """
+    path = Path(path)
     try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as error:
+        raise MnistbenchError(f"{path}: cannot read weights ({error.strerror or error})") from None
+    if magic not in NPZ_MAGIC:
+        raise MnistbenchError(
+            f"{path}: not a weights file (an .npz archive starts with 'PK', this one with "
+            f"0x{magic.hex() or 'nothing'}); train the run again"
+        )
+    try:
+        headers = _npy_headers(path)
+        if shapes is not None:
+            _check_layout(path, headers, shapes)
         with np.load(path, allow_pickle=False) as archive:
-            return {k: archive[k] for k in archive.files}
-    except (OSError, ValueError) as error:
-        raise MnistbenchError(f"{path}: cannot read weights ({error})") from None
+            weights = {k: archive[k] for k in archive.files}
+    except MnistbenchError:
+        raise
+    except Exception as error:  # noqa: BLE001 - zipfile and NumPy raise many types on damage
+        reason = str(error).strip().splitlines()
+        reason = f"{type(error).__name__}: {reason[0]}" if reason else type(error).__name__
+        raise MnistbenchError(
+            f"{path}: the weights archive is damaged or truncated ({reason}); train the run again"
+        ) from None
+    return weights
+
+
+def _npy_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each member's array name, shape and dtype, read from its .npy header alone."""
+    headers = {}
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                if version not in _NPY_HEADERS:
+                    raise ValueError(f"{member}: unsupported .npy format version {version}")
+                shape, _, dtype = _NPY_HEADERS[version](f)
+            if dtype.hasobject or dtype.kind != "f":
+                raise MnistbenchError(
+                    f"{path}: weight {member.removesuffix('.npy')!r} holds {dtype} values, not "
+                    "floating point; refusing it (weights are plain float arrays)"
+                )
+            headers[member.removesuffix(".npy")] = (tuple(shape), dtype)
+    return headers
+
+
+def _check_layout(path: Path, headers, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    missing = sorted(set(shapes) - set(headers))
+    if missing:
+        raise MnistbenchError(
+            f"{path}: weight {', '.join(map(repr, missing))} missing (the archive holds "
+            f"{', '.join(sorted(headers)) or 'nothing'}); train the run again"
+        )
+    extra = sorted(set(headers) - set(shapes))
+    if extra:
+        raise MnistbenchError(
+            f"{path}: unexpected weight {', '.join(map(repr, extra))} (the variant has "
+            f"{', '.join(sorted(shapes))}); train the run again"
+        )
+    for name, shape in shapes.items():
+        if headers[name][0] != tuple(shape):
+            raise MnistbenchError(
+                f"{path}: weight {name!r} has shape {headers[name][0]}, the run's variant and "
+                f"hyperparameters need {tuple(shape)}; train the run again"
+            )

@@ -103,7 +103,7 @@ class BackendConformance:
     def test_weights_round_trip_through_npz(self, registry, spec, tmp_path):
         backend = registry.get(self.backend)
         *_, last = backend.train(spec)
-        artifacts.save_weights(tmp_path / "weights.npz", last.weights)
+        artifacts.save_weights(tmp_path, "weights.npz", last.weights)
         loaded = artifacts.load_weights(tmp_path / "weights.npz")
         x = spec.x_train
         np.testing.assert_array_equal(
