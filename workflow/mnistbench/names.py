@@ -13,7 +13,7 @@ from mnistbench.errors import MnistbenchError
 
 # Dataset, variant and backend names: the workflow's wildcard pattern and the schema's.
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
-NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter or digit"
+NAME_RULE = "letters, digits, '_', '.', '-'; a letter or digit first"
 _NAME = re.compile(NAME_PATTERN)
 
 
