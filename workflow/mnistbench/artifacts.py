@@ -27,7 +27,7 @@ from mnistbench.errors import MnistbenchError
 
 Writer = Callable[[Path], Any]
 # .<name>.<pid>.<8 hex digits>.tmp<suffix>: see atomic_path
-_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp(\.[^.]*)?")
+_TEMPORARY = re.compile(r"\..+\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp(\.[^.]*)?")
 NPZ_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
 _NPY_HEADERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
@@ -53,6 +53,8 @@ def destination(folder: str | Path, name: str) -> Path:
 
 
 def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -62,8 +64,8 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def remove_leftovers(folder: str | Path, name: str | None = None) -> list[Path]:
-    """Remove temporary files in ``folder`` (of ``name`` only, if given) whose writer is dead.
+def remove_leftovers(folder: str | Path) -> list[Path]:
+    """Remove the temporary files in ``folder`` whose writer is no longer running.
 
     A killed step (SIGKILL, a node lost) cannot clean up after itself; the next write does.
     """
@@ -74,9 +76,7 @@ def remove_leftovers(folder: str | Path, name: str | None = None) -> list[Path]:
         return removed
     for entry in entries:
         match = _TEMPORARY.fullmatch(entry.name)
-        if not match or (name is not None and match["name"] != name):
-            continue
-        if int(match["pid"]) == os.getpid() or _process_alive(int(match["pid"])):
+        if not match or _process_alive(int(match["pid"])):
             continue
         try:
             entry.unlink()
@@ -94,7 +94,7 @@ def atomic_path(folder: str | Path, name: str) -> Iterator[Path]:
     """
     path = destination(folder, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(path.parent, path.name)
+    remove_leftovers(path.parent)
     # Not mkstemp: its 0600 mode would stick to the output; this file gets the umask's mode.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
