@@ -9,6 +9,7 @@ id, and a leftover of a killed writer is removed by the next write into that fol
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -221,15 +222,13 @@ def save_weights(folder: str | Path, name: str, weights: Mapping[str, np.ndarray
     return write_atomically(folder, name, weights_file(weights))
 
 
-def load_weights(
-    path: str | Path, shapes: Mapping[str, tuple[int, ...]] | None = None
-) -> dict[str, np.ndarray]:
+def load_weights(path: str | Path, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """Load weights saved by :func:`save_weights`: float arrays only, never a pickle.
 
-    With ``shapes``, the archive must hold exactly those weights with exactly those shapes,
-    checked from the array headers before any array is read (so a wrong shape cannot make it
-    allocate). Any damage is one line naming the file: random bytes, a truncated archive, a
-    failed CRC check.
+    The archive must hold exactly the weights named in ``shapes``, with exactly those shapes
+    (a variant's ``weight_shapes``), checked from the array headers before any array is read, so
+    a wrong shape cannot make it allocate and a member lost from a damaged directory is noticed.
+    Any damage is one line naming the file: random bytes, a truncated archive, a failed CRC.
     """
     path = Path(path)
     try:
@@ -243,11 +242,8 @@ def load_weights(
             f"0x{magic.hex() or 'nothing'}); train the run again"
         )
     try:
-        headers = _npy_headers(path)
-        if shapes is not None:
-            _check_layout(path, headers, shapes)
-        with np.load(path, allow_pickle=False) as archive:
-            weights = {k: archive[k] for k in archive.files}
+        _check_layout(path, _npy_headers(path), shapes)
+        weights = _read_arrays(path)
     except MnistbenchError:
         raise
     except Exception as error:  # noqa: BLE001 - zipfile and NumPy raise many types on damage
@@ -276,6 +272,22 @@ def _npy_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                 )
             headers[member.removesuffix(".npy")] = (tuple(shape), dtype)
     return headers
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array, each member read whole so that zipfile checks its CRC, and each .npy
+    consumed exactly (NumPy alone stops at the array's end, missing damage after it)."""
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            data = archive.read(member)
+            buffer = io.BytesIO(data)
+            arrays[member.removesuffix(".npy")] = np.lib.format.read_array(
+                buffer, allow_pickle=False
+            )
+            if buffer.tell() != len(data):
+                raise ValueError(f"{len(data) - buffer.tell()} bytes after the array in {member}")
+    return arrays
 
 
 def _check_layout(path: Path, headers, shapes: Mapping[str, tuple[int, ...]]) -> None:

@@ -257,13 +257,14 @@ class _Verifier:
         size = header.file_size
         if self.expected.size is not None and size != self.expected.size:
             raise MirrorFailed(
-                f"its IDX header declares {size} bytes (dimensions {header.shape}), "
-                f"the dataset definition pins {self.expected.size}"
+                f"{self.name}: its IDX header declares {size} bytes (dimensions "
+                f"{header.shape}), the dataset definition pins {self.expected.size}"
             )
         free = shutil.disk_usage(self.path.parent).free
         if size > free:
-            raise MnistbenchError(
-                f"{self.path.parent}: the file needs {size} bytes, its disk has {free} free"
+            raise MirrorFailed(
+                f"{self.name}: its IDX header declares {size} bytes (dimensions "
+                f"{header.shape}), more than the {free} free in {self.path.parent}"
             )
         self.header, self.limit = header, size
 
