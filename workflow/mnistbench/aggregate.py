@@ -133,9 +133,9 @@ def tables(
     history = history[RUN_KEYS + [c for c in history.columns if c not in RUN_KEYS]]
     return {
         "summary": summary,
-        "confusion": pd.DataFrame(confusion).sort_values(
-            RUN_KEYS, kind="stable", ignore_index=True
-        ),
+        "confusion": pd.DataFrame(
+            confusion, columns=[*RUN_KEYS, "true", "predicted", "count"]
+        ).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
         "history": history.sort_values([*RUN_KEYS, "epoch"], ignore_index=True),
     }
 
