@@ -14,7 +14,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -149,8 +148,9 @@ def output_folder(folder: str | Path) -> Iterator[Path]:
         probe = probe.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".mnistbench-probe-"):
-            pass
+        probe = folder / f".probe.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+        probe.open("x").close()
+        probe.unlink()
     except OSError as error:
         _remove_empty(missing)
         raise MnistbenchError(

@@ -40,6 +40,7 @@ CHUNK = 1 << 20
 # Before the IDX header has arrived, and beyond the payload a gzip holds: room for gzip's own
 # headers, trailers and stored-block overhead (5 bytes per 64 KiB), never more.
 GZIP_SLACK = 1 << 16
+HEAD_MIN = 16  # bytes of payload looked at before judging its first bytes
 log = logging.getLogger(__name__)
 
 
@@ -244,8 +245,10 @@ class _Verifier:
         self.sha.update(data)
         self.sink.write(data)
 
-    def _read_header(self, data: bytes) -> None:
+    def _read_header(self, data: bytes, final: bool = False) -> None:
         self.head = (self.head + data)[: idx.HEADER_MAX]
+        if len(self.head) < HEAD_MIN and not final:
+            return  # too little to tell an HTML page from an IDX header yet
         if _looks_like_html(self.head):
             raise MirrorFailed("served an HTML page, not the data file")
         try:
@@ -285,6 +288,8 @@ class _Verifier:
             if not self.inflater.eof:
                 raise MirrorFailed("corrupt gzip data (the compressed stream ends early)")
         if self.header is None:
+            self._read_header(b"", final=True)  # an HTML page or a bad header says so
+        if self.header is None:
             if self.count < 4:
                 raise MirrorFailed(f"{self.name}: not an IDX file (only {self.count} bytes)")
             raise MirrorFailed(f"{self.name}: truncated IDX header ({self.count} bytes)")
@@ -302,7 +307,7 @@ class _Verifier:
                 f"SHA-256 mismatch: expected {self.expected.sha256}, got {actual}{note}"
             )
         if self.expected.gz_sha256 and self.is_gzip and not gz_matches:
-            log.info("%s: the mirror re-compressed the .gz; its payload digest matches", self.path)
+            log.info("%s: the mirror re-compressed the .gz; its payload digest matches", self.name)
 
 
 def _download_with_retries(
