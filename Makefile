@@ -13,7 +13,8 @@ CORES ?= all
 # default Linux wheel, a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test]' -e plugins/mnistbench-jax
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test]' \
+		-e plugins/mnistbench-numpy -e plugins/mnistbench-torch -e plugins/mnistbench-jax
 	touch $@
 
 run: $(VENV)/.installed

@@ -151,8 +151,8 @@ def test_backends_json_lists_name_versions_distribution_devices_and_variants():
     listed = backends_json({})
     numpy = listed["numpy"]
     assert numpy["framework_version"] == importlib.metadata.version("numpy")
-    assert numpy["distribution"] == "mnistbench"
-    assert numpy["distribution_version"] == importlib.metadata.version("mnistbench")
+    assert numpy["distribution"] == "mnistbench-numpy"
+    assert numpy["distribution_version"] == importlib.metadata.version("mnistbench-numpy")
     assert numpy["available"] is True and numpy["devices"] == ["cpu"]
     assert numpy["variants"] == sorted(load_backends().backends["numpy"].variants)
 

@@ -59,9 +59,7 @@ class JaxBackend:
     def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
         from mnistbench_jax import loop
 
-        module = _module(spec.variant)
-        hp = dict(spec.hyperparameters)
-        return loop.train(spec, module.STEP, module.initial_state(spec.initial_weights), hp)
+        return loop.train(spec, _module(spec.variant), dict(spec.hyperparameters))
 
     def predict(
         self,

@@ -1,16 +1,18 @@
 """The one training loop of the JAX backend: an epoch of steps is one compiled ``lax.scan``.
 
-A variant module supplies a pure step, ``step(w, state, x, y, extras, hp) -> (w, state, loss)``,
-and the optimiser state it starts from. The loop gathers each batch inside the compiled function
-(the training set goes to the device once), scans the full batches of an epoch in one call and
-runs a shorter last batch, if any, through the same step compiled for its shape. Everything is
-compiled in :func:`train` before it returns the epoch iterator, so the core's clock, which runs
-only inside that iterator, never counts compilation.
+A variant module supplies a pure step, ``STEP(p, state, x, y, extras, hp) -> (p, state, loss)``,
+and ``initial_state(p)``, the optimiser state it starts from. ``p`` is the weights, or, where a
+module defines ``params(weights)`` and ``weights(p, weights)``, the part of them it trains (mnn
+trains 110 of its matrix's 895 columns): the scan then carries only that part. The loop gathers
+each batch inside the compiled function (the training set goes to the device once), scans the
+full batches of an epoch in one call and runs a shorter last batch, if any, through the same
+step compiled for its shape. Everything is compiled in :func:`train` before it returns the epoch
+iterator, so the core's clock, which runs only inside that iterator, never counts compilation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -20,10 +22,8 @@ from jax import lax
 
 from mnistbench.backend import EpochResult, TrainSpec
 
-Step = Callable[..., tuple[Any, Any, jax.Array]]
 
-
-def _epoch(step: Step, hp, w, state, x_train, y_train, order, extras):
+def _epoch(step, hp, w, state, x_train, y_train, order, extras):
     """Scan ``step`` over batches: ``order`` (steps, B) indices, ``extras`` (steps, B, ...)."""
 
     def body(carry, batch):
@@ -52,14 +52,17 @@ def _batches(spec: TrainSpec, epoch: int, start: int, stop: int, size: int):
     return order, extras
 
 
-def train(spec: TrainSpec, step: Step, state: Any, hp: Mapping[str, Any]) -> Iterator[EpochResult]:
+def train(spec: TrainSpec, module: Any, hp: Mapping[str, Any]) -> Iterator[EpochResult]:
     """Move the data to the device and compile, then return the iterator of epochs."""
-    device = jax.devices(spec.device)[0]
+    device = jax.devices("gpu" if spec.device == "cuda" else "cpu")[0]
     put = partial(jax.device_put, device=device)
     x_train, y_train = put(spec.x_train), put(spec.y_train.astype(np.int32))
-    w = {k: put(np.asarray(v, np.float32)) for k, v in spec.initial_weights.items()}
-    state = jax.tree.map(put, state)
-    epoch_fn = jax.jit(partial(_epoch, step, hp))
+    weights = {k: put(np.asarray(v, np.float32)) for k, v in spec.initial_weights.items()}
+    to_params = getattr(module, "params", lambda weights: weights)
+    to_weights = getattr(module, "weights", lambda params, weights: params)
+    w = to_params(weights)
+    state = jax.tree.map(put, module.initial_state(w))
+    epoch_fn = jax.jit(partial(_epoch, module.STEP, hp))
     compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
     for epoch in range(len(spec.epochs)):
         for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
@@ -69,7 +72,7 @@ def train(spec: TrainSpec, step: Step, state: Any, hp: Mapping[str, Any]) -> Ite
                 compiled[order.shape] = lowered.compile()
 
     def epochs() -> Iterator[EpochResult]:
-        nonlocal w, state
+        nonlocal w, state, weights
         for epoch in range(len(spec.epochs)):
             losses = []
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
@@ -77,7 +80,7 @@ def train(spec: TrainSpec, step: Step, state: Any, hp: Mapping[str, Any]) -> Ite
                 run = compiled[order.shape]
                 w, state, part = run(w, state, x_train, y_train, put(order), put(extras))
                 losses.append(np.asarray(part))
-            weights = {k: np.asarray(v) for k, v in jax.device_get(w).items()}
-            yield EpochResult(np.concatenate(losses), weights)
+            weights = to_weights(w, weights)
+            yield EpochResult(np.concatenate(losses), jax.tree.map(np.asarray, weights))
 
     return epochs()

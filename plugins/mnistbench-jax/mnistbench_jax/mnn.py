@@ -1,9 +1,9 @@
 """``mnn`` in JAX: the matrix neural network of seed 000, Adam. See mnistbench.variants.mnn.
 
 Only the columns of ``A`` into the free neurons (``W = A[:, FREE:]``, (N, F)) reach the loss: the
-clamp overwrites the others every tick. The step differentiates and updates ``W`` alone and
-writes it back into ``A``; ``A[:, :FREE]`` is returned unchanged, as Adam leaves a parameter
-whose gradient is exactly zero.
+clamp overwrites the others every tick. The loop trains ``W`` alone (:func:`params`) and writes
+it back into ``A`` after each epoch (:func:`weights`); ``A[:, :FREE]`` comes back unchanged, as
+Adam leaves a parameter whose gradient is exactly zero.
 """
 
 from __future__ import annotations
@@ -38,13 +38,22 @@ def free_loss(W, x, y, hp):
     return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y[:, None], 1)[:, 0])
 
 
-def STEP(w, state, x, y, extras, hp):  # noqa: N802 - the name every variant module exports
+def params(weights):
+    """The trained part of the weights: W = A[:, FREE:] (N, F)."""
+    return weights["A"][:, FREE:]
+
+
+def weights(W, weights):
+    """``weights`` with A[:, FREE:] replaced by ``W``."""
+    return {"A": weights["A"].at[:, FREE:].set(W)}
+
+
+def STEP(W, state, x, y, extras, hp):  # noqa: N802 - the name every variant module exports
     """One Adam step on W = A[:, FREE:]."""
-    W = w["A"][:, FREE:]
     value, grad = jax.value_and_grad(free_loss)(W, x, y, hp)
     W, state = adam(W, grad, state, hp)
-    return {"A": w["A"].at[:, FREE:].set(W)}, state, value
+    return W, state, value
 
 
-def initial_state(w):
-    return adam_state(jnp.asarray(w["A"])[:, FREE:])
+def initial_state(W):
+    return adam_state(W)
