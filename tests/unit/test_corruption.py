@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistbench import artifacts, datasets, fetch, idx
+from mnistbench import datasets, fetch, idx, npz
 from mnistbench.errors import MnistbenchError
 from mnistbench.variants import get_variant, random_streams
 from tests.conftest import SAMPLE_FILES
@@ -131,7 +131,7 @@ def weights_file(tmp_path_factory) -> tuple[Path, dict[str, np.ndarray], dict]:
     variant = get_variant("mlp")
     hp = variant.hyperparameters({"hidden": 16})
     weights = variant.initial_weights(random_streams(5)[0], hp)
-    path = artifacts.save_weights(tmp_path_factory.mktemp("weights"), "weights.npz", weights)
+    path = npz.save(tmp_path_factory.mktemp("weights"), "weights.npz", weights)
     return path, weights, variant.weight_shapes(hp)
 
 
@@ -146,7 +146,7 @@ def test_weights_files_are_refused_or_read_exactly(tmp_path, weights_file):
         )
 
     def read(p):
-        return artifacts.load_weights(p, shapes)
+        return npz.load(p, shapes)
 
     # Every bit of the first member's headers (zip, then .npy) and of the central directory.
     every = [range(30 + len("W1.npy") + 128), range(len(original) - 200, len(original))]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, datasets
+from mnistbench import artifacts, datasets, npz
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugins import backend_errors, load_backends
 from mnistbench.train import resolve_device
@@ -101,7 +101,7 @@ DIVERGED_METRICS = {
 def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256) -> dict[str, Any]:
     """Accuracy, confusion, per-class scores and predict timing of the run's weights."""
     weights_path = run_dir / "weights.npz"
-    weights = artifacts.load_weights(weights_path, variant.weight_shapes(hp))
+    weights = npz.load(weights_path, variant.weight_shapes(hp))
     for name, array in weights.items():
         if not np.isfinite(array).all():
             raise MnistbenchError(

@@ -4,43 +4,35 @@ A mirror is an ``https://`` or ``http://`` URL prefix, a ``file://`` URL or a pl
 Mirrors named in ``MNISTBENCH_MIRROR`` (space-separated) are tried before the configured ones,
 which is how compute nodes without internet read from a shared copy.
 
-The file streams through a bounded pipeline as it arrives: the SHA-256 of the compressed bytes
-is taken on the way in, gzip is inflated a chunk at a time, and the IDX header, read from the
-first bytes, says exactly how large the file must be (a pinned ``size`` must agree). The stream
-is stopped as soon as it runs past that size, so a small ``.gz`` that expands to gigabytes
-costs one chunk, not a full disk. At the end the SHA-256 of the decompressed IDX file (stable
-across mirrors that re-compress) must match; only then is the temporary file renamed into place.
-Any failure moves on to the next mirror; when all fail, one error lists every mirror and why.
+The file streams from the mirror through :class:`mnistbench.incoming.Verifier` (digests, gzip,
+bounds from the IDX header or the pinned size) into a temporary file beside the output, which is
+renamed into place only once the SHA-256 of the decompressed IDX file matches (that digest is
+stable across mirrors that re-compress). Any failure moves on to the next mirror; when all fail,
+one error lists every mirror and why. The temporary file goes on every way out, Ctrl-C and
+SIGTERM included; a killed fetch's leftover is removed by the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import logging
 import os
-import shutil
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mnistbench import artifacts, idx, names
+from mnistbench import artifacts, incoming, names
 from mnistbench.errors import MnistbenchError
 
 MIRROR_ENV = "MNISTBENCH_MIRROR"
 CHUNK = 1 << 20
-# Before the IDX header has arrived, and beyond the payload a gzip holds: room for gzip's own
-# headers, trailers and stored-block overhead (5 bytes per 64 KiB), never more.
-GZIP_SLACK = 1 << 16
-HEAD_MIN = 16  # bytes of payload looked at before judging its first bytes
 log = logging.getLogger(__name__)
 
 
@@ -59,15 +51,6 @@ class FetchPolicy:
     timeout: float = 30.0  # seconds without a byte before giving up on a connection
     retries: int = 3  # further attempts after a transient failure (timeouts, 5xx, cut transfers)
     backoff: float = 1.0  # seconds before the first retry; doubles each time
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What the dataset definition pins for one file."""
-
-    sha256: str  # of the decompressed IDX file
-    gz_sha256: str | None = None  # of the .gz, where a mirror serves the publisher's own
-    size: int | None = None  # bytes of the decompressed IDX file; else the header says
 
 
 def mirrors_from_env(environ=os.environ) -> list[str]:
@@ -95,7 +78,7 @@ def fetch(
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise MnistbenchError(f"{out.parent}: cannot create ({error.strerror})") from None
-    expected = Expected(sha256, gz_sha256, size)
+    expected = incoming.Expected(sha256, gz_sha256, size)
     tried = []
     for mirror in [*mirrors_from_env(), *mirrors]:
         try:
@@ -103,7 +86,7 @@ def fetch(
                 _fetch_from(mirror, file_name, expected, tmp, policy)
             log.info("%s: verified from %s", file_name, mirror)
             return mirror
-        except MirrorFailed as failure:
+        except (MirrorFailed, incoming.Refused) as failure:
             log.warning("%s: mirror %s failed: %s", file_name, mirror, failure)
             tried.append(f"{mirror} ({failure})")
     if not tried:
@@ -111,7 +94,9 @@ def fetch(
     raise MnistbenchError(f"{file_name}: every mirror failed: " + "; ".join(tried))
 
 
-def _fetch_from(mirror, file_name, expected: Expected, tmp: Path, policy: FetchPolicy) -> None:
+def _fetch_from(
+    mirror, file_name, expected: incoming.Expected, tmp: Path, policy: FetchPolicy
+) -> None:
     if urllib.parse.urlsplit(mirror).scheme in ("http", "https"):
         _download_with_retries(_join_url(mirror, file_name), file_name, expected, tmp, policy)
         return
@@ -121,7 +106,7 @@ def _fetch_from(mirror, file_name, expected: Expected, tmp: Path, policy: FetchP
     except OSError as error:
         raise MirrorFailed(f"cannot read {source} ({error.strerror or error})") from None
     with f, _sink(tmp) as sink:
-        stream = _Verifier(sink, expected, tmp, file_name)
+        stream = incoming.Verifier(sink, expected, tmp, file_name)
         while chunk := _read(f, source):
             stream.feed(chunk)
         stream.finish()
@@ -168,155 +153,13 @@ def _local_source(directory: Path, file_name: str) -> Path:
     raise MirrorFailed(f"no {file_name} in that directory")
 
 
-class _Verifier:
-    """Takes a file's bytes as they arrive: hashes, inflates, bounds and writes them.
-
-    ``feed`` raises :class:`MirrorFailed` as soon as the stream proves bad (corrupt gzip, an
-    HTML page, a bad IDX header, more bytes than the file can have); ``finish`` checks the end
-    (complete gzip, exact size, digests).
-    """
-
-    def __init__(self, sink: BinaryIO, expected: Expected, path: Path, name: str):
-        self.sink, self.expected, self.path, self.name = sink, expected, path, name
-        self.raw_sha, self.raw_count = hashlib.sha256(), 0
-        self.sha, self.count = hashlib.sha256(), 0
-        self.head = b""  # the first bytes of the payload, until the IDX header is complete
-        self.header: idx.Header | None = None
-        self.limit = expected.size  # the file's exact size, once known
-        self.inflater = None  # a zlib decompressor, for gzip
-        self.is_gzip: bool | None = None
-        self.pending = b""  # the first byte, until the second tells gzip from plain
-
-    def raw_limit(self) -> int:
-        """The most bytes a mirror may send for a file of the size known so far."""
-        payload = self.limit if self.limit is not None else idx.HEADER_MAX
-        return payload + payload // 1000 + GZIP_SLACK
-
-    def feed(self, chunk: bytes) -> None:
-        self.raw_sha.update(chunk)
-        self.raw_count += len(chunk)
-        if self.is_gzip is None:
-            self.pending += chunk
-            if len(self.pending) < 2:
-                return
-            chunk, self.pending = self.pending, b""
-            self.is_gzip = chunk[:2] == idx.GZIP_MAGIC
-            if self.is_gzip:
-                self.inflater = zlib.decompressobj(wbits=31)
-        if self.is_gzip:
-            self._inflate(chunk)
-        else:
-            self._payload(chunk)
-        if self.raw_count > self.raw_limit():  # e.g. endless padding that inflates to nothing
-            raise MirrorFailed(
-                f"sent more than {self.raw_limit()} bytes, more than the file can take; stopped"
-            )
-
-    def _inflate(self, data: bytes) -> None:
-        try:
-            while data:
-                if self.inflater.eof:  # another gzip member follows, or zero padding
-                    if not data.strip(b"\0"):
-                        return
-                    self.inflater = zlib.decompressobj(wbits=31)
-                self._payload(self.inflater.decompress(data, CHUNK))
-                data = self.inflater.unconsumed_tail or (
-                    self.inflater.unused_data if self.inflater.eof else b""
-                )
-        except zlib.error as error:
-            raise MirrorFailed(f"corrupt gzip data ({error})") from None
-
-    def _payload(self, data: bytes) -> None:
-        if not data:
-            return
-        self.count += len(data)
-        if self.header is None:
-            self._read_header(data)
-        if self.limit is not None and self.count > self.limit:
-            if self.header is None:  # only the pinned size is known yet
-                raise MirrorFailed(
-                    f"{self.name}: more than the {self.limit} bytes the dataset definition "
-                    "pins; stopped reading there"
-                )
-            raise MirrorFailed(
-                f"{self.name}: trailing bytes after the payload of dimensions "
-                f"{self.header.shape} ({self.limit} bytes in all); stopped reading there"
-            )
-        self.sha.update(data)
-        self.sink.write(data)
-
-    def _read_header(self, data: bytes, final: bool = False) -> None:
-        self.head = (self.head + data)[: idx.HEADER_MAX]
-        if len(self.head) < HEAD_MIN and not final:
-            return  # too little to tell an HTML page from an IDX header yet
-        if _looks_like_html(self.head):
-            raise MirrorFailed("served an HTML page, not the data file")
-        try:
-            header = idx.read_header(self.head, self.name)
-        except MnistbenchError as error:
-            raise MirrorFailed(str(error)) from None
-        if header is None:
-            return
-        size = header.file_size
-        if self.expected.size is not None and size != self.expected.size:
-            raise MirrorFailed(
-                f"{self.name}: its IDX header declares {size} bytes (dimensions "
-                f"{header.shape}), the dataset definition pins {self.expected.size}"
-            )
-        free = shutil.disk_usage(self.path.parent).free
-        if size > free:
-            raise MirrorFailed(
-                f"{self.name}: its IDX header declares {size} bytes (dimensions "
-                f"{header.shape}), more than the {free} free in {self.path.parent}"
-            )
-        self.header, self.limit = header, size
-
-    def _inflate_rest(self) -> None:
-        """Output zlib still holds after the last input (at most a few kilobytes)."""
-        try:
-            self._payload(self.inflater.flush())
-        except zlib.error as error:
-            raise MirrorFailed(f"corrupt gzip data ({error})") from None
-
-    def finish(self) -> None:
-        if self.pending:
-            self.is_gzip = False
-            self._payload(self.pending)
-            self.pending = b""
-        if self.is_gzip and not self.inflater.eof:
-            self._inflate_rest()
-            if not self.inflater.eof:
-                raise MirrorFailed("corrupt gzip data (the compressed stream ends early)")
-        if self.header is None:
-            self._read_header(b"", final=True)  # an HTML page or a bad header says so
-        if self.header is None:
-            if self.count < 4:
-                raise MirrorFailed(f"{self.name}: not an IDX file (only {self.count} bytes)")
-            raise MirrorFailed(f"{self.name}: truncated IDX header ({self.count} bytes)")
-        if self.count < self.limit:
-            shape, need = self.header.shape, self.header.payload_size
-            raise MirrorFailed(
-                f"{self.name}: truncated payload: {self.count - self.header.header_size} bytes, "
-                f"dimensions {shape} need {need}"
-            )
-        actual = self.sha.hexdigest()
-        gz_matches = self.is_gzip and self.raw_sha.hexdigest() == self.expected.gz_sha256
-        if actual != self.expected.sha256:
-            note = " although the .gz matches its pinned digest" if gz_matches else ""
-            raise MirrorFailed(
-                f"SHA-256 mismatch: expected {self.expected.sha256}, got {actual}{note}"
-            )
-        if self.expected.gz_sha256 and self.is_gzip and not gz_matches:
-            log.info("%s: the mirror re-compressed the .gz; its payload digest matches", self.name)
-
-
 def _download_with_retries(
-    url: str, file_name: str, expected: Expected, tmp: Path, policy: FetchPolicy
+    url: str, file_name: str, expected: incoming.Expected, tmp: Path, policy: FetchPolicy
 ) -> None:
     for attempt in range(policy.retries + 1):
         try:
             with _sink(tmp) as sink:
-                stream = _Verifier(sink, expected, tmp, file_name)
+                stream = incoming.Verifier(sink, expected, tmp, file_name)
                 most = stream.raw_limit() if expected.size else None
                 with contextlib.closing(_download(url, policy.timeout, most)) as chunks:
                     for chunk in chunks:
@@ -364,15 +207,6 @@ def _download(url: str, timeout: float, most: int | None) -> Iterator[bytes]:
         raise MirrorFailed(f"connection failed: {reason}", True) from None
     if total is not None and received != total:
         raise MirrorFailed(f"transfer cut short: {received} of {total} bytes", True)
-
-
-def _looks_like_html(head: bytes) -> bool:
-    return (
-        head[:512]
-        .lstrip()
-        .lower()
-        .startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))
-    )
 
 
 class _Progress:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, datasets, provenance
+from mnistbench import artifacts, datasets, npz, provenance
 from mnistbench.backend import Backend, TrainSpec, Weights
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugins import backend_errors, load_backends
@@ -252,7 +252,7 @@ def run(
         artifacts.write_all(
             out,
             {
-                "weights.npz": artifacts.weights_file(model.weights),
+                "weights.npz": npz.writer(model.weights),
                 "history.csv": lambda p: _write_history(p, model.history),
                 "train.json": artifacts.json_file(info),
             },
