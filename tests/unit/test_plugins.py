@@ -240,3 +240,30 @@ def test_a_backend_whose_name_cannot_name_a_folder_is_a_failed_plugin_and_the_re
     ]
     assert "../escape" not in registry.backends
     assert {"numpy", "torch"} <= set(registry.available())
+
+
+class UnsureBackendPlugin:
+    @hookimpl
+    def mnistbench_register_backends(self):
+        from mnistbench_numpy import NumpyBackend
+
+        class Unsure(NumpyBackend):
+            name = "unsure"
+
+            def unavailable_reason(self):
+                raise OSError("cannot probe the accelerator")
+
+        return [Unsure()]
+
+
+def test_a_backend_whose_availability_check_raises_is_a_failed_plugin():
+    manager, _ = get_plugin_manager()
+    manager.register(UnsureBackendPlugin(), name="unsure")
+    registry = collect_backends(manager)
+    assert [(f.plugin, f.error) for f in registry.failures] == [
+        (
+            "unsure",
+            "backend 'unsure': unavailable_reason() raised OSError: cannot probe the accelerator",
+        )
+    ]
+    assert {"numpy", "torch"} <= set(registry.available())

@@ -22,6 +22,7 @@ from mnistbench import datasets, provenance
 from mnistbench.variants import get_variant
 from tests.cli import error_line, run_cli, tree, unprivileged
 from tests.conftest import REPO, SAMPLE_FILES
+from tests.unit.test_plugins import write_distribution
 
 RUN = "results/mnist/mlp/numpy/seed0"
 PINNED = [
@@ -172,6 +173,32 @@ def test_a_backend_raising_inside_train_is_one_line_naming_it_with_the_traceback
     )
     log = (workspace / "logs" / "train.log").read_text()
     assert "Traceback" in log and 'mnistbench_faulty.py", line' in log
+
+
+BLIND = """
+    from mnistbench import hookimpl
+    from mnistbench_numpy import NumpyBackend
+
+    class Blind(NumpyBackend):
+        name = "blind"
+
+        def predict(self, variant, hyperparameters, weights, x, device):
+            raise ValueError("no scores today")
+
+    @hookimpl
+    def mnistbench_register_backends():
+        return [Blind()]
+"""
+
+
+def test_a_backend_raising_inside_predict_is_one_line_naming_it(workspace, tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    write_distribution(site, "mnistbench_blind", "blind = blind_backend", {"blind_backend": BLIND})
+    args = train_args(workspace, "--hparams", '{"epochs": 1}', backend="blind", out=RUN + "-b")
+    line = check_refused(workspace, tree(workspace), args, "train", env={"PYTHONPATH": str(site)})
+    assert line == (
+        "mnistbench train: error: backend 'blind' failed in predict: ValueError: no scores today"
+    )
 
 
 # Evaluate ------------------------------------------------------------------------------------

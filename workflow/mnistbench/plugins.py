@@ -84,6 +84,16 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _availability_error(backend: Backend) -> str | None:
+    """Why asking ``backend`` whether it can run raised, or None: such a backend is a failed
+    plugin, so planning a run never meets the exception."""
+    try:
+        backend.unavailable_reason()
+    except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the others
+        return f"backend {backend.name!r}: unavailable_reason() raised {_one_line(error)}"
+    return None
+
+
 @contextmanager
 def backend_errors(backend: str, call: str) -> Iterator[None]:
     """Turn any exception raised by backend code into one line naming the backend.
@@ -159,6 +169,8 @@ def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
                         f"(allowed: {names.NAME_RULE})",
                     )
                 )
+            elif (broken := _availability_error(backend)) is not None:
+                registry.failures.append(PluginFailure(impl.plugin_name, broken))
             elif backend.name in registry.backends:
                 registry.failures.append(
                     PluginFailure(impl.plugin_name, f"backend name {backend.name!r} is taken")

@@ -34,7 +34,8 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "test_accuracy", "seconds", "samples"]
 
 def resolve_device(backend: Backend, requested: str) -> str:
     """``auto`` -> the backend's preferred device; otherwise check the device is usable here."""
-    usable = backend.devices()
+    with backend_errors(backend.name, "devices"):
+        usable = list(backend.devices())
     if requested == "auto":
         return usable[0]
     if requested not in usable:
