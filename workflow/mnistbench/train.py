@@ -201,8 +201,8 @@ def run(
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
     ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
-    Every check that can fail (names, hyperparameters, backend, device, output folder, data,
-    sizes) runs before training starts; the three outputs are written together or not at all.
+    Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
+    memory) runs before training starts; the three outputs are written together or not at all.
     """
     the_variant = get_variant(variant)
     hp = the_variant.hyperparameters(hyperparameters)
