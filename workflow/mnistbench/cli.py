@@ -12,6 +12,7 @@ import logging
 import re
 import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -250,18 +251,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _configure_logging(args.log, args.quiet)
     except OSError as error:
-        args.log = None
-        return _fail(args, f"cannot write the log file ({error.strerror or error})")
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        log_file, args.log = args.log, None
+        return _fail(args, f"{log_file}: cannot write the log file ({error.strerror or error})")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main_thread else None
     try:
         args.func(args)
     except MnistbenchError as error:
         return _fail(args, str(error), error.__cause__)
     except KeyboardInterrupt as error:
-        signum = error.args[0] if error.args else signal.SIGINT
+        stopped_by = error.args[0] if error.args else None
+        signum = stopped_by if isinstance(stopped_by, signal.Signals) else signal.SIGINT
         _fail(args, f"stopped by {signum.name}")
         return 128 + signum
     except Exception as error:  # noqa: BLE001 - a bug here or in a plugin: traceback to the log
         text = str(error).strip().splitlines()
         return _fail(args, f"unexpected {type(error).__name__}: {text[0] if text else ''}", error)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
