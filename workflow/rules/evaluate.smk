@@ -10,10 +10,11 @@ rule evaluate_model:
         metrics=f"{RUN_DIR}/metrics.json",
     params:
         run=RUN_DIR,
+        digests=get_data_digests,
         code=get_evaluate_code,
     log:
         LOGS["evaluate"],
     threads: config.get("threads", 1)
     shell:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} evaluate"
-        " --data resources/{wildcards.dataset} --run {params.run}"
+        " --data resources/{wildcards.dataset} --run {params.run} {params.digests}"

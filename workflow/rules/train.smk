@@ -11,6 +11,7 @@ rule train_model:
         info=f"{RUN_DIR}/train.json",
     params:
         args=get_train_args,
+        digests=get_data_digests,
         out=RUN_DIR,
         code=get_train_code,
     log:
@@ -22,4 +23,4 @@ rule train_model:
         "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} train"
         " --data resources/{wildcards.dataset} --dataset {wildcards.dataset}"
         " --variant {wildcards.variant} --backend {wildcards.backend} --seed {wildcards.seed}"
-        " {params.args} --out {params.out}"
+        " {params.args} {params.digests} --out {params.out}"
