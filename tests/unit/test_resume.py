@@ -116,11 +116,11 @@ def test_the_stopped_step_keeps_its_checkpoint(stopped):
     assert stopped["kept"]
 
 
-def test_sigterm_exits_1_with_one_line_naming_the_checkpoint_and_sigkill_kills(stopped):
+def test_sigterm_exits_143_with_one_line_naming_the_checkpoint_and_sigkill_kills(stopped):
     if stopped["signal"] == signal.SIGKILL:
         assert stopped["status"] == -signal.SIGKILL
         return
-    assert stopped["status"] == 1
+    assert stopped["status"] == 128 + signal.SIGTERM
     last = stopped["stderr"].strip().splitlines()[-1]
     assert last.startswith("mnistbench train: error: stopped by SIGTERM in epoch ")
     assert last.endswith("checkpoint.npz; run again to resume")
@@ -164,7 +164,7 @@ def test_without_a_checkpoint_folder_sigterm_is_still_one_line(sample_dir, tmp_p
     out = tmp_path / "run"
     command = train_command(sample_dir, out, "numpy")
     status, stderr = start_and_stop_after_first_epoch(command, Path(f"{out}.log"), signal.SIGTERM)
-    assert status == 1
+    assert status == 128 + signal.SIGTERM
     assert stderr.strip().splitlines()[-1].endswith("nothing kept (no checkpoint folder)")
     assert not out.exists() or not any(out.iterdir())
 

@@ -134,9 +134,9 @@ def tables(
     history = history[RUN_KEYS + [c for c in history.columns if c not in RUN_KEYS]]
     return {
         "summary": summary,
-        "confusion": pd.DataFrame(confusion).sort_values(
-            RUN_KEYS, kind="stable", ignore_index=True
-        ),
+        "confusion": pd.DataFrame(
+            confusion, columns=[*RUN_KEYS, "true", "predicted", "count"]
+        ).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
         "history": history.sort_values([*RUN_KEYS, "epoch"], ignore_index=True),
     }
 
@@ -147,7 +147,7 @@ def run(
     """Write each table as ``<out>/<name>.csv``; return the paths written."""
     written = {}
     for name, table in tables(metrics_paths, allow_missing).items():
-        path = Path(out) / f"{name}.csv"
-        artifacts.write_atomically(path, lambda p, t=table: t.to_csv(p, index=False))
-        written[name] = path
+        written[name] = artifacts.write_atomically(
+            out, f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)
+        )
     return written

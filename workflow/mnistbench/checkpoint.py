@@ -67,14 +67,12 @@ def save(folder: str | Path, checkpoint: Checkpoint) -> Path:
     arrays = {f"weights/{k}": np.asarray(v) for k, v in checkpoint.weights.items()}
     arrays.update({f"state/{k}": np.asarray(v) for k, v in checkpoint.state.items()})
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
-    path = Path(folder) / FILE
 
     def write(tmp: Path) -> None:
         with tmp.open("wb") as f:
             np.savez(f, **arrays)
 
-    artifacts.write_atomically(path, write)
-    return path
+    return artifacts.write_atomically(folder, FILE, write)
 
 
 def load(folder: str | Path, expected: str) -> Checkpoint | None:

@@ -1,22 +1,23 @@
-"""Driving a backend through its epochs: timing, scoring, checkpoints and stop signals.
+"""Driving a backend through its epochs: timing, scoring, divergence, checkpoints, stopping.
 
-:func:`fit` times each epoch (the time spent inside the backend's iterator) and scores it on
-the test set between epochs (not timed). :func:`train_with_checkpoints` adds what makes a run
-survive a cluster: a checkpoint after every epoch (:mod:`mnistbench.checkpoint`), resuming from
-one, and stopping at once on SIGTERM or SIGINT with the progress kept.
+:func:`fit` times each epoch (the time spent inside the backend's iterator), checks what the
+backend returned and scores it on the test set between epochs (not timed).
+:func:`train_with_checkpoints` adds what makes a run survive a cluster: a checkpoint after every
+epoch (:mod:`mnistbench.checkpoint`), resuming from one, and, when the command is stopped
+(SIGTERM, Ctrl-C), keeping the progress and saying where it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,9 +25,10 @@ from mnistbench import checkpoint
 from mnistbench.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
 from mnistbench.checkpoint import Checkpoint
 from mnistbench.errors import MnistbenchError
+from mnistbench.plugins import backend_errors
 
 log = logging.getLogger(__name__)
-History = list[dict[str, float]]  # one row per finished epoch, the columns of history.csv
+History = list[dict[str, Any]]  # one row per finished epoch, the columns of history.csv
 
 
 def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -37,6 +39,8 @@ def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
 class TrainedModel:
     weights: Weights
     history: History
+    # Where the loss first went NaN or infinite, both counted from 1: {"epoch": E, "step": S}.
+    diverged: dict[str, int] | None = None
 
     @property
     def train_seconds(self) -> float:
@@ -47,48 +51,25 @@ class TrainedModel:
         return int(sum(row["samples"] for row in self.history))
 
 
-class Interrupted(BaseException):
-    """A stop signal arrived. A BaseException, so no ``except Exception`` in a backend eats it."""
-
-    epoch: int | None = None  # the epoch (0-based) in progress, if one was
-    unsaved_seconds = 0.0  # training time spent since the last checkpoint
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signal = signal.Signals(signum).name
-
-
-# SIGTERM: what SLURM sends on preemption and at a job's time limit (SIGKILL follows after its
-# KillWait), and what Snakemake's jobs get when a cluster job is cancelled. SIGINT: Ctrl-C,
-# which a terminal sends to Snakemake and its local jobs alike.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+def divergence(epoch: int, losses: np.ndarray, weights: Weights) -> dict[str, int] | None:
+    """Where an epoch's training broke down: its first non-finite loss, else (its last step)
+    non-finite weights; None if it did not."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        return {"epoch": epoch + 1, "step": int(bad[0]) + 1}
+    if not all(np.isfinite(np.asarray(w)).all() for w in weights.values()):
+        return {"epoch": epoch + 1, "step": len(losses)}
+    return None
 
 
-@contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM or SIGINT raises :class:`Interrupted` in the main thread.
-
-    Python runs the handler between bytecodes, so a backend stops within one operation, or, for
-    a backend that runs an epoch as one compiled call (JAX), after that call. A second signal
-    ends the process at once.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        for stop in STOP_SIGNALS:
-            signal.signal(stop, signal.SIG_DFL)
-        raise Interrupted(signum)
-
-    previous = {stop: signal.signal(stop, interrupt) for stop in STOP_SIGNALS}
-    try:
-        yield
-    except Interrupted as stop:  # outside the epochs (loading data, writing outputs)
-        raise MnistbenchError(f"stopped by {stop.signal}; run again to finish") from None
-    finally:
-        for stop, handler in previous.items():
-            signal.signal(stop, handler)
+def _check_layout(backend: Backend, spec: TrainSpec, weights: Weights) -> None:
+    expected = {k: np.shape(v) for k, v in spec.initial_weights.items()}
+    returned = {k: np.shape(v) for k, v in weights.items()}
+    if returned != expected:
+        raise MnistbenchError(
+            f"backend {backend.name!r} returned weights {returned} for variant "
+            f"{spec.variant!r}, which has {expected}"
+        )
 
 
 def fit(
@@ -101,48 +82,87 @@ def fit(
 ) -> TrainedModel:
     """Drive the backend's training iterator, timing each epoch and scoring it on the test set.
 
-    Training starts at ``spec.start_epoch`` after the rows of ``history``; ``on_epoch(result,
-    history)`` runs after each epoch (the train step saves its checkpoint there).
+    A loss (or weights) gone NaN or infinite stops training after that epoch: the run is
+    recorded as diverged, and its last epoch gets no test accuracy (argmax of NaN reads as
+    class 0, which would pass for a result).
+
+    Training starts at ``spec.start_epoch``, after the rows of ``history``; ``on_epoch(result,
+    history)`` runs after each sound epoch (the train step saves its checkpoint there). A
+    KeyboardInterrupt (Ctrl-C, or SIGTERM in the command) leaves with the epoch it stopped
+    (``epoch``, from 0) and the training time not yet in a checkpoint (``unsaved_seconds``).
     """
-    history, weights = list(history or []), dict(spec.initial_weights)
-    iterator = iter(backend.train(spec))
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        start, seconds = time.perf_counter(), None
-        try:
+    history, weights, diverged = list(history or []), dict(spec.initial_weights), None
+    with backend_errors(backend.name, "train"):
+        iterator = iter(backend.train(spec))
+    try:
+        for epoch in range(spec.start_epoch, len(spec.epochs)):
+            start, seconds = time.perf_counter(), None
             try:
-                result = next(iterator)
-            except StopIteration:
-                raise MnistbenchError(
-                    f"backend {backend.name!r} stopped after {epoch} of {len(spec.epochs)} epochs"
-                ) from None
-            seconds = time.perf_counter() - start
-            weights = result.weights
-            scores = backend.predict(
-                spec.variant, spec.hyperparameters, weights, x_test, spec.device
+                result, seconds, row, diverged = _epoch(
+                    backend, spec, iterator, epoch, start, x_test, y_test
+                )
+                history.append(row)
+                weights = dict(result.weights)
+                if diverged:
+                    log.warning(
+                        "diverged: loss or weights not finite at epoch %d, step %d; "
+                        "training stopped",
+                        diverged["epoch"],
+                        diverged["step"],
+                    )
+                    break
+                if on_epoch:
+                    on_epoch(result, history)
+            except KeyboardInterrupt as stop:
+                stop.epoch = epoch
+                stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
+                raise
+            log.info(
+                "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
+                row["epoch"],
+                len(spec.epochs),
+                row["train_loss"],
+                row["test_accuracy"],
+                seconds,
             )
-            row = {
-                "epoch": epoch + 1,
-                "train_loss": float(np.mean(result.losses)),
-                "test_accuracy": accuracy(scores, y_test),
-                "seconds": seconds,
-                "samples": len(spec.epochs[epoch]),
-            }
-            history.append(row)
-            if on_epoch:
-                on_epoch(result, history)
-        except Interrupted as stop:
-            stop.epoch = epoch
-            stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
-            raise
-        log.info(
-            "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
-            row["epoch"],
-            len(spec.epochs),
-            row["train_loss"],
-            row["test_accuracy"],
-            seconds,
-        )
-    return TrainedModel(weights, history)
+    finally:
+        with contextlib.suppress(Exception):  # a backend's clean-up error must not hide the cause
+            getattr(iterator, "close", lambda: None)()
+    return TrainedModel(weights, history, diverged)
+
+
+def _epoch(backend, spec, iterator, epoch, start, x_test, y_test):
+    """One epoch from the backend, checked and scored: (result, seconds, row, diverged)."""
+    with backend_errors(backend.name, "train"):
+        try:
+            result = next(iterator)
+        except StopIteration:
+            raise MnistbenchError(
+                f"backend {backend.name!r} stopped after {epoch} of {len(spec.epochs)} epochs"
+            ) from None
+        seconds = time.perf_counter() - start
+        losses = np.asarray(result.losses, dtype=np.float64).reshape(-1)
+        weights = dict(result.weights)
+    _check_layout(backend, spec, weights)
+    row = {
+        "epoch": epoch + 1,
+        "train_loss": float(np.mean(losses)) if losses.size else float("nan"),
+        "test_accuracy": None,
+        "seconds": seconds,
+        "samples": len(spec.epochs[epoch]),
+    }
+    diverged = divergence(epoch, losses, weights)
+    if diverged is None:
+        with backend_errors(backend.name, "predict"):
+            scores = np.asarray(
+                backend.predict(spec.variant, spec.hyperparameters, weights, x_test, spec.device),
+                float,
+            )
+        if np.isfinite(scores).all():
+            row["test_accuracy"] = accuracy(scores, y_test)
+        else:
+            diverged = {"epoch": epoch + 1, "step": len(losses)}
+    return result, seconds, row, diverged
 
 
 def train_with_checkpoints(
@@ -196,14 +216,14 @@ def train_with_checkpoints(
         if folder:  # at once, so this attempt counts even if it dies in its first epoch
             checkpoint.save(folder, latest)
         model = fit(backend, spec, x_test, y_test, latest.history, save)
-    except Interrupted as stop:
-        latest.lost_seconds += stop.unsaved_seconds
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM in the command (mnistbench.cli)
+        latest.lost_seconds += getattr(stop, "unsaved_seconds", 0.0)
         kept = "nothing kept (no checkpoint folder)"
         if folder:
             path = checkpoint.save(folder, latest)
             kept = f"{latest.epoch} epochs kept in {path}; run again to resume"
-        epoch = latest.epoch if stop.epoch is None else stop.epoch
-        raise MnistbenchError(
-            f"stopped by {stop.signal} in epoch {epoch + 1} of {len(spec.epochs)}: {kept}"
-        ) from None
+        epoch = getattr(stop, "epoch", latest.epoch)
+        signum = stop.args[0] if stop.args else signal.SIGINT
+        where = f"in epoch {epoch + 1} of {len(spec.epochs)}: {kept}"
+        raise KeyboardInterrupt(signum, where) from None
     return model, latest

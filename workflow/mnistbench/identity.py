@@ -26,9 +26,18 @@ TRAIN_CODE = (
     "datasets.py",
     "idx.py",
     "artifacts.py",
+    "npz.py",
     "variants",
 )
-EVALUATE_CODE = ("evaluate.py", "backend.py", "datasets.py", "idx.py", "artifacts.py", "variants")
+EVALUATE_CODE = (
+    "evaluate.py",
+    "backend.py",
+    "datasets.py",
+    "idx.py",
+    "artifacts.py",
+    "npz.py",
+    "variants",
+)
 AGGREGATE_CODE = ("aggregate.py",)
 REPORT_CODE = ("report*.py", "templates")
 SOURCE_SUFFIXES = (".py", ".j2", ".html", ".css", ".js")

@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import sys
+from pathlib import Path
 
 from mnistbench import __version__
 
@@ -39,3 +40,17 @@ def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (exact, from the kernel)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB else
+
+
+def memory_limit_bytes() -> int:
+    """The memory this process may use: the machine's, or its cgroup's limit where lower
+    (a container, a SLURM job)."""
+    limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            limit = min(limit, int(text))
+    return limit

@@ -190,4 +190,4 @@ def render(tables_dir: str | Path) -> str:
 
 def run(tables_dir: str | Path, out: str | Path) -> None:
     html = render(tables_dir)
-    artifacts.write_atomically(out, lambda p: p.write_text(html))
+    artifacts.write_atomically(Path(out).parent, Path(out).name, lambda p: p.write_text(html))

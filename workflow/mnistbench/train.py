@@ -11,8 +11,8 @@ iterator), evaluates test accuracy between epochs (not timed), and writes ``weig
 With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/
 seed<N>``) the run saves its progress after every epoch (:mod:`mnistbench.checkpoint`), continues
 from there when run again, and removes the checkpoint once its outputs are written. SIGTERM
-(preemption, a time limit) or SIGINT (Ctrl-C) stops it at once, keeps the checkpoint and exits
-with one error line; SIGKILL loses at most the epoch in progress. A resumed run ends with the
+(preemption, a time limit) or SIGINT (Ctrl-C) stops the command at once with the checkpoint kept
+and one error line; SIGKILL loses at most the epoch in progress. A resumed run ends with the
 same weights and history as an uninterrupted one; only the times differ.
 """
 
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, checkpoint, datasets, epochs, identity, provenance
+from mnistbench import artifacts, checkpoint, datasets, epochs, identity, npz, provenance
 from mnistbench.backend import Backend, TrainSpec
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import load_backends
+from mnistbench.plugins import backend_errors, load_backends
 from mnistbench.variants import Variant, get_variant, random_streams
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "test_accuracy", "seconds", "samples"]
 
 def resolve_device(backend: Backend, requested: str) -> str:
     """``auto`` -> the backend's preferred device; otherwise check the device is usable here."""
-    usable = backend.devices()
+    with backend_errors(backend.name, "devices"):
+        usable = list(backend.devices())
     if requested == "auto":
         return usable[0]
     if requested not in usable:
@@ -87,24 +88,31 @@ def run(
     n_classes: int = 10,
     train_limit: int | None = None,
     test_limit: int | None = None,
+    sha256: Mapping[str, str] | None = None,
     checkpoint_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
+    ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
+    Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
+    memory) runs before training starts; the three outputs are written together or not at all.
     With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
     run is started again, and removed once the outputs are written.
     """
-    with epochs.stop_signals_interrupt():
-        the_variant = get_variant(variant)
-        hp = the_variant.hyperparameters(hyperparameters)
-        registry = load_backends()
-        the_backend = registry.get(backend)
-        if variant not in the_backend.variants:
-            raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
-        resolved = resolve_device(the_backend, device)
-        data_set = datasets.load(data, n_classes, train_limit, test_limit)
-        images, labels = data_set.train_images, data_set.train_labels
-        spec = build_spec(the_variant, hp, images, labels, seed, resolved)
+    the_variant = get_variant(variant)
+    hp = the_variant.hyperparameters(hyperparameters)
+    registry = load_backends()
+    the_backend = registry.get(backend)
+    if variant not in the_backend.variants:
+        raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
+    resolved = resolve_device(the_backend, device)
+    with artifacts.output_folder(out) as out:
+        data_set = datasets.load(data, n_classes, train_limit, test_limit, sha256)
+        n_train = len(data_set.train_images)
+        the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes())
+        spec = build_spec(
+            the_variant, hp, data_set.train_images, data_set.train_labels, seed, resolved
+        )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
         log.info(
             "training %s on %s with %s (%s), seed %d, %d samples",
@@ -113,7 +121,7 @@ def run(
             backend,
             resolved,
             seed,
-            len(spec.x_train),
+            n_train,
         )
         # Everything that shapes the numbers: a checkpoint made under anything else is discarded.
         fingerprint = checkpoint.fingerprint(
@@ -142,10 +150,12 @@ def run(
             "backend": backend,
             "backend_version": the_backend.version,
             "seed": seed,
+            "status": "diverged" if model.diverged else "ok",
+            "diverged": model.diverged,
             "device": resolved,
             "n_classes": n_classes,
             "hyperparameters": hp,
-            "train_samples": len(spec.x_train),
+            "train_samples": n_train,
             "test_samples": len(x_test),
             "epochs": len(model.history),
             # Every attempt's training time: the finished epochs and the interrupted ones.
@@ -159,16 +169,21 @@ def run(
             "machine": provenance.machine(resolved),
             "data_sha256": data_set.sha256,
         }
-        out = Path(out)
-        artifacts.save_weights(out / "weights.npz", model.weights)
-        artifacts.write_atomically(out / "history.csv", lambda p: _write_history(p, model.history))
-        artifacts.write_json(out / "train.json", info)
-        if folder:
-            checkpoint.remove(folder)
-        return info
+        artifacts.write_all(
+            out,
+            {
+                "weights.npz": npz.writer(model.weights),
+                "history.csv": lambda p: _write_history(p, model.history),
+                "train.json": artifacts.json_file(info),
+            },
+        )
+    if folder:
+        checkpoint.remove(folder)
+    return info
 
 
-def _write_history(path: Path, history: list[dict[str, float]]) -> None:
+def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
+    """One row per epoch; a diverged epoch's test accuracy is left empty."""
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
         writer.writeheader()

@@ -12,6 +12,7 @@ from mnistbench import config as mnistbench_config
 from mnistbench import experiment, identity
 from mnistbench.datasets import ROLES
 from mnistbench.errors import MnistbenchError
+from mnistbench.names import NAME_PATTERN
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 
@@ -46,9 +47,9 @@ CODE = {
 
 
 wildcard_constraints:
-    dataset=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
-    variant=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
-    backend=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    dataset=NAME_PATTERN,
+    variant=NAME_PATTERN,
+    backend=NAME_PATTERN,
     seed=r"\d+",
     role="|".join(ROLES),
 
@@ -77,7 +78,7 @@ def get_conda_env(wildcards):
 
 
 def get_dataset_file(wildcards):
-    """The definition of one file of a dataset: name, sha256 and optional gz_sha256."""
+    """The definition of one file of a dataset: name, sha256, optional gz_sha256 and size."""
     return config["dataset_definitions"][wildcards.dataset]["files"][wildcards.role]
 
 
@@ -87,6 +88,8 @@ def get_fetch_args(wildcards):
     args = ["--file", spec["name"], "--sha256", spec["sha256"]]
     if "gz_sha256" in spec:
         args += ["--gz-sha256", spec["gz_sha256"]]
+    if "size" in spec:
+        args += ["--size", str(spec["size"])]
     for mirror in config["dataset_definitions"][wildcards.dataset]["mirrors"]:
         args += ["--mirror", mirror]
     return shlex.join(args)
@@ -95,6 +98,13 @@ def get_fetch_args(wildcards):
 def get_dataset_files(wildcards):
     """The four verified IDX files of the run's dataset, by role."""
     return {role: f"resources/{wildcards.dataset}/{role}.idx" for role in ROLES}
+
+
+def get_data_digests(wildcards):
+    """``--sha256 role=hex`` per file: train and evaluate refuse data changed since its fetch."""
+    files = config["dataset_definitions"][wildcards.dataset]["files"]
+    pinned = [f"{role}={files[role]['sha256']}" for role in ROLES]
+    return shlex.join(arg for digest in pinned for arg in ("--sha256", digest))
 
 
 def get_train_args(wildcards):

@@ -23,7 +23,8 @@ rule evaluate_model:
         python=get_python,
         data=lambda wildcards, input: os.path.dirname(input.train_images),
         run=lambda wildcards, input: os.path.dirname(input.weights),
+        digests=get_data_digests,
         code=get_evaluate_code,
     shell:
         "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} evaluate"
-        " --data {params.data:q} --run {params.run:q} --out {output.metrics:q}"
+        " --data {params.data:q} --run {params.run:q} {params.digests} --out {output.metrics:q}"

@@ -29,10 +29,11 @@ rule train_model:
         data=lambda wildcards, input: os.path.dirname(input.train_images),
         out=lambda wildcards, output: os.path.dirname(output.weights),
         args=get_train_args,
+        digests=get_data_digests,
         checkpoint=get_checkpoint_dir,
         code=get_train_code,
     shell:
         "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} train"
         " --data {params.data:q} --dataset {wildcards.dataset} --variant {wildcards.variant}"
-        " --backend {wildcards.backend} --seed {wildcards.seed} {params.args}"
+        " --backend {wildcards.backend} --seed {wildcards.seed} {params.args} {params.digests}"
         " --out {params.out:q} --checkpoint {params.checkpoint:q}"
