@@ -11,7 +11,9 @@ import json
 import pandas as pd
 import pytest
 
+from mnistbench import aggregate
 from mnistbench.cli import main
+from mnistbench.errors import MnistbenchError
 from tests import known
 
 
@@ -92,3 +94,107 @@ def test_history_holds_each_epochs_loss_and_seconds_per_run(results):
         assert (
             epochs[["dataset", "variant", "backend"]].values == [known.DATASET, "mlp", "numpy"]
         ).all()
+
+
+# --- runs without a result -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def known_runs(tmp_path):
+    _, runs = known.write_results(tmp_path)
+    return tmp_path, runs
+
+
+def log_file(root, step: str, seed: int):
+    path = root / "logs" / step / known.DATASET / "mlp" / "numpy" / f"seed{seed}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def summary_of(root, runs, *extra_seeds: int):
+    paths = [run.directory / "metrics.json" for run in runs.values()]
+    paths += [runs[0].directory.parent / f"seed{seed}" / "metrics.json" for seed in extra_seeds]
+    return aggregate.tables(paths, allow_missing=True)["summary"].set_index("seed")
+
+
+def test_a_run_whose_jobs_never_ran_is_missing(known_runs):
+    root, runs = known_runs
+    row = summary_of(root, runs, 5).loc[5]
+    assert (row["status"], row["reason"]) == ("missing", "its jobs did not run")
+    assert pd.isna(row["test_accuracy"])
+
+
+def test_a_failed_job_gives_the_last_error_line_of_its_log(known_runs):
+    root, runs = known_runs
+    log_file(root, "train", 5).write_text(
+        "starting\nmnistbench train: error: first\nmore\nmnistbench train: error: out of memory\n"
+        "Traceback ...\n"
+    )
+    row = summary_of(root, runs, 5).loc[5]
+    assert (row["status"], row["reason"]) == ("failed", "train: out of memory")
+
+
+def test_the_evaluate_log_is_read_before_the_train_log(known_runs):
+    root, runs = known_runs
+    log_file(root, "train", 5).write_text("all fine\n")
+    log_file(root, "evaluate", 5).write_text("mnistbench evaluate: error: weights damaged\n")
+    row = summary_of(root, runs, 5).loc[5]
+    assert row["reason"] == "evaluate: weights damaged"
+
+
+def test_a_log_without_an_error_line_gives_its_last_line(known_runs):
+    root, runs = known_runs
+    log_file(root, "train", 5).write_text("first\n  Killed  \n\n\n")
+    assert summary_of(root, runs, 5).loc[5, "reason"] == "train: Killed"
+
+
+def test_an_empty_log_points_at_itself(known_runs):
+    root, runs = known_runs
+    log = log_file(root, "train", 5)
+    log.write_text("\n")
+    assert summary_of(root, runs, 5).loc[5, "reason"] == (
+        f"train: failed without a message (see {log})"
+    )
+
+
+def test_a_diverged_run_says_where_and_has_no_confusion_rows(known_runs):
+    root, runs = known_runs
+    path = runs[1].directory / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics |= {"status": "diverged", "diverged": {"epoch": 2, "step": 3}}
+    metrics |= {"test_accuracy": None, "confusion_matrix": None}
+    path.write_text(json.dumps(metrics))
+    tables = aggregate.tables([run.directory / "metrics.json" for run in runs.values()])
+    row = tables["summary"].set_index("seed").loc[1]
+    assert (row["status"], row["reason"]) == ("diverged", "loss not finite at epoch 2, step 3")
+    assert pd.isna(row["test_accuracy"])
+    assert set(tables["confusion"]["seed"]) == {0}
+    assert set(tables["history"]["seed"]) == {0, 1}  # its learning curve up to the divergence
+
+
+def test_no_finished_run_is_an_error(known_runs):
+    root, runs = known_runs
+    missing = [runs[0].directory.parent / "seed9" / "metrics.json"]
+    with pytest.raises(MnistbenchError, match="no run finished: nothing to aggregate"):
+        aggregate.tables(missing, allow_missing=True)
+    with pytest.raises(MnistbenchError, match="no metrics files given"):
+        aggregate.tables([])
+
+
+def test_a_file_missing_keys_is_named_with_what_it_lacks(known_runs):
+    root, runs = known_runs
+    path = runs[0].directory / "metrics.json"
+    metrics = json.loads(path.read_text())
+    del metrics["test_accuracy"], metrics["seed"]
+    path.write_text(json.dumps(metrics))
+    with pytest.raises(MnistbenchError) as error:
+        aggregate.tables([path])
+    assert str(error.value) == f"{path}: not a metrics file (missing seed, test_accuracy)"
+
+
+def test_a_run_without_a_benchmark_file_has_a_blank_job_time(known_runs):
+    root, runs = known_runs
+    (runs[0].directory / "train_benchmark.tsv").unlink()
+    summary = summary_of(root, runs)
+    assert pd.isna(summary.loc[0, "job_wall_seconds"])
+    assert summary.loc[1, "job_wall_seconds"] == runs[1].job_wall_seconds
