@@ -17,10 +17,11 @@ from mnistbench.errors import MnistbenchError
 from tests import known
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
+# Function scope: mutmut credits a fixture's work to the first test that used it only.
+@pytest.fixture
+def results(tmp_path):
     """(tables folder, known runs): the aggregate command run on the known runs' metrics."""
-    root = tmp_path_factory.mktemp("known")
+    root = tmp_path
     _, runs = known.write_results(root)
     out = root / "tables"
     paths = [str(run.directory / "metrics.json") for run in runs.values()]
@@ -28,7 +29,7 @@ def results(tmp_path_factory):
     return out, runs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def summary(results):
     return pd.read_csv(results[0] / "summary.csv").set_index("seed")
 

@@ -117,10 +117,12 @@ def confusion_of(html: str, seed: int) -> dict[tuple[int, int], int]:
 PREDICT_SECONDS = {0: 0.25, 1: 0.75}
 
 
-@pytest.fixture(scope="module")
-def known_report(tmp_path_factory):
+# Function scope: mutmut credits a fixture's work to the first test that used it only
+# (bench/mutation.py); a report takes about 0.2 s.
+@pytest.fixture
+def known_report(tmp_path):
     """(html, runs): the report of the two known runs, with chosen predict times."""
-    root = tmp_path_factory.mktemp("known")
+    root = tmp_path
     _, runs = known.write_results(root)
     tables = root / "tables"
     aggregate.run([run.directory / "metrics.json" for run in runs.values()], tables)
@@ -199,10 +201,10 @@ def test_each_runs_confusion_matrix_shows_every_cell_true_class_on_rows(known_re
 # --- runs without a result -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def report_with_a_missing_run(tmp_path_factory):
+@pytest.fixture
+def report_with_a_missing_run(tmp_path):
     """The known runs and a third seed whose jobs never ran (aggregate --allow-missing)."""
-    root = tmp_path_factory.mktemp("missing")
+    root = tmp_path
     _, runs = known.write_results(root)
     paths = [run.directory / "metrics.json" for run in runs.values()]
     paths.append(runs[0].directory.parent / "seed7" / "metrics.json")
