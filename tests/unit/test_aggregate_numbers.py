@@ -199,3 +199,82 @@ def test_a_run_without_a_benchmark_file_has_a_blank_job_time(known_runs):
     summary = summary_of(root, runs)
     assert pd.isna(summary.loc[0, "job_wall_seconds"])
     assert summary.loc[1, "job_wall_seconds"] == runs[1].job_wall_seconds
+
+
+# --- layout of the tables ------------------------------------------------------------------------
+
+
+def test_summary_columns_come_in_their_documented_order(results):
+    header = (results[0] / "summary.csv").read_text().splitlines()[0].split(",")
+    assert header == [
+        *["dataset", "variant", "backend", "seed", "status", "reason", "device"],
+        *["test_accuracy", "final_train_loss", "epochs", "train_samples", "test_samples"],
+        *["train_seconds", "samples_per_second", "predict_seconds", "predict_samples_per_second"],
+        *["peak_rss_mb", "job_wall_seconds", "backend_version", "hyperparameters"],
+    ]
+
+
+def test_hyperparameters_are_json_with_sorted_keys(summary):
+    assert summary.loc[0, "hyperparameters"] == (
+        '{"batch_size": 8, "epochs": 2, "hidden": 10, "lr": 0.1}'
+    )
+
+
+def test_metrics_without_a_status_read_as_ok(known_runs):
+    root, runs = known_runs
+    path = runs[0].directory / "metrics.json"
+    metrics = json.loads(path.read_text())
+    del metrics["status"]
+    path.write_text(json.dumps(metrics))
+    row = summary_of(root, runs).loc[0]
+    assert (row["status"], row["reason"]) == ("ok", "")
+
+
+def test_rows_are_sorted_by_dataset_variant_backend_seed_and_epoch(known_runs):
+    """Copies of one run under other names, given in scrambled order, come out sorted."""
+    root, runs = known_runs
+    source = runs[0].directory
+    paths = []
+    for dataset, variant, backend, seed in [
+        ("b", "mlp", "numpy", 0),
+        ("a", "zeta", "numpy", 3),
+        ("a", "alpha", "torch", 0),
+        ("a", "alpha", "numpy", 10),
+        ("a", "alpha", "numpy", 2),
+    ]:
+        folder = root / "copies" / dataset / variant / backend / f"seed{seed}"
+        folder.mkdir(parents=True)
+        metrics = json.loads((source / "metrics.json").read_text())
+        metrics |= {"dataset": dataset, "variant": variant, "backend": backend, "seed": seed}
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+        history = pd.read_csv(source / "history.csv").iloc[::-1]  # epochs in reverse order
+        history.to_csv(folder / "history.csv", index=False)
+        paths.append(folder / "metrics.json")
+    tables = aggregate.tables(paths)
+    expected = [
+        ("a", "alpha", "numpy", 2),
+        ("a", "alpha", "numpy", 10),
+        ("a", "alpha", "torch", 0),
+        ("a", "zeta", "numpy", 3),
+        ("b", "mlp", "numpy", 0),
+    ]
+    keys = ["dataset", "variant", "backend", "seed"]
+    assert list(tables["summary"][keys].itertuples(index=False, name=None)) == expected
+    runs_in_confusion = tables["confusion"][keys].drop_duplicates()
+    assert list(runs_in_confusion.itertuples(index=False, name=None)) == expected
+    first = tables["confusion"].iloc[:100]
+    assert first[["true", "predicted"]].values.tolist() == [
+        [t, p] for t in range(10) for p in range(10)
+    ]
+    history = tables["history"]
+    assert list(history.columns[:5]) == [*keys, "epoch"]
+    assert history["epoch"].tolist() == [1, 2] * len(expected)
+    assert list(history[keys].drop_duplicates().itertuples(index=False, name=None)) == expected
+
+
+def test_the_command_writes_the_three_tables_and_nothing_else(results):
+    assert sorted(p.name for p in results[0].iterdir()) == [
+        "confusion.csv",
+        "history.csv",
+        "summary.csv",
+    ]
