@@ -26,6 +26,7 @@ import argparse
 import io
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -136,6 +137,9 @@ def run_mutmut(folder: Path, max_children: int) -> float:
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
+            # A mutant of artifacts' liveness probe (os.kill(pid, 0) -> os.kill(pid, 1)) sends
+            # SIGHUP to the "live writer" a test names, its parent: mutmut itself.
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
         )
     if result.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]

@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,29 @@ def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
     live.write_bytes(b"being written")
     artifacts.write_json(tmp_path, "train.json", {})
     assert live.exists()
+
+
+def test_probing_a_live_writer_sends_it_no_signal(tmp_path):
+    """Whether a writer lives is asked with signal 0, which delivers nothing."""
+    writer = subprocess.Popen(  # a writer that a real signal would end (SIGHUP set to default)
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(1, signal.SIG_DFL); "
+            "print(flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        writer.stdout.readline()  # its handler is in place
+        live = tmp_path / f".train.json.{writer.pid}.0123abcd.tmp.json"
+        live.write_bytes(b"being written")
+        assert artifacts.remove_leftovers(tmp_path) == []
+        time.sleep(0.05)
+        assert writer.poll() is None and live.exists()
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 def test_output_folder_removes_the_folders_it_created_when_the_step_fails(tmp_path):
