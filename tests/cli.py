@@ -29,7 +29,9 @@ def run_cli(
 
 
 def error_line(result: subprocess.CompletedProcess, step: str) -> str:
-    """The one error line, checked to be the last line of stderr and the only one."""
+    """The one error line, checked to be the last line of stderr and the only one, of a
+    command that exited non-zero."""
+    assert result.returncode != 0, f"exit status 0 with stderr: {result.stderr}"
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr, result.stderr
     prefix = f"mnistbench {step}: error: "

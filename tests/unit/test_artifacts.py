@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,29 @@ def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
     assert live.exists()
 
 
+def test_probing_a_live_writer_sends_it_no_signal(tmp_path):
+    """Whether a writer lives is asked with signal 0, which delivers nothing."""
+    writer = subprocess.Popen(  # a writer that a real signal would end (SIGHUP set to default)
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(1, signal.SIG_DFL); "
+            "print(flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        writer.stdout.readline()  # its handler is in place
+        live = tmp_path / f".train.json.{writer.pid}.0123abcd.tmp.json"
+        live.write_bytes(b"being written")
+        assert artifacts.remove_leftovers(tmp_path) == []
+        time.sleep(0.05)
+        assert writer.poll() is None and live.exists()
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 def test_output_folder_removes_the_folders_it_created_when_the_step_fails(tmp_path):
     with pytest.raises(MnistbenchError), artifacts.output_folder(tmp_path / "a" / "b" / "run"):
         raise MnistbenchError("data changed")
@@ -154,3 +178,66 @@ def test_the_schemas_file_name_pattern_agrees_with_fetch(name):
         *files, "patternProperties", "^(train|test)_(images|labels)$", "properties", "name"
     )
     assert (re.search(pattern, name) is not None) == names.is_file_name(name)
+
+
+# --- exact edges: what is refused, what is removed, what is written ----------------------------
+
+
+@pytest.mark.parametrize("name", ["", ".", "sub/../train.json"])
+def test_a_name_that_is_no_file_in_the_folder_or_climbs_out_and_back_is_refused(tmp_path, name):
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(MnistbenchError, match="refusing to write outside the output folder"):
+        artifacts.destination(tmp_path, name)
+
+
+def test_an_absolute_name_is_refused_even_when_it_points_inside_the_folder(tmp_path):
+    with pytest.raises(MnistbenchError) as error:
+        artifacts.destination(tmp_path, str(tmp_path / "train.json"))
+    assert str(error.value) == (
+        f"{tmp_path / 'train.json'}: refusing to write outside the output folder {tmp_path}"
+    )
+
+
+def test_this_processs_own_temporary_files_are_kept(tmp_path):
+    own = tmp_path / f".weights.npz.{os.getpid()}.0123abcd.tmp.npz"
+    own.write_bytes(b"being written by this process")
+    assert artifacts.remove_leftovers(tmp_path) == []
+    assert own.exists()
+
+
+def test_every_dead_writers_leftover_is_removed_among_other_files_and_listed(tmp_path):
+    dead = dead_pid()
+    leftovers = [tmp_path / f".f{i}.json.{dead}.0123abcd.tmp.json" for i in range(5)]
+    others = [tmp_path / f"{name}.json" for name in "abcde"]
+    for path in leftovers + others:
+        path.write_text("{}")
+    assert sorted(artifacts.remove_leftovers(tmp_path)) == sorted(leftovers)
+    assert sorted(tmp_path.iterdir()) == sorted(others)
+
+
+def test_remove_leftovers_of_a_missing_folder_removes_nothing(tmp_path):
+    assert artifacts.remove_leftovers(tmp_path / "absent") == []
+
+
+def test_json_files_are_indented_by_two_spaces_and_end_with_a_newline(tmp_path):
+    data = {"a": [1, 2], "b": {"c": 0.5}}
+    artifacts.write_json(tmp_path, "m.json", data)
+    assert (tmp_path / "m.json").read_text() == json.dumps(data, indent=2) + "\n"
+
+
+def test_unreadable_json_is_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text('{"a": ')
+    with pytest.raises(MnistbenchError) as error:
+        artifacts.read_json(path)
+    assert str(error.value).startswith(f"{path}: cannot read JSON (Expecting value")
+    with pytest.raises(MnistbenchError, match=f"{tmp_path / 'absent.json'}: cannot read JSON"):
+        artifacts.read_json(tmp_path / "absent.json")
+
+
+def test_json_that_is_not_an_object_is_refused_naming_its_type(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(MnistbenchError) as error:
+        artifacts.read_json(path)
+    assert str(error.value) == f"{path}: expected a JSON object, got list"
