@@ -4,8 +4,11 @@ Each test runs the real command (``python -m mnistbench fetch``) in a subprocess
 ``MNISTBENCH_MIRROR`` removed, so only the mirrors a test names count. The server routes the
 first path segment to a behaviour: a good file, an HTML page with status 200 (plain or
 gzip-encoded), a transfer cut short, corrupt gzip, a valid file with the wrong digest, 404, 503,
-a server silent for longer than the client's timeout (before the headers or mid-transfer), and
-a path that fails once with 503 before it serves the good file.
+a server silent for longer than the client's timeout (before the headers or mid-transfer),
+a path that fails once with 503 before it serves the good file, and hostile ones: a gzip
+stream that never ends (a valid IDX header, then zeros forever), endless padding after a good
+file, a header declaring another size, a Content-Length far beyond the file, and the good file
+re-compressed (another .gz digest, the same payload).
 """
 
 from __future__ import annotations
@@ -15,24 +18,29 @@ import gzip
 import hashlib
 import http.server
 import os
+import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
 
 from tests import cli
-from tests.conftest import SAMPLE_FILES
+from tests.conftest import SAMPLE_DIR, SAMPLE_FILES
 
 NAME = SAMPLE_FILES["test_labels"]["name"]  # the smallest real file: 1,000 labels
 SHA256 = SAMPLE_FILES["test_labels"]["sha256"]
 ERROR_PREFIX = "mnistbench fetch: error: "
 TIMEOUT = 0.5  # the client's --timeout; the slow behaviours stall for SLOW seconds
 SLOW = 5.0
+SIZE = len(gzip.decompress((SAMPLE_DIR / NAME).read_bytes()))  # 1,008 bytes: 1,000 labels
+ENDLESS = 2 << 30  # the hostile streams stop here if the client never does
 HTML_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in</body></html>\n"
 )
@@ -134,6 +142,44 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
         else:
             self.serve_good(seen)
 
+    def serve_recompressed(self, seen):
+        self.send_body(gzip.compress(gzip.decompress(self.server.good), 1, mtime=1))
+
+    def stream_forever(self, first: bytes, then: bytes):
+        """``first``, then ``then`` over and over: until the client hangs up (or ENDLESS)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.end_headers()
+        self.wfile.write(first)
+        sent = 0
+        while sent < ENDLESS and not self.server.stopping.is_set():
+            self.wfile.write(then)
+            sent += len(then)
+
+    def serve_bomb(self, seen):
+        """A gzip whose IDX header declares 1,000 labels, followed by endless zeros."""
+        deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+        first = deflate.compress(struct.pack(">4I", 0x801, 1000, 0, 0)[:8])
+        zeros = deflate.compress(bytes(1 << 20)) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        self.stream_forever(
+            first + zeros, deflate.compress(bytes(1 << 20)) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        )
+
+    def serve_padding(self, seen):
+        """The good file, then zero bytes forever (gzip tolerates padding; not this much)."""
+        self.stream_forever(self.server.good, bytes(1 << 16))
+
+    def serve_big_header(self, seen):
+        """A valid gzip of an IDX header declaring 2**31 labels, nothing else."""
+        self.send_body(gzip.compress(struct.pack(">4I", 0x801, 1 << 31, 0, 0)[:8], mtime=0))
+
+    def serve_huge_length(self, seen):
+        """Announces a gigabyte, then stalls."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(1 << 30))
+        self.end_headers()
+        self.server.stopping.wait(SLOW)
+
     def serve_slow(self, seen):
         """No response at all until long after the client's timeout."""
         self.server.stopping.wait(SLOW)
@@ -158,24 +204,33 @@ def server(mirror):
     httpd.server_close()
 
 
-def fetch(out: Path, *mirrors: str, retries=0, env_mirror=None, sha256=SHA256):
+def fetch(out: Path, *mirrors: str, retries=0, env_mirror=None, **options):
     """Run the fetch command as Snakemake would; only ``mirrors`` and ``env_mirror`` count."""
     env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
     if env_mirror is not None:
         env["MNISTBENCH_MIRROR"] = env_mirror
+    args = fetch_args(out, *mirrors, retries=retries, **options)
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+
+
+def fetch_args(
+    out: Path, *mirrors: str, retries=0, sha256=SHA256, extra=(), name=NAME, timeout=TIMEOUT
+) -> list[str]:
+    """The fetch command's arguments."""
     args = [
         sys.executable,
         "-m",
         "mnistbench",
         "fetch",
         "--file",
-        NAME,
+        name,
         "--sha256",
         sha256,
+        *extra,
         "--out",
         str(out),
         "--timeout",
-        str(TIMEOUT),
+        str(timeout),
         "--retries",
         str(retries),
         "--backoff",
@@ -183,7 +238,7 @@ def fetch(out: Path, *mirrors: str, retries=0, env_mirror=None, sha256=SHA256):
     ]
     for mirror in mirrors:
         args += ["--mirror", mirror]
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+    return args
 
 
 @pytest.fixture
@@ -363,3 +418,121 @@ def test_failed_fetch_keeps_an_existing_verified_file(server, mirror, out):
     assert_verified(fetch(out, str(mirror)), out)
     assert fetch(out, server.url("wrong")).returncode == 1
     assert hashlib.sha256(out.read_bytes()).hexdigest() == SHA256
+
+
+# Hostile mirrors and names: bounded, and refused in one line ---------------------------------
+
+
+def test_an_endless_gzip_stream_is_stopped_at_the_size_its_idx_header_declares(server, out):
+    line = error_line(fetch(out, server.url("bomb")))
+    assert line.endswith(
+        f"({NAME}: trailing bytes after the payload of dimensions (1000,) (1008 bytes in all); "
+        "stopped reading there)"
+    )
+    assert_nothing_left(out)
+
+
+def test_endless_padding_after_a_good_file_is_stopped(server, out):
+    line = error_line(fetch(out, server.url("padding")))
+    assert "bytes, more than the file can take; stopped" in line
+    assert_nothing_left(out)
+
+
+def test_a_header_declaring_another_size_than_the_pinned_one_is_refused(server, out):
+    line = error_line(fetch(out, server.url("big_header"), extra=["--size", str(SIZE)]))
+    assert line.endswith(
+        f"({NAME}: its IDX header declares {8 + 2**31} bytes (dimensions ({2**31},)), "
+        f"the dataset definition pins {SIZE})"
+    )
+    assert_nothing_left(out)
+
+
+def test_a_wrong_pinned_size_is_refused_naming_both_sizes(server, out):
+    line = error_line(fetch(out, server.url("good"), extra=["--size", str(SIZE - 8)]))
+    assert f"its IDX header declares {SIZE} bytes (dimensions (1000,)), the dataset " in line
+    assert_nothing_left(out)
+
+
+def test_a_content_length_beyond_the_pinned_size_is_refused_before_reading(broken, server, out):
+    start = time.monotonic()
+    line = error_line(fetch(out, server.url("huge_length"), extra=["--size", str(SIZE)]))
+    assert f"announces {1 << 30} bytes, more than the file can take" in line
+    assert time.monotonic() - start < SLOW - 1  # not after waiting for the stalled body
+    assert_nothing_left(out)
+
+
+def test_the_right_pinned_size_fetches_the_file(server, out):
+    assert_verified(fetch(out, server.url("good"), extra=["--size", str(SIZE)]), out)
+
+
+def gz_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_recompressed_gz_is_accepted_on_its_payload_digest(server, out):
+    pinned = gz_digest(server.good)
+    result = fetch(out, server.url("recompressed"), extra=["--gz-sha256", pinned])
+    assert_verified(result, out)
+    assert "the mirror re-compressed the .gz; its payload digest matches" in result.stderr
+
+
+def test_a_gz_matching_its_pinned_digest_with_a_wrong_payload_says_so(server, out):
+    pinned = gz_digest(server.wrong)
+    line = error_line(fetch(out, server.url("wrong"), extra=["--gz-sha256", pinned]))
+    assert "SHA-256 mismatch" in line and "although the .gz matches its pinned digest" in line
+
+
+@pytest.mark.parametrize("name", ["../t10k-labels-idx1-ubyte.gz", "/tmp/{tmp}/served.gz", ".."])
+def test_a_file_name_that_is_not_one_path_component_is_refused_before_any_request(
+    server, tmp_path, name
+):
+    name = name.format(tmp=tmp_path.name)
+    mirror = server.url("good")
+    out = tmp_path / "resources" / "mnist" / "test_labels.idx"
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = fetch(out, mirror, name=name)
+    assert result.returncode == 1
+    assert error_line(result) == (
+        f"{ERROR_PREFIX}{name!r} is not a file name: a dataset file's name is one path component "
+        "(no '/' or '\\', not '.' or '..')"
+    )
+    assert server.count(mirror) == 0
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert not Path(name).is_absolute() or not Path(name).exists()
+
+
+def start_fetch(out: Path, mirror: str) -> subprocess.Popen:
+    """The fetch command in the background, patient with a stalled server."""
+    env = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
+    args = fetch_args(out, mirror, timeout=60)
+    return subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for_temporary_file(out: Path, process: subprocess.Popen) -> Path:
+    for _ in range(200):
+        found = [p for p in out.parent.glob(f".{out.name}.*") if p.is_file()]
+        if found:
+            return found[0]
+        assert process.poll() is None, process.stderr.read()
+        time.sleep(0.05)
+    raise AssertionError("the fetch never started writing")
+
+
+def test_sigterm_mid_download_exits_with_one_line_and_leaves_no_temporary_file(server, out):
+    process = start_fetch(out, server.url("stall"))
+    wait_for_temporary_file(out, process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stderr.strip().splitlines()[-1] == f"{ERROR_PREFIX}stopped by SIGTERM"
+    assert_nothing_left(out)
+
+
+def test_a_killed_fetchs_leftover_is_removed_by_the_next_fetch(server, out):
+    process = start_fetch(out, server.url("stall"))
+    leftover = wait_for_temporary_file(out, process)
+    process.kill()
+    process.communicate(timeout=30)
+    assert leftover.exists()  # SIGKILL leaves it: nothing runs in a killed process
+    assert_verified(fetch(out, server.url("good")), out)
+    assert not leftover.exists()

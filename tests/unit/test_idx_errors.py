@@ -240,5 +240,7 @@ def test_fetch_refuses_a_bad_file_even_when_its_digest_is_pinned(tmp_path, case)
     assert line.startswith(
         f"mnistbench fetch: error: bad-idx-ubyte.gz: every mirror failed: {mirror} ("
     )
+    if case == "trailing_bytes":  # fetch stops at the header's size, not knowing how many follow
+        problem = f"trailing bytes after the payload of dimensions ({N_TEST}, {SIDE}, {SIDE})"
     assert f"(bad-idx-ubyte.gz: {problem}" in line
     assert not out.exists() and list(out.parent.iterdir()) == []

@@ -214,3 +214,56 @@ def test_a_plugin_stating_the_current_hook_version_loads(tmp_path):
     current = backends_json({"PYTHONPATH": str(tmp_path)})["current"]
     assert current["available"] and current["distribution"] == "mnistbench_current"
     assert current["distribution_version"] == "2.5"
+
+
+class OddlyNamedPlugin:
+    @hookimpl
+    def mnistbench_register_backends(self):
+        from mnistbench_numpy import NumpyBackend
+
+        class Escaping(NumpyBackend):
+            name = "../escape"
+
+        return [Escaping()]
+
+
+def test_a_backend_whose_name_cannot_name_a_folder_is_a_failed_plugin_and_the_rest_load():
+    manager, _ = get_plugin_manager()
+    manager.register(OddlyNamedPlugin(), name="odd")
+    registry = collect_backends(manager)
+    assert [(f.plugin, f.error) for f in registry.failures] == [
+        (
+            "odd",
+            "backend name '../escape' cannot name a results folder "
+            "(allowed: letters, digits, '_', '.', '-'; a letter or digit first)",
+        )
+    ]
+    assert "../escape" not in registry.backends
+    assert {"numpy", "torch"} <= set(registry.available())
+
+
+class UnsureBackendPlugin:
+    @hookimpl
+    def mnistbench_register_backends(self):
+        from mnistbench_numpy import NumpyBackend
+
+        class Unsure(NumpyBackend):
+            name = "unsure"
+
+            def unavailable_reason(self):
+                raise OSError("cannot probe the accelerator")
+
+        return [Unsure()]
+
+
+def test_a_backend_whose_availability_check_raises_is_a_failed_plugin():
+    manager, _ = get_plugin_manager()
+    manager.register(UnsureBackendPlugin(), name="unsure")
+    registry = collect_backends(manager)
+    assert [(f.plugin, f.error) for f in registry.failures] == [
+        (
+            "unsure",
+            "backend 'unsure': unavailable_reason() raised OSError: cannot probe the accelerator",
+        )
+    ]
+    assert {"numpy", "torch"} <= set(registry.available())

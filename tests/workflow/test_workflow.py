@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from mnistbench import report
 from mnistbench.plugins import load_backends
 from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
 from tests.workflow.runner import copy_workflow, run_snakemake
@@ -47,17 +51,69 @@ def test_mlp_learns_in_one_quick_epoch_on_both_backends(workdir):
     assert summary.loc[("mlp", "torch"), "test_accuracy"].min() > 0.85
 
 
-def test_report_and_tables_are_written(workdir):
+def run_folders(workdir: Path) -> dict[tuple[str, str, int], Path]:
+    """(variant, backend, seed) -> the run's results folder."""
+    return {
+        (path.parts[-3], path.parts[-2], int(path.name.removeprefix("seed"))): path
+        for path in (workdir / "results").glob("*/*/*/seed*")
+    }
+
+
+def summary_row(summary: pd.DataFrame, variant: str, backend: str, seed: int) -> pd.Series:
+    of_run = (
+        (summary["variant"] == variant)
+        & (summary["backend"] == backend)
+        & (summary["seed"] == seed)
+    )
+    [index] = summary.index[of_run]
+    return summary.loc[index]
+
+
+def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir):
+    """Its numbers are checked in tests/unit/test_report_numbers.py; here, that the page is
+    the one made from this run's tables (the generation time aside)."""
+    # what differs between two renderings: the time, and the random ids pandas gives tables
+    varying = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC|T_[0-9a-f]{5}")
     html = (workdir / "results" / "report.html").read_text()
-    assert "mnistbench report" in html and "mlp" in html
-    confusion = pd.read_csv(workdir / "results" / "confusion.csv")
-    assert confusion.groupby(["variant", "backend", "seed"])["count"].sum().eq(SAMPLE_TEST).all()
+    assert varying.sub("", html) == varying.sub("", report.render(workdir / "results"))
 
 
-def test_train_jobs_are_benchmarked_by_snakemake(workdir):
+def test_confusion_table_holds_each_runs_matrix_and_accuracy_its_diagonal(workdir):
     summary = pd.read_csv(workdir / "results" / "summary.csv")
-    assert (summary["job_wall_seconds"] > 0).all()
-    assert (summary["peak_rss_mb"] > 50).all()  # Python with NumPy alone takes more
+    confusion = pd.read_csv(workdir / "results" / "confusion.csv")
+    runs = run_folders(workdir)
+    assert len(runs) == len(summary)
+    for (variant, backend, seed), folder in runs.items():
+        metrics = json.loads((folder / "metrics.json").read_text())
+        of_run = (
+            (confusion["variant"] == variant)
+            & (confusion["backend"] == backend)
+            & (confusion["seed"] == seed)
+        )
+        matrix = confusion[of_run].pivot(index="true", columns="predicted", values="count")
+        assert matrix.to_numpy().tolist() == metrics["confusion_matrix"]
+        assert matrix.to_numpy().sum() == SAMPLE_TEST
+        accuracy = summary_row(summary, variant, backend, seed)["test_accuracy"]
+        assert accuracy == pytest.approx(np.trace(matrix.to_numpy()) / SAMPLE_TEST, abs=1e-12)
+
+
+def test_summary_times_are_each_runs_benchmark_and_history(workdir):
+    """Job wall time from Snakemake's benchmark file, which includes the training measured
+    inside it; train time and throughput from the run's own history; memory from train.json."""
+    summary = pd.read_csv(workdir / "results" / "summary.csv")
+    for (variant, backend, seed), folder in run_folders(workdir).items():
+        row = summary_row(summary, variant, backend, seed)
+        benchmark = pd.read_csv(folder / "train_benchmark.tsv", sep="\t")
+        history = pd.read_csv(folder / "history.csv")
+        info = json.loads((folder / "train.json").read_text())
+        assert row["job_wall_seconds"] == pytest.approx(benchmark["s"].iloc[0])
+        assert row["job_wall_seconds"] > row["train_seconds"] > 0
+        assert row["train_seconds"] == pytest.approx(history["seconds"].sum())
+        throughput = history["samples"].sum() / history["seconds"].sum()
+        assert row["samples_per_second"] == pytest.approx(throughput)
+        assert row["epochs"] == len(history)
+        assert row["peak_rss_mb"] == pytest.approx(info["peak_rss_mb"])
+        assert row["peak_rss_mb"] > 50  # Python with NumPy alone takes more
 
 
 def test_every_job_wrote_its_log(workdir):

@@ -40,6 +40,7 @@ SUMMARY_COLUMNS = [
     "train_limit",  # the first N training images only (config subset); blank: all
     "test_limit",
     "train_seconds",
+    "attempts",  # how many jobs it took to train (more than 1: resumed from a checkpoint)
     "samples_per_second",
     "predict_seconds",
     "predict_samples_per_second",
@@ -140,9 +141,9 @@ def tables(
     history = history[RUN_KEYS + [c for c in history.columns if c not in RUN_KEYS]]
     return {
         "summary": summary,
-        "confusion": pd.DataFrame(confusion).sort_values(
-            RUN_KEYS, kind="stable", ignore_index=True
-        ),
+        "confusion": pd.DataFrame(
+            confusion, columns=[*RUN_KEYS, "true", "predicted", "count"]
+        ).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
         "history": history.sort_values([*RUN_KEYS, "epoch"], ignore_index=True),
         "provenance": pd.DataFrame(origins).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
     }
@@ -154,7 +155,7 @@ def run(
     """Write each table as ``<out>/<name>.csv``; return the paths written."""
     written = {}
     for name, table in tables(metrics_paths, allow_missing).items():
-        path = Path(out) / f"{name}.csv"
-        artifacts.write_atomically(path, lambda p, t=table: t.to_csv(p, index=False))
-        written[name] = path
+        written[name] = artifacts.write_atomically(
+            out, f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)
+        )
     return written

@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -42,11 +45,36 @@ def _target(text: str) -> tuple[str, float]:
     return variant, accuracy
 
 
+def _role_digest(text: str) -> tuple[str, str]:
+    from mnistbench.datasets import ROLES
+
+    role, _, digest = text.partition("=")
+    if role not in ROLES:
+        raise argparse.ArgumentTypeError(f"{text!r}: the role must be one of {', '.join(ROLES)}")
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected ROLE=<64 lowercase hex digits>")
+    return role, digest
+
+
+def _add_digest_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sha256",
+        type=_role_digest,
+        action="append",
+        default=[],
+        metavar="ROLE=HEX",
+        help="pinned SHA-256 of a data file, e.g. test_labels=<hex>; repeat for each role; "
+        "a file that differs is refused",
+    )
+
+
 def cmd_fetch(args) -> None:
     from mnistbench import fetch
 
     policy = fetch.FetchPolicy(timeout=args.timeout, retries=args.retries, backoff=args.backoff)
-    fetch.fetch(args.file, args.sha256, args.out, args.mirror, args.gz_sha256, policy)
+    fetch.fetch(
+        args.file, args.sha256, args.out, args.mirror, args.gz_sha256, policy, size=args.size
+    )
 
 
 def cmd_train(args) -> None:
@@ -64,6 +92,8 @@ def cmd_train(args) -> None:
         n_classes=args.classes,
         train_limit=args.train_limit,
         test_limit=args.test_limit,
+        sha256=dict(args.sha256),
+        checkpoint_dir=args.checkpoint,
     )
 
 
@@ -71,7 +101,12 @@ def cmd_evaluate(args) -> None:
     from mnistbench import evaluate
 
     evaluate.run(
-        data=args.data, run_dir=args.run, out=args.out, backend=args.backend, device=args.device
+        data=args.data,
+        run_dir=args.run,
+        out=args.out,
+        backend=args.backend,
+        device=args.device,
+        sha256=dict(args.sha256),
     )
 
 
@@ -135,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sha256", required=True, help="SHA-256 of the decompressed IDX payload")
     p.add_argument("--gz-sha256", help="SHA-256 of the .gz a mirror serves (optional)")
     p.add_argument(
+        "--size",
+        type=int,
+        help="size in bytes of the decompressed IDX file (optional; else its header's)",
+    )
+    p.add_argument(
         "--mirror",
         action="append",
         default=[],
@@ -158,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=int, default=10, help="number of classes in the dataset")
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")
+    _add_digest_option(p)
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="folder for a checkpoint after every epoch, resumed from when run again and "
+        "removed once the outputs are written (default: none)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = steps.add_parser("evaluate", help="predict the test set with a trained run's weights")
@@ -169,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--device",
         help="auto, cpu or cuda (default: the training device, or auto for another backend)",
     )
+    _add_digest_option(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = steps.add_parser("aggregate", help="collect runs' metrics into CSV tables")
@@ -243,27 +291,53 @@ def _configure_logging(log_file: Path | None, quiet: bool) -> None:
     )
 
 
-def _fail(args, reason: str) -> int:
-    """Print the step's one error line to stderr and to its log; return the exit status."""
+def _fail(args, reason: str, cause: BaseException | None = None) -> int:
+    """Print the step's one error line to stderr and to its log; return the exit status.
+
+    The log also gets the traceback of ``cause`` (a bug, or what a plugin raised), above the line.
+    """
     message = f"mnistbench {args.step}: error: {reason}"
     print(message, file=sys.stderr)
     if args.log:
-        with args.log.open("a") as f:
-            print(message, file=f)
+        try:
+            with args.log.open("a") as f:
+                if cause is not None:
+                    traceback.print_exception(cause, file=f)
+                print(message, file=f)
+        except OSError:
+            pass  # the log itself cannot be written: stderr has the line
     return 1
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    """SIGTERM (a time limit, a cancelled job) unwinds like Ctrl-C, so temporary files go."""
+    raise KeyboardInterrupt(signal.Signals(signum))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.log, args.quiet)
+    try:
+        _configure_logging(args.log, args.quiet)
+    except OSError as error:
+        log_file, args.log = args.log, None
+        return _fail(args, f"{log_file}: cannot write the log file ({error.strerror or error})")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main_thread else None
     try:
         args.func(args)
     except MnistbenchError as error:
-        return _fail(args, str(error))
+        return _fail(args, str(error), error.__cause__)
+    except KeyboardInterrupt as error:
+        stopped_by = error.args[0] if error.args else None
+        signum = stopped_by if isinstance(stopped_by, signal.Signals) else signal.SIGINT
+        # A step may add what it kept: KeyboardInterrupt(signum, "in epoch 3 of 20: ...").
+        detail = f" {error.args[1]}" if len(error.args) > 1 else ""
+        _fail(args, f"stopped by {signum.name}{detail}")
+        return 128 + signum
     except Exception as error:  # noqa: BLE001 - a bug here or in a plugin: traceback to the log
-        if args.log:
-            with args.log.open("a") as f:
-                traceback.print_exception(error, file=f)
         text = str(error).strip().splitlines()
-        return _fail(args, f"unexpected {type(error).__name__}: {text[0] if text else ''}")
+        return _fail(args, f"unexpected {type(error).__name__}: {text[0] if text else ''}", error)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0

@@ -161,5 +161,6 @@ def run(
     if html is not None:
         settings = {"threshold": threshold, "time_threshold": time_threshold}
         page = render(changes, str(before), str(after), settings)
-        artifacts.write_atomically(html, lambda p: p.write_text(page))
+        html = Path(html)
+        artifacts.write_atomically(html.parent, html.name, lambda p: p.write_text(page))
     return changes

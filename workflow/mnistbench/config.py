@@ -60,7 +60,10 @@ def describe(error: jsonschema.ValidationError, schema: Mapping[str, Any]) -> st
     top = schema.get("properties", {}).get(path[0], {})
     given = repr(error.instance) if isinstance(error.instance, str) else _flow(error.instance)
     line = f"config: {key}: got {given}, {_problem(error)}"
-    if top.get("description"):
+    own = error.schema.get("description") if isinstance(error.schema, Mapping) else None
+    if error.validator == "pattern" and own:  # the key's own words, not a regular expression
+        line = f"config: {key}: got {given}, which is not {own}"
+    elif top.get("description"):
         line += f"; expected {top['description']}"
     if top.get("examples"):
         line += ", e.g. " + " or ".join(f"{path[0]}={_flow(e)}" for e in top["examples"])

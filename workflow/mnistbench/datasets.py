@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,24 +32,47 @@ class Dataset:
     sha256: dict[str, str]  # role -> SHA-256 of the IDX file that was read
 
 
+def read_file(path: str | Path, sha256: str | None = None) -> tuple[np.ndarray, str]:
+    """Read one IDX file; return its array and the SHA-256 of its bytes.
+
+    With ``sha256`` (the digest pinned in the dataset definition), a file that changed after
+    the fetch step verified it is refused before it is parsed.
+    """
+    raw = idx.read_bytes(path)
+    digest = hashlib.sha256(raw).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise MnistbenchError(
+            f"{path}: SHA-256 {digest} differs from the pinned {sha256}: the file changed after "
+            "it was fetched; delete it and run again to fetch it afresh"
+        )
+    return idx.parse(raw, path), digest
+
+
 def load(
     data_dir: str | Path,
     n_classes: int = 10,
     train_limit: int | None = None,
     test_limit: int | None = None,
+    sha256: Mapping[str, str] | None = None,
 ) -> Dataset:
     """Read and validate a dataset directory, optionally keeping only the first samples.
 
-    Each file is read once: the digest and the arrays come from the same bytes.
+    Each file is read once: the digest and the arrays come from the same bytes. ``sha256``
+    maps roles to pinned digests; each file with one must match it.
     """
+    sha256 = dict(sha256 or {})
+    unknown = sorted(set(sha256) - set(ROLES))
+    if unknown:
+        raise MnistbenchError(
+            f"pinned digest for unknown role(s) {', '.join(unknown)} (roles: {', '.join(ROLES)})"
+        )
     arrays, digests = {}, {}
     for split, limit in (("train", train_limit), ("test", test_limit)):
         paths = {k: role_path(data_dir, f"{split}_{k}") for k in ("images", "labels")}
         parsed = {}
         for kind, path in paths.items():
-            raw = idx.read_bytes(path)
-            digests[f"{split}_{kind}"] = hashlib.sha256(raw).hexdigest()
-            parsed[kind] = idx.parse(raw, path)
+            role = f"{split}_{kind}"
+            parsed[kind], digests[role] = read_file(path, sha256.get(role))
         images_path, labels_path = paths["images"], paths["labels"]
         images, labels = idx.check_split(
             parsed["images"], parsed["labels"], images_path, labels_path, n_classes

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, datasets
-from mnistbench.plugins import load_backends
+from mnistbench import artifacts, datasets, npz
+from mnistbench.errors import MnistbenchError
+from mnistbench.plugins import backend_errors, load_backends
 from mnistbench.train import resolve_device
 from mnistbench.variants import get_variant
 
@@ -39,6 +41,9 @@ def per_class_scores(confusion: np.ndarray) -> tuple[list[float | None], list[fl
     return precision, recall
 
 
+TRAIN_KEYS = ["dataset", "variant", "backend", "seed", "device", "n_classes", "hyperparameters"]
+
+
 def run(
     *,
     data: str | Path,
@@ -46,42 +51,91 @@ def run(
     out: str | Path | None = None,
     backend: str | None = None,
     device: str | None = None,
+    sha256: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate the run in ``run_dir`` and write ``metrics.json`` (or ``out``).
 
     ``device`` defaults to the one that trained when the same backend evaluates, else ``auto``.
+    ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
+    A run that diverged gets metrics that say so, with no accuracy.
     """
     run_dir = Path(run_dir)
     info = artifacts.read_json(run_dir / "train.json")
-    weights = artifacts.load_weights(run_dir / "weights.npz")
+    missing = [k for k in TRAIN_KEYS if k not in info]
+    if missing:
+        raise MnistbenchError(
+            f"{run_dir / 'train.json'}: not a train step's record (missing {', '.join(missing)})"
+        )
     variant = get_variant(info["variant"])
-    hp = info["hyperparameters"]
+    hp = variant.hyperparameters(info["hyperparameters"])
     evaluator = load_backends().get(backend or info["backend"])
     if device is None:
         same_backend = evaluator.name == info["backend"]
         device = info["device"] if same_backend else "auto"
     resolved = resolve_device(evaluator, device)
+    out = Path(out) if out else run_dir / "metrics.json"
+    with artifacts.output_folder(out.parent):
+        if info.get("status", "ok") == "diverged":
+            metrics = {**info, "evaluated_by": evaluator.name, **DIVERGED_METRICS}
+            log.warning("%s: the run diverged; no accuracy to measure", run_dir)
+        else:
+            metrics = {**info, "evaluated_by": evaluator.name, "evaluation_device": resolved}
+            metrics |= _measure(run_dir, variant, hp, evaluator, resolved, info, data, sha256)
+            log.info("%s: test accuracy %.4f", run_dir, metrics["test_accuracy"])
+        artifacts.write_json(out.parent, out.name, metrics)
+    return metrics
+
+
+# What a diverged run's metrics hold in place of measurements.
+DIVERGED_METRICS = {
+    "evaluation_device": None,
+    "test_accuracy": None,
+    "confusion_matrix": None,
+    "precision": None,
+    "recall": None,
+    "predict_seconds": None,
+    "predict_samples_per_second": None,
+}
+
+
+def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256) -> dict[str, Any]:
+    """Accuracy, confusion, per-class scores and predict timing of the run's weights."""
+    weights_path = run_dir / "weights.npz"
+    weights = npz.load(weights_path, variant.weight_shapes(hp))
+    for name, array in weights.items():
+        if not np.isfinite(array).all():
+            raise MnistbenchError(
+                f"{weights_path}: weight {name!r} holds NaN or infinite values, though "
+                "train.json records the run as ok; train the run again"
+            )
     n_classes = info["n_classes"]
-    data_set = datasets.load(data, n_classes, test_limit=info["test_samples"])
+    data_set = datasets.load(data, n_classes, test_limit=info.get("test_samples"), sha256=sha256)
     x = variant.prepare_inputs(data_set.test_images, hp)
     labels = data_set.test_labels.astype(np.int64)
 
     # Predict once untimed (warm-up: lazy imports, CUDA context), then take the median of repeats.
-    scores = evaluator.predict(variant.name, hp, weights, x, resolved)
-    timings = []
-    for _ in range(PREDICT_REPEATS):
-        start = time.perf_counter()
-        evaluator.predict(variant.name, hp, weights, x, resolved)
-        timings.append(time.perf_counter() - start)
+    with backend_errors(evaluator.name, "predict"):
+        scores = np.asarray(evaluator.predict(variant.name, hp, weights, x, device), float)
+        timings = []
+        for _ in range(PREDICT_REPEATS):
+            start = time.perf_counter()
+            evaluator.predict(variant.name, hp, weights, x, device)
+            timings.append(time.perf_counter() - start)
+    if scores.shape != (len(x), n_classes):
+        raise MnistbenchError(
+            f"backend {evaluator.name!r} predicted scores of shape {scores.shape}; "
+            f"expected ({len(x)}, {n_classes})"
+        )
+    if not np.isfinite(scores).all():
+        raise MnistbenchError(
+            f"backend {evaluator.name!r} predicted NaN or infinite scores from the finite "
+            f"weights in {weights_path}"
+        )
     predict_seconds = statistics.median(timings)
-
     predicted = np.argmax(scores, axis=1)
     confusion = confusion_matrix(labels, predicted, n_classes)
     precision, recall = per_class_scores(confusion)
-    metrics = {
-        **info,
-        "evaluated_by": evaluator.name,
-        "evaluation_device": resolved,
+    return {
         "test_accuracy": float(np.mean(predicted == labels)),
         "confusion_matrix": confusion.tolist(),
         "precision": precision,
@@ -89,6 +143,3 @@ def run(
         "predict_seconds": predict_seconds,
         "predict_samples_per_second": len(x) / predict_seconds,
     }
-    artifacts.write_json(out or run_dir / "metrics.json", metrics)
-    log.info("%s: test accuracy %.4f", run_dir, metrics["test_accuracy"])
-    return metrics

@@ -4,32 +4,31 @@ A mirror is an ``https://`` or ``http://`` URL prefix, a ``file://`` URL or a pl
 Mirrors named in ``MNISTBENCH_MIRROR`` (space-separated) are tried before the configured ones,
 which is how compute nodes without internet read from a shared copy.
 
-The download streams into a temporary file beside the output; the file is decompressed, its
-SHA-256 (of the decompressed IDX payload, which is stable across mirrors that re-compress) and
-its IDX structure are checked, and only then is it renamed into place. Any failure moves on to
-the next mirror; when all fail, one error lists every mirror and why it failed.
+The file streams from the mirror through :class:`mnistbench.incoming.Verifier` (digests, gzip,
+bounds from the IDX header or the pinned size) into a temporary file beside the output, which is
+renamed into place only once the SHA-256 of the decompressed IDX file matches (that digest is
+stable across mirrors that re-compress). Any failure moves on to the next mirror; when all fail,
+one error lists every mirror and why. The temporary file goes on every way out, Ctrl-C and
+SIGTERM included; a killed fetch's leftover is removed by the next one.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
+import contextlib
 import http.client
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from mnistbench import idx
+from mnistbench import artifacts, incoming, names
 from mnistbench.errors import MnistbenchError
 
 MIRROR_ENV = "MNISTBENCH_MIRROR"
@@ -66,21 +65,28 @@ def fetch(
     mirrors: Sequence[str],
     gz_sha256: str | None = None,
     policy: FetchPolicy = FetchPolicy(),
+    size: int | None = None,
 ) -> str:
     """Fetch ``file_name`` into ``out`` (decompressed) from the first mirror that serves it intact.
 
     :returns: the mirror that served it.
     :raises MnistbenchError: naming every mirror tried and why it failed.
     """
+    names.check_file_name(file_name)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MnistbenchError(f"{out.parent}: cannot create ({error.strerror})") from None
+    expected = incoming.Expected(sha256, gz_sha256, size)
     tried = []
     for mirror in [*mirrors_from_env(), *mirrors]:
         try:
-            _fetch_from(mirror, file_name, sha256, gz_sha256, out, policy)
+            with artifacts.atomic_path(out.parent, out.name) as tmp:
+                _fetch_from(mirror, file_name, expected, tmp, policy)
             log.info("%s: verified from %s", file_name, mirror)
             return mirror
-        except MirrorFailed as failure:
+        except (MirrorFailed, incoming.Refused) as failure:
             log.warning("%s: mirror %s failed: %s", file_name, mirror, failure)
             tried.append(f"{mirror} ({failure})")
     if not tried:
@@ -88,25 +94,40 @@ def fetch(
     raise MnistbenchError(f"{file_name}: every mirror failed: " + "; ".join(tried))
 
 
-def _fetch_from(mirror, file_name, sha256, gz_sha256, out: Path, policy: FetchPolicy) -> None:
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-        download = Path(tmp) / file_name
-        if urllib.parse.urlsplit(mirror).scheme in ("http", "https"):
-            _download_with_retries(_join_url(mirror, file_name), download, policy)
-        else:
-            _copy_local(_local_dir(mirror), file_name, download)
-        payload = Path(tmp) / "payload"
-        actual = _decompress_and_hash(download, payload)
-        if actual != sha256:
-            gz_note = ""
-            if gz_sha256 and _sha256_of(download) == gz_sha256:
-                gz_note = " although the .gz matches its pinned digest"
-            raise MirrorFailed(f"SHA-256 mismatch: expected {sha256}, got {actual}{gz_note}")
-        try:
-            idx.parse(payload.read_bytes(), file_name)
-        except MnistbenchError as error:
-            raise MirrorFailed(str(error)) from None
-        os.replace(payload, out)
+def _fetch_from(
+    mirror, file_name, expected: incoming.Expected, tmp: Path, policy: FetchPolicy
+) -> None:
+    if urllib.parse.urlsplit(mirror).scheme in ("http", "https"):
+        _download_with_retries(_join_url(mirror, file_name), file_name, expected, tmp, policy)
+        return
+    source = _local_source(_local_dir(mirror), file_name)
+    try:
+        f = source.open("rb")
+    except OSError as error:
+        raise MirrorFailed(f"cannot read {source} ({error.strerror or error})") from None
+    with f, _sink(tmp) as sink:
+        stream = incoming.Verifier(sink, expected, tmp, file_name)
+        while chunk := _read(f, source):
+            stream.feed(chunk)
+        stream.finish()
+
+
+def _read(f: BinaryIO, source: Path) -> bytes:
+    try:
+        return f.read(CHUNK)
+    except OSError as error:
+        raise MirrorFailed(f"cannot read {source} ({error.strerror or error})") from None
+
+
+@contextlib.contextmanager
+def _sink(tmp: Path) -> Iterator[BinaryIO]:
+    """The temporary file, opened for writing; a failure to write it is the step's, not the
+    mirror's (a full disk), so it ends the step rather than moving to the next mirror."""
+    try:
+        with tmp.open("wb") as sink:
+            yield sink
+    except OSError as error:
+        raise MnistbenchError(f"{tmp}: cannot write ({error.strerror or error})") from None
 
 
 def _join_url(mirror: str, file_name: str) -> str:
@@ -119,24 +140,32 @@ def _local_dir(mirror: str) -> Path:
     return Path(mirror).expanduser()
 
 
-def _copy_local(directory: Path, file_name: str, dest: Path) -> None:
-    """Copy ``file_name`` (or its uncompressed twin) from a local mirror directory."""
+def _local_source(directory: Path, file_name: str) -> Path:
+    """``file_name`` (or its uncompressed twin) in a local mirror directory."""
     candidates = [directory / file_name]
     if file_name.endswith(".gz"):
         candidates.append(directory / file_name[: -len(".gz")])
     for source in candidates:
         if source.is_file():
-            shutil.copyfile(source, dest)
-            return
+            return source
     if not directory.is_dir():
         raise MirrorFailed("no such directory")
     raise MirrorFailed(f"no {file_name} in that directory")
 
 
-def _download_with_retries(url: str, dest: Path, policy: FetchPolicy) -> None:
+def _download_with_retries(
+    url: str, file_name: str, expected: incoming.Expected, tmp: Path, policy: FetchPolicy
+) -> None:
     for attempt in range(policy.retries + 1):
         try:
-            return _download(url, dest, policy.timeout)
+            with _sink(tmp) as sink:
+                stream = incoming.Verifier(sink, expected, tmp, file_name)
+                most = stream.raw_limit() if expected.size else None
+                with contextlib.closing(_download(url, policy.timeout, most)) as chunks:
+                    for chunk in chunks:
+                        stream.feed(chunk)
+                stream.finish()
+            return
         except MirrorFailed as failure:
             if not failure.transient or attempt == policy.retries:
                 if attempt:
@@ -147,18 +176,24 @@ def _download_with_retries(url: str, dest: Path, policy: FetchPolicy) -> None:
             time.sleep(delay)
 
 
-def _download(url: str, dest: Path, timeout: float) -> None:
-    """Stream ``url`` into ``dest``, classifying each failure as transient or not."""
+def _download(url: str, timeout: float, most: int | None) -> Iterator[bytes]:
+    """Yield the body of ``url`` as it arrives, classifying each failure as transient or not.
+
+    A body announced as longer than ``most`` bytes (what a file of the pinned size can take)
+    is refused before it is read.
+    """
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, dest.open("wb") as sink:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             expected = response.headers.get("Content-Length")
             total = int(expected) if expected and expected.isdigit() else None
+            if total is not None and most is not None and total > most:
+                raise MirrorFailed(f"announces {total} bytes, more than the file can take")
             received = 0
             progress = _Progress(url, total)
-            while chunk := response.read(CHUNK):
-                sink.write(chunk)
+            while chunk := response.read1(CHUNK):
                 received += len(chunk)
                 progress.update(received)
+                yield chunk
             progress.done(received)
     except urllib.error.HTTPError as error:
         transient = error.code >= 500 or error.code in (408, 429)
@@ -172,35 +207,6 @@ def _download(url: str, dest: Path, timeout: float) -> None:
         raise MirrorFailed(f"connection failed: {reason}", True) from None
     if total is not None and received != total:
         raise MirrorFailed(f"transfer cut short: {received} of {total} bytes", True)
-
-
-def _decompress_and_hash(source: Path, dest: Path) -> str:
-    """Write the IDX payload of ``source`` (gzip or plain) to ``dest``; return its SHA-256."""
-    digest = hashlib.sha256()
-    with source.open("rb") as probe:
-        is_gzip = probe.read(2) == idx.GZIP_MAGIC
-    opener = gzip.open if is_gzip else open
-    try:
-        with opener(source, "rb") as stream, dest.open("wb") as sink:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-                sink.write(chunk)
-    except (OSError, EOFError, zlib.error) as error:
-        raise MirrorFailed(f"corrupt gzip data ({error})") from None
-    if _looks_like_html(dest):  # plain, or gzip-encoded as servers send error pages too
-        raise MirrorFailed("served an HTML page, not the data file")
-    return digest.hexdigest()
-
-
-def _looks_like_html(path: Path) -> bool:
-    with path.open("rb") as f:
-        head = f.read(512).lstrip().lower()
-    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))
-
-
-def _sha256_of(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 class _Progress:

@@ -18,8 +18,26 @@ PACKAGE = Path(__file__).resolve().parent
 
 # What each step's outputs depend on, relative to the mnistbench package. Plugin loading,
 # provenance and the command-line wrapper are left out: changing them changes no number.
-TRAIN_CODE = ("train.py", "backend.py", "datasets.py", "idx.py", "artifacts.py", "variants")
-EVALUATE_CODE = ("evaluate.py", "backend.py", "datasets.py", "idx.py", "artifacts.py", "variants")
+TRAIN_CODE = (
+    "train.py",
+    "epochs.py",
+    "checkpoint.py",
+    "backend.py",
+    "datasets.py",
+    "idx.py",
+    "artifacts.py",
+    "npz.py",
+    "variants",
+)
+EVALUATE_CODE = (
+    "evaluate.py",
+    "backend.py",
+    "datasets.py",
+    "idx.py",
+    "artifacts.py",
+    "npz.py",
+    "variants",
+)
 AGGREGATE_CODE = ("aggregate.py",)
 REPORT_CODE = ("report*.py", "templates")
 SOURCE_SUFFIXES = (".py", ".j2", ".html", ".css", ".js")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import math
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,29 +45,64 @@ def read_bytes(path: str | Path) -> bytes:
         raise MnistbenchError(f"{path}: corrupt gzip data ({error})") from None
 
 
-def parse(data: bytes, name: str | Path = "<bytes>") -> np.ndarray:
-    """Parse IDX ``data`` into a read-only array, checking every field of the header."""
-    if len(data) < 4:
-        raise MnistbenchError(f"{name}: not an IDX file (only {len(data)} bytes)")
-    if data[0] != 0 or data[1] != 0:
+HEADER_MAX = 4 + 4 * 255  # the longest header: 255 dimensions
+
+
+@dataclass(frozen=True)
+class Header:
+    """What an IDX header declares: the array's dtype and shape, and so the file's exact size."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+    @property
+    def header_size(self) -> int:
+        return 4 + 4 * len(self.shape)
+
+    @property
+    def payload_size(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+    @property
+    def file_size(self) -> int:
+        return self.header_size + self.payload_size
+
+
+def read_header(data: bytes, name: str | Path = "<bytes>") -> Header | None:
+    """Check the header at the start of ``data``; None if ``data`` is too short to hold it all.
+
+    The fetch step calls this on the first bytes of a stream, to learn the file's size before
+    the rest arrives.
+    """
+    if len(data) >= 2 and (data[0] != 0 or data[1] != 0):
         raise MnistbenchError(
             f"{name}: not an IDX file (magic number starts 0x{data[0]:02x}{data[1]:02x}, "
             "expected 0x0000)"
         )
+    if len(data) < 4:
+        return None
     code, ndim = data[2], data[3]
     if code not in DTYPE_CODES:
         raise MnistbenchError(f"{name}: unknown IDX dtype code 0x{code:02x}")
     if ndim == 0:
         raise MnistbenchError(f"{name}: IDX header declares zero dimensions")
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
-        raise MnistbenchError(f"{name}: truncated IDX header ({len(data)} bytes)")
+    if len(data) < 4 + 4 * ndim:
+        return None
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
     if shape[0] == 0:
         raise MnistbenchError(f"{name}: holds zero items")
-    dtype = DTYPE_CODES[code]
-    expected = math.prod(shape) * dtype.itemsize
-    actual = len(data) - header_size
+    return Header(DTYPE_CODES[code], shape)
+
+
+def parse(data: bytes, name: str | Path = "<bytes>") -> np.ndarray:
+    """Parse IDX ``data`` into a read-only array, checking every field of the header."""
+    header = read_header(data, name)
+    if header is None:
+        if len(data) < 4:
+            raise MnistbenchError(f"{name}: not an IDX file (only {len(data)} bytes)")
+        raise MnistbenchError(f"{name}: truncated IDX header ({len(data)} bytes)")
+    shape, expected = header.shape, header.payload_size
+    actual = len(data) - header.header_size
     if actual < expected:
         raise MnistbenchError(
             f"{name}: truncated payload: {actual} bytes, dimensions {shape} need {expected}"
@@ -75,7 +111,7 @@ def parse(data: bytes, name: str | Path = "<bytes>") -> np.ndarray:
         raise MnistbenchError(
             f"{name}: {actual - expected} trailing bytes after the payload of dimensions {shape}"
         )
-    return np.frombuffer(data, dtype, offset=header_size).reshape(shape)
+    return np.frombuffer(data, header.dtype, offset=header.header_size).reshape(shape)
 
 
 def read(path: str | Path) -> np.ndarray:

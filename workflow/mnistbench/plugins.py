@@ -7,12 +7,14 @@ exercises the path that a plugin author relies on.
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
-from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs, identity
+from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs, identity, names
 from mnistbench.backend import Backend
 from mnistbench.errors import MnistbenchError
 
@@ -82,6 +84,31 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _availability_error(backend: Backend) -> str | None:
+    """Why asking ``backend`` whether it can run raised, or None: such a backend is a failed
+    plugin, so planning a run never meets the exception."""
+    try:
+        backend.unavailable_reason()
+    except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the others
+        return f"backend {backend.name!r}: unavailable_reason() raised {_one_line(error)}"
+    return None
+
+
+@contextmanager
+def backend_errors(backend: str, call: str) -> Iterator[None]:
+    """Turn any exception raised by backend code into one line naming the backend.
+
+    The original exception stays attached as the cause, so the step's log keeps its traceback.
+    """
+    try:
+        yield
+    except MnistbenchError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever a plugin raises is reported, not a crash
+        message = f"backend {backend!r} failed in {call}: {_one_line(error)}"
+        raise MnistbenchError(message) from error
+
+
 def get_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginFailure]]:
     """Build the plugin manager: hook specs, then each entry point of the group.
 
@@ -134,6 +161,16 @@ def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
                 registry.failures.append(
                     PluginFailure(impl.plugin_name, f"{backend!r} is not a mnistbench Backend")
                 )
+            elif not names.is_name(backend.name):
+                registry.failures.append(
+                    PluginFailure(
+                        impl.plugin_name,
+                        f"backend name {backend.name!r} cannot name a results folder "
+                        f"(allowed: {names.NAME_RULE})",
+                    )
+                )
+            elif (broken := _availability_error(backend)) is not None:
+                registry.failures.append(PluginFailure(impl.plugin_name, broken))
             elif backend.name in registry.backends:
                 registry.failures.append(
                     PluginFailure(impl.plugin_name, f"backend name {backend.name!r} is taken")

@@ -87,7 +87,8 @@ def gpu(device: str) -> str:
 
 
 def machine(device: str) -> dict[str, Any]:
-    """The host: platform, CPU model, cores, threads setting and, for CUDA, the GPU model."""
+    """The host: platform, CPU model, cores, threads setting, for CUDA the GPU model, and on
+    SLURM the job that ran it (look it up with ``sacct -j``)."""
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "platform": platform.platform(),
@@ -97,6 +98,7 @@ def machine(device: str) -> dict[str, Any]:
         "cores_available": available or os.cpu_count(),
         "threads": threads(),
         "gpu": gpu(device),
+        **({"slurm_job_id": os.environ["SLURM_JOB_ID"]} if os.environ.get("SLURM_JOB_ID") else {}),
     }
 
 
@@ -129,3 +131,17 @@ def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (exact, from the kernel)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB else
+
+
+def memory_limit_bytes() -> int:
+    """The memory this process may use: the machine's, or its cgroup's limit where lower
+    (a container, a SLURM job)."""
+    limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            limit = min(limit, int(text))
+    return limit

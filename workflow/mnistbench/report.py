@@ -158,6 +158,6 @@ def run(
     html = render(tables_dir, settings)
     if csv_dir is not None:
         for name, frame in derived_tables(read_tables(tables_dir), settings).items():
-            path = Path(csv_dir) / f"{name}.csv"
-            artifacts.write_atomically(path, lambda p, f=frame: f.to_csv(p, index=False))
-    artifacts.write_atomically(out, lambda p: p.write_text(html))
+            write = lambda p, f=frame: f.to_csv(p, index=False)  # noqa: E731
+            artifacts.write_atomically(csv_dir, f"{name}.csv", write)
+    artifacts.write_atomically(Path(out).parent, Path(out).name, lambda p: p.write_text(html))

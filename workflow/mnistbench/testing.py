@@ -11,11 +11,19 @@ A plugin author subclasses :class:`BackendConformance` in their own test suite a
 Every test runs once per variant the backend implements, on a short run (the variant's
 ``small`` hyperparameters, at least 20 steps) built by the core from one seed:
 
+- the first step (its loss and how it moves every weight) matches the variant's arithmetic done
+  in float64 by :mod:`mnistbench.reference`, which shares no code with any backend;
 - the step losses match the reference backend's (``numpy``) within ``rtol``;
 - predictions from the same weights agree with the reference's;
 - weights survive the round trip through the core's ``.npz`` files;
 - training is deterministic under a seed;
-- one result per epoch, with the initial weights' names, shapes and dtype.
+- one result per epoch, with the initial weights' names, shapes and dtype;
+- for a backend that declares ``resumable = True``: resumed after its first epoch from the
+  weights and optimiser state saved in a checkpoint, it yields bit for bit what the
+  uninterrupted run yields from there.
+
+The reference backend itself is held to :mod:`mnistbench.reference` in place of the reference
+backend, so no test compares a backend with itself.
 
 The data are synthetic by default, so the suite needs no download; override the
 ``conformance_data`` fixture to use real images.
@@ -23,10 +31,13 @@ The data are synthetic by default, so the suite needs no download; override the
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from mnistbench import artifacts
+from mnistbench import checkpoint, npz, reference
+from mnistbench.backend import TrainSpec, is_resumable
 from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import VARIANTS
@@ -38,6 +49,13 @@ MIN_STEPS = 20
 def step_losses(backend, spec) -> np.ndarray:
     """Every training step's loss when ``backend`` trains ``spec``, in order."""
     return np.concatenate([epoch.losses for epoch in backend.train(spec)])
+
+
+def first_step(spec: TrainSpec) -> TrainSpec:
+    """``spec`` cut to its first batch: one epoch of one step, with that step's extras."""
+    rows = slice(0, spec.batch_size)
+    extras = {name: [np.asarray(per_epoch[0])[rows]] for name, per_epoch in spec.extras.items()}
+    return dataclasses.replace(spec, epochs=[spec.epochs[0][rows]], extras=extras)
 
 
 class BackendConformance:
@@ -54,6 +72,20 @@ class BackendConformance:
     @classmethod
     def registry(cls):
         return load_backends()
+
+    def reference_losses(self, registry, spec) -> np.ndarray:
+        """The step losses to match: the reference backend's, or for the reference backend
+        itself, those of the float64 arithmetic."""
+        if self.backend == self.reference:
+            return np.concatenate(reference.train(spec)[0])
+        return step_losses(registry.get(self.reference), spec)
+
+    def reference_scores(self, registry, spec, weights, x) -> np.ndarray:
+        """The scores to match, from the reference backend or (for itself) the float64 one."""
+        if self.backend == self.reference:
+            return reference.predict(spec.variant, spec.hyperparameters, weights, x)
+        theirs = registry.get(self.reference)
+        return theirs.predict(spec.variant, spec.hyperparameters, weights, x, "cpu")
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -85,26 +117,42 @@ class BackendConformance:
     def test_run_is_long_enough_to_compare(self, spec):
         assert sum(spec.steps_in_epoch(e) for e in range(len(spec.epochs))) >= MIN_STEPS
 
+    def test_first_step_matches_the_float64_arithmetic(self, registry, spec):
+        """The first loss, and each weight's move in the first update, within 1% of the largest
+        move (float32 against float64: Adam's first step is about lr * sign(g), whose sign
+        float32 rounding can flip where g is near 0)."""
+        one = first_step(spec)
+        [result] = registry.get(self.backend).train(one)
+        [expected_losses], [expected] = reference.train(one)
+        assert result.losses[0] == pytest.approx(expected_losses[0], rel=1e-5)
+        for name, start in one.initial_weights.items():
+            moved = np.asarray(result.weights[name], np.float64) - start
+            expected_move = expected[name] - start
+            assert np.abs(expected_move).max() > 0, f"{name} does not move in the first step"
+            tolerance = 1e-2 * np.abs(expected_move).max()
+            np.testing.assert_allclose(moved, expected_move, rtol=0, atol=tolerance, err_msg=name)
+
     def test_loss_trajectory_matches_the_reference(self, registry, spec):
-        expected = step_losses(registry.get(self.reference), spec)
+        expected = self.reference_losses(registry, spec)
         actual = step_losses(registry.get(self.backend), spec)
         assert actual.shape == expected.shape
         np.testing.assert_allclose(actual, expected, rtol=self.rtol, atol=self.atol)
 
     def test_predict_agrees_with_the_reference(self, registry, spec):
-        backend, reference = registry.get(self.backend), registry.get(self.reference)
-        *_, last = reference.train(spec)
+        backend = registry.get(self.backend)
+        *_, last = backend.train(spec)
         x = spec.x_train
         ours = backend.predict(spec.variant, spec.hyperparameters, last.weights, x, self.device)
-        theirs = reference.predict(spec.variant, spec.hyperparameters, last.weights, x, "cpu")
+        theirs = self.reference_scores(registry, spec, last.weights, x)
         assert ours.shape == theirs.shape == (len(x), 10)
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
 
     def test_weights_round_trip_through_npz(self, registry, spec, tmp_path):
         backend = registry.get(self.backend)
         *_, last = backend.train(spec)
-        artifacts.save_weights(tmp_path / "weights.npz", last.weights)
-        loaded = artifacts.load_weights(tmp_path / "weights.npz")
+        npz.save(tmp_path, "weights.npz", last.weights)
+        shapes = {name: np.shape(array) for name, array in spec.initial_weights.items()}
+        loaded = npz.load(tmp_path / "weights.npz", shapes)
         x = spec.x_train
         np.testing.assert_array_equal(
             backend.predict(spec.variant, spec.hyperparameters, loaded, x, self.device),
@@ -125,3 +173,25 @@ class BackendConformance:
             for name, value in result.weights.items():
                 assert value.shape == spec.initial_weights[name].shape, name
                 assert value.dtype == np.float32, name
+
+    def test_resuming_after_an_epoch_continues_bit_for_bit(self, registry, spec, tmp_path):
+        backend = registry.get(self.backend)
+        if not is_resumable(backend):
+            pytest.skip(f"backend {self.backend!r} does not declare resumable = True")
+        full = list(backend.train(spec))
+        saved = checkpoint.Checkpoint("conformance", 1, full[0].weights, dict(full[0].state))
+        checkpoint.save(tmp_path, saved)  # through the core's checkpoint file, as a real resume
+        kept = checkpoint.load(tmp_path, "conformance")
+        resumed_spec = dataclasses.replace(
+            spec, start_epoch=1, initial_weights=kept.weights, initial_state=kept.state
+        )
+        resumed = list(backend.train(resumed_spec))
+        assert len(resumed) == len(full) - 1
+        for expected, actual in zip(full[1:], resumed):
+            np.testing.assert_array_equal(actual.losses, expected.losses)
+            assert sorted(actual.weights) == sorted(expected.weights)
+            for name, value in expected.weights.items():
+                np.testing.assert_array_equal(actual.weights[name], value, err_msg=name)
+            assert sorted(actual.state) == sorted(expected.state)
+            for name, value in expected.state.items():
+                np.testing.assert_array_equal(actual.state[name], value, err_msg=name)

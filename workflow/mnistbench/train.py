@@ -7,24 +7,30 @@ The core fixes what must match across backends (scaled inputs, initial weights, 
 masks); the backend trains; the core times each epoch (the time spent inside the backend's
 iterator), evaluates test accuracy between epochs (not timed), and writes ``weights.npz``,
 ``history.csv`` and ``train.json``.
+
+With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/
+seed<N>``) the run saves its progress after every epoch (:mod:`mnistbench.checkpoint`), continues
+from there when run again, and removes the checkpoint once its outputs are written. SIGTERM
+(preemption, a time limit) or SIGINT (Ctrl-C) stops the command at once with the checkpoint kept
+and one error line; SIGKILL loses at most the epoch in progress. A resumed run ends with the
+same weights and history as an uninterrupted one; only the times differ.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import time
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, datasets, provenance
-from mnistbench.backend import Backend, TrainSpec, Weights
+from mnistbench import artifacts, checkpoint, datasets, epochs, identity, npz, provenance
+from mnistbench.backend import Backend, TrainSpec
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import load_backends
+from mnistbench.plugins import backend_errors, load_backends
 from mnistbench.variants import Variant, get_variant, random_streams
 
 log = logging.getLogger(__name__)
@@ -33,7 +39,8 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "test_accuracy", "seconds", "samples"]
 
 def resolve_device(backend: Backend, requested: str) -> str:
     """``auto`` -> the backend's preferred device; otherwise check the device is usable here."""
-    usable = backend.devices()
+    with backend_errors(backend.name, "devices"):
+        usable = list(backend.devices())
     if requested == "auto":
         return usable[0]
     if requested not in usable:
@@ -68,63 +75,6 @@ def build_spec(
     )
 
 
-def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(np.argmax(scores, axis=1) == labels))
-
-
-@dataclass
-class TrainedModel:
-    weights: Weights
-    history: list[dict[str, float]]
-
-    @property
-    def train_seconds(self) -> float:
-        return float(sum(row["seconds"] for row in self.history))
-
-    @property
-    def samples(self) -> int:
-        return int(sum(row["samples"] for row in self.history))
-
-
-def fit(
-    backend: Backend,
-    spec: TrainSpec,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-) -> TrainedModel:
-    """Drive the backend's training iterator, timing each epoch and scoring it on the test set."""
-    history, weights = [], dict(spec.initial_weights)
-    iterator = iter(backend.train(spec))
-    for epoch in range(len(spec.epochs)):
-        start = time.perf_counter()
-        try:
-            result = next(iterator)
-        except StopIteration:
-            raise MnistbenchError(
-                f"backend {backend.name!r} stopped after {epoch} of {len(spec.epochs)} epochs"
-            ) from None
-        seconds = time.perf_counter() - start
-        weights = result.weights
-        scores = backend.predict(spec.variant, spec.hyperparameters, weights, x_test, spec.device)
-        row = {
-            "epoch": epoch + 1,
-            "train_loss": float(np.mean(result.losses)),
-            "test_accuracy": accuracy(scores, y_test),
-            "seconds": seconds,
-            "samples": len(spec.epochs[epoch]),
-        }
-        history.append(row)
-        log.info(
-            "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
-            row["epoch"],
-            len(spec.epochs),
-            row["train_loss"],
-            row["test_accuracy"],
-            seconds,
-        )
-    return TrainedModel(weights, history)
-
-
 def run(
     *,
     data: str | Path,
@@ -138,59 +88,105 @@ def run(
     n_classes: int = 10,
     train_limit: int | None = None,
     test_limit: int | None = None,
+    sha256: Mapping[str, str] | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train one run and write its outputs into ``out``; return what ``train.json`` holds."""
+    """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
+
+    ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
+    Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
+    memory) runs before training starts; the three outputs are written together or not at all.
+    With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
+    run is started again, and removed once the outputs are written.
+    """
     the_variant = get_variant(variant)
     hp = the_variant.hyperparameters(hyperparameters)
-    the_backend = load_backends().get(backend)
+    registry = load_backends()
+    the_backend = registry.get(backend)
     if variant not in the_backend.variants:
         raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
     resolved = resolve_device(the_backend, device)
-    data_set = datasets.load(data, n_classes, train_limit, test_limit)
-    spec = build_spec(the_variant, hp, data_set.train_images, data_set.train_labels, seed, resolved)
-    x_test = the_variant.prepare_inputs(data_set.test_images, hp)
-    log.info(
-        "training %s on %s with %s (%s), seed %d, %d samples",
-        variant,
-        dataset,
-        backend,
-        resolved,
-        seed,
-        len(spec.x_train),
-    )
-    model = fit(the_backend, spec, x_test, data_set.test_labels.astype(np.int64))
-
-    info = {
-        "dataset": dataset,
-        "variant": variant,
-        "backend": backend,
-        "backend_version": the_backend.version,
-        "seed": seed,
-        "device": resolved,
-        "n_classes": n_classes,
-        "hyperparameters": hp,
-        "train_samples": len(spec.x_train),
-        "test_samples": len(x_test),
-        "train_limit": train_limit,  # the first N images only (config subset); None: all
-        "test_limit": test_limit,
-        "epochs": len(model.history),
-        "train_seconds": model.train_seconds,
-        "samples_per_second": model.samples / model.train_seconds,
-        "final_train_loss": model.history[-1]["train_loss"],
-        "peak_rss_mb": provenance.peak_rss_mb(),
-        "project": provenance.project(),
-        "versions": provenance.versions(),
-        "machine": provenance.machine(resolved),
-        "data_sha256": data_set.sha256,
-    }
-    out = Path(out)
-    artifacts.save_weights(out / "weights.npz", model.weights)
-    artifacts.write_atomically(out / "history.csv", lambda p: _write_history(p, model.history))
-    artifacts.write_json(out / "train.json", info)
+    with artifacts.output_folder(out) as out:
+        data_set = datasets.load(data, n_classes, train_limit, test_limit, sha256)
+        n_train = len(data_set.train_images)
+        the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes())
+        spec = build_spec(
+            the_variant, hp, data_set.train_images, data_set.train_labels, seed, resolved
+        )
+        x_test = the_variant.prepare_inputs(data_set.test_images, hp)
+        log.info(
+            "training %s on %s with %s (%s), seed %d, %d samples",
+            variant,
+            dataset,
+            backend,
+            resolved,
+            seed,
+            n_train,
+        )
+        # Everything that shapes the numbers: a checkpoint made under anything else is discarded.
+        fingerprint = checkpoint.fingerprint(
+            {
+                "dataset": dataset,
+                "data_sha256": data_set.sha256,
+                "limits": [train_limit, test_limit, n_classes],
+                "variant": variant,
+                "hyperparameters": hp,
+                "seed": seed,
+                "backend": registry.fingerprints.get(backend, backend),
+                "backend_version": the_backend.version,
+                "core": identity.core(identity.TRAIN_CODE),
+                "device": resolved,
+                "threads": os.environ.get("OMP_NUM_THREADS"),
+            }
+        )
+        folder = Path(checkpoint_dir) if checkpoint_dir else None
+        y_test = data_set.test_labels.astype(np.int64)
+        model, progress = epochs.train_with_checkpoints(
+            the_backend, spec, x_test, y_test, folder, fingerprint
+        )
+        info = {
+            "dataset": dataset,
+            "variant": variant,
+            "backend": backend,
+            "backend_version": the_backend.version,
+            "seed": seed,
+            "status": "diverged" if model.diverged else "ok",
+            "diverged": model.diverged,
+            "device": resolved,
+            "n_classes": n_classes,
+            "hyperparameters": hp,
+            "train_samples": n_train,
+            "test_samples": len(x_test),
+            "train_limit": train_limit,  # the first N images only (config subset); None: all
+            "test_limit": test_limit,
+            "epochs": len(model.history),
+            # Every attempt's training time: the finished epochs and the interrupted ones.
+            "train_seconds": model.train_seconds + progress.lost_seconds,
+            "samples_per_second": model.samples / model.train_seconds,
+            "attempts": progress.attempts,
+            "lost_seconds": progress.lost_seconds,
+            "final_train_loss": model.history[-1]["train_loss"],
+            "peak_rss_mb": provenance.peak_rss_mb(),
+            "project": provenance.project(),
+            "versions": provenance.versions(),
+            "machine": provenance.machine(resolved),
+            "data_sha256": data_set.sha256,
+        }
+        artifacts.write_all(
+            out,
+            {
+                "weights.npz": npz.writer(model.weights),
+                "history.csv": lambda p: _write_history(p, model.history),
+                "train.json": artifacts.json_file(info),
+            },
+        )
+    if folder:
+        checkpoint.remove(folder)
     return info
 
 
-def _write_history(path: Path, history: list[dict[str, float]]) -> None:
+def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
+    """One row per epoch; a diverged epoch's test accuracy is left empty."""
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
         writer.writeheader()

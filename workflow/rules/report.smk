@@ -7,29 +7,30 @@ rule aggregate_results:
         metrics=get_all_metrics,
         benchmarks=get_all_benchmarks,
     output:
-        summary=report(
-            "results/summary.csv", caption="../report/summary.rst", category="Tables"
-        ),
+        summary=report("results/summary.csv", caption="../report/summary.rst", category="Tables"),
         confusion=report(
             "results/confusion.csv", caption="../report/confusion.rst", category="Tables"
         ),
-        history=report(
-            "results/history.csv", caption="../report/history.rst", category="Tables"
-        ),
+        history=report("results/history.csv", caption="../report/history.rst", category="Tables"),
         provenance=report(
             "results/provenance.csv", caption="../report/provenance.rst", category="Tables"
         ),
-    params:
-        code=CODE["aggregate"],
     log:
         "logs/aggregate.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        python=get_python,
+        out=lambda wildcards, output: os.path.dirname(output.summary),
+        code=CODE["aggregate"],
     shell:
-        "{PYTHON} -m mnistbench --log {log} aggregate {input.metrics} --out results"
+        "{params.python:q} -m mnistbench --log {log:q} aggregate {input.metrics:q}"
+        " --out {params.out:q}"
 
 
 rule write_report:
     input:
-        rules.aggregate_results.output,
+        tables=rules.aggregate_results.output,
     output:
         html=report("results/report.html", caption="../report/report.rst", category="Report"),
         accuracy=report(
@@ -41,14 +42,19 @@ rule write_report:
             caption="../report/time_to_accuracy.rst",
             category="Tables",
         ),
-    params:
-        code=CODE["report"],
-        settings=get_report_args,
     log:
         "logs/report.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        python=get_python,
+        tables=lambda wildcards, input: os.path.dirname(input.tables[0]),
+        csv_dir=lambda wildcards, output: os.path.dirname(output.speed),
+        code=CODE["report"],
+        settings=get_report_args,
     shell:
-        "{PYTHON} -m mnistbench --log {log} report --tables results --out {output.html}"
-        " --csv-dir results/report {params.settings}"
+        "{params.python:q} -m mnistbench --log {log:q} report --tables {params.tables:q}"
+        " --out {output.html:q} --csv-dir {params.csv_dir:q} {params.settings}"
 
 
 onerror:

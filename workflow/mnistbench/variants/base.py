@@ -7,6 +7,7 @@ training plan (sample order, batch size, random masks). Backends implement only 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,10 @@ class Variant:
     initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
     # plan(order_rng, mask_rng, n_train, hyperparameters)
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
+    # The shape of each weight for these hyperparameters, computed without making the weights.
+    weight_shapes: Callable[[Mapping[str, Any]], dict[str, tuple[int, ...]]]
+    # Bytes the plan holds for ``n_train`` samples (orders, one epoch's masks), without making it.
+    plan_bytes: Callable[[Mapping[str, Any], int], int]
     contract: Contract
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
@@ -82,6 +87,24 @@ class Variant:
             self._check(key, value)
         return merged
 
+    def memory_bytes(self, hp: Mapping[str, Any], n_train: int) -> int:
+        """About how much memory a run needs beyond its data: the float32 weights four times
+        over (weights, gradients, two optimiser moments) and the training plan."""
+        params = sum(math.prod(shape) for shape in self.weight_shapes(hp).values())
+        return 16 * params + self.plan_bytes(hp, n_train)
+
+    def check_fits(self, hp: Mapping[str, Any], n_train: int, available: int) -> None:
+        """Refuse, in one line and before allocating anything, sizes that cannot fit in memory."""
+        needed = self.memory_bytes(hp, n_train)
+        if needed <= available:
+            return
+        changed = [f"{k}={v}" for k, v in hp.items() if v != self.defaults[k]]
+        which = f"with {', '.join(changed)}" if changed else "with its default sizes"
+        raise MnistbenchError(
+            f"variant {self.name!r} {which} needs about {_gib(needed)} of memory for its weights "
+            f"and training plan, more than the {_gib(available)} here; use smaller sizes"
+        )
+
     def _check(self, key: str, value: Any) -> None:
         """Every hyperparameter is a positive number of its default's type, within its limit."""
         integral = isinstance(self.defaults[key], int)
@@ -99,6 +122,10 @@ class Variant:
                 f"variant {self.name!r}: hyperparameter {key!r} must be {wanted} above 0{bound}, "
                 f"got {value!r}"
             )
+
+
+def _gib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:,.1f} GiB"
 
 
 class PerEpoch(Sequence):
@@ -141,6 +168,19 @@ def fan_in_normal_layers(rng: np.random.Generator, sizes: list[int]) -> dict[str
         weights[f"W{i}"] = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
         weights[f"b{i}"] = np.zeros(n_out, np.float32)
     return weights
+
+
+def dense_shapes(sizes: list[int]) -> dict[str, tuple[int, ...]]:
+    """The shapes :func:`fan_in_normal_layers` makes for ``sizes``."""
+    shapes = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        shapes[f"W{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
+    return shapes
+
+
+def shuffled_plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
+    """Bytes of :func:`shuffled_plan`'s orders: one int64 permutation per epoch."""
+    return 8 * int(hp["epochs"]) * n_train
 
 
 def shuffled_plan(

@@ -43,6 +43,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     }
 
 
+def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {"W1": (784, int(hp["hidden"])), "W2": (int(hp["hidden"]), 10)}
+
+
 def plan(
     order_rng: np.random.Generator,
     mask_rng: np.random.Generator,
@@ -61,6 +65,12 @@ def plan(
 
     masks = PerEpoch(n_epochs, int(mask_rng.integers(2**63)), epoch_masks)
     return Plan(epochs=[order] * n_epochs, batch_size=1, extras={"dropout_masks": masks})
+
+
+def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
+    """One order shared by every epoch, and one epoch's float32 masks at a time."""
+    samples = min(int(hp["train_samples"]), n_train)
+    return 8 * (samples + int(hp["epochs"])) + 4 * samples * int(hp["hidden"])
 
 
 CONTRACT = Contract(
@@ -98,6 +108,8 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     contract=CONTRACT,
     plan=plan,
+    weight_shapes=weight_shapes,
+    plan_bytes=plan_bytes,
     small={"train_samples": 12, "epochs": 2},
     upper_limits={"keep": 1.0},
 )

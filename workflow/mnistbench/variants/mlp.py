@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Contract, Plan, Variant, fan_in_normal_layers, flatten_scaled
+from mnistbench.variants.base import (
+    Contract,
+    Plan,
+    Variant,
+    dense_shapes,
+    fan_in_normal_layers,
+    flatten_scaled,
+)
 
 DEFAULTS = {
     "hidden": 300,
@@ -36,6 +43,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
 
 
+def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    return dense_shapes([784, int(hp["hidden"]), 10])
+
+
 def plan(
     order_rng: np.random.Generator,
     mask_rng: np.random.Generator,
@@ -45,6 +56,11 @@ def plan(
     """Every epoch visits the training set in file order, as the seed does."""
     order = np.arange(n_train, dtype=np.int64)
     return Plan(epochs=[order] * int(hp["epochs"]), batch_size=int(hp["batch_size"]))
+
+
+def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
+    """One order shared by every epoch, and a reference to it per epoch."""
+    return 8 * (n_train + int(hp["epochs"]))
 
 
 CONTRACT = Contract(
@@ -75,5 +91,7 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     contract=CONTRACT,
     plan=plan,
+    weight_shapes=weight_shapes,
+    plan_bytes=plan_bytes,
     small={"epochs": 2},
 )

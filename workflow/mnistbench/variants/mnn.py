@@ -40,7 +40,13 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.base import Contract, Variant, flatten_scaled, shuffled_plan
+from mnistbench.variants.base import (
+    Contract,
+    Variant,
+    flatten_scaled,
+    shuffled_plan,
+    shuffled_plan_bytes,
+)
 
 # Neuron layout of the state vector, fixed by the seed.
 PIXELS = 784  # neurons 0..783 are clamped to the image
@@ -80,6 +86,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     """A ~ U(0, init_scale) (the seed's U(0, 1) at 1), (N, N), for ``s @ A``: row from, col to."""
     n = n_neurons(hp)
     return {"A": (rng.random((n, n)) * float(hp["init_scale"])).astype(np.float32)}
+
+
+def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {"A": (n_neurons(hp), n_neurons(hp))}
 
 
 CONTRACT = Contract(
@@ -125,6 +135,8 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch, as the seed's DataLoader
+    weight_shapes=weight_shapes,
+    plan_bytes=shuffled_plan_bytes,
     small={"batch_size": 8, "epochs": 2, "init_scale": 0.01},  # 96 samples: 24 steps
     upper_limits={"beta1": 0.9999, "beta2": 0.99999},  # Adam's decays must stay below 1
 )

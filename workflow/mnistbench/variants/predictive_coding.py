@@ -53,9 +53,11 @@ import numpy as np
 from mnistbench.variants.base import (
     Contract,
     Variant,
+    dense_shapes,
     fan_in_normal_layers,
     flatten_scaled,
     shuffled_plan,
+    shuffled_plan_bytes,
 )
 
 DEFAULTS = {
@@ -80,6 +82,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     the usual fan-in scale for the hidden layer to carry signal from the first step.
     """
     return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
+
+
+def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    return dense_shapes([784, int(hp["hidden"]), 10])
 
 
 CONTRACT = Contract(
@@ -127,5 +133,7 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch
+    weight_shapes=weight_shapes,
+    plan_bytes=shuffled_plan_bytes,
     small={"batch_size": 8, "epochs": 2},  # 96 samples: 24 steps
 )

@@ -49,6 +49,10 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     return {"W1": uniform(n_in, n_hidden), "W2": uniform(n_hidden, n_out)}
 
 
+def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {"W1": (784, int(hp["hidden"])), "W2": (int(hp["hidden"]), 10)}
+
+
 def plan(
     order_rng: np.random.Generator,
     mask_rng: np.random.Generator,
@@ -62,6 +66,11 @@ def plan(
         order_rng.integers(0, n_train, size=steps * batch, dtype=np.int64) for steps in chunks
     ]
     return Plan(epochs=epochs, batch_size=batch)
+
+
+def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
+    """``batch_size`` int64 indices per iteration."""
+    return 8 * int(hp["iterations"]) * int(hp["batch_size"])
 
 
 CONTRACT = Contract(
@@ -98,5 +107,7 @@ VARIANT = Variant(
     initial_weights=initial_weights,
     contract=CONTRACT,
     plan=plan,
+    weight_shapes=weight_shapes,
+    plan_bytes=plan_bytes,
     small={"batch_size": 8, "iterations": 24, "log_every": 12},
 )

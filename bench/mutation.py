@@ -1,0 +1,243 @@
+"""python bench/mutation.py [MODULE ...] [--tests-from REF] [--max-children 2] [--label NAME]
+
+Mutation testing of the modules that compute or write what users read: mutmut (the ``bench``
+extra: ``pip install -e '.[bench]'``) makes small changes to one module's code (a ``<`` for a
+``<=``, a 1 for a 0, a dropped argument), runs that module's fast tests against each change, and
+counts the changes some test notices ("killed") and those none does ("survived"). A survivor is
+a bug the tests would let through, unless it is equivalent (it changes nothing a user can see;
+``bench/mutation_equivalent.toml`` lists those, each with why).
+
+Modules (all by default): evaluate, aggregate, report, artifacts, idx, datasets, variants (the
+core's variant modules) and numpy (the NumPy backend). Each runs in its own staging folder under
+bench/out/mutation/<label>/<module>/, laid out as mutmut expects (``src/mnistbench``,
+``src/mnistbench_numpy``, ``tests``), with only that module mutated and only its tests run.
+``--tests-from REF`` takes the tests from a git revision instead of the working tree (the code
+is always the working tree's): how the score was before a change to the tests.
+
+Prints the score per module (killed / all mutants; a timeout counts as killed, since the tests
+stopped the change) and writes bench/out/mutation.csv (one row per module and label) and
+bench/out/mutants.txt (every surviving mutant's diff, equivalent ones marked). Slow: minutes per
+module on two cores, so not part of the test suite or CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+EQUIVALENT = REPO / "bench" / "mutation_equivalent.toml"
+NUMPY_PLUGIN = "plugins/mnistbench-numpy"
+
+# The fast tests: every unit test but those of the fetch step, the plugin loader and the config
+# (HTTP servers and subprocesses, reaching none of the modules below in-process). mutmut runs,
+# for each mutant, only the tests among these that called the function it changed.
+UNIT = ["tests/unit", "--ignore=tests/unit/test_fetch.py", "--ignore=tests/unit/test_plugins.py"]
+BACKEND = [*UNIT, "tests/backends", f"{NUMPY_PLUGIN}/tests"]
+# module: (files to mutate, relative to the staging folder; the tests that check them)
+MODULES = {
+    "evaluate": (["src/mnistbench/evaluate.py"], UNIT),
+    "aggregate": (["src/mnistbench/aggregate.py"], UNIT),
+    "report": (["src/mnistbench/report.py"], UNIT),
+    "artifacts": (["src/mnistbench/artifacts.py"], UNIT),
+    "idx": (["src/mnistbench/idx.py"], UNIT),
+    "datasets": (["src/mnistbench/datasets.py"], UNIT),
+    "variants": (["src/mnistbench/variants/*"], BACKEND),
+    "numpy": (["src/mnistbench_numpy/*"], BACKEND),
+}
+# Besides the packages and tests: what the tests read from the repository.
+ALSO = ["README.md", "Snakefile", "bench", "config", "docs", "workflow"]
+
+
+def files_at(ref: str | None, path: str, dest: Path) -> None:
+    """Copy ``path`` (file or folder) from the working tree, or from git revision ``ref``."""
+    if ref is None:
+        source = REPO / path
+        if source.is_dir():  # not the core package (it goes to src/), nor bench/out
+            ignore = shutil.ignore_patterns("__pycache__", "mnistbench", "out")
+            shutil.copytree(source, dest / path, ignore=ignore)
+        elif source.exists():
+            (dest / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / path)
+        return
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, path], capture_output=True, check=False
+    )
+    if archive.returncode == 0:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(dest, filter="data")
+
+
+def stage(module: str, folder: Path, tests_from: str | None) -> None:
+    """A fresh folder with the packages under src/, the tests, and mutmut's configuration."""
+    mutate, tests = MODULES[module]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "workflow" / "mnistbench", folder / "src" / "mnistbench", ignore=ignore)
+    # mnistbench.config finds the schemas beside the package, as in workflow/
+    shutil.copytree(REPO / "workflow" / "schemas", folder / "src" / "schemas")
+    shutil.copytree(
+        REPO / NUMPY_PLUGIN / "mnistbench_numpy", folder / "src" / "mnistbench_numpy", ignore=ignore
+    )
+    for path in ["tests", f"{NUMPY_PLUGIN}/tests"]:
+        files_at(tests_from, path, folder)
+    if tests_from:  # the conformance suite is test code too, though it ships in the package
+        testing = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{tests_from}:workflow/mnistbench/testing.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        (folder / "src" / "mnistbench" / "testing.py").write_text(testing.stdout)
+    for path in ALSO:
+        files_at(None, path, folder)
+    selected = [t for t in tests if t.startswith("-") or (folder / t).exists()]
+    pytest_options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
+    config = {
+        "source_paths": ["src"],
+        "only_mutate": mutate,
+        "also_copy": [*ALSO, NUMPY_PLUGIN],
+        "pytest_add_cli_args_test_selection": selected,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+    }
+    (folder / "pyproject.toml").write_text(
+        toml_section("tool.pytest.ini_options", pytest_options["ini_options"])
+        + toml_section("tool.mutmut", config)
+    )
+
+
+def toml_section(name: str, values: dict) -> str:
+    """A TOML table of strings and lists of strings (JSON spells both as TOML does)."""
+    lines = [f"[{name}]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n\n"
+
+
+def run_mutmut(folder: Path, max_children: int) -> float:
+    """Run mutmut in ``folder``; return the seconds it took."""
+    mutmut = Path(sys.executable).parent / "mutmut"
+    start = time.monotonic()
+    log = folder / "mutmut.log"
+    with log.open("w") as out:
+        result = subprocess.run(
+            [str(mutmut), "run", "--max-children", str(max_children)],
+            cwd=folder,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+            # A mutant of artifacts' liveness probe (os.kill(pid, 0) -> os.kill(pid, 1)) sends
+            # SIGHUP to the "live writer" a test names, its parent: mutmut itself.
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+        )
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"mutmut failed in {folder} (exit {result.returncode}):\n{tail}")
+    return time.monotonic() - start
+
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
+TIMEOUTS = {24, -24, 36, 152, 255}
+
+
+def results(folder: Path) -> dict[str, str]:
+    """Every mutant of the staging folder and its outcome, from mutmut's .meta files."""
+    outcome = {}
+    for meta in sorted((folder / "mutants" / "src").rglob("*.meta")):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if code in TIMEOUTS:
+                outcome[name] = "timeout"
+            else:
+                outcome[name] = STATUS.get(code, "not checked" if code is None else "suspicious")
+    return outcome
+
+
+def diff(folder: Path, name: str) -> str:
+    mutmut = Path(sys.executable).parent / "mutmut"
+    shown = subprocess.run(
+        [str(mutmut), "show", name], cwd=folder, capture_output=True, text=True, check=False
+    )
+    return shown.stdout.strip()
+
+
+def equivalents() -> dict[str, str]:
+    """Mutant name -> why it changes nothing a user can see."""
+    if not EQUIVALENT.exists():
+        return {}
+    return tomllib.loads(EQUIVALENT.read_text()).get("equivalent", {})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"some of: {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--tests-from", help="git revision to take the tests from")
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--label", help="name of this measurement (default: tests-from or now)")
+    args = parser.parse_args()
+    unknown = sorted(set(args.modules) - set(MODULES))
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
+    label = args.label or args.tests_from or "worktree"
+    known_equivalent = equivalents()
+    rows, survivors = [], []
+    for module in args.modules or list(MODULES):
+        folder = OUT / "mutation" / label / module
+        stage(module, folder, args.tests_from)
+        seconds = run_mutmut(folder, args.max_children)
+        outcome = pd.Series(results(folder), dtype=object)
+        counts = outcome.value_counts()
+        killed = int(counts.get("killed", 0) + counts.get("timeout", 0))
+        lost = outcome[outcome.isin(["survived", "no tests", "suspicious", "not checked"])]
+        equivalent = [name for name in lost.index if name in known_equivalent]
+        rows.append(
+            {
+                "label": label,
+                "module": module,
+                "mutants": len(outcome),
+                "killed": killed,
+                "survived": len(lost),
+                "equivalent": len(equivalent),
+                "score": killed / len(outcome) if len(outcome) else float("nan"),
+                "score_without_equivalent": killed / (len(outcome) - len(equivalent))
+                if len(outcome) > len(equivalent)
+                else float("nan"),
+                "seconds": round(seconds),
+            }
+        )
+        print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+        for name, status in lost.items():
+            why = known_equivalent.get(name)
+            mark = f"equivalent: {why}" if why else status
+            survivors.append(f"## {name} ({mark})\n{diff(folder, name)}\n")
+    table = pd.DataFrame(rows)
+    print()
+    print(table.to_string(index=False, float_format="{:.3f}".format))
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv = OUT / "mutation.csv"
+    if csv.exists():
+        previous = pd.read_csv(csv)
+        replaced = previous.set_index(["label", "module"]).index.isin(
+            table.set_index(["label", "module"]).index
+        )
+        table = pd.concat([previous[~replaced], table], ignore_index=True)
+    table.to_csv(csv, index=False)
+    (OUT / "mutants.txt").write_text(
+        f"# surviving mutants ({label}; {', '.join(r['module'] for r in rows)})\n\n"
+        + "\n".join(survivors)
+    )
+    print(f"\nwrote {csv} and {OUT / 'mutants.txt'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""A results tree whose every number is known beforehand: the input of the numbers tests.
+
+The test images are blank but for one lit pixel, and the ``mlp`` weights map lit pixel ``k`` to
+logit ``k`` (through a permutation per seed), so the class each image is predicted as is chosen
+here, image by image. The labels are chosen too, so each run's (true, predicted) pairs, and from
+them its accuracy, confusion cells, precision and recall, are written down before the product
+computes anything. The pairs are lopsided on purpose: 3 is taken for 5 twice but 5 never for 3
+(a transposed matrix shows), class 8 is never predicted (precision undefined) and class 6 never
+occurs (recall undefined).
+
+The train step's own figures (seconds, throughput, loss) are written into ``train.json`` and
+``history.csv`` here as chosen values, so what aggregate and report do with them is checked
+against arithmetic done in the tests, not against the product's own output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnistbench import datasets, evaluate, npz
+
+DATASET = "known"
+HIDDEN = 10
+# The class each test image is predicted as with the identity permutation, and its label.
+PREDICTED = [0, 0, 0, 1, 1, 5, 5, 5, 7, 7, 7, 7, 4, 2, 9, 3]
+LABELS = [0, 0, 0, 1, 1, 3, 3, 5, 2, 7, 7, 7, 9, 2, 9, 3]
+# Per seed: the permutation applied to the predicted class, and the train step's figures.
+SEEDS = {
+    0: {
+        "permutation": list(range(10)),
+        "train_seconds": [2.0, 3.0],  # per epoch
+        "train_loss": [0.9, 0.4],
+        "peak_rss_mb": 200.0,
+        "job_wall_seconds": 7.5,
+    },
+    1: {
+        "permutation": [0, 1, 2, 3, 4, 5, 6, 9, 8, 7],  # 7 and 9 swapped
+        "train_seconds": [4.0, 6.0],
+        "train_loss": [1.1, 0.5],
+        "peak_rss_mb": 300.0,
+        "job_wall_seconds": 12.5,
+    },
+}
+TRAIN_SAMPLES = 20
+EPOCHS = 2
+
+
+@dataclass(frozen=True)
+class KnownRun:
+    seed: int
+    pairs: list[tuple[int, int]]  # (true, predicted) per test image
+    train_seconds: float
+    samples_per_second: float
+    final_train_loss: float
+    peak_rss_mb: float
+    job_wall_seconds: float
+    directory: Path
+
+    @property
+    def accuracy(self) -> float:
+        return sum(t == p for t, p in self.pairs) / len(self.pairs)
+
+    def cell(self, true: int, predicted: int) -> int:
+        return Counter(self.pairs)[(true, predicted)]
+
+    def precision(self, k: int) -> float | None:
+        predicted_k = [t for t, p in self.pairs if p == k]
+        return predicted_k.count(k) / len(predicted_k) if predicted_k else None
+
+    def recall(self, k: int) -> float | None:
+        true_k = [p for t, p in self.pairs if t == k]
+        return true_k.count(k) / len(true_k) if true_k else None
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """An uncompressed uint8 IDX file: magic 0x0000, dtype code 0x08, ndim, big-endian dims."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+    path.write_bytes(header + np.ascontiguousarray(array, np.uint8).tobytes())
+
+
+def lit_pixel(k: int) -> int:
+    """The flattened pixel that stands for class ``k``: spread over the image, one per row 2k+3."""
+    return (2 * k + 3) * 28 + 5 + 2 * k
+
+
+def write_dataset(folder: Path) -> Path:
+    """The four IDX files: test image i lights the pixel of class PREDICTED[i], labelled
+    LABELS[i]; the training split (unused by evaluate) is blank images of class 0."""
+    folder.mkdir(parents=True, exist_ok=True)
+    test_images = np.zeros((len(PREDICTED), 28 * 28), np.uint8)
+    test_images[np.arange(len(PREDICTED)), [lit_pixel(k) for k in PREDICTED]] = 255
+    write_idx(datasets.role_path(folder, "test_images"), test_images.reshape(-1, 28, 28))
+    write_idx(datasets.role_path(folder, "test_labels"), np.array(LABELS, np.uint8))
+    write_idx(
+        datasets.role_path(folder, "train_images"), np.zeros((TRAIN_SAMPLES, 28, 28), np.uint8)
+    )
+    write_idx(datasets.role_path(folder, "train_labels"), np.zeros(TRAIN_SAMPLES, np.uint8))
+    return folder
+
+
+def weights(permutation: list[int]) -> dict[str, np.ndarray]:
+    """mlp weights, hidden 10: pixel of class k -> hidden unit k -> logit permutation[k]."""
+    w1 = np.zeros((784, HIDDEN), np.float32)
+    w1[[lit_pixel(k) for k in range(10)], np.arange(10)] = 1.0
+    w2 = np.zeros((HIDDEN, 10), np.float32)
+    w2[np.arange(10), permutation] = 1.0
+    return {"W1": w1, "b1": np.zeros(HIDDEN, np.float32), "W2": w2, "b2": np.zeros(10, np.float32)}
+
+
+def write_results(root: Path) -> tuple[Path, dict[int, KnownRun]]:
+    """``root/resources/known`` and one evaluated mlp/numpy run per seed under ``root/results``.
+
+    Returns the data folder and, per seed, what every number of the run must be.
+    """
+    data = write_dataset(root / "resources" / DATASET)
+    runs = {}
+    for seed, chosen in SEEDS.items():
+        run_dir = root / "results" / DATASET / "mlp" / "numpy" / f"seed{seed}"
+        run_dir.mkdir(parents=True)
+        npz.save(run_dir, "weights.npz", weights(chosen["permutation"]))
+        seconds, losses = chosen["train_seconds"], chosen["train_loss"]
+        history = ["epoch,train_loss,test_accuracy,seconds,samples"]
+        history += [f"{e + 1},{losses[e]},0.5,{seconds[e]},{TRAIN_SAMPLES}" for e in range(EPOCHS)]
+        (run_dir / "history.csv").write_text("\n".join(history) + "\n")
+        train_seconds = sum(seconds)
+        info = {
+            "dataset": DATASET,
+            "variant": "mlp",
+            "backend": "numpy",
+            "backend_version": np.__version__,
+            "seed": seed,
+            "status": "ok",
+            "diverged": None,
+            "device": "cpu",
+            "n_classes": 10,
+            "hyperparameters": {"hidden": HIDDEN, "lr": 0.1, "batch_size": 8, "epochs": EPOCHS},
+            "train_samples": TRAIN_SAMPLES,
+            "test_samples": len(LABELS),
+            "epochs": EPOCHS,
+            "train_seconds": train_seconds,
+            "samples_per_second": EPOCHS * TRAIN_SAMPLES / train_seconds,
+            "final_train_loss": losses[-1],
+            "peak_rss_mb": chosen["peak_rss_mb"],
+        }
+        (run_dir / "train.json").write_text(json.dumps(info))
+        (run_dir / "train_benchmark.tsv").write_text(
+            f"s\th:m:s\tmax_rss\n{chosen['job_wall_seconds']}\t0:00:07\t1.0\n"
+        )
+        evaluate.run(data=data, run_dir=run_dir)
+        perm = chosen["permutation"]
+        runs[seed] = KnownRun(
+            seed=seed,
+            pairs=[(t, perm[p]) for t, p in zip(LABELS, PREDICTED)],
+            train_seconds=train_seconds,
+            samples_per_second=EPOCHS * TRAIN_SAMPLES / train_seconds,
+            final_train_loss=losses[-1],
+            peak_rss_mb=chosen["peak_rss_mb"],
+            job_wall_seconds=chosen["job_wall_seconds"],
+            directory=run_dir,
+        )
+    return data, runs

@@ -1,0 +1,226 @@
+"""The evaluate step beyond its numbers (those are in test_evaluate_numbers.py): which device and
+data it uses, what a diverged run gets, what it logs, and the one line for each bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from mnistbench import datasets, evaluate, npz, reference, train
+from mnistbench.errors import MnistbenchError
+from mnistbench.plugins import load_backends
+from tests import known
+
+
+@pytest.fixture
+def run(tmp_path):
+    """(data folder, one known run's folder, its KnownRun)."""
+    data, runs = known.write_results(tmp_path)
+    return data, runs[0].directory, runs[0]
+
+
+def edit_train_json(run_dir, **changes):
+    info = json.loads((run_dir / "train.json").read_text())
+    for key, value in changes.items():
+        if value is None:
+            del info[key]
+        else:
+            info[key] = value
+    (run_dir / "train.json").write_text(json.dumps(info))
+
+
+def test_a_train_record_missing_keys_is_named_with_what_it_lacks(run):
+    data, run_dir, _ = run
+    edit_train_json(run_dir, device=None, n_classes=None)
+    with pytest.raises(MnistbenchError) as error:
+        evaluate.run(data=data, run_dir=run_dir)
+    assert str(error.value) == (
+        f"{run_dir / 'train.json'}: not a train step's record (missing device, n_classes)"
+    )
+
+
+def test_the_training_backend_evaluates_on_the_device_that_trained(run):
+    data, run_dir, _ = run
+    edit_train_json(run_dir, device="cuda")
+    with pytest.raises(MnistbenchError, match="backend 'numpy': device 'cuda' is not available"):
+        evaluate.run(data=data, run_dir=run_dir)
+
+
+def test_another_backend_evaluates_on_its_own_preferred_device(run, tmp_path):
+    data, run_dir, known_run = run
+    edit_train_json(run_dir, device="cuda")  # where it trained says nothing about torch here
+    metrics = evaluate.run(data=data, run_dir=run_dir, backend="torch", out=tmp_path / "m.json")
+    assert metrics["evaluated_by"] == "torch"
+    torch = load_backends().get("torch")
+    assert metrics["evaluation_device"] == evaluate.resolve_device(torch, "auto")
+    assert metrics["test_accuracy"] == known_run.accuracy
+
+
+def test_a_diverged_run_gets_metrics_saying_so_and_no_measurement(run, caplog):
+    data, run_dir, _ = run
+    edit_train_json(run_dir, status="diverged", diverged={"epoch": 2, "step": 5})
+    (run_dir / "weights.npz").unlink()  # not needed: nothing is measured
+    with caplog.at_level(logging.WARNING, logger="mnistbench.evaluate"):
+        metrics = evaluate.run(data=data, run_dir=run_dir)
+    written = json.loads((run_dir / "metrics.json").read_text())
+    assert written == metrics
+    assert (metrics["status"], metrics["diverged"]) == ("diverged", {"epoch": 2, "step": 5})
+    assert metrics["evaluated_by"] == "numpy"
+    for key in ["test_accuracy", "confusion_matrix", "precision", "recall", "predict_seconds"]:
+        assert key in metrics and metrics[key] is None, key
+    assert metrics["evaluation_device"] is None and metrics["predict_samples_per_second"] is None
+    assert caplog.messages == [f"{run_dir}: the run diverged; no accuracy to measure"]
+
+
+def test_the_log_says_the_test_accuracy_to_four_digits(run, caplog):
+    data, run_dir, known_run = run
+    with caplog.at_level(logging.INFO, logger="mnistbench.evaluate"):
+        evaluate.run(data=data, run_dir=run_dir)
+    assert caplog.messages == [f"{run_dir}: test accuracy {known_run.accuracy:.4f}"]
+
+
+def test_weights_with_nan_are_refused_naming_the_weight(run):
+    data, run_dir, _ = run
+    weights = known.weights(list(range(10)))
+    weights["W2"][3, 4] = np.nan
+    npz.save(run_dir, "weights.npz", weights)
+    before = (run_dir / "metrics.json").read_bytes()
+    with pytest.raises(MnistbenchError) as error:
+        evaluate.run(data=data, run_dir=run_dir)
+    assert str(error.value) == (
+        f"{run_dir / 'weights.npz'}: weight 'W2' holds NaN or infinite values, though "
+        "train.json records the run as ok; train the run again"
+    )
+    assert (run_dir / "metrics.json").read_bytes() == before  # the earlier metrics stay
+
+
+def test_data_differing_from_its_pinned_digest_is_refused(run):
+    data, run_dir, _ = run
+    pinned = {"test_labels": "0" * 64}
+    with pytest.raises(
+        MnistbenchError, match="test_labels.idx: SHA-256 .* differs from the pinned"
+    ):
+        evaluate.run(data=data, run_dir=run_dir, sha256=pinned)
+
+
+def test_labels_beyond_the_runs_classes_are_refused(run):
+    data, run_dir, _ = run
+    edit_train_json(run_dir, n_classes=9)  # the known labels go up to 9
+    with pytest.raises(MnistbenchError, match=r"label 9 at index \d+ is outside 0..8"):
+        evaluate.run(data=data, run_dir=run_dir)
+
+
+def test_only_the_test_images_the_run_was_given_are_scored(run):
+    data, run_dir, known_run = run
+    edit_train_json(run_dir, test_samples=10)
+    metrics = evaluate.run(data=data, run_dir=run_dir)
+    first = known_run.pairs[:10]
+    assert sum(map(sum, metrics["confusion_matrix"])) == 10
+    assert metrics["test_accuracy"] == sum(t == p for t, p in first) / 10
+
+
+def test_predict_time_is_within_the_time_the_step_took(run):
+    data, run_dir, _ = run
+    start = time.perf_counter()
+    metrics = evaluate.run(data=data, run_dir=run_dir)
+    assert 0 < metrics["predict_seconds"] < time.perf_counter() - start
+
+
+@pytest.mark.parametrize("evaluator", ["numpy", "torch"])
+def test_a_trained_mnn_run_scores_what_the_float64_arithmetic_predicts(
+    evaluator, sample_dir, tmp_path
+):
+    """A variant whose prediction needs its hyperparameters (the ticks), by either backend."""
+    run_dir = tmp_path / "results" / "mnist-sample" / "mnn" / "numpy" / "seed0"
+    hp = {"hidden": 10, "ticks": 2, "batch_size": 16, "epochs": 1, "init_scale": 0.01}
+    train.run(
+        data=sample_dir,
+        dataset="mnist-sample",
+        variant="mnn",
+        backend="numpy",
+        seed=0,
+        out=run_dir,
+        hyperparameters=hp,
+        train_limit=256,
+        test_limit=200,
+    )
+    out = tmp_path / f"{evaluator}.json"
+    metrics = evaluate.run(data=sample_dir, run_dir=run_dir, backend=evaluator, out=out)
+    data = datasets.load(sample_dir, test_limit=200)
+    with np.load(run_dir / "weights.npz") as weights:
+        x = data.test_images.reshape(200, -1) / 255
+        scores = reference.predict("mnn", {"ticks": 2}, dict(weights), (x - 0.1307) / 0.3081)
+    expected = np.mean(scores.argmax(1) == data.test_labels)
+    assert metrics["test_accuracy"] == pytest.approx(expected, abs=1 / 200)
+    assert sum(map(sum, metrics["confusion_matrix"])) == 200
+
+
+# --- backends that break their contract in predict ---------------------------------------------
+
+
+BROKEN = textwrap.dedent(
+    '''
+    """Backends that predict wrongly: NumPy's arithmetic with one fault each."""
+    import numpy as np
+    from mnistbench import hookimpl
+    from mnistbench_numpy import NumpyBackend
+
+    class Narrow(NumpyBackend):
+        name = "narrow"
+        def predict(self, *args):
+            return super().predict(*args)[:, :9]
+
+    class Nan(NumpyBackend):
+        name = "nan"
+        def predict(self, *args):
+            scores = super().predict(*args)
+            scores[0, 0] = np.nan
+            return scores
+
+    class Raising(NumpyBackend):
+        name = "raising"
+        def predict(self, *args):
+            raise ValueError("matmul: shapes do not align\\nsecond line")
+
+    @hookimpl
+    def mnistbench_register_backends():
+        return [Narrow(), Nan(), Raising()]
+    '''
+)
+
+
+@pytest.fixture
+def broken_backends(tmp_path, monkeypatch):
+    """Installed as a third party's would be: a module and its entry point on sys.path."""
+    site = tmp_path / "site"
+    info = site / "mnistbench_broken-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mnistbench-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[mnistbench.backends]\nbroken = mnistbench_broken\n")
+    (site / "mnistbench_broken.py").write_text(BROKEN)
+    monkeypatch.syspath_prepend(str(site))
+
+
+@pytest.mark.parametrize(
+    "backend, message",
+    [
+        ("narrow", "backend 'narrow' predicted scores of shape (16, 9); expected (16, 10)"),
+        ("nan", "backend 'nan' predicted NaN or infinite scores from the finite weights in {w}"),
+        ("raising", "backend 'raising' failed in predict: ValueError: matmul: shapes do not align"),
+    ],
+)
+def test_a_backend_predicting_wrongly_is_one_line_and_writes_nothing(
+    broken_backends, run, tmp_path, backend, message
+):
+    data, run_dir, _ = run
+    out = tmp_path / "by" / backend / "metrics.json"
+    with pytest.raises(MnistbenchError) as error:
+        evaluate.run(data=data, run_dir=run_dir, backend=backend, out=out)
+    assert str(error.value).startswith(message.format(w=run_dir / "weights.npz"))
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "by").exists()
