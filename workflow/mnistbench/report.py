@@ -114,7 +114,7 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
             has_baseline=settings.baseline in set(ok["backend"]),
             cut_down=int((accuracy["departs from the seed's recipe"] != "").sum()),
             not_ok=table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
-            accuracy=table(accuracy),
+            accuracy=accuracy_view(accuracy),
             speed=table(derived["speed"]),
             speed_chart=figures.speed_chart(
                 tables.speedups(ok, settings.baseline), settings.baseline, style
@@ -146,6 +146,15 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
             used=ok.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
         )
     )
+
+
+def accuracy_view(accuracy: pd.DataFrame):
+    """The accuracy table for the page: without the seed's column where no figure applies."""
+    seed = "seed notebook's test accuracy (its full recipe)"
+    if len(accuracy) and accuracy[seed].isna().all():
+        note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
+        return table(accuracy.drop(columns=seed), caption=note)
+    return table(accuracy)
 
 
 def run(

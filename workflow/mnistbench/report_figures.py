@@ -97,6 +97,7 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
     axes = fig.subplots(2, 2, sharex="col", sharey="row", squeeze=False)
     # rows: loss, accuracy; columns: by epoch, by seconds
     grid = {(x, y): axes[int(y == "test_accuracy"), int(x == "train_s")] for x, y, _ in PANELS}
+    drawn: dict[tuple, list] = {}  # bands already drawn per panel: coinciding ones are not stacked
     for i, backend in enumerate(backends):
         curve = stats[stats["backend"] == backend]
         dodge = (i - (len(backends) - 1) / 2) * 0.06  # side by side where backends coincide
@@ -104,8 +105,15 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
             mean, sd = curve[(y, "mean")], curve[(y, "std")].fillna(0)
             xs = curve[(x, "mean")] if x == "train_s" else curve["epoch"] + dodge
             ax.plot(xs, mean, label=backend, **style[backend].line())
-            if (curve[(y, "count")] > 1).any():
+            band = (mean.to_numpy(), sd.to_numpy())
+            seen = drawn.setdefault((x, y), [])
+            same = any(
+                len(m) == len(band[0]) and np.allclose(m, band[0]) and np.allclose(s, band[1])
+                for m, s in seen
+            )
+            if (curve[(y, "count")] > 1).any() and not (x == "epoch" and same):
                 ax.fill_between(xs, mean - sd, mean + sd, color=style[backend].colour, alpha=0.15)
+            seen.append(band)
     for x, y, label in PANELS:
         ax = grid[(x, y)]
         ax.grid(alpha=0.3)
@@ -293,7 +301,7 @@ def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax, (variant, backend, diff) in zip(axes.flat, panels):
-        image = ax.imshow(diff, cmap="RdBu_r", norm=norm)
+        image = ax.imshow(diff, cmap="bwr", norm=norm)  # pure white where the two agree
         ax.set_title(f"{variant}\n{backend} − {baseline}")
         ax.set_xticks(range(10))
         ax.set_yticks(range(10))
