@@ -33,12 +33,23 @@ document.getElementById("page").addEventListener("load", (event) => {{
   const edges = [...frame.document.body.querySelectorAll("*")]
     .filter((e) => !e.parentElement.closest(".scroll"))
     .map((e) => e.getBoundingClientRect().right);
+  // sort the speed table by its median seconds per epoch: a click, then another
+  const heading = [...frame.document.querySelectorAll("th")]
+    .find((th) => th.textContent.includes("s/epoch, median"));
+  const rows = () => [...heading.closest("table").tBodies[0].rows];
+  const column = () => rows().map((row) => row.cells[heading.cellIndex].dataset.sort);
+  const before = column();
+  heading.click();
+  const ascending = column();
+  heading.click();
+  const descending = column();
   const out = document.createElement("pre");
   out.id = "measured";
   out.textContent = JSON.stringify({{
     viewport: frame.innerWidth,
     document: root.scrollWidth,
     widest: Math.ceil(Math.max(...edges)),
+    sorted: {{before, ascending, descending, state: heading.getAttribute("aria-sort")}},
   }});
   document.body.append(out);
 }});
@@ -87,8 +98,21 @@ def page(tmp_path_factory):
     return path
 
 
-def test_at_390_px_the_page_is_no_wider_than_the_phone(page, tmp_path):
-    widths = measure(page, 390, tmp_path / "profile")
+@pytest.fixture(scope="module")
+def measured(page, tmp_path_factory) -> dict:
+    return measure(page, 390, tmp_path_factory.mktemp("profile"))
+
+
+def test_at_390_px_the_page_is_no_wider_than_the_phone(measured):
+    widths = measured
     assert widths["viewport"] == 390, widths  # the window really was a phone's width
     assert widths["document"] <= widths["viewport"], widths  # no sideways scroll of the page
     assert widths["widest"] <= widths["viewport"], widths  # nothing sticks out (tables scroll)
+
+
+def test_a_click_on_a_heading_sorts_its_table_by_value_and_a_second_reverses_it(measured):
+    sorted_ = measured["sorted"]
+    assert [float(v) for v in sorted_["before"]] == [2.0, 0.9]  # numpy, torch: table order
+    assert [float(v) for v in sorted_["ascending"]] == [0.9, 2.0]
+    assert [float(v) for v in sorted_["descending"]] == [2.0, 0.9]
+    assert sorted_["state"] == "descending"
