@@ -209,8 +209,8 @@ def test_summary_columns_come_in_their_documented_order(results):
     assert header == [
         *["dataset", "variant", "backend", "seed", "status", "reason", "device"],
         *["test_accuracy", "final_train_loss", "epochs", "train_samples", "test_samples"],
-        *["train_seconds", "attempts", "samples_per_second", "predict_seconds"],
-        *["predict_samples_per_second"],
+        *["train_limit", "test_limit", "train_seconds", "attempts", "samples_per_second"],
+        *["predict_seconds", "predict_samples_per_second"],
         *["peak_rss_mb", "job_wall_seconds", "backend_version", "hyperparameters"],
     ]
 
@@ -273,9 +273,10 @@ def test_rows_are_sorted_by_dataset_variant_backend_seed_and_epoch(known_runs):
     assert list(history[keys].drop_duplicates().itertuples(index=False, name=None)) == expected
 
 
-def test_the_command_writes_the_three_tables_and_nothing_else(results):
+def test_the_command_writes_the_four_tables_and_nothing_else(results):
     assert sorted(p.name for p in results[0].iterdir()) == [
         "confusion.csv",
         "history.csv",
+        "provenance.csv",
         "summary.csv",
     ]

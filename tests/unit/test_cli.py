@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pandas as pd
 import pytest
 
+from mnistbench import provenance
 from mnistbench.cli import main
 from mnistbench.plugins import load_backends
 from tests.cli import run_cli
+from tests.conftest import REPO
 
 
 def train_args(data, out, *extra: str, backend: str = "numpy") -> list[str]:
@@ -34,6 +38,16 @@ def test_train_writes_weights_history_and_info(trained_run):
     info = json.loads((trained_run / "train.json").read_text())
     assert info["train_samples"] == 800 and info["hyperparameters"]["epochs"] == 2
     assert info["train_seconds"] == pytest.approx(history["seconds"].sum())
+
+
+def test_train_records_the_projects_commit_cpu_model_and_threads(trained_run):
+    info = json.loads((trained_run / "train.json").read_text())
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    assert info["project"]["commit"] == head.stdout.strip()
+    assert info["machine"]["cpu_model"] == provenance.cpu_model() != "unknown"
+    assert info["machine"]["threads"] == os.environ["OMP_NUM_THREADS"]  # set by conftest
 
 
 def test_weights_file_holds_plain_arrays_without_pickle(trained_run):
@@ -84,7 +98,7 @@ def test_aggregate_and_report_from_metrics(trained_run, sample_dir, tmp_path):
     assert len(confusion) == 100 and confusion["count"].sum() == 300
     assert main(["report", "--tables", str(tmp_path), "--out", str(tmp_path / "report.html")]) == 0
     html = (tmp_path / "report.html").read_text()
-    assert "mnistbench report" in html and "data:image/png;base64," in html
+    assert "mnistbench report" in html and "data:image/svg+xml;base64," in html
     assert (
         "Hyperparameters of these runs: <code>{&#34;batch_size&#34;: 8, &#34;epochs&#34;: 2" in html
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
-from mnistbench import report
+from mnistbench import report_tables
 from mnistbench.variants import VARIANTS
 
 DEPARTING = [v for v in VARIANTS.values() if v.seed_recipe]
@@ -25,7 +27,9 @@ def test_the_seed_recipe_checks_above_cover_mnn():
     assert VARIANTS["predictive_coding"].departure and not VARIANTS["predictive_coding"].seed_recipe
 
 
-def test_the_report_puts_departures_and_fixes_beside_the_seeds_figure():
+def test_the_report_puts_departures_beside_the_seeds_figure():
+    mnn = json.dumps(VARIANTS["mnn"].hyperparameters())  # the default init_scale departs
+    mlp = json.dumps(VARIANTS["mlp"].hyperparameters({"epochs": 1}))
     summary = pd.DataFrame(
         {
             "dataset": "mnist",
@@ -34,10 +38,17 @@ def test_the_report_puts_departures_and_fixes_beside_the_seeds_figure():
             "device": "cpu",
             "seed": 0,
             "test_accuracy": [0.97, 0.98],
+            "epochs": [100, 1],
+            "train_samples": [60000, 4000],
+            "test_samples": 10000,
+            "train_limit": [None, 4000],
+            "hyperparameters": [mnn, mlp],
         }
     )
-    table = report.accuracy_table(summary).set_index("variant")
-    assert table.loc["mnn", "seed notebook's test accuracy"] == "0.9414"
-    assert table.loc["mnn", "departs from the seed's recipe"] == VARIANTS["mnn"].departure
-    assert table.loc["mnn", "seed bug fixed here"] == VARIANTS["mnn"].seed_fix
-    assert table.loc["mlp", "departs from the seed's recipe"] == ""
+    table = report_tables.accuracy_table(summary).set_index("variant")
+    assert table.loc["mnn", "seed notebook's test accuracy (its full recipe)"] == 0.9414
+    assert table.loc["mnn", "departs from the seed's recipe"] == "init_scale 0.1 (seed 1)"
+    assert table.loc["mlp", "departs from the seed's recipe"] == (
+        "epochs 1 (seed 20); first 4,000 train images only"
+    )
+    assert table.loc["mlp", "epochs"] == 1 and table.loc["mlp", "training images"] == 4000

@@ -124,6 +124,17 @@ def test_editing_the_evaluation_code_reruns_every_evaluation_only(finished):
     assert planned_jobs(result) == {("evaluate_model", *run) for run in ALL_RUNS} | DOWNSTREAM
 
 
+def test_the_report_lists_the_command_line_overrides_as_typed(finished):
+    work, _ = finished
+    html = (work / "results" / "report.html").read_text()
+    assert " ".join(f"<code>{entry}</code>" for entry in RUNS) in html
+
+
+def test_changing_a_time_to_accuracy_target_reruns_only_the_report(finished):
+    result = plan(finished, "report={time_to_accuracy: {mlp: 0.5}}")
+    assert planned_jobs(result) == {("write_report",), ("all",)}
+
+
 def test_editing_the_report_template_reruns_only_the_report(finished):
     work, _ = finished
     with edited(work / "workflow" / "mnistbench" / "templates" / "report.html.j2", "\n"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import zipfile
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistbench import report
+from mnistbench import provenance, report
 from mnistbench.plugins import load_backends
 from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
-from tests.workflow.runner import copy_workflow, run_snakemake
+from tests.workflow.runner import SAMPLE_CONFIG, copy_workflow, run_snakemake
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
@@ -75,7 +78,34 @@ def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir):
     # what differs between two renderings: the time, and the random ids pandas gives tables
     varying = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC|T_[0-9a-f]{5}")
     html = (workdir / "results" / "report.html").read_text()
-    assert varying.sub("", html) == varying.sub("", report.render(workdir / "results"))
+    settings = report.Settings(
+        baseline=CONFIG["report"]["baseline"],
+        time_to_accuracy=dict(sorted(CONFIG["report"]["time_to_accuracy"].items())),
+        configfiles=("config/config.yaml", "config/quick.yaml", SAMPLE_CONFIG),
+    )
+    expected = report.render(workdir / "results", settings)
+    assert varying.sub("", html) == varying.sub("", expected)
+
+
+def test_the_report_shows_the_commit_the_cpu_the_config_files_and_the_quick_epochs(workdir):
+    html = (workdir / "results" / "report.html").read_text()
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    assert head.stdout.strip() in html  # the checkout the package was imported from
+    assert escape(provenance.cpu_model()) in html
+    assert f"<code>config/quick.yaml</code>, <code>{SAMPLE_CONFIG}</code>" in html
+    assert "epochs 1 (seed 20)" in html  # the quick mlp run says why it trails the seed
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+
+
+def test_snakemake_report_carries_every_table_and_the_page(workdir):
+    result = run_snakemake(workdir, "--report", "report.zip")
+    assert result.returncode == 0, result.stderr[-2000:]
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        names = {Path(name).name for name in archive.namelist()}
+    tables = {"summary", "confusion", "history", "provenance", *report.CSV_TABLES}
+    assert {f"{table}.csv" for table in tables} | {"report.html"} <= names
 
 
 def test_confusion_table_holds_each_runs_matrix_and_accuracy_its_diagonal(workdir):

@@ -3,9 +3,10 @@
     python -m mnistbench aggregate results/*/*/*/seed*/metrics.json --out results
 
 Writes ``summary.csv`` (one row per run), ``confusion.csv`` (long form: one row per run, true
-class and predicted class) and ``history.csv`` (one row per run and epoch). Each run's Snakemake
-benchmark (``train_benchmark.tsv`` beside its metrics) adds the train job's wall time, when
-present.
+class and predicted class), ``history.csv`` (one row per run and epoch) and ``provenance.csv``
+(long form: one row per run and item: commit, CPU model, threads, versions, data digests).
+Each run's Snakemake benchmark (``train_benchmark.tsv`` beside its metrics) adds the train job's
+wall time, when present.
 
 With ``--allow-missing`` (what the workflow does after a failed job), a run whose metrics file
 does not exist still gets a summary row: ``status`` is ``failed`` when one of its jobs left a log,
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistbench import artifacts
+from mnistbench import artifacts, provenance
 from mnistbench.errors import MnistbenchError
 from mnistbench.experiment import RUN_DIR, Run
 
@@ -36,6 +37,8 @@ SUMMARY_COLUMNS = [
     "epochs",
     "train_samples",
     "test_samples",
+    "train_limit",  # the first N training images only (config subset); blank: all
+    "test_limit",
     "train_seconds",
     "attempts",  # how many jobs it took to train (more than 1: resumed from a checkpoint)
     "samples_per_second",
@@ -105,7 +108,7 @@ def tables(
     """
     if not metrics_paths:
         raise MnistbenchError("no metrics files given")
-    summary, confusion, history = [], [], []
+    summary, confusion, history, origins = [], [], [], []
     for path in map(Path, metrics_paths):
         if allow_missing and not path.exists():
             summary.append(unfinished(path))
@@ -123,6 +126,10 @@ def tables(
             confusion.extend(
                 {**keys, "true": true, "predicted": p, "count": c} for p, c in enumerate(row)
             )
+        origins.extend(
+            {**keys, "device": metrics.get("device", ""), "item": item, "value": value}
+            for item, value in provenance.flatten(metrics).items()
+        )
         epochs = pd.read_csv(path.parent / "history.csv")
         history.append(epochs.assign(**keys))
     if not history:
@@ -138,6 +145,7 @@ def tables(
             confusion, columns=[*RUN_KEYS, "true", "predicted", "count"]
         ).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
         "history": history.sort_values([*RUN_KEYS, "epoch"], ignore_index=True),
+        "provenance": pd.DataFrame(origins).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
     }
 
 

@@ -32,6 +32,19 @@ def _json_object(text: str) -> dict:
     return value
 
 
+def _target(text: str) -> tuple[str, float]:
+    variant, _, value = text.partition("=")
+    try:
+        accuracy = float(value)
+    except ValueError:
+        accuracy = -1.0
+    if not variant or not 0 < accuracy <= 1:
+        raise argparse.ArgumentTypeError(
+            f"expected VARIANT=ACCURACY with 0 < ACCURACY <= 1: {text}"
+        )
+    return variant, accuracy
+
+
 def _role_digest(text: str) -> tuple[str, str]:
     from mnistbench.datasets import ROLES
 
@@ -106,7 +119,19 @@ def cmd_aggregate(args) -> None:
 def cmd_report(args) -> None:
     from mnistbench import report
 
-    report.run(args.tables, args.out)
+    settings = report.Settings(
+        baseline=args.baseline,
+        time_to_accuracy=dict(args.time_to_accuracy),
+        configfiles=args.configfile,
+        overrides=args.override,
+    )
+    report.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
+
+
+def cmd_compare(args) -> None:
+    from mnistbench import compare
+
+    compare.run(args.before, args.after, args.threshold, args.time_threshold, args.html)
 
 
 def cmd_backends(args) -> None:
@@ -205,9 +230,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_aggregate)
 
     p = steps.add_parser("report", help="write the HTML report from the aggregated tables")
-    p.add_argument("--tables", required=True, type=Path)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--tables", required=True, type=Path, help="directory of aggregate's CSVs")
+    p.add_argument("--out", required=True, type=Path, help="the HTML file to write")
+    p.add_argument("--csv-dir", type=Path, help="also write the report's own tables here as CSV")
+    p.add_argument(
+        "--baseline", default="numpy", help="backend the speed-ups refer to (default numpy)"
+    )
+    p.add_argument(
+        "--time-to-accuracy",
+        type=_target,
+        action="append",
+        default=[],
+        metavar="VARIANT=ACCURACY",
+        help="target test accuracy of a variant for the time-to-accuracy table; repeat",
+    )
+    p.add_argument(
+        "--configfile", action="append", default=[], help="a config file of the run, to show"
+    )
+    p.add_argument(
+        "--override", action="append", default=[], help="a --config entry of the run, to show"
+    )
     p.set_defaults(func=cmd_report)
+
+    p = steps.add_parser("compare", help="what changed between two result folders, per run")
+    p.add_argument("before", type=Path, help="a results folder (with summary.csv)")
+    p.add_argument("after", type=Path, help="another results folder")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.005,
+        help="flag a test accuracy change above this (fraction of the test set; default 0.005)",
+    )
+    p.add_argument(
+        "--time-threshold",
+        type=float,
+        default=1.5,
+        help="flag a time ratio beyond this factor either way (default 1.5)",
+    )
+    p.add_argument("--html", type=Path, help="also write the comparison as an HTML page")
+    p.set_defaults(func=cmd_compare)
 
     p = steps.add_parser("backends", help="list installed backends, their versions and devices")
     p.add_argument("--json", action="store_true", help="as JSON, failed plugins included")

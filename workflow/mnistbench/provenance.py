@@ -1,4 +1,8 @@
-"""What produced a number: package versions, machine and device, recorded with every run."""
+"""What produced a number: project commit, package versions, machine and device, per run.
+
+``train`` records these in ``train.json``; ``aggregate`` flattens them into ``provenance.csv``
+(:func:`flatten`); the report shows what all runs share once and lists the runs that differ.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,16 @@ import importlib.metadata
 import os
 import platform
 import resource
+import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mnistbench import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+UNKNOWN = "unknown"
 
 
 def versions(packages: tuple[str, ...] = ("numpy", "pandas", "pluggy")) -> dict[str, str]:
@@ -26,14 +36,95 @@ def versions(packages: tuple[str, ...] = ("numpy", "pandas", "pluggy")) -> dict[
     return found
 
 
-def machine(device: str) -> dict[str, str]:
-    """The host, for CUDA the GPU model the run used, and on SLURM the job that ran it."""
-    info = {"platform": platform.platform(), "processor": platform.machine()}
-    if device == "cuda" and "torch" in sys.modules:
-        info["gpu"] = sys.modules["torch"].cuda.get_device_name()
-    if os.environ.get("SLURM_JOB_ID"):  # look it up with sacct -j
-        info["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
-    return info
+def project(where: Path = PACKAGE) -> dict[str, Any]:
+    """The git commit of the checkout holding ``where``, and whether its tree had changes.
+
+    ``dirty`` is true when tracked files differ from the commit or untracked files exist outside
+    ``.gitignore``. Outside a git checkout (an installed wheel), or without git: ``unknown``.
+    """
+    try:
+        commit = _git(where, "rev-parse", "HEAD")
+        dirty = bool(_git(where, "status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": UNKNOWN, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def _git(where: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(where), *args], capture_output=True, text=True, check=True, timeout=30
+    )
+    return done.stdout.strip()
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name: from ``/proc/cpuinfo`` on Linux, else what ``platform`` says."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware", "cpu model") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or UNKNOWN
+
+
+def threads() -> str:
+    """The thread setting the numeric libraries ran under (``OMP_NUM_THREADS``), as set."""
+    setting = os.environ.get("OMP_NUM_THREADS")
+    return setting if setting else f"not set (libraries choose; {os.cpu_count()} cores)"
+
+
+def gpu(device: str) -> str:
+    """The GPU model a CUDA run used, asked of the framework already loaded; ``none`` on CPU."""
+    if device != "cuda":
+        return "none"
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+        return sys.modules["torch"].cuda.get_device_name()
+    if "jax" in sys.modules:
+        return sys.modules["jax"].devices()[0].device_kind
+    return UNKNOWN
+
+
+def machine(device: str) -> dict[str, Any]:
+    """The host: platform, CPU model, cores, threads setting, for CUDA the GPU model, and on
+    SLURM the job that ran it (look it up with ``sacct -j``)."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "cores_available": available or os.cpu_count(),
+        "threads": threads(),
+        "gpu": gpu(device),
+        **({"slurm_job_id": os.environ["SLURM_JOB_ID"]} if os.environ.get("SLURM_JOB_ID") else {}),
+    }
+
+
+def flatten(record: Mapping[str, Any]) -> dict[str, str]:
+    """A run's provenance as ``item -> value`` strings, for ``provenance.csv``.
+
+    ``record`` is a run's ``train.json`` (or ``metrics.json``); what an older mnistbench did not
+    record reads ``unknown``.
+    """
+    code = record.get("project", {})
+    dirty = code.get("dirty")
+    host = record.get("machine", {})
+    items = {
+        "commit": code.get("commit", UNKNOWN),
+        "uncommitted changes": UNKNOWN if dirty is None else ("yes" if dirty else "no"),
+        "CPU model": host.get("cpu_model", UNKNOWN),
+        "CPU cores": host.get("cpu_cores", UNKNOWN),
+        "cores available to the job": host.get("cores_available", UNKNOWN),
+        "threads (OMP_NUM_THREADS)": host.get("threads", UNKNOWN),
+        "GPU": host.get("gpu", UNKNOWN),
+        "platform": host.get("platform", UNKNOWN),
+        "framework": f"{record.get('backend', '?')} {record.get('backend_version', UNKNOWN)}",
+    }
+    items.update({name: version for name, version in record.get("versions", {}).items()})
+    items.update({f"data {role}": sha for role, sha in record.get("data_sha256", {}).items()})
+    return {item: str(value) for item, value in items.items()}
 
 
 def peak_rss_mb() -> float:

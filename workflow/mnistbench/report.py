@@ -1,193 +1,172 @@
 """The report step: one self-contained HTML page from the aggregated tables.
 
-    python -m mnistbench report --tables results --out results/report.html
+    python -m mnistbench report --tables results --out results/report.html \\
+        --baseline numpy --time-to-accuracy mlp=0.97 --configfile config/config.yaml
 
 Every number on the page is read from the tables that ``aggregate`` wrote from the runs' own
-measurements; each column says its unit and what was timed.
+measurements; each column says its unit and what was timed. The tables are computed in
+:mod:`mnistbench.report_tables`, drawn in :mod:`mnistbench.report_figures` and formatted in
+:mod:`mnistbench.report_html`; this module reads, assembles and writes.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
-import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure  # no pyplot: no global state, no display backend
 
 from mnistbench import artifacts
+from mnistbench import report_figures as figures
+from mnistbench import report_tables as tables
 from mnistbench.aggregate import RUN_KEYS
 from mnistbench.errors import MnistbenchError
+from mnistbench.report_html import environment, table
 from mnistbench.variants import VARIANTS
 
-GROUP_KEYS = ["dataset", "variant", "backend", "device"]
-RUN_COLUMNS = {
-    "dataset": "dataset",
-    "variant": "variant",
-    "backend": "backend",
-    "seed": "seed",
-    "device": "device",
-    "test_accuracy": "test accuracy",
-    "final_train_loss": "last-epoch train loss",
-    "epochs": "epochs",
-    "train_seconds": "train time (s, inside backend.train, all epochs)",
-    "samples_per_second": "training throughput (samples/s)",
-    "predict_seconds": "predict time (s, test set, median of 3)",
-    "peak_rss_mb": "train peak memory (MiB, resident)",
-    "job_wall_seconds": "train job wall time (s, Snakemake benchmark)",
-    "backend_version": "framework version",
-}
+# The derived tables the report step also writes as CSV (``--csv-dir``), for people and for
+# ``snakemake --report``.
+CSV_TABLES = ("accuracy", "speed", "time_to_accuracy")
 
 
-def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Test accuracy, mean ± sd over seeds, one column per backend, beside the seed's figure."""
-    runs = summary.assign(where=summary["backend"] + " (" + summary["device"] + ")")
-    stats = runs.groupby(["dataset", "variant", "where"])["test_accuracy"].agg(["mean", "std"])
-    cells = stats.apply(
-        lambda r: f"{r['mean']:.4f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.4f}"), axis=1
-    )
-    table = cells.unstack("where").fillna("").reset_index()
-    table.columns.name = None
-    # The seed notebooks trained on MNIST: their figures mean nothing beside another dataset.
-    table["seed notebook's test accuracy"] = [
-        _seed_figure(VARIANTS[v].seed_accuracy) if v in VARIANTS and d == "mnist" else ""
-        for d, v in zip(table["dataset"], table["variant"])
-    ]
-    known = table["variant"].map(VARIANTS.get)
-    table["seed bug fixed here"] = known.map(lambda v: v.seed_fix if v else "")
-    table["departs from the seed's recipe"] = known.map(lambda v: v.departure if v else "")
-    return table
+@dataclass(frozen=True)
+class Settings:
+    """What the report is asked to show, beyond the tables: from the workflow's config."""
+
+    baseline: str = "numpy"  # the backend speed-ups and confusion differences refer to
+    time_to_accuracy: Mapping[str, float] = field(default_factory=dict)  # variant -> accuracy
+    configfiles: Sequence[str] = ()  # the config files of the run, in the order applied
+    overrides: Sequence[str] = ()  # the command line's --config entries, as typed
 
 
-def _seed_figure(accuracy: float) -> str:
-    return "none reported" if np.isnan(accuracy) else f"{accuracy:.4f}"
-
-
-def speed_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Means over seeds of what each backend took, per (dataset, variant, backend, device)."""
-    runs = summary.assign(seconds_per_epoch=summary["train_seconds"] / summary["epochs"])
-    return (
-        runs.groupby(GROUP_KEYS)
-        .agg(
-            runs=("seed", "count"),
-            train_s=("train_seconds", "mean"),
-            epoch_s=("seconds_per_epoch", "mean"),
-            throughput=("samples_per_second", "mean"),
-            predict_s=("predict_seconds", "mean"),
-            memory=("peak_rss_mb", "mean"),
-        )
-        .reset_index()
-        .rename(
-            columns={
-                "train_s": "train time (s, inside backend.train, all epochs)",
-                "epoch_s": "time per epoch (s)",
-                "throughput": "training throughput (samples/s)",
-                "predict_s": "predict time (s, test set, median of 3)",
-                "memory": "train peak memory (MiB, resident)",
-            }
-        )
-    )
-
-
-def learning_curves(history: pd.DataFrame) -> str:
-    """A PNG (base64) of test accuracy per epoch, one line per run."""
-    runs = list(history.groupby(RUN_KEYS))
-    variants = sorted(history["variant"].unique())
-    columns = min(3, len(variants))
-    rows = -(-len(variants) // columns)
-    fig = Figure(figsize=(5 * columns, 3.5 * rows), layout="tight")
-    axes = fig.subplots(rows, columns, squeeze=False)
-    for ax in axes.flat[len(variants) :]:
-        ax.set_visible(False)
-    for ax, variant in zip(axes.flat, variants):
-        for (dataset, v, backend, seed), run in runs:
-            if v == variant:
-                ax.plot(
-                    run["epoch"],
-                    run["test_accuracy"],
-                    marker=".",
-                    label=f"{dataset} {backend} seed {seed}",
-                )
-        ax.set(title=variant, xlabel="epoch", ylabel="test accuracy (fraction)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def confusion_tables(confusion: pd.DataFrame) -> list[tuple[str, str]]:
-    """One shaded HTML table per run: true class on rows, predicted on columns."""
-    out = []
-    for (dataset, variant, backend, seed), run in confusion.groupby(RUN_KEYS):
-        matrix = run.pivot(index="true", columns="predicted", values="count")
-        # Shade the mistakes only: the diagonal would otherwise take the whole colour scale.
-        mistakes = matrix.to_numpy().copy()
-        np.fill_diagonal(mistakes, 0)
-        styled = (
-            matrix.style.background_gradient(cmap="Reds", axis=None, gmap=mistakes)
-            .apply(
-                lambda m: np.where(np.eye(len(m), dtype=bool), "font-weight: bold", ""), axis=None
-            )
-            .set_table_attributes('class="confusion"')
-            .set_caption("rows: true class; columns: predicted class; cells: test images")
-        )
-        out.append((f"{dataset} / {variant} / {backend} / seed {seed}", styled.to_html()))
-    return out
-
-
-def _format(column: str):
-    """Digits that match what a column measures: 4 for accuracies, 2 for seconds, 0 for rates."""
-    if "accuracy" in column or "loss" in column:
-        return "{:.4f}".format
-    if "samples/s" in column:
-        return "{:,.0f}".format
-    if "(s" in column or "MiB" in column:
-        return "{:.2f}".format
-    return str
-
-
-def _html_table(table: pd.DataFrame, css_class: str = "table") -> str:
-    formatters = {c: _format(c) for c in table.columns if pd.api.types.is_float_dtype(table[c])}
-    return table.to_html(index=False, formatters=formatters, na_rep="", classes=css_class)
-
-
-def render(tables_dir: str | Path) -> str:
-    """The report as one HTML string."""
+def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The aggregated tables; ``provenance.csv`` may be absent (results of an older version)."""
     tables_dir = Path(tables_dir)
     try:
-        summary = pd.read_csv(tables_dir / "summary.csv")
-        confusion = pd.read_csv(tables_dir / "confusion.csv")
-        history = pd.read_csv(tables_dir / "history.csv")
-    except (OSError, pd.errors.ParserError) as error:
+        found = {
+            name: pd.read_csv(tables_dir / f"{name}.csv")
+            for name in ("summary", "confusion", "history")
+        }
+        path = tables_dir / "provenance.csv"
+        found["provenance"] = (
+            pd.read_csv(path, dtype=str, keep_default_na=False)
+            if path.exists()
+            else pd.DataFrame(columns=[*RUN_KEYS, "device", "item", "value"])
+        )
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise MnistbenchError(
             f"cannot read the aggregated tables in {tables_dir} ({error})"
         ) from None
-    template = jinja2.Environment(
-        loader=jinja2.PackageLoader("mnistbench", "templates"),
-        autoescape=True,
-    ).get_template("report.html.j2")
-    status = summary["status"].fillna("ok") if "status" in summary else "ok"
-    not_ok = summary[status != "ok"][[*RUN_KEYS, "status", "reason"]]
-    summary = summary[status == "ok"]
-    runs = summary[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
-    return template.render(
-        generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        n_runs=len(summary),
-        not_ok=_html_table(not_ok) if len(not_ok) else "",
-        accuracy=_html_table(accuracy_table(summary), "table accuracy"),
-        speed=_html_table(speed_table(summary)),
-        runs=_html_table(runs),
-        curves=learning_curves(history),
-        confusions=confusion_tables(confusion),
-        variants=[VARIANTS[v] for v in sorted(summary["variant"].unique()) if v in VARIANTS],
-        used=summary.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
+    return found
+
+
+def split_by_status(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs with a result, runs without one: diverged, failed or missing)."""
+    status = (
+        summary["status"].fillna("ok") if "status" in summary else pd.Series("ok", summary.index)
+    )
+    return summary[status == "ok"], summary[status != "ok"]
+
+
+def derived_tables(
+    found: Mapping[str, pd.DataFrame], settings: Settings
+) -> dict[str, pd.DataFrame]:
+    """The accuracy, speed and time-to-accuracy tables of the runs with a result."""
+    ok, _ = split_by_status(found["summary"])
+    return {
+        "accuracy": tables.accuracy_table(ok),
+        "speed": tables.speed_table(ok, settings.baseline),
+        "time_to_accuracy": tables.time_to_accuracy(found["history"], settings.time_to_accuracy),
+    }
+
+
+def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
+    """The report as one HTML string."""
+    found = read_tables(tables_dir)
+    ok, not_ok = split_by_status(found["summary"])
+    derived = derived_tables(found, settings)
+    history, confusion = found["history"], found["confusion"]
+    keep = ok.set_index(RUN_KEYS).index
+    history = history[history.set_index(RUN_KEYS).index.isin(keep)]
+    confusion = confusion[confusion.set_index(RUN_KEYS).index.isin(keep)]
+    style = figures.styles(ok["backend"], settings.baseline)
+    origin = tables.provenance_tables(found["provenance"])
+    accuracy = derived["accuracy"]
+    differences = figures.differences(confusion, settings.baseline)
+    identical = differences[differences[figures.CELLS] == 0]
+    identical = [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])]
+    differences = table(differences[differences[figures.CELLS] > 0])
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            settings=settings,
+            counts={
+                "runs": len(ok),
+                "datasets": sorted(ok["dataset"].unique()),
+                "variants": sorted(ok["variant"].unique()),
+                "backends": list(style),
+                "seeds": sorted(ok["seed"].unique()),
+            },
+            has_baseline=settings.baseline in set(ok["backend"]),
+            cut_down=int((accuracy["departs from the seed's recipe"] != "").sum()),
+            not_ok=table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
+            accuracy=accuracy_view(accuracy),
+            speed=table(derived["speed"]),
+            speed_chart=figures.speed_chart(
+                tables.speedups(ok, settings.baseline), settings.baseline, style
+            )
+            if len(ok)
+            else None,
+            time_to_accuracy=table(derived["time_to_accuracy"])
+            if len(derived["time_to_accuracy"])
+            else None,
+            curves=[
+                (dataset, variant, figures.learning_curves(runs, style), figures.same_curves(runs))
+                for (dataset, variant), runs in history.groupby(["dataset", "variant"])
+            ],
+            confusions=[
+                (
+                    dataset,
+                    figures.confusion_grid(confusion, style, dataset),
+                    figures.difference_grid(confusion, settings.baseline, style, dataset),
+                )
+                for dataset in sorted(confusion["dataset"].unique())
+            ],
+            differences=differences,
+            identical=identical,
+            runs=table(tables.runs_table(ok)),
+            origin={name: table(frame) for name, frame in origin.items()},
+            code=dict(zip(origin["code"]["item"], origin["code"]["value"])),
+            machines=origin["machines"].to_dict("records"),
+            variants=[VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS],
+            used=ok.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
+        )
     )
 
 
-def run(tables_dir: str | Path, out: str | Path) -> None:
-    html = render(tables_dir)
+def accuracy_view(accuracy: pd.DataFrame):
+    """The accuracy table for the page: without the seed's column where no figure applies."""
+    seed = "seed notebook's test accuracy (its full recipe)"
+    if len(accuracy) and accuracy[seed].isna().all():
+        note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
+        return table(accuracy.drop(columns=seed), caption=note)
+    return table(accuracy)
+
+
+def run(
+    tables_dir: str | Path,
+    out: str | Path,
+    settings: Settings = Settings(),
+    csv_dir: str | Path | None = None,
+) -> None:
+    """Write the report to ``out`` and, with ``csv_dir``, its derived tables as CSV there."""
+    html = render(tables_dir, settings)
+    if csv_dir is not None:
+        for name, frame in derived_tables(read_tables(tables_dir), settings).items():
+            write = lambda p, f=frame: f.to_csv(p, index=False)  # noqa: E731
+            artifacts.write_atomically(csv_dir, f"{name}.csv", write)
     artifacts.write_atomically(Path(out).parent, Path(out).name, lambda p: p.write_text(html))

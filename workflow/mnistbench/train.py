@@ -157,6 +157,8 @@ def run(
             "hyperparameters": hp,
             "train_samples": n_train,
             "test_samples": len(x_test),
+            "train_limit": train_limit,  # the first N images only (config subset); None: all
+            "test_limit": test_limit,
             "epochs": len(model.history),
             # Every attempt's training time: the finished epochs and the interrupted ones.
             "train_seconds": model.train_seconds + progress.lost_seconds,
@@ -165,6 +167,7 @@ def run(
             "lost_seconds": progress.lost_seconds,
             "final_train_loss": model.history[-1]["train_loss"],
             "peak_rss_mb": provenance.peak_rss_mb(),
+            "project": provenance.project(),
             "versions": provenance.versions(),
             "machine": provenance.machine(resolved),
             "data_sha256": data_set.sha256,

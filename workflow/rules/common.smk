@@ -178,6 +178,36 @@ def get_all_benchmarks(wildcards):
     return [f"{run.directory}/train_benchmark.tsv" for run in EXPERIMENT.runs]
 
 
+def configfiles_applied():
+    """The config files of this run, in the order Snakemake applied them, relative if inside."""
+    given = [Path(p).absolute() for p in workflow.overwrite_configfiles]
+    own = [Path(p).absolute() for p in workflow.configfiles if Path(p).absolute() not in given]
+    here = Path.cwd()
+    return [str(p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in own + given]
+
+
+def config_overrides():
+    """The command line's ``--config`` entries, as the user typed them."""
+    entries = workflow.config_settings.config_args or []
+    return shlex.split(entries) if isinstance(entries, str) else list(entries)
+
+
+def get_report_args(wildcards=None):
+    """What the report shows beyond the tables: baseline, targets, config files and overrides.
+
+    A rule parameter, so changing the baseline or a target re-runs only the report.
+    """
+    settings = config.get("report", {})
+    args = ["--baseline", settings.get("baseline", "numpy")]
+    for variant, target in sorted(settings.get("time_to_accuracy", {}).items()):
+        args += ["--time-to-accuracy", f"{variant}={target}"]
+    for path in configfiles_applied():
+        args += ["--configfile", path]
+    for entry in config_overrides():
+        args += ["--override", entry]
+    return shlex.join(args)
+
+
 def write_partial_report():
     """After a failed job: a report of the runs that finished, listing the others.
 
@@ -190,6 +220,7 @@ def write_partial_report():
     shell(
         f"{PYTHON} -m mnistbench -q aggregate --allow-missing {metrics} --out {PARTIAL}"
         f" && {PYTHON} -m mnistbench -q report --tables {PARTIAL} --out {PARTIAL}/report.html"
+        f" --csv-dir {PARTIAL} {get_report_args()}"
         f" && echo 'mnistbench: the runs that finished, and why the others did not:"
         f" {PARTIAL}/report.html' >&2 || true"
     )

@@ -1,4 +1,5 @@
-# Collect every run into tables, then one self-contained HTML report.
+# Collect every run into tables, then one self-contained HTML report. Every table and the report
+# are flagged with report(), so `snakemake --report report.zip` carries them with captions.
 
 
 rule aggregate_results:
@@ -11,6 +12,9 @@ rule aggregate_results:
             "results/confusion.csv", caption="../report/confusion.rst", category="Tables"
         ),
         history=report("results/history.csv", caption="../report/history.rst", category="Tables"),
+        provenance=report(
+            "results/provenance.csv", caption="../report/provenance.rst", category="Tables"
+        ),
     log:
         "logs/aggregate.log",
     conda:
@@ -28,7 +32,16 @@ rule write_report:
     input:
         tables=rules.aggregate_results.output,
     output:
-        report("results/report.html", caption="../report/report.rst", category="Report"),
+        html=report("results/report.html", caption="../report/report.rst", category="Report"),
+        accuracy=report(
+            "results/report/accuracy.csv", caption="../report/accuracy.rst", category="Tables"
+        ),
+        speed=report("results/report/speed.csv", caption="../report/speed.rst", category="Tables"),
+        time_to_accuracy=report(
+            "results/report/time_to_accuracy.csv",
+            caption="../report/time_to_accuracy.rst",
+            category="Tables",
+        ),
     log:
         "logs/report.log",
     conda:
@@ -36,10 +49,12 @@ rule write_report:
     params:
         python=get_python,
         tables=lambda wildcards, input: os.path.dirname(input.tables[0]),
+        csv_dir=lambda wildcards, output: os.path.dirname(output.speed),
         code=CODE["report"],
+        settings=get_report_args,
     shell:
         "{params.python:q} -m mnistbench --log {log:q} report --tables {params.tables:q}"
-        " --out {output:q}"
+        " --out {output.html:q} --csv-dir {params.csv_dir:q} {params.settings}"
 
 
 onerror:
