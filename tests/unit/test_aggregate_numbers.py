@@ -272,9 +272,10 @@ def test_rows_are_sorted_by_dataset_variant_backend_seed_and_epoch(known_runs):
     assert list(history[keys].drop_duplicates().itertuples(index=False, name=None)) == expected
 
 
-def test_the_command_writes_the_three_tables_and_nothing_else(results):
-    assert sorted(p.name for p in results[0].iterdir()) == [
-        "confusion.csv",
-        "history.csv",
-        "summary.csv",
-    ]
+def test_run_writes_each_table_as_csv_and_returns_where(known_runs):
+    root, runs = known_runs
+    paths = [run.directory / "metrics.json" for run in runs.values()]
+    written = aggregate.run(paths, root / "tables")
+    for name in ["summary", "confusion", "history"]:
+        assert written[name] == root / "tables" / f"{name}.csv"
+        assert len(pd.read_csv(written[name])) > 0
