@@ -13,7 +13,7 @@ CORES ?= all
 # default Linux wheel, a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test]' \
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test,slurm]' \
 		-e plugins/mnistbench-numpy -e plugins/mnistbench-torch -e plugins/mnistbench-jax
 	touch $@
 
@@ -23,7 +23,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check workflow plugins tests bench
 	$(BIN)/ruff format --check workflow plugins tests bench
+	$(BIN)/snakefmt --check Snakefile workflow/
+	$(BIN)/snakemake --lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs checkpoints .snakemake

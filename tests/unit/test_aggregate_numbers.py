@@ -209,7 +209,8 @@ def test_summary_columns_come_in_their_documented_order(results):
     assert header == [
         *["dataset", "variant", "backend", "seed", "status", "reason", "device"],
         *["test_accuracy", "final_train_loss", "epochs", "train_samples", "test_samples"],
-        *["train_seconds", "samples_per_second", "predict_seconds", "predict_samples_per_second"],
+        *["train_seconds", "attempts", "samples_per_second", "predict_seconds"],
+        *["predict_samples_per_second"],
         *["peak_rss_mb", "job_wall_seconds", "backend_version", "hyperparameters"],
     ]
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import train
+from mnistbench import epochs, train
 from mnistbench.backend import EpochResult
 from mnistbench.variants import get_variant
 from tests.cli import run_cli
@@ -127,7 +127,7 @@ def test_fit_stops_after_the_epoch_of_the_first_nan_and_names_its_step():
     images = np.zeros((40, 28, 28), np.uint8)
     spec = train.build_spec(variant, hp, images, np.zeros(40, np.uint8), 0, "cpu")
     backend = NanAt(epoch=2, step=3)
-    model = train.fit(backend, spec, variant.prepare_inputs(images, hp), np.zeros(40, np.int64))
+    model = epochs.fit(backend, spec, variant.prepare_inputs(images, hp), np.zeros(40, np.int64))
     assert model.diverged == {"epoch": 2, "step": 3}
     assert backend.epochs_run == 2 and len(model.history) == 2
     assert model.history[1]["test_accuracy"] is None
@@ -135,5 +135,5 @@ def test_fit_stops_after_the_epoch_of_the_first_nan_and_names_its_step():
 
 def test_fit_calls_weights_that_went_infinite_diverged_at_the_epochs_last_step():
     losses, weights = np.ones(7), {"W": np.array([1.0, np.inf])}
-    assert train.divergence(4, losses, weights) == {"epoch": 5, "step": 7}
-    assert train.divergence(4, losses, {"W": np.ones(2)}) is None
+    assert epochs.divergence(4, losses, weights) == {"epoch": 5, "step": 7}
+    assert epochs.divergence(4, losses, {"W": np.ones(2)}) is None

@@ -37,6 +37,7 @@ SUMMARY_COLUMNS = [
     "train_samples",
     "test_samples",
     "train_seconds",
+    "attempts",  # how many jobs it took to train (more than 1: resumed from a checkpoint)
     "samples_per_second",
     "predict_seconds",
     "predict_samples_per_second",

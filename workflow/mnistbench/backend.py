@@ -4,6 +4,11 @@ The core decides everything that must be identical across backends (initial weig
 of samples, input scaling, random masks) and passes it in a :class:`TrainSpec`; the backend does
 the arithmetic and hands back plain NumPy arrays. That is what lets any backend evaluate any
 other backend's model, and what makes the loss trajectories of two backends comparable.
+
+Resuming: a backend that sets ``resumable = True`` hands back its optimiser state with every
+epoch (:attr:`EpochResult.state`) and can be started again from it (:attr:`TrainSpec.start_epoch`,
+:attr:`TrainSpec.initial_state`); the core checkpoints both after each epoch, so an interrupted
+run continues where it stopped and ends exactly as an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -36,6 +41,13 @@ class TrainSpec:
     # Per-sample random inputs made by the core (e.g. dropout masks): for each name, one array
     # per epoch whose row i belongs to the i-th sample visited in that epoch.
     extras: Mapping[str, Sequence[np.ndarray]] = field(default_factory=dict)
+    # Resuming (only for a backend with ``resumable = True``): train epochs ``start_epoch`` to the
+    # last, starting from ``initial_weights`` (then the weights after epoch ``start_epoch - 1``)
+    # and ``initial_state`` (then the ``state`` that epoch's EpochResult carried). An empty
+    # ``initial_state`` means a fresh optimiser. The epochs' orders and extras are unchanged:
+    # ``epochs[start_epoch]`` is still the next epoch's order.
+    start_epoch: int = 0
+    initial_state: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def batches(self, epoch: int) -> Iterator[np.ndarray]:
         """Yield the sample indices of each batch of ``epoch``, in order."""
@@ -54,6 +66,10 @@ class EpochResult:
 
     losses: np.ndarray  # (steps,) training loss of each step, measured before its update
     weights: Weights  # the weights after the epoch, as float32 NumPy arrays on the host
+    # The optimiser's state after the epoch (e.g. Adam's moments and step count) as host NumPy
+    # arrays, named as the backend likes; empty for a stateless optimiser such as plain SGD.
+    # Given back as TrainSpec.initial_state, it must continue training bit for bit.
+    state: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -75,6 +91,12 @@ class Backend(Protocol):
 
         The core times each epoch as the time spent inside the iterator, so anything the core
         does between epochs (evaluation, checkpointing) is not counted as training time.
+
+        A backend whose ``resumable`` attribute is true (optional; absent means false) starts at
+        ``spec.start_epoch`` from ``spec.initial_state``, yields one result per remaining epoch,
+        and fills :attr:`EpochResult.state`; resumed from any epoch's weights and state, it must
+        yield exactly what the uninterrupted run yields from there. The core never resumes a
+        backend that does not say it can: it trains it again from the first epoch.
         """
 
     def predict(
@@ -86,3 +108,8 @@ class Backend(Protocol):
         device: str,
     ) -> np.ndarray:
         """Return class scores, shape (len(x), n_classes), for inputs scaled as in training."""
+
+
+def is_resumable(backend: Backend) -> bool:
+    """Whether ``backend`` declares that it can resume (``resumable = True``, optional)."""
+    return bool(getattr(backend, "resumable", False))

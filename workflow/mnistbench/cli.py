@@ -80,6 +80,7 @@ def cmd_train(args) -> None:
         train_limit=args.train_limit,
         test_limit=args.test_limit,
         sha256=dict(args.sha256),
+        checkpoint_dir=args.checkpoint,
     )
 
 
@@ -173,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")
     _add_digest_option(p)
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="folder for a checkpoint after every epoch, resumed from when run again and "
+        "removed once the outputs are written (default: none)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = steps.add_parser("evaluate", help="predict the test set with a trained run's weights")
@@ -262,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as error:
         stopped_by = error.args[0] if error.args else None
         signum = stopped_by if isinstance(stopped_by, signal.Signals) else signal.SIGINT
-        _fail(args, f"stopped by {signum.name}")
+        # A step may add what it kept: KeyboardInterrupt(signum, "in epoch 3 of 20: ...").
+        detail = f" {error.args[1]}" if len(error.args) > 1 else ""
+        _fail(args, f"stopped by {signum.name}{detail}")
         return 128 + signum
     except Exception as error:  # noqa: BLE001 - a bug here or in a plugin: traceback to the log
         text = str(error).strip().splitlines()

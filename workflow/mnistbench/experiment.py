@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import logging
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,9 @@ from mnistbench.variants import get_variant
 log = logging.getLogger(__name__)
 # Where each run's outputs and its jobs' logs go; also the rules' patterns.
 RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"
+# Where a run's training job keeps its checkpoint while it trains: not an output, since Snakemake
+# deletes a job's outputs before running it again, and the checkpoint must outlive the attempt.
+CHECKPOINT_DIR = "checkpoints/{dataset}/{variant}/{backend}/seed{seed}"
 LOGS = {
     step: f"logs/{step}/{{dataset}}/{{variant}}/{{backend}}/seed{{seed}}.log"
     for step in ("train", "evaluate")
@@ -33,6 +38,12 @@ _RUN_DIR_RE = re.compile(
     )
     + "$"
 )
+
+
+# The device each backend's runs use, as decided by the Snakemake process that built the DAG
+# (JSON, backend -> cpu or cuda). Cluster jobs inherit it with the environment and re-read it,
+# so that a job on a node with other hardware keeps the decision its resources were asked for.
+DEVICES_ENV = "MNISTBENCH_DEVICES"
 
 
 @dataclass(frozen=True, order=True)
@@ -122,3 +133,27 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
         raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
     fingerprints = {name: registry.fingerprints.get(name, name) for name in backends}
     return Experiment(sorted(runs), hyperparameters, skipped, fingerprints)
+
+
+def run_device(
+    config: Mapping[str, Any],
+    backend: str,
+    registry: Registry | None = None,
+    environ: MutableMapping[str, str] = os.environ,
+) -> str:
+    """``cpu`` or ``cuda``: where ``backend``'s runs train and evaluate, decided once.
+
+    The config's ``devices`` entry, where ``auto`` means CUDA if this machine (the one building
+    the DAG) has a GPU the backend can use, else CPU. Nothing is checked for ``cuda``: on a
+    cluster the GPU is on the node the job will get, not here. The decision goes into
+    :data:`DEVICES_ENV`, and one already there (inherited from the Snakemake that submitted
+    this job) is kept.
+    """
+    decided = json.loads(environ.get(DEVICES_ENV) or "{}")
+    if backend not in decided:
+        wanted = config.get("devices", {}).get(backend, "auto")
+        if wanted == "auto":
+            wanted = (registry or load_backends()).get(backend).devices()[0]
+        decided[backend] = wanted
+        environ[DEVICES_ENV] = json.dumps(decided, sort_keys=True)
+    return decided[backend]

@@ -28,6 +28,11 @@ def mnistbench_register_backends() -> list[Backend]:
     methods, not here, so that listing backends stays fast and a missing framework is reported
     by :meth:`Backend.unavailable_reason` rather than as an import error.
 
+    A backend may also set ``resumable = True``: then its ``train`` continues from
+    ``TrainSpec.start_epoch`` and ``TrainSpec.initial_state`` and yields its optimiser state in
+    ``EpochResult.state``, so a stopped training job resumes from its last checkpoint (see
+    :meth:`mnistbench.backend.Backend.train`). Without it, such a job starts again from epoch 1.
+
     :returns: A list of objects satisfying :class:`mnistbench.backend.Backend`; an empty list
         (or ``None``) means the plugin provides none.
     """

@@ -20,6 +20,8 @@ PACKAGE = Path(__file__).resolve().parent
 # provenance and the command-line wrapper are left out: changing them changes no number.
 TRAIN_CODE = (
     "train.py",
+    "epochs.py",
+    "checkpoint.py",
     "backend.py",
     "datasets.py",
     "idx.py",

@@ -27,10 +27,12 @@ def versions(packages: tuple[str, ...] = ("numpy", "pandas", "pluggy")) -> dict[
 
 
 def machine(device: str) -> dict[str, str]:
-    """The host and, for CUDA, the GPU model the run used."""
+    """The host, for CUDA the GPU model the run used, and on SLURM the job that ran it."""
     info = {"platform": platform.platform(), "processor": platform.machine()}
     if device == "cuda" and "torch" in sys.modules:
         info["gpu"] = sys.modules["torch"].cuda.get_device_name()
+    if os.environ.get("SLURM_JOB_ID"):  # look it up with sacct -j
+        info["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
     return info
 
 

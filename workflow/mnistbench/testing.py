@@ -17,7 +17,10 @@ Every test runs once per variant the backend implements, on a short run (the var
 - predictions from the same weights agree with the reference's;
 - weights survive the round trip through the core's ``.npz`` files;
 - training is deterministic under a seed;
-- one result per epoch, with the initial weights' names, shapes and dtype.
+- one result per epoch, with the initial weights' names, shapes and dtype;
+- for a backend that declares ``resumable = True``: resumed after its first epoch from the
+  weights and optimiser state saved in a checkpoint, it yields bit for bit what the
+  uninterrupted run yields from there.
 
 The reference backend itself is held to :mod:`mnistbench.reference` in place of the reference
 backend, so no test compares a backend with itself.
@@ -33,8 +36,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnistbench import npz, reference
-from mnistbench.backend import TrainSpec
+from mnistbench import checkpoint, npz, reference
+from mnistbench.backend import TrainSpec, is_resumable
 from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import VARIANTS
@@ -170,3 +173,25 @@ class BackendConformance:
             for name, value in result.weights.items():
                 assert value.shape == spec.initial_weights[name].shape, name
                 assert value.dtype == np.float32, name
+
+    def test_resuming_after_an_epoch_continues_bit_for_bit(self, registry, spec, tmp_path):
+        backend = registry.get(self.backend)
+        if not is_resumable(backend):
+            pytest.skip(f"backend {self.backend!r} does not declare resumable = True")
+        full = list(backend.train(spec))
+        saved = checkpoint.Checkpoint("conformance", 1, full[0].weights, dict(full[0].state))
+        checkpoint.save(tmp_path, saved)  # through the core's checkpoint file, as a real resume
+        kept = checkpoint.load(tmp_path, "conformance")
+        resumed_spec = dataclasses.replace(
+            spec, start_epoch=1, initial_weights=kept.weights, initial_state=kept.state
+        )
+        resumed = list(backend.train(resumed_spec))
+        assert len(resumed) == len(full) - 1
+        for expected, actual in zip(full[1:], resumed):
+            np.testing.assert_array_equal(actual.losses, expected.losses)
+            assert sorted(actual.weights) == sorted(expected.weights)
+            for name, value in expected.weights.items():
+                np.testing.assert_array_equal(actual.weights[name], value, err_msg=name)
+            assert sorted(actual.state) == sorted(expected.state)
+            for name, value in expected.state.items():
+                np.testing.assert_array_equal(actual.state[name], value, err_msg=name)

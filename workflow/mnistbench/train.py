@@ -7,23 +7,28 @@ The core fixes what must match across backends (scaled inputs, initial weights, 
 masks); the backend trains; the core times each epoch (the time spent inside the backend's
 iterator), evaluates test accuracy between epochs (not timed), and writes ``weights.npz``,
 ``history.csv`` and ``train.json``.
+
+With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/
+seed<N>``) the run saves its progress after every epoch (:mod:`mnistbench.checkpoint`), continues
+from there when run again, and removes the checkpoint once its outputs are written. SIGTERM
+(preemption, a time limit) or SIGINT (Ctrl-C) stops the command at once with the checkpoint kept
+and one error line; SIGKILL loses at most the epoch in progress. A resumed run ends with the
+same weights and history as an uninterrupted one; only the times differ.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
-import time
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, datasets, npz, provenance
-from mnistbench.backend import Backend, TrainSpec, Weights
+from mnistbench import artifacts, checkpoint, datasets, epochs, identity, npz, provenance
+from mnistbench.backend import Backend, TrainSpec
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugins import backend_errors, load_backends
 from mnistbench.variants import Variant, get_variant, random_streams
@@ -70,119 +75,6 @@ def build_spec(
     )
 
 
-def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(np.argmax(scores, axis=1) == labels))
-
-
-@dataclass
-class TrainedModel:
-    weights: Weights
-    history: list[dict[str, Any]]
-    # Where the loss first went NaN or infinite, both counted from 1: {"epoch": E, "step": S}.
-    diverged: dict[str, int] | None = None
-
-    @property
-    def train_seconds(self) -> float:
-        return float(sum(row["seconds"] for row in self.history))
-
-    @property
-    def samples(self) -> int:
-        return int(sum(row["samples"] for row in self.history))
-
-
-def divergence(epoch: int, losses: np.ndarray, weights: Weights) -> dict[str, int] | None:
-    """Where an epoch's training broke down: its first non-finite loss, else (its last step)
-    non-finite weights; None if it did not."""
-    bad = np.flatnonzero(~np.isfinite(losses))
-    if bad.size:
-        return {"epoch": epoch + 1, "step": int(bad[0]) + 1}
-    if not all(np.isfinite(np.asarray(w)).all() for w in weights.values()):
-        return {"epoch": epoch + 1, "step": len(losses)}
-    return None
-
-
-def _check_layout(backend: Backend, spec: TrainSpec, weights: Weights) -> None:
-    expected = {k: np.shape(v) for k, v in spec.initial_weights.items()}
-    returned = {k: np.shape(v) for k, v in weights.items()}
-    if returned != expected:
-        raise MnistbenchError(
-            f"backend {backend.name!r} returned weights {returned} for variant "
-            f"{spec.variant!r}, which has {expected}"
-        )
-
-
-def fit(
-    backend: Backend,
-    spec: TrainSpec,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-) -> TrainedModel:
-    """Drive the backend's training iterator, timing each epoch and scoring it on the test set.
-
-    A loss (or weights) gone NaN or infinite stops training after that epoch: the run is
-    recorded as diverged, and its last epoch gets no test accuracy (argmax of NaN reads as
-    class 0, which would pass for a result).
-    """
-    history, weights, diverged = [], dict(spec.initial_weights), None
-    with backend_errors(backend.name, "train"):
-        iterator = iter(backend.train(spec))
-    try:
-        for epoch in range(len(spec.epochs)):
-            start = time.perf_counter()
-            with backend_errors(backend.name, "train"):
-                try:
-                    result = next(iterator)
-                except StopIteration:
-                    raise MnistbenchError(
-                        f"backend {backend.name!r} stopped after {epoch} of "
-                        f"{len(spec.epochs)} epochs"
-                    ) from None
-                seconds = time.perf_counter() - start
-                losses = np.asarray(result.losses, dtype=np.float64).reshape(-1)
-                weights = dict(result.weights)
-            _check_layout(backend, spec, weights)
-            row = {
-                "epoch": epoch + 1,
-                "train_loss": float(np.mean(losses)) if losses.size else float("nan"),
-                "test_accuracy": None,
-                "seconds": seconds,
-                "samples": len(spec.epochs[epoch]),
-            }
-            history.append(row)
-            diverged = divergence(epoch, losses, weights)
-            if diverged is None:
-                with backend_errors(backend.name, "predict"):
-                    scores = np.asarray(
-                        backend.predict(
-                            spec.variant, spec.hyperparameters, weights, x_test, spec.device
-                        ),
-                        float,
-                    )
-                if np.isfinite(scores).all():
-                    row["test_accuracy"] = accuracy(scores, y_test)
-                else:
-                    diverged = {"epoch": epoch + 1, "step": len(losses)}
-            if diverged:
-                log.warning(
-                    "diverged: loss or weights not finite at epoch %d, step %d; training stopped",
-                    diverged["epoch"],
-                    diverged["step"],
-                )
-                break
-            log.info(
-                "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
-                row["epoch"],
-                len(spec.epochs),
-                row["train_loss"],
-                row["test_accuracy"],
-                seconds,
-            )
-    finally:
-        with contextlib.suppress(Exception):  # a backend's clean-up error must not hide the cause
-            getattr(iterator, "close", lambda: None)()
-    return TrainedModel(weights, history, diverged)
-
-
 def run(
     *,
     data: str | Path,
@@ -197,16 +89,20 @@ def run(
     train_limit: int | None = None,
     test_limit: int | None = None,
     sha256: Mapping[str, str] | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
     ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
     Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
     memory) runs before training starts; the three outputs are written together or not at all.
+    With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
+    run is started again, and removed once the outputs are written.
     """
     the_variant = get_variant(variant)
     hp = the_variant.hyperparameters(hyperparameters)
-    the_backend = load_backends().get(backend)
+    registry = load_backends()
+    the_backend = registry.get(backend)
     if variant not in the_backend.variants:
         raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
     resolved = resolve_device(the_backend, device)
@@ -227,7 +123,27 @@ def run(
             seed,
             n_train,
         )
-        model = fit(the_backend, spec, x_test, data_set.test_labels.astype(np.int64))
+        # Everything that shapes the numbers: a checkpoint made under anything else is discarded.
+        fingerprint = checkpoint.fingerprint(
+            {
+                "dataset": dataset,
+                "data_sha256": data_set.sha256,
+                "limits": [train_limit, test_limit, n_classes],
+                "variant": variant,
+                "hyperparameters": hp,
+                "seed": seed,
+                "backend": registry.fingerprints.get(backend, backend),
+                "backend_version": the_backend.version,
+                "core": identity.core(identity.TRAIN_CODE),
+                "device": resolved,
+                "threads": os.environ.get("OMP_NUM_THREADS"),
+            }
+        )
+        folder = Path(checkpoint_dir) if checkpoint_dir else None
+        y_test = data_set.test_labels.astype(np.int64)
+        model, progress = epochs.train_with_checkpoints(
+            the_backend, spec, x_test, y_test, folder, fingerprint
+        )
         info = {
             "dataset": dataset,
             "variant": variant,
@@ -242,8 +158,11 @@ def run(
             "train_samples": n_train,
             "test_samples": len(x_test),
             "epochs": len(model.history),
-            "train_seconds": model.train_seconds,
+            # Every attempt's training time: the finished epochs and the interrupted ones.
+            "train_seconds": model.train_seconds + progress.lost_seconds,
             "samples_per_second": model.samples / model.train_seconds,
+            "attempts": progress.attempts,
+            "lost_seconds": progress.lost_seconds,
             "final_train_loss": model.history[-1]["train_loss"],
             "peak_rss_mb": provenance.peak_rss_mb(),
             "versions": provenance.versions(),
@@ -258,6 +177,8 @@ def run(
                 "train.json": artifacts.json_file(info),
             },
         )
+    if folder:
+        checkpoint.remove(folder)
     return info
 
 

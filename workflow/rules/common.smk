@@ -1,9 +1,11 @@
 # Config validation, the run plan and the input functions every rule uses.
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from mnistbench import config as mnistbench_config
@@ -25,8 +27,11 @@ except MnistbenchError as error:
 for note in EXPERIMENT.skipped:
     print(f"mnistbench: {note}", file=sys.stderr)
 
-# The interpreter running Snakemake, so that jobs use the same installed mnistbench.
+# The interpreter running Snakemake (for the onerror report; rules get theirs from get_python).
 PYTHON = shlex.quote(sys.executable)
+# With --sdm conda each rule runs in its environment from workflow/envs (get_conda_env).
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+ENVS = Path(workflow.current_basedir).parent / "envs"
 RUN_DIR = experiment.RUN_DIR
 LOGS = experiment.LOGS
 PARTIAL = "results/partial"  # the report of the runs that finished, after a failed job
@@ -47,6 +52,29 @@ wildcard_constraints:
     backend=NAME_PATTERN,
     seed=r"\d+",
     role="|".join(ROLES),
+
+
+def get_python(wildcards):
+    """The jobs' interpreter: the conda environment's with --sdm conda; else the one running
+    Snakemake, so that jobs use the same installed mnistbench and backends."""
+    return "python" if CONDA else sys.executable
+
+
+def get_conda_env(wildcards):
+    """The run's environment for --sdm conda: workflow/envs/<backend>.yaml.
+
+    A backend from another distribution has none here: with --sdm conda that is an error
+    naming the file to add; without, no environment is needed.
+    """
+    env = ENVS / f"{wildcards.backend}.yaml"
+    if env.exists():
+        return str(env)
+    if CONDA:
+        raise WorkflowError(
+            f"mnistbench: backend {wildcards.backend!r} has no conda environment"
+            f" ({env.relative_to(ENVS.parent.parent)}); add one, or run without --sdm conda"
+        )
+    return None
 
 
 def get_dataset_file(wildcards):
@@ -86,15 +114,50 @@ def get_train_args(wildcards):
     """
     subset = config.get("subset", {})
     args = [
-        "--hparams", json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
-        "--device", config.get("devices", {}).get(wildcards.backend, "auto"),
-        "--classes", str(config["dataset_definitions"][wildcards.dataset]["classes"]),
+        "--hparams",
+        json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
+        "--device",
+        get_device(wildcards),
+        "--classes",
+        str(config["dataset_definitions"][wildcards.dataset]["classes"]),
     ]
     if subset.get("train"):
         args += ["--train-limit", str(subset["train"])]
     if subset.get("test"):
         args += ["--test-limit", str(subset["test"])]
     return shlex.join(args)
+
+
+def get_device(wildcards):
+    """cpu or cuda: the device of the run's jobs, decided where the DAG is built (auto: CUDA if
+    this machine has a GPU the backend can use); see mnistbench.experiment.run_device."""
+    return experiment.run_device(config, wildcards.backend)
+
+
+def get_gpus(wildcards):
+    """The run's GPU request: 1 on CUDA, else 0 (a resource every executor can read)."""
+    return int(get_device(wildcards) == "cuda")
+
+
+def get_gpu_model(wildcards):
+    """The configured gpu_model for a run on CUDA; empty (any GPU, or none) otherwise."""
+    return (config.get("gpu_model") or "") if get_gpus(wildcards) else ""
+
+
+def get_train_mem_mb(wildcards):
+    """Memory of a train job: peak 0.8 GB on the CPU (PyTorch, full MNIST), with room; a GPU
+    job's host side also holds the CUDA runtime."""
+    return 4000 if get_gpus(wildcards) else 2000
+
+
+def get_evaluate_mem_mb(wildcards):
+    """Memory of an evaluate job: peak 0.4 GB on the CPU (PyTorch, full MNIST), with room."""
+    return 3000 if get_gpus(wildcards) else 1000
+
+
+def get_checkpoint_dir(wildcards):
+    """The folder where the run's training job checkpoints every epoch (see mnistbench.epochs)."""
+    return experiment.CHECKPOINT_DIR.format(**dict(wildcards.items()))
 
 
 def get_train_code(wildcards):

@@ -4,9 +4,12 @@
 rule fetch_dataset_file:
     output:
         ensure("resources/{dataset}/{role}.idx", sha256=lambda w: get_dataset_file(w)["sha256"]),
-    params:
-        args=get_fetch_args,
     log:
         "logs/fetch/{dataset}/{role}.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        python=get_python,
+        args=get_fetch_args,
     shell:
-        "{PYTHON} -m mnistbench --log {log} fetch {params.args} --out {output}"
+        "{params.python:q} -m mnistbench --log {log:q} fetch {params.args} --out {output:q}"

@@ -8,13 +8,23 @@ rule evaluate_model:
         info=f"{RUN_DIR}/train.json",
     output:
         metrics=f"{RUN_DIR}/metrics.json",
-    params:
-        run=RUN_DIR,
-        digests=get_data_digests,
-        code=get_evaluate_code,
     log:
         LOGS["evaluate"],
+    conda:
+        get_conda_env
     threads: config.get("threads", 1)
+    # What the job needs, for any executor (runtime in minutes; it takes seconds).
+    resources:
+        runtime=15,
+        mem_mb=get_evaluate_mem_mb,
+        gpu=get_gpus,
+        gpu_model=get_gpu_model,
+    params:
+        python=get_python,
+        data=lambda wildcards, input: os.path.dirname(input.train_images),
+        run=lambda wildcards, input: os.path.dirname(input.weights),
+        digests=get_data_digests,
+        code=get_evaluate_code,
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} evaluate"
-        " --data resources/{wildcards.dataset} --run {params.run} {params.digests}"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} evaluate"
+        " --data {params.data:q} --run {params.run:q} {params.digests} --out {output.metrics:q}"

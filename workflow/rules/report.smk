@@ -7,27 +7,39 @@ rule aggregate_results:
         benchmarks=get_all_benchmarks,
     output:
         summary=report("results/summary.csv", caption="../report/summary.rst", category="Tables"),
-        confusion="results/confusion.csv",
-        history="results/history.csv",
-    params:
-        code=CODE["aggregate"],
+        confusion=report(
+            "results/confusion.csv", caption="../report/confusion.rst", category="Tables"
+        ),
+        history=report("results/history.csv", caption="../report/history.rst", category="Tables"),
     log:
         "logs/aggregate.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        python=get_python,
+        out=lambda wildcards, output: os.path.dirname(output.summary),
+        code=CODE["aggregate"],
     shell:
-        "{PYTHON} -m mnistbench --log {log} aggregate {input.metrics} --out results"
+        "{params.python:q} -m mnistbench --log {log:q} aggregate {input.metrics:q}"
+        " --out {params.out:q}"
 
 
 rule write_report:
     input:
-        rules.aggregate_results.output,
+        tables=rules.aggregate_results.output,
     output:
         report("results/report.html", caption="../report/report.rst", category="Report"),
-    params:
-        code=CODE["report"],
     log:
         "logs/report.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        python=get_python,
+        tables=lambda wildcards, input: os.path.dirname(input.tables[0]),
+        code=CODE["report"],
     shell:
-        "{PYTHON} -m mnistbench --log {log} report --tables results --out {output}"
+        "{params.python:q} -m mnistbench --log {log:q} report --tables {params.tables:q}"
+        " --out {output:q}"
 
 
 onerror:

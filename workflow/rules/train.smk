@@ -1,5 +1,6 @@
 # Train one (dataset, variant, backend, seed) run; Snakemake's benchmark records the job's wall
-# time beside the run's own per-epoch timings.
+# time beside the run's own per-epoch timings. The job checkpoints every epoch outside its
+# outputs, so a job that was stopped (preempted, timed out, killed) resumes when run again.
 
 
 rule train_model:
@@ -9,18 +10,30 @@ rule train_model:
         weights=f"{RUN_DIR}/weights.npz",
         history=f"{RUN_DIR}/history.csv",
         info=f"{RUN_DIR}/train.json",
-    params:
-        args=get_train_args,
-        digests=get_data_digests,
-        out=RUN_DIR,
-        code=get_train_code,
     log:
         LOGS["train"],
     benchmark:
         f"{RUN_DIR}/train_benchmark.tsv"
+    conda:
+        get_conda_env
     threads: config.get("threads", 1)
+    # What the job needs, for any executor; runtime in minutes (the full mnn run, the longest,
+    # takes a few minutes on one CPU core; a job cut at its limit resumes when run again).
+    resources:
+        runtime=120,
+        mem_mb=get_train_mem_mb,
+        gpu=get_gpus,
+        gpu_model=get_gpu_model,
+    params:
+        python=get_python,
+        data=lambda wildcards, input: os.path.dirname(input.train_images),
+        out=lambda wildcards, output: os.path.dirname(output.weights),
+        args=get_train_args,
+        digests=get_data_digests,
+        checkpoint=get_checkpoint_dir,
+        code=get_train_code,
     shell:
-        "OMP_NUM_THREADS={threads} {PYTHON} -m mnistbench --log {log} train"
-        " --data resources/{wildcards.dataset} --dataset {wildcards.dataset}"
-        " --variant {wildcards.variant} --backend {wildcards.backend} --seed {wildcards.seed}"
-        " {params.args} {params.digests} --out {params.out}"
+        "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} train"
+        " --data {params.data:q} --dataset {wildcards.dataset} --variant {wildcards.variant}"
+        " --backend {wildcards.backend} --seed {wildcards.seed} {params.args} {params.digests}"
+        " --out {params.out:q} --checkpoint {params.checkpoint:q}"

@@ -37,6 +37,7 @@ class JaxBackend:
 
     name = "jax"
     variants = frozenset(VARIANTS)
+    resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
 
     @property
     def version(self) -> str:

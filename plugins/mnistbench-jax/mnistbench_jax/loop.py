@@ -8,6 +8,8 @@ each batch inside the compiled function (the training set goes to the device onc
 full batches of an epoch in one call and runs a shorter last batch, if any, through the same
 step compiled for its shape. Everything is compiled in :func:`train` before it returns the epoch
 iterator, so the core's clock, which runs only inside that iterator, never counts compilation.
+A resumed run starts at ``spec.start_epoch`` from the optimiser state its checkpoint kept; every
+epoch hands the state back with its weights.
 """
 
 from __future__ import annotations
@@ -61,10 +63,13 @@ def train(spec: TrainSpec, module: Any, hp: Mapping[str, Any]) -> Iterator[Epoch
     to_params = getattr(module, "params", lambda weights: weights)
     to_weights = getattr(module, "weights", lambda params, weights: params)
     w = to_params(weights)
-    state = jax.tree.map(put, module.initial_state(w))
+    state = module.initial_state(w)
+    if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
+        state = {k: np.asarray(spec.initial_state[k]) for k in state}
+    state = jax.tree.map(put, state)
     epoch_fn = jax.jit(partial(_epoch, module.STEP, hp))
     compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
-    for epoch in range(len(spec.epochs)):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
         for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
             order, extras = _batches(spec, epoch, *segment)
             if order.shape not in compiled:
@@ -73,7 +78,7 @@ def train(spec: TrainSpec, module: Any, hp: Mapping[str, Any]) -> Iterator[Epoch
 
     def epochs() -> Iterator[EpochResult]:
         nonlocal w, state, weights
-        for epoch in range(len(spec.epochs)):
+        for epoch in range(spec.start_epoch, len(spec.epochs)):
             losses = []
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
                 order, extras = _batches(spec, epoch, *segment)
@@ -81,6 +86,14 @@ def train(spec: TrainSpec, module: Any, hp: Mapping[str, Any]) -> Iterator[Epoch
                 w, state, part = run(w, state, x_train, y_train, put(order), put(extras))
                 losses.append(np.asarray(part))
             weights = to_weights(w, weights)
-            yield EpochResult(np.concatenate(losses), jax.tree.map(np.asarray, weights))
+            host = jax.tree.map(np.asarray, weights)
+            yield EpochResult(np.concatenate(losses), host, _host_state(state))
 
     return epochs()
+
+
+def _host_state(state: Any) -> dict[str, np.ndarray]:
+    """The optimiser state as named host arrays (Adam's ``m``, ``v``, ``step``); ``{}`` for SGD."""
+    if not isinstance(state, Mapping):
+        return {}
+    return {k: np.asarray(v) for k, v in jax.device_get(dict(state)).items()}

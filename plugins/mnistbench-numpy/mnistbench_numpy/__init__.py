@@ -30,6 +30,7 @@ class NumpyBackend:
     name = "numpy"
     version = np.__version__
     variants = frozenset(MODELS)
+    resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
 
     def unavailable_reason(self) -> str | None:
         return None

@@ -90,9 +90,13 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
     """Adam on A[:, FREE:]; yield the step losses and the whole matrix after each epoch."""
     A = np.array(spec.initial_weights["A"], dtype=np.float32)
     W = np.ascontiguousarray(A[:, FREE:])  # (N, F), the trained part
-    m, v = np.zeros_like(W), np.zeros_like(W)
-    ticks, step = int(spec.hyperparameters["ticks"]), 0
-    for epoch in range(len(spec.epochs)):
+    m, v = np.zeros_like(W), np.zeros_like(W)  # Adam's moments, (N, F)
+    step = 0
+    if spec.initial_state:  # resuming: Adam where the interrupted run left it
+        m, v = (np.array(spec.initial_state[k], dtype=np.float32) for k in ("m", "v"))
+        step = int(spec.initial_state["step"])
+    ticks = int(spec.hyperparameters["ticks"])
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
         losses = np.empty(spec.steps_in_epoch(epoch))
         for i, batch in enumerate(spec.batches(epoch)):
             x, y = spec.x_train[batch], spec.y_train[batch]
@@ -100,7 +104,8 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
             step += 1
             adam_step(W, g, m, v, step, spec.hyperparameters)
         A[:, FREE:] = W
-        yield EpochResult(losses, {"A": A.copy()})
+        state = {"m": m.copy(), "v": v.copy(), "step": np.array(step, np.int64)}
+        yield EpochResult(losses, {"A": A.copy()}, state)
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

@@ -95,7 +95,8 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
     lr, rate = np.float32(hp["lr"]), np.float32(hp["inference_rate"])
     steps = int(hp["inference_steps"])
     one_hot = np.eye(10, dtype=np.float32)
-    for epoch, order in enumerate(spec.epochs):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
+        order = spec.epochs[epoch]
         losses = np.empty(spec.steps_in_epoch(epoch))
         for step, start in enumerate(range(0, len(order), spec.batch_size)):
             batch = order[start : start + spec.batch_size]

@@ -16,10 +16,11 @@ LossAndGradients = Callable[..., tuple[float, dict[str, np.ndarray]]]
 
 
 def train(spec: TrainSpec, loss_and_gradients: LossAndGradients) -> Iterator[EpochResult]:
-    """Yield the step losses and a copy of the weights after each epoch."""
+    """Yield the step losses and a copy of the weights after each epoch (plain SGD: no state)."""
     w = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
     lr = np.float32(spec.hyperparameters["lr"])
-    for epoch, order in enumerate(spec.epochs):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
+        order = spec.epochs[epoch]
         losses = np.empty(spec.steps_in_epoch(epoch))
         epoch_extras = {name: per_epoch[epoch] for name, per_epoch in spec.extras.items()}
         for step, start in enumerate(range(0, len(order), spec.batch_size)):

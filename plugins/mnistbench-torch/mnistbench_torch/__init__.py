@@ -32,6 +32,7 @@ class TorchBackend:
 
     name = "torch"
     variants = frozenset(MODEL_MODULES)
+    resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
 
     @property
     def version(self) -> str:

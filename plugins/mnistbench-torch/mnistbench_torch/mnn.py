@@ -20,7 +20,13 @@ import torch.nn.functional as F
 
 from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
-from mnistbench_torch.runtime import parameters, tensor, to_numpy
+from mnistbench_torch.runtime import (
+    load_optimizer_state,
+    optimizer_state,
+    parameters,
+    tensor,
+    to_numpy,
+)
 
 
 def split(A: np.ndarray) -> dict[str, np.ndarray]:
@@ -66,13 +72,15 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
     optimizer = torch.optim.Adam(
         w.values(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"]
     )
+    load_optimizer_state(optimizer, w, spec.initial_state, spec.device)  # resuming: moments, step
     x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
     ticks = int(hp["ticks"])
     return _epochs(spec, A, w, optimizer, x, y, ticks)  # set up now, before epochs are timed
 
 
 def _epochs(spec, A, w, optimizer, x, y, ticks: int) -> Iterator[EpochResult]:
-    for epoch, order in enumerate(spec.epochs):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
+        order = spec.epochs[epoch]
         # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
         index = tensor(order, spec.device)
         xs, ys = x[index], y[index]
@@ -84,7 +92,8 @@ def _epochs(spec, A, w, optimizer, x, y, ticks: int) -> Iterator[EpochResult]:
             loss.backward()
             optimizer.step()
             losses[step] = loss.detach()
-        yield EpochResult(losses.cpu().double().numpy(), {"A": join(A, to_numpy(w))})
+        weights = {"A": join(A, to_numpy(w))}
+        yield EpochResult(losses.cpu().double().numpy(), weights, optimizer_state(optimizer, w))
 
 
 @torch.no_grad()

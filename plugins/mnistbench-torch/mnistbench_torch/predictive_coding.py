@@ -69,7 +69,8 @@ def train(spec: TrainSpec) -> Iterator[EpochResult]:
 
 @torch.no_grad()
 def _epochs(spec, w, x, y, lr: float, rate: float, steps: int) -> Iterator[EpochResult]:
-    for epoch, order in enumerate(spec.epochs):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
+        order = spec.epochs[epoch]
         # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
         index = tensor(order, spec.device)
         xs, targets = x[index], F.one_hot(y[index], 10).to(torch.float32)  # (N, 784), (N, 10)

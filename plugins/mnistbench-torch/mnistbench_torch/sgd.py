@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterator
 import torch
 
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch.runtime import parameters, tensor, to_numpy
+from mnistbench_torch.runtime import (
+    load_optimizer_state,
+    optimizer_state,
+    parameters,
+    tensor,
+    to_numpy,
+)
 
 
 def train(spec: TrainSpec, loss_fn: Callable[..., torch.Tensor]) -> Iterator[EpochResult]:
@@ -21,13 +27,15 @@ def train(spec: TrainSpec, loss_fn: Callable[..., torch.Tensor]) -> Iterator[Epo
     """
     w = parameters(spec.initial_weights, spec.device)
     optimizer = torch.optim.SGD(w.values(), lr=spec.hyperparameters["lr"])
+    load_optimizer_state(optimizer, w, spec.initial_state, spec.device)
     x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
     return _epochs(spec, loss_fn, w, optimizer, x, y)
 
 
 def _epochs(spec, loss_fn, w, optimizer, x, y) -> Iterator[EpochResult]:
     """Losses stay on the device until the epoch ends."""
-    for epoch, order in enumerate(spec.epochs):
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
+        order = spec.epochs[epoch]
         # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
         index = tensor(order, spec.device)
         xs, ys = x[index], y[index]
@@ -43,4 +51,5 @@ def _epochs(spec, loss_fn, w, optimizer, x, y) -> Iterator[EpochResult]:
             loss.backward()
             optimizer.step()
             losses[step] = loss.detach()
-        yield EpochResult(losses.cpu().double().numpy(), to_numpy(w))
+        state = optimizer_state(optimizer, w)
+        yield EpochResult(losses.cpu().double().numpy(), to_numpy(w), state)

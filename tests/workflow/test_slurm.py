@@ -1,0 +1,151 @@
+"""The quick config on a real one-node SLURM cluster through ``--profile profiles/slurm``.
+
+Snakemake submits every run as a SLURM job (its train and evaluate jobs grouped, as the profile
+says) with ``snakemake-executor-plugin-slurm``; the runs' outputs name their SLURM jobs, SLURM's
+own accounting lists those jobs as completed, and the summary equals a local run's. Needs root
+and Debian's slurm-wlm and munge (installed with apt-get when missing); skipped, saying which is
+missing, elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import SAMPLE_DATASET
+from tests.workflow import slurm
+from tests.workflow.runner import REPO, copy_workflow, run_snakemake
+
+pytestmark = pytest.mark.slow
+# The quick config cut to one variant on both built-in backends: two runs, two SLURM jobs.
+ONE_VARIANT = ["--config", "variants=[mlp]", "backends=[numpy,torch]"]
+# Test-only settings: no account on this cluster, the squeue status command (MinJobAge is long
+# enough), status checks every second instead of every 40 s, and the SLURM logs kept.
+SLURM_ARGS = [
+    "--profile", "profiles/slurm", "--slurm-no-account", "--slurm-status-command", "squeue",
+    "--slurm-init-seconds-before-status-checks", "1", "--slurm-keep-successful-logs",
+    "--latency-wait", "5",
+]  # fmt: skip
+TIMES = ["train_seconds", "samples_per_second", "predict_seconds", "predict_samples_per_second"]
+TIMES += ["peak_rss_mb", "job_wall_seconds"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    reason = slurm.missing_reason()
+    if reason:
+        print(f"SLURM test skipped: {reason}")
+        pytest.skip(reason)
+    started = slurm.start(tmp_path_factory.mktemp("slurm"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def on_slurm(cluster, tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("on_slurm"))
+    shutil.copytree(REPO / "profiles", work / "profiles")
+    result = run_snakemake(work, *SLURM_ARGS, *ONE_VARIANT, env=cluster.env, timeout=900)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return work
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    work = copy_workflow(tmp_path_factory.mktemp("local"))
+    result = run_snakemake(work, *ONE_VARIANT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work
+
+
+def run_dirs(work: Path) -> list[Path]:
+    return sorted((work / "results" / SAMPLE_DATASET).glob("*/*/seed*"))
+
+
+def slurm_job(run: Path) -> str | None:
+    return json.loads((run / "train.json").read_text())["machine"].get("slurm_job_id")
+
+
+def test_every_run_was_trained_in_a_slurm_job_that_completed(on_slurm, cluster):
+    jobs = {row["JobID"]: row for row in cluster.sacct()}
+    for line in jobs.values():
+        print("sacct:", " | ".join(line.values()))
+    runs = run_dirs(on_slurm)
+    assert len(runs) == 2
+    trained_in = [slurm_job(run) for run in runs]
+    assert all(trained_in), "a run was trained outside SLURM"
+    assert len(set(trained_in)) == 2, "one SLURM job per run"
+    for job in trained_in:
+        assert jobs[job]["State"] == "COMPLETED" and jobs[job]["ExitCode"] == "0:0"
+
+
+def test_each_runs_evaluate_job_ran_in_its_train_jobs_allocation(on_slurm):
+    for run in run_dirs(on_slurm):
+        log = next((on_slurm / ".snakemake" / "slurm_logs").rglob(f"{slurm_job(run)}.log"))
+        text = log.read_text()
+        assert "rule train_model" in text and "rule evaluate_model" in text
+
+
+def test_light_rules_ran_on_the_submitting_node(on_slurm):
+    logs = "".join(p.read_text() for p in (on_slurm / ".snakemake" / "slurm_logs").rglob("*.log"))
+    for rule in ("fetch_dataset_file", "aggregate_results", "write_report"):
+        assert f"rule {rule}" not in logs, f"{rule} was submitted to SLURM"
+
+
+def test_slurm_got_each_runs_time_limit_and_memory_and_no_gpu(on_slurm, cluster):
+    for run in run_dirs(on_slurm):
+        job = cluster.job(slurm_job(run))
+        assert job["TimeLimit"] == "02:15:00"  # train's 120 minutes, then evaluate's 15
+        assert job["MinMemoryNode"] == "2000M"  # train's mem_mb; evaluate's 1000 fits in it
+        assert "TresPerJob" not in job, "a CPU run asked for a GPU"
+
+
+def jobs_by_backend(work: Path) -> dict[str, str]:
+    """SLURM job id of each run's job, from the executor's per-job logs."""
+    found = {}
+    for log in (work / ".snakemake" / "slurm_logs").rglob("*.log"):
+        for backend in ("numpy", "torch"):
+            if f"backend={backend}," in log.read_text():
+                found[backend] = log.stem
+    return found
+
+
+@pytest.fixture(scope="module")
+def cuda_for_torch(cluster, tmp_path_factory):
+    """The same runs with torch on CUDA and a GPU model: torch's job asks SLURM for that GPU.
+
+    The node's GPU is a stand-in (see tests/workflow/slurm.py), so without a real one the torch
+    job fails inside its allocation; what it asked for is the point here.
+    """
+    work = copy_workflow(tmp_path_factory.mktemp("cuda_for_torch"))
+    shutil.copytree(REPO / "profiles", work / "profiles")
+    cuda = [*ONE_VARIANT, "devices={torch: cuda}", f"gpu_model={slurm.GPU_MODEL}"]
+    args = [*SLURM_ARGS, "--retries", "0", "--keep-going", *cuda]
+    result = run_snakemake(work, *args, env=cluster.env, timeout=900)
+    return work, result
+
+
+def test_a_run_on_cuda_asks_slurm_for_one_gpu_of_the_configured_model(cuda_for_torch, cluster):
+    work, result = cuda_for_torch
+    jobs = jobs_by_backend(work)
+    assert set(jobs) == {"numpy", "torch"}, (result.stdout + result.stderr)[-3000:]
+    assert cluster.job(jobs["torch"])["TresPerJob"] == f"gres:gpu:{slurm.GPU_MODEL}:1"
+    assert cluster.job(jobs["torch"])["MinMemoryNode"] == "4000M"  # a GPU job's host memory
+
+
+def test_a_cpu_run_beside_it_asks_for_no_gpu(cuda_for_torch, cluster):
+    work, _ = cuda_for_torch
+    assert "TresPerJob" not in cluster.job(jobs_by_backend(work)["numpy"])
+
+
+def test_the_summary_equals_a_local_runs(on_slurm, local):
+    tables = [
+        pd.read_csv(work / "results" / "summary.csv").drop(columns=TIMES)
+        for work in (local, on_slurm)
+    ]
+    pd.testing.assert_frame_equal(tables[1], tables[0], check_exact=True)
+    assert (on_slurm / "results" / "report.html").exists()

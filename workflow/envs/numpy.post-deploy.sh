@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Snakemake runs this once in the new environment, from its working directory (the repository
+# root): the packages of this checkout, whose dependencies numpy.yaml lists.
+set -euo pipefail
+python -m pip install --no-deps -e . -e plugins/mnistbench-numpy

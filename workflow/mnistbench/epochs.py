@@ -1,0 +1,229 @@
+"""Driving a backend through its epochs: timing, scoring, divergence, checkpoints, stopping.
+
+:func:`fit` times each epoch (the time spent inside the backend's iterator), checks what the
+backend returned and scores it on the test set between epochs (not timed).
+:func:`train_with_checkpoints` adds what makes a run survive a cluster: a checkpoint after every
+epoch (:mod:`mnistbench.checkpoint`), resuming from one, and, when the command is stopped
+(SIGTERM, Ctrl-C), keeping the progress and saying where it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnistbench import checkpoint
+from mnistbench.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
+from mnistbench.checkpoint import Checkpoint
+from mnistbench.errors import MnistbenchError
+from mnistbench.plugins import backend_errors
+
+log = logging.getLogger(__name__)
+History = list[dict[str, Any]]  # one row per finished epoch, the columns of history.csv
+
+
+def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(np.argmax(scores, axis=1) == labels))
+
+
+@dataclass
+class TrainedModel:
+    weights: Weights
+    history: History
+    # Where the loss first went NaN or infinite, both counted from 1: {"epoch": E, "step": S}.
+    diverged: dict[str, int] | None = None
+
+    @property
+    def train_seconds(self) -> float:
+        return float(sum(row["seconds"] for row in self.history))
+
+    @property
+    def samples(self) -> int:
+        return int(sum(row["samples"] for row in self.history))
+
+
+def divergence(epoch: int, losses: np.ndarray, weights: Weights) -> dict[str, int] | None:
+    """Where an epoch's training broke down: its first non-finite loss, else (its last step)
+    non-finite weights; None if it did not."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        return {"epoch": epoch + 1, "step": int(bad[0]) + 1}
+    if not all(np.isfinite(np.asarray(w)).all() for w in weights.values()):
+        return {"epoch": epoch + 1, "step": len(losses)}
+    return None
+
+
+def _check_layout(backend: Backend, spec: TrainSpec, weights: Weights) -> None:
+    expected = {k: np.shape(v) for k, v in spec.initial_weights.items()}
+    returned = {k: np.shape(v) for k, v in weights.items()}
+    if returned != expected:
+        raise MnistbenchError(
+            f"backend {backend.name!r} returned weights {returned} for variant "
+            f"{spec.variant!r}, which has {expected}"
+        )
+
+
+def fit(
+    backend: Backend,
+    spec: TrainSpec,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    history: History | None = None,
+    on_epoch: Callable[[EpochResult, History], None] | None = None,
+) -> TrainedModel:
+    """Drive the backend's training iterator, timing each epoch and scoring it on the test set.
+
+    A loss (or weights) gone NaN or infinite stops training after that epoch: the run is
+    recorded as diverged, and its last epoch gets no test accuracy (argmax of NaN reads as
+    class 0, which would pass for a result).
+
+    Training starts at ``spec.start_epoch``, after the rows of ``history``; ``on_epoch(result,
+    history)`` runs after each sound epoch (the train step saves its checkpoint there). A
+    KeyboardInterrupt (Ctrl-C, or SIGTERM in the command) leaves with the epoch it stopped
+    (``epoch``, from 0) and the training time not yet in a checkpoint (``unsaved_seconds``).
+    """
+    history, weights, diverged = list(history or []), dict(spec.initial_weights), None
+    with backend_errors(backend.name, "train"):
+        iterator = iter(backend.train(spec))
+    try:
+        for epoch in range(spec.start_epoch, len(spec.epochs)):
+            start, seconds = time.perf_counter(), None
+            try:
+                result, seconds, row, diverged = _epoch(
+                    backend, spec, iterator, epoch, start, x_test, y_test
+                )
+                history.append(row)
+                weights = dict(result.weights)
+                if diverged:
+                    log.warning(
+                        "diverged: loss or weights not finite at epoch %d, step %d; "
+                        "training stopped",
+                        diverged["epoch"],
+                        diverged["step"],
+                    )
+                    break
+                if on_epoch:
+                    on_epoch(result, history)
+            except KeyboardInterrupt as stop:
+                stop.epoch = epoch
+                stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
+                raise
+            log.info(
+                "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
+                row["epoch"],
+                len(spec.epochs),
+                row["train_loss"],
+                row["test_accuracy"],
+                seconds,
+            )
+    finally:
+        with contextlib.suppress(Exception):  # a backend's clean-up error must not hide the cause
+            getattr(iterator, "close", lambda: None)()
+    return TrainedModel(weights, history, diverged)
+
+
+def _epoch(backend, spec, iterator, epoch, start, x_test, y_test):
+    """One epoch from the backend, checked and scored: (result, seconds, row, diverged)."""
+    with backend_errors(backend.name, "train"):
+        try:
+            result = next(iterator)
+        except StopIteration:
+            raise MnistbenchError(
+                f"backend {backend.name!r} stopped after {epoch} of {len(spec.epochs)} epochs"
+            ) from None
+        seconds = time.perf_counter() - start
+        losses = np.asarray(result.losses, dtype=np.float64).reshape(-1)
+        weights = dict(result.weights)
+    _check_layout(backend, spec, weights)
+    row = {
+        "epoch": epoch + 1,
+        "train_loss": float(np.mean(losses)) if losses.size else float("nan"),
+        "test_accuracy": None,
+        "seconds": seconds,
+        "samples": len(spec.epochs[epoch]),
+    }
+    diverged = divergence(epoch, losses, weights)
+    if diverged is None:
+        with backend_errors(backend.name, "predict"):
+            scores = np.asarray(
+                backend.predict(spec.variant, spec.hyperparameters, weights, x_test, spec.device),
+                float,
+            )
+        if np.isfinite(scores).all():
+            row["test_accuracy"] = accuracy(scores, y_test)
+        else:
+            diverged = {"epoch": epoch + 1, "step": len(losses)}
+    return result, seconds, row, diverged
+
+
+def train_with_checkpoints(
+    backend: Backend,
+    spec: TrainSpec,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    folder: Path | None,
+    fingerprint: str,
+) -> tuple[TrainedModel, Checkpoint]:
+    """:func:`fit`, resuming from the checkpoint in ``folder`` made for ``fingerprint`` if there
+    is one, and saving one there after every epoch; return the model and the final progress.
+
+    Without ``folder``, or for a backend that cannot resume, nothing is saved.
+    """
+    if folder and not is_resumable(backend):
+        log.info("backend %r cannot resume: no checkpoints", backend.name)
+        folder = None
+    latest = checkpoint.load(folder, fingerprint) if folder else None
+    if latest:
+        latest.attempts += 1
+        log.info(
+            "resuming from %s: %d of %d epochs done; attempt %d",
+            folder,
+            latest.epoch,
+            len(spec.epochs),
+            latest.attempts,
+        )
+        spec = dataclasses.replace(
+            spec,
+            start_epoch=latest.epoch,
+            initial_weights=latest.weights,
+            initial_state=latest.state,
+        )
+    else:
+        latest = Checkpoint(fingerprint, 0, dict(spec.initial_weights), {})
+
+    def save(result: EpochResult, history: History) -> None:
+        nonlocal latest
+        latest = dataclasses.replace(
+            latest,
+            epoch=len(history),
+            weights=result.weights,
+            state=dict(result.state),
+            history=list(history),
+        )
+        if folder:
+            checkpoint.save(folder, latest)
+
+    try:
+        if folder:  # at once, so this attempt counts even if it dies in its first epoch
+            checkpoint.save(folder, latest)
+        model = fit(backend, spec, x_test, y_test, latest.history, save)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM in the command (mnistbench.cli)
+        latest.lost_seconds += getattr(stop, "unsaved_seconds", 0.0)
+        kept = "nothing kept (no checkpoint folder)"
+        if folder:
+            path = checkpoint.save(folder, latest)
+            kept = f"{latest.epoch} epochs kept in {path}; run again to resume"
+        epoch = getattr(stop, "epoch", latest.epoch)
+        signum = stop.args[0] if stop.args else signal.SIGINT
+        where = f"in epoch {epoch + 1} of {len(spec.epochs)}: {kept}"
+        raise KeyboardInterrupt(signum, where) from None
+    return model, latest
