@@ -122,6 +122,23 @@ def test_first_loss_at_zero_weights_is_the_closed_form_value(variant, data):
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_first_step_with_every_relu_at_zero_is_the_float64_one(variant, data):
+    """With the first layer's weights (mnn: the whole matrix) at zero, every ReLU sits exactly at
+    0, where its gradient is taken as 0 (as PyTorch and JAX take it), while the layers above
+    still pass gradient down: the step there must match the yardstick's."""
+    spec = one_step_spec(variant, data)
+    first_layer = {"W1", "b1", "A"}
+    weights = {
+        k: np.zeros_like(v) if k in first_layer else v for k, v in spec.initial_weights.items()
+    }
+    spec = dataclasses.replace(spec, initial_weights=weights)
+    _, [expected] = reference.train(spec)
+    [epoch] = NUMPY.train(spec)
+    for name, value in expected.items():
+        np.testing.assert_allclose(epoch.weights[name], value, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_predictions_at_zero_weights_are_all_equal(variant, data):
     """No class is favoured by zero weights: the scores of each image are all the same."""
     spec = one_step_spec(variant, data)

@@ -280,3 +280,80 @@ def test_the_command_writes_the_four_tables_and_nothing_else(results):
         "provenance.csv",
         "summary.csv",
     ]
+
+
+def test_run_writes_each_table_as_csv_and_returns_where(known_runs):
+    root, runs = known_runs
+    paths = [run.directory / "metrics.json" for run in runs.values()]
+    written = aggregate.run(paths, root / "tables")
+    for name in ["summary", "confusion", "history"]:
+        assert written[name] == root / "tables" / f"{name}.csv"
+        assert len(pd.read_csv(written[name])) > 0
+
+
+# --- edges of the inputs -------------------------------------------------------------------------
+
+
+def test_a_missing_metrics_file_is_an_error_unless_missing_runs_are_allowed(known_runs):
+    root, runs = known_runs
+    absent = runs[0].directory.parent / "seed5" / "metrics.json"
+    for call in (aggregate.tables, lambda p: aggregate.run(p, root / "tables")):
+        with pytest.raises(MnistbenchError, match=f"^{absent}: cannot read JSON"):
+            call([runs[0].directory / "metrics.json", absent])
+    assert not (root / "tables").exists()
+
+
+def test_runs_after_a_missing_one_are_all_aggregated(known_runs):
+    root, runs = known_runs
+    absent = runs[0].directory.parent / "seed5" / "metrics.json"
+    paths = [absent, *(run.directory / "metrics.json" for run in runs.values())]
+    summary = aggregate.tables(paths, allow_missing=True)["summary"]
+    assert summary["seed"].tolist() == [0, 1, 5]
+
+
+def test_the_errors_when_there_is_nothing_to_aggregate_are_exact(known_runs):
+    root, runs = known_runs
+    absent = runs[0].directory.parent / "seed9" / "metrics.json"
+    with pytest.raises(MnistbenchError) as error:
+        aggregate.tables([absent], allow_missing=True)
+    assert str(error.value) == "no run finished: nothing to aggregate"
+    with pytest.raises(MnistbenchError) as error:
+        aggregate.tables([])
+    assert str(error.value) == "no metrics files given"
+
+
+def test_a_log_that_is_not_utf8_still_gives_its_error_line(known_runs):
+    root, runs = known_runs
+    log_file(root, "train", 5).write_bytes(
+        b"\xff\xfe garbage\nmnistbench train: error: disk full\n"
+    )
+    assert summary_of(root, runs, 5).loc[5, "reason"] == "train: disk full"
+
+
+def test_a_diverged_run_that_does_not_say_where_has_no_reason(known_runs):
+    root, runs = known_runs
+    path = runs[1].directory / "metrics.json"
+    metrics = json.loads(path.read_text()) | {"status": "diverged", "diverged": None}
+    path.write_text(json.dumps(metrics | {"test_accuracy": None, "confusion_matrix": None}))
+    row = summary_of(root, runs).loc[1]
+    assert (row["status"], row["reason"]) == ("diverged", "")
+
+
+def test_metrics_without_hyperparameters_record_an_empty_object(known_runs):
+    root, runs = known_runs
+    path = runs[0].directory / "metrics.json"
+    metrics = json.loads(path.read_text())
+    del metrics["hyperparameters"]
+    path.write_text(json.dumps(metrics))
+    assert summary_of(root, runs).loc[0, "hyperparameters"] == "{}"
+
+
+def test_with_no_confusion_matrix_at_all_the_confusion_table_keeps_its_columns(known_runs):
+    root, runs = known_runs
+    for run in runs.values():
+        path = run.directory / "metrics.json"
+        metrics = json.loads(path.read_text()) | {"status": "diverged", "confusion_matrix": None}
+        path.write_text(json.dumps(metrics | {"diverged": {"epoch": 1, "step": 1}}))
+    written = aggregate.run([run.directory / "metrics.json" for run in runs.values()], root / "t")
+    header = written["confusion"].read_text().splitlines()
+    assert header == ["dataset,variant,backend,seed,true,predicted,count"]

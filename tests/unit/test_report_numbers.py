@@ -11,6 +11,7 @@ layout leaves these tests working; a wrong number does not.
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import statistics
@@ -217,3 +218,18 @@ def test_a_run_without_a_result_is_left_out_of_the_means(report_with_a_missing_r
     sd = number(cell(table, "sd over seeds", **row))
     assert sd == pytest.approx(statistics.stdev(accuracies), abs=5e-5)
     assert number(cell(table_with(html, "s/epoch, median"), "seeds", **row)) == len(runs)
+
+
+def test_the_page_says_when_it_was_made_in_utc(known_report):
+    html, _ = known_report
+    text = lxml.html.fromstring(html).text_content()
+    [stamp] = re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", text)
+    made = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M UTC").replace(tzinfo=datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC)
+    assert datetime.timedelta(0) <= now - made < datetime.timedelta(minutes=2)
+
+
+def test_the_page_says_how_many_runs_have_a_result(report_with_a_missing_run):
+    html, runs = report_with_a_missing_run
+    text = " ".join(lxml.html.fromstring(html).text_content().split())
+    assert re.search(rf"\b{len(runs)} runs with a result\b", text)

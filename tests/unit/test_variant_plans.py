@@ -155,3 +155,26 @@ def test_plan_bytes_counts_what_the_plan_holds(variant):
         held = the_plan.epochs[0].nbytes + 8 * len(the_plan.epochs)
     held += sum(masks[0].nbytes for masks in the_plan.extras.values())
     assert the_variant.plan_bytes(hp, 96) == held
+
+
+def test_sigmoid_mlp_draws_from_the_whole_training_set_first_sample_included():
+    the_plan, _ = plan("sigmoid_mlp", n_train=10, iterations=20, log_every=10, batch_size=10)
+    assert set(np.concatenate(the_plan.epochs).tolist()) == set(range(10))
+
+
+def test_each_seed_draws_its_own_masks():
+    """The masks' stream is seeded from the run's seed through a 63-bit draw: 300 seeds give
+    300 different mask sets."""
+    first_masks = {
+        plan("dropout_mlp", seed=seed, n_train=4, epochs=1, hidden=16)[0]
+        .extras["dropout_masks"][0]
+        .tobytes()
+        for seed in range(300)
+    }
+    assert len(first_masks) == 300
+
+
+def test_asking_for_an_epoch_beyond_the_plan_names_it():
+    the_plan, _ = plan("dropout_mlp", epochs=2)
+    with pytest.raises(IndexError, match="^5$"):
+        the_plan.extras["dropout_masks"][5]

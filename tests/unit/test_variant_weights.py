@@ -193,6 +193,18 @@ def test_a_run_too_big_for_memory_is_refused_naming_what_was_changed():
         mlp.check_fits(mlp.hyperparameters(), 60000, 1000)
 
 
+def test_sizes_in_the_refusal_are_in_gib_with_one_decimal():
+    mlp = get_variant("mlp")
+    hp = mlp.hyperparameters({"hidden": 200_000})
+    # 16 bytes per weight and bias, 8 per sample index and per epoch's reference to the order
+    needed = 16 * (784 * 200_000 + 200_000 + 200_000 * 10 + 10) + 8 * (60_000 + 20)
+    assert needed == 2_544_480_320
+    with pytest.raises(MnistbenchError) as error:
+        mlp.check_fits(hp, 60_000, 3 * 2**29)
+    assert "needs about 2.4 GiB of memory" in str(error.value)
+    assert "more than the 1.5 GiB here" in str(error.value)
+
+
 def test_an_unknown_variant_is_named_with_the_known_ones():
     with pytest.raises(MnistbenchError) as error:
         get_variant("cnn")
