@@ -1,17 +1,25 @@
-"""python bench/speed.py [--threads 1] [--repeats 3] [--epochs 2] [--variants ...] [--backends ...]
+"""python bench/speed.py [--quick] [--threads 1] [--repeats 3] [--epochs 2] [--variants ...]
 
-Seconds per epoch of every installed backend on every variant, full MNIST, side by side in one
-process with the same thread count: what the core times in a real run (the time inside the
-backend's epoch iterator; set-up and compilation before the first epoch are not counted).
-Repeats are interleaved (each repeat trains every backend once, in a rotated order) so drift on
-a busy machine shows in the spread instead of favouring one backend. Prints the min and median
-seconds per epoch and the median's ratio to the NumPy backend (above 1: faster than NumPy), and
-writes bench/out/speed.csv with every epoch measured.
+Seconds per epoch of every installed backend on every variant, full MNIST, beside the seed
+notebook's own training loop for that variant (``bench/seed_loops``), all in one process with the
+same thread count: what the core times in a real run (the time inside the backend's epoch
+iterator; set-up and compilation before the first epoch are not counted), and the same epochs of
+the seed's loop on the same data from the same initial weights.
+Repeats are interleaved (each repeat trains every backend and seed loop once, in a rotated order)
+so drift on a busy machine shows in the spread instead of favouring one of them. Prints the min
+and median seconds per epoch and, as ``asv compare`` does, the ratio of the median to the seed
+loop's (below 1: faster than the seed; marked ``-`` when faster by more than 10%, ``+`` when
+slower by more than 10%) and its inverse, the speed-up; also the median's speed-up over the NumPy
+backend and the seconds the variant's whole default run takes at that median. Writes
+bench/out/speed.csv with every epoch measured.
 
-An "epoch" is what the variant's plan calls one (see ``python -m mnistbench variants``): 60,000
-samples for mlp, mnn and predictive_coding, ``log_every`` iterations for sigmoid_mlp, one pass
-over ``train_samples`` images for dropout_mlp. Data come from resources/mnist, fetched first if
-missing (MNISTBENCH_MIRROR, then the configured mirrors).
+An "epoch" is what the variant's plan calls one (see ``python -m mnistbench variants``), for the
+seed loops as for the backends: 60,000 samples for mlp, mnn and predictive_coding, ``log_every``
+(500) iterations of 128 samples for sigmoid_mlp, one pass over ``train_samples`` (1,000) images
+for dropout_mlp. A backend is compared with the seed loop of its own framework where the variant
+has one (mlp's NumPy and PyTorch twins), else with the variant's seed loop; predictive_coding has
+no runnable seed loop and prints its times alone. Data come from resources/mnist, fetched first
+if missing (MNISTBENCH_MIRROR, then the configured mirrors).
 """
 
 from __future__ import annotations
@@ -47,6 +55,10 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out" / "speed.csv"
 sys.path.insert(0, str(REPO / "bench"))
 from accuracy import ensure_data  # noqa: E402
+from seed_loops import LOOPS, baseline  # noqa: E402
+
+QUICK = {"epochs": 1, "repeats": 2}  # --quick: a few minutes on one core
+MARK = 1.1  # asv compare's default factor: ratios beyond it either way are marked
 
 
 def short_run(variant: str, epochs: int) -> dict:
@@ -55,6 +67,24 @@ def short_run(variant: str, epochs: int) -> dict:
         per_epoch = VARIANTS[variant].defaults["log_every"]
         return {"iterations": epochs * per_epoch}
     return {"epochs": epochs}
+
+
+def epoch_unit(variant: str, n_train: int) -> str:
+    """What one epoch of the variant's plan is, in the table's words."""
+    hp = VARIANTS[variant].hyperparameters()
+    if variant == "sigmoid_mlp":
+        return f"{hp['log_every']} steps of {hp['batch_size']}"
+    if variant == "dropout_mlp":
+        return f"{min(hp['train_samples'], n_train):,} samples of 1"
+    return f"{n_train:,} samples of {hp['batch_size']}"
+
+
+def full_run_epochs(variant: str) -> int:
+    """Epochs in the variant's whole default run (sigmoid_mlp: 10,000 / 500 = 20)."""
+    hp = VARIANTS[variant].hyperparameters()
+    if variant == "sigmoid_mlp":
+        return -(-hp["iterations"] // hp["log_every"])
+    return hp["epochs"]
 
 
 def time_epochs(backend, spec) -> list[float]:
@@ -68,6 +98,17 @@ def time_epochs(backend, spec) -> list[float]:
     return seconds
 
 
+def time_seed_epochs(loop, spec) -> list[float]:
+    """Seconds of each epoch of a seed loop, its set-up (data conversion) not counted."""
+    run_epoch = loop.prepare(spec)
+    seconds = []
+    for epoch in range(len(spec.epochs)):
+        start = time.perf_counter()
+        run_epoch(epoch)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
 def set_torch_threads() -> None:
     try:
         import torch
@@ -76,15 +117,88 @@ def set_torch_threads() -> None:
     torch.set_num_threads(THREADS)
 
 
+def runners(variant: str, registry, backends: list[str], seed_loops: bool) -> list[tuple]:
+    """(name, kind, time(spec)) for the variant's seed loops and each backend implementing it."""
+    found = []
+    for loop in LOOPS.get(variant, []) if seed_loops else []:
+        found.append((loop.name, "seed", lambda spec, loop=loop: time_seed_epochs(loop, spec)))
+    for name in backends:
+        backend = registry.get(name)
+        if variant in backend.variants:
+            found.append((name, "backend", lambda spec, b=backend: time_epochs(b, spec)))
+    return found
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (variant, runner): min and median s/epoch, the ratio to the seed loop (asv's
+    after/before), the speed-up over it, over the NumPy backend, and a whole default run."""
+    summary = (
+        table.groupby(["variant", "runner", "kind", "unit"], sort=False)["seconds"]
+        .agg(["min", "median"])
+        .reset_index()
+        .sort_values(["variant", "kind", "runner"], ascending=[True, False, True])  # seeds first
+    )
+    median = summary.set_index(["variant", "runner"])["median"]
+    rows = []
+    for row in summary.itertuples(index=False):
+        loop = baseline(row.variant, row.runner) if row.kind == "backend" else None
+        seed = median.get((row.variant, loop.name)) if loop else None
+        numpy = median.get((row.variant, "numpy"))
+        ratio = row.median / seed if seed else float("nan")
+        rows.append(
+            {
+                **row._asdict(),
+                "seed_loop": loop.name if seed else "",
+                "ratio": ratio,
+                "mark": "-" if ratio < 1 / MARK else "+" if ratio > MARK else "",
+                "speedup_vs_seed": 1 / ratio,
+                "speedup_vs_numpy": numpy / row.median if numpy else float("nan"),
+                "full_run_s": row.median * full_run_epochs(row.variant),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def print_table(summary: pd.DataFrame, args) -> None:
+    print(
+        f"\nseconds per epoch, {THREADS} thread(s), {args.repeats} interleaved repeats x "
+        f"{args.epochs} epochs; ratio = median / seed loop's median (asv compare's after/before)"
+    )
+    header = (
+        f"{'variant':<18} {'runner':<17} {'epoch':<22} {'min':>7} {'median':>7} "
+        f"{'ratio':>7} {'speed-up':>9} {'vs numpy':>9} {'full run':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in summary.itertuples(index=False):
+        ratio = f"{row.mark:1}{row.ratio:6.2f}" if row.seed_loop else ""
+        speedup = f"{row.speedup_vs_seed:8.2f}x" if row.seed_loop else ""
+        vs_numpy = f"{row.speedup_vs_numpy:8.2f}x" if row.kind == "backend" else ""
+        print(
+            f"{row.variant:<18} {row.runner:<17} {row.unit:<22} {row.min:7.3f} {row.median:7.3f} "
+            f"{ratio:>7} {speedup:>9} {vs_numpy:>9} {row.full_run_s:8.1f}s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="threads per backend (default 1)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per runner (default 1)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2, help="epochs timed per repeat")
+    parser.add_argument(
+        "--quick", action="store_true", help="one epoch, two repeats: a few minutes on one core"
+    )
     parser.add_argument("--variants", nargs="+", default=sorted(VARIANTS))
     parser.add_argument("--backends", nargs="+")
+    parser.add_argument(
+        "--no-seed-loops", dest="seed_loops", action="store_false", help="backends only"
+    )
     parser.add_argument("--data", type=Path, default=REPO / "resources" / "mnist")
+    parser.add_argument("--out", type=Path, default=OUT, help="the CSV to write")
     args = parser.parse_args()
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
     set_torch_threads()
     ensure_data(args.data)
     data = datasets.load(args.data)
@@ -96,13 +210,17 @@ def main() -> None:
             variant = VARIANTS[variant_name]
             hp = variant.hyperparameters(short_run(variant_name, args.epochs))
             spec = build_spec(variant, hp, data.train_images, data.train_labels, 0, "cpu")
-            order = backends[repeat % len(backends) :] + backends[: repeat % len(backends)]
-            for name in order:
-                for epoch, seconds in enumerate(time_epochs(registry.get(name), spec)):
+            unit = epoch_unit(variant_name, len(data.train_images))
+            entrants = runners(variant_name, registry, backends, args.seed_loops)
+            shift = repeat % len(entrants)
+            for name, kind, timer in entrants[shift:] + entrants[:shift]:
+                for epoch, seconds in enumerate(timer(spec)):
                     rows.append(
                         {
                             "variant": variant_name,
-                            "backend": name,
+                            "runner": name,
+                            "kind": kind,
+                            "unit": unit,
                             "repeat": repeat,
                             "epoch": epoch + 1,
                             "seconds": seconds,
@@ -111,18 +229,10 @@ def main() -> None:
                     )
                 print(f"repeat {repeat + 1}: {variant_name} {name} done", file=sys.stderr)
     table = pd.DataFrame(rows)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(OUT, index=False)
-    summary = table.groupby(["variant", "backend"])["seconds"].agg(["min", "median"])
-    numpy = summary.xs("numpy", level="backend")["median"] if "numpy" in backends else None
-    print(
-        f"\nseconds per epoch, {THREADS} thread(s), {args.repeats} repeats x {args.epochs} epochs"
-    )
-    print(f"{'variant':<18} {'backend':<8} {'min':>8} {'median':>8} {'vs numpy':>9}")
-    for (variant_name, name), row in summary.iterrows():
-        ratio = numpy[variant_name] / row["median"] if numpy is not None else float("nan")
-        print(f"{variant_name:<18} {name:<8} {row['min']:8.3f} {row['median']:8.3f} {ratio:8.2f}x")
-    print(f"\nwrote {OUT.relative_to(REPO)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    print_table(summarise(table), args)
+    print(f"\nwrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""bench/speed.py's table: each backend's median divided by its own framework's seed loop, as
+``asv compare`` divides after by before, with the speed-up and a whole default run beside it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def speed(monkeypatch):
+    """bench/speed.py imported as its command line would; the thread variables it sets at import
+    are put back afterwards."""
+    saved = dict(os.environ)
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    spec = importlib.util.spec_from_file_location("bench_speed", REPO / "bench" / "speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def rows(variant, runner, kind, seconds):
+    return [
+        {"variant": variant, "runner": runner, "kind": kind, "unit": "u", "seconds": s}
+        for s in seconds
+    ]
+
+
+def test_each_backend_is_divided_by_its_frameworks_seed_loop(speed):
+    table = pd.DataFrame(
+        rows("mlp", "numpy", "backend", [1.0, 1.2, 9.0])
+        + rows("mlp", "torch", "backend", [4.0, 4.0])
+        + rows("mlp", "seed 004 NumPy", "seed", [2.0, 2.4, 2.8])
+        + rows("mlp", "seed 004 PyTorch", "seed", [4.0])
+        + rows("predictive_coding", "numpy", "backend", [1.0])
+    )
+    summary = speed.summarise(table).set_index(["variant", "runner"])
+    numpy, torch = summary.loc[("mlp", "numpy")], summary.loc[("mlp", "torch")]
+    assert (numpy["min"], numpy["median"]) == (1.0, 1.2)
+    assert numpy["seed_loop"] == "seed 004 NumPy"
+    assert numpy["ratio"] == pytest.approx(1.2 / 2.4) and numpy["mark"] == "-"
+    assert numpy["speedup_vs_seed"] == pytest.approx(2.0)
+    assert numpy["full_run_s"] == pytest.approx(1.2 * 20)  # mlp's default run: 20 epochs
+    assert torch["seed_loop"] == "seed 004 PyTorch"
+    assert torch["ratio"] == 1.0 and torch["mark"] == ""
+    assert torch["speedup_vs_numpy"] == pytest.approx(1.2 / 4.0)
+    assert summary.loc[("predictive_coding", "numpy")]["seed_loop"] == ""
+    # the seed loops lead each variant's rows
+    assert list(summary.loc["mlp"].index[:2]) == ["seed 004 NumPy", "seed 004 PyTorch"]
+
+
+def test_every_epoch_is_in_the_unit_of_the_variants_plan(speed):
+    assert speed.epoch_unit("sigmoid_mlp", 60000) == "500 steps of 128"
+    assert speed.epoch_unit("dropout_mlp", 60000) == "1,000 samples of 1"
+    assert speed.epoch_unit("mlp", 60000) == "60,000 samples of 8"
+    assert speed.full_run_epochs("sigmoid_mlp") == 20  # the seed's 10,000 iterations
+    assert speed.full_run_epochs("dropout_mlp") == 100
