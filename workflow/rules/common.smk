@@ -9,7 +9,7 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from mnistbench import config as mnistbench_config
-from mnistbench import experiment, identity
+from mnistbench import experiment, identity, schedule
 from mnistbench.datasets import ROLES
 from mnistbench.errors import MnistbenchError
 from mnistbench.names import NAME_PATTERN
@@ -126,6 +126,13 @@ def get_train_args(wildcards):
     if subset.get("test"):
         args += ["--test-limit", str(subset["test"])]
     return shlex.join(args)
+
+
+def get_train_priority(wildcards):
+    """Longest runs first (mnistbench.schedule), so no core idles while the last one finishes."""
+    n_train = config.get("subset", {}).get("train") or 60000
+    hp = EXPERIMENT.hyperparameters[wildcards.variant]
+    return schedule.train_priority(wildcards.variant, hp, n_train)
 
 
 def get_device(wildcards):

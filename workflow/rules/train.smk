@@ -14,6 +14,7 @@ rule train_model:
         LOGS["train"],
     benchmark:
         f"{RUN_DIR}/train_benchmark.tsv"
+    priority: get_train_priority
     conda:
         get_conda_env
     threads: config.get("threads", 1)
