@@ -10,6 +10,8 @@ rule evaluate_model:
         metrics=f"{RUN_DIR}/metrics.json",
     log:
         LOGS["evaluate"],
+    benchmark:
+        f"{RUN_DIR}/evaluate_benchmark.tsv"
     conda:
         get_conda_env
     threads: config.get("threads", 1)
