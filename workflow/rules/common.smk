@@ -35,6 +35,10 @@ ENVS = Path(workflow.current_basedir).parent / "envs"
 RUN_DIR = experiment.RUN_DIR
 LOGS = experiment.LOGS
 PARTIAL = "results/partial"  # the report of the runs that finished, after a failed job
+# JAX compiles each run's training and predict functions; a persistent cache lets the other seeds
+# and the evaluate jobs reuse them (a few seconds per job). Jobs inherit it from this process;
+# a cache the user already set wins. Other backends ignore it.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path("resources/.jax-cache").resolve()))
 
 # Fingerprints of the code behind each step (see mnistbench/identity.py): passed as params, so
 # a code change re-runs exactly the jobs whose outputs it can change.
