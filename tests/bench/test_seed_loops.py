@@ -96,3 +96,17 @@ def test_every_backend_is_compared_with_a_seed_of_its_own_framework_where_there_
     assert seed_loops.baseline("mlp", "jax").name == "seed 004 NumPy"
     assert seed_loops.baseline("mnn", "numpy").name == "seed 000 PyTorch"
     assert seed_loops.baseline("predictive_coding", "numpy") is None
+
+
+def test_mnn_seeds_loader_hands_out_the_variants_inputs(seed_loops, data):
+    """The seed's per-sample ToTensor and Normalize, from the pixels recovered from the core's
+    inputs, give back those inputs: the seed loop trains on the backends' data."""
+    spec = spec_for("mnn", data)
+    seed000 = seed_loops.seed000_mnn_torch
+    pixels = seed000.pixels_of(spec.x_train)
+    np.testing.assert_array_equal(pixels, data.train_images.reshape(len(pixels), -1))
+    dataset = seed000.SeedMNIST(pixels, spec.y_train)
+    for index in (0, 7, 255):
+        image, label = dataset[index]
+        assert image.shape == (1, 28, 28) and label == spec.y_train[index]
+        np.testing.assert_allclose(image.numpy().reshape(-1), spec.x_train[index], atol=1e-5)
