@@ -2,8 +2,9 @@
 
 As the notebook: float32 inputs / 255 (cell [5]), one-hot labels from ``np.eye`` (float64), and
 float64 weights and biases (``np.random.randn``), so every step converts the float32 batch and
-multiplies in float64 (about twice the time of the same loop with float32 weights); batches are slices in file order; each step computes the batch's cross-entropy, then
-``backward`` with the notebook's temporaries (``reludx`` overwrites ``x1`` in place) and the
+multiplies in float64 (about twice the time of the same loop with float32 weights); batches are
+slices in file order; each step computes the batch's cross-entropy, then ``backward`` with the
+notebook's temporaries (``reludx`` overwrites ``x1`` in place) and the
 ``self.w1 += -self.lr * dw1`` updates.
 
 Departures: the initial weights are the core's (the same numbers the backends start from, in the
