@@ -13,7 +13,7 @@ The batches come through a ``DataLoader`` as in cell [3]: each sample made a PIL
 ``ToTensor`` and ``Normalize`` one at a time, and collated by 64 (:class:`SeedMNIST` inlines what
 torchvision's ``MNIST`` dataset and those transforms do for an 8-bit grey image, so the
 benchmark needs no torchvision). That per-sample work is part of the seed's epoch, about a
-third of it here.
+fifth of it here.
 
 Departures: the loader visits the core's shuffled order (a sampler) instead of its own shuffle;
 the images are the core's (its normalised inputs turned back into the 8-bit pixels they came
