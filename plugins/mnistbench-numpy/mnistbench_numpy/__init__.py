@@ -1,19 +1,23 @@
 """The NumPy backend: every variant written out by hand (forward, backward, update), on the CPU.
 
-It is registered through the ``mnistbench.backends`` entry point, exactly as a third-party
-backend would be, and serves as the reference the conformance suite compares other backends to.
+Each variant module gives one training step, ``STEP``, and ``predict``;
+:mod:`mnistbench_numpy.loop` is the one training loop they all plug into. The backend is
+registered through the ``mnistbench.backends`` entry point, exactly as a third-party backend
+would be, and serves as the reference the conformance suite compares other backends to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from mnistbench import hookimpl
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import dropout_mlp, mlp, mnn, predictive_coding, sigmoid_mlp
+from mnistbench.backend import TrainSpec
+from mnistbench_numpy import dropout_mlp, loop, mlp, mnn, predictive_coding, sigmoid_mlp
+
+MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 
 MODELS = {
     "mlp": mlp,
@@ -38,8 +42,8 @@ class NumpyBackend:
     def devices(self) -> list[str]:
         return ["cpu"]
 
-    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
-        return MODELS[spec.variant].train(spec)
+    def setup(self, spec: TrainSpec) -> loop.Trainer:
+        return loop.Trainer(spec, MODELS[spec.variant])
 
     def predict(
         self,

@@ -13,12 +13,11 @@ finite-difference check works.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
 from mnistbench_numpy.losses import softmax_cross_entropy
 
@@ -86,26 +85,29 @@ def adam_step(p, g, m, v, step: int, hp) -> None:
     p -= np.float32(step_size) * m / denom
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Adam on A[:, FREE:]; yield the step losses and the whole matrix after each epoch."""
-    A = np.array(spec.initial_weights["A"], dtype=np.float32)
-    W = np.ascontiguousarray(A[:, FREE:])  # (N, F), the trained part
-    m, v = np.zeros_like(W), np.zeros_like(W)  # Adam's moments, (N, F)
-    step = 0
-    if spec.initial_state:  # resuming: Adam where the interrupted run left it
-        m, v = (np.array(spec.initial_state[k], dtype=np.float32) for k in ("m", "v"))
-        step = int(spec.initial_state["step"])
-    ticks = int(spec.hyperparameters["ticks"])
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        losses = np.empty(spec.steps_in_epoch(epoch))
-        for i, batch in enumerate(spec.batches(epoch)):
-            x, y = spec.x_train[batch], spec.y_train[batch]
-            losses[i], g = free_loss_and_gradient(W, x, y, ticks)
-            step += 1
-            adam_step(W, g, m, v, step, spec.hyperparameters)
-        A[:, FREE:] = W
-        state = {"m": m.copy(), "v": v.copy(), "step": np.array(step, np.int64)}
-        yield EpochResult(losses, {"A": A.copy()}, state)
+def params(weights: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The trained part of the weights: a contiguous copy of W = A[:, FREE:] (N, F)."""
+    return np.ascontiguousarray(weights["A"][:, FREE:])
+
+
+def weights(W: np.ndarray, weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``weights`` with A[:, FREE:] replaced by ``W``."""
+    A = np.array(weights["A"])
+    A[:, FREE:] = W
+    return {"A": A}
+
+
+def initial_state(W: np.ndarray) -> dict[str, np.ndarray]:
+    """Adam's moments of W and its step count, as the checkpoint keeps them."""
+    return {"m": np.zeros_like(W), "v": np.zeros_like(W), "step": np.array(0, np.int64)}
+
+
+def STEP(W, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """One Adam step on W = A[:, FREE:]; the loss before it."""
+    loss, g = free_loss_and_gradient(W, x, y, int(hp["ticks"]))
+    state["step"] += 1
+    adam_step(W, g, state["m"], state["v"], int(state["step"]), hp)
+    return loss
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

@@ -5,13 +5,12 @@ See mnistbench.variants.sigmoid_mlp.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import sgd
+from mnistbench_numpy.loop import sgd
 
 
 def sigmoid(h: np.ndarray) -> np.ndarray:
@@ -47,8 +46,15 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
     return loss, {"W1": x.T @ dh, "W2": a.T @ dz}
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss_and_gradients)
+def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """One plain-SGD step on the batch; the loss before it."""
+    loss, grads = loss_and_gradients(w, x, y, hp)
+    sgd(w, grads, hp)
+    return loss
+
+
+def initial_state(w) -> dict:
+    return {}  # plain SGD keeps no state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

@@ -5,15 +5,15 @@ See mnistbench.variants.dropout_mlp; autograd gives the ReLU gradient the seed g
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch import runtime, sgd
+from mnistbench_torch import runtime
+from mnistbench_torch.loop import autograd_step, sgd
 
 
 def loss(w, x: torch.Tensor, y: torch.Tensor, hp, dropout_masks: torch.Tensor) -> torch.Tensor:
@@ -22,8 +22,8 @@ def loss(w, x: torch.Tensor, y: torch.Tensor, hp, dropout_masks: torch.Tensor) -
     return 0.5 * (diff * diff).sum() / len(x)
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss)
+STEP = autograd_step(loss)
+optimizer = sgd
 
 
 def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:

@@ -11,22 +11,16 @@ tensor, so nothing autograd saved is written to. The arithmetic is the NumPy bac
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
-from mnistbench_torch.runtime import (
-    load_optimizer_state,
-    optimizer_state,
-    parameters,
-    tensor,
-    to_numpy,
-)
+from mnistbench_torch.loop import autograd_step
+from mnistbench_torch.runtime import parameters, tensor, to_numpy
 
 
 def split(A: np.ndarray) -> dict[str, np.ndarray]:
@@ -64,36 +58,27 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor, ticks: int) -> torch
     return free[:, -OUTPUTS:]
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Yield the step losses and the whole matrix after each epoch; losses stay on the device."""
-    hp = spec.hyperparameters
-    A = np.asarray(spec.initial_weights["A"], dtype=np.float32)
-    w = parameters(split(A), spec.device)
-    optimizer = torch.optim.Adam(
+def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    """The trained parts of A, as trainable tensors on ``device``."""
+    return parameters(split(np.asarray(weights["A"], dtype=np.float32)), device)
+
+
+def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
+    """The whole matrix: ``weights["A"]`` with the trained parts of ``w`` written back."""
+    return {"A": join(np.asarray(weights["A"], dtype=np.float32), to_numpy(w))}
+
+
+def optimizer(w: Mapping[str, torch.Tensor], hp) -> torch.optim.Optimizer:
+    return torch.optim.Adam(
         w.values(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"]
     )
-    load_optimizer_state(optimizer, w, spec.initial_state, spec.device)  # resuming: moments, step
-    x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
-    ticks = int(hp["ticks"])
-    return _epochs(spec, A, w, optimizer, x, y, ticks)  # set up now, before epochs are timed
 
 
-def _epochs(spec, A, w, optimizer, x, y, ticks: int) -> Iterator[EpochResult]:
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        order = spec.epochs[epoch]
-        # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
-        index = tensor(order, spec.device)
-        xs, ys = x[index], y[index]
-        losses = torch.empty(spec.steps_in_epoch(epoch), device=spec.device)
-        for step, start in enumerate(range(0, len(order), spec.batch_size)):
-            rows = slice(start, start + spec.batch_size)
-            loss = F.cross_entropy(forward(w, xs[rows], ticks), ys[rows])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[step] = loss.detach()
-        weights = {"A": join(A, to_numpy(w))}
-        yield EpochResult(losses.cpu().double().numpy(), weights, optimizer_state(optimizer, w))
+def loss(w, x: torch.Tensor, y: torch.Tensor, hp) -> torch.Tensor:
+    return F.cross_entropy(forward(w, x, int(hp["ticks"])), y)
+
+
+STEP = autograd_step(loss)
 
 
 @torch.no_grad()

@@ -5,15 +5,15 @@ See mnistbench.variants.sigmoid_mlp.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch import runtime, sgd
+from mnistbench_torch import runtime
+from mnistbench_torch.loop import autograd_step, sgd
 
 
 def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -26,8 +26,8 @@ def loss(w, x: torch.Tensor, y: torch.Tensor, hp) -> torch.Tensor:
     return (diff * diff).sum(dim=1).mean()
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss)
+STEP = autograd_step(loss)
+optimizer = sgd
 
 
 def predict(
