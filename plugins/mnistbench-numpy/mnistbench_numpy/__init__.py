@@ -8,24 +8,22 @@ would be, and serves as the reference the conformance suite compares other backe
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from mnistbench import hookimpl
-from mnistbench.backend import TrainSpec
-from mnistbench_numpy import dropout_mlp, loop, mlp, mnn, predictive_coding, sigmoid_mlp
+from mnistbench.backend import Trainer, TrainSpec
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
+VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
 
-MODELS = {
-    "mlp": mlp,
-    "sigmoid_mlp": sigmoid_mlp,
-    "dropout_mlp": dropout_mlp,
-    "mnn": mnn,
-    "predictive_coding": predictive_coding,
-}
+
+def _module(variant: str):
+    """The variant's module, imported when first used (with SciPy), not when listing backends."""
+    return importlib.import_module(f"mnistbench_numpy.{variant}")
 
 
 class NumpyBackend:
@@ -33,7 +31,7 @@ class NumpyBackend:
 
     name = "numpy"
     version = np.__version__
-    variants = frozenset(MODELS)
+    variants = frozenset(VARIANTS)
     resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
 
     def unavailable_reason(self) -> str | None:
@@ -42,8 +40,10 @@ class NumpyBackend:
     def devices(self) -> list[str]:
         return ["cpu"]
 
-    def setup(self, spec: TrainSpec) -> loop.Trainer:
-        return loop.Trainer(spec, MODELS[spec.variant])
+    def setup(self, spec: TrainSpec) -> Trainer:
+        from mnistbench_numpy import loop
+
+        return loop.Trainer(spec, _module(spec.variant))
 
     def predict(
         self,
@@ -53,7 +53,7 @@ class NumpyBackend:
         x: np.ndarray,
         device: str,
     ) -> np.ndarray:
-        return MODELS[variant].predict(weights, x, hyperparameters)
+        return _module(variant).predict(weights, x, hyperparameters)
 
 
 @hookimpl

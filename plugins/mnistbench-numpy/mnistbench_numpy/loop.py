@@ -19,13 +19,6 @@ import numpy as np
 from mnistbench.backend import EpochResult, TrainSpec
 
 
-def sgd(w: dict[str, np.ndarray], grads: dict[str, np.ndarray], hp) -> None:
-    """w -= lr * g, in place, for every weight that has a gradient."""
-    lr = np.float32(hp["lr"])
-    for key, grad in grads.items():
-        w[key] -= lr * grad
-
-
 class Trainer:
     """One run of one variant: the weights and optimiser state between epochs."""
 

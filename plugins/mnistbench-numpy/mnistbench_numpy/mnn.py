@@ -20,6 +20,7 @@ import numpy as np
 
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
 from mnistbench_numpy.losses import softmax_cross_entropy
+from mnistbench_numpy.updates import adam
 
 
 def forward(W: np.ndarray, x: np.ndarray, ticks: int):
@@ -71,20 +72,6 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
     return loss, {"A": dA}
 
 
-def adam_step(p, g, m, v, step: int, hp) -> None:
-    """One Adam update of ``p`` in place, in the same order of operations as torch.optim.Adam.
-
-    m, v: running means of g and g*g (in place); step counts from 1.
-    """
-    lr, beta1, beta2, eps = (float(hp[k]) for k in ("lr", "beta1", "beta2", "eps"))
-    m += (g - m) * np.float32(1 - beta1)  # torch: exp_avg.lerp_(grad, 1 - beta1)
-    v *= np.float32(beta2)
-    v += np.float32(1 - beta2) * g * g  # torch: addcmul_(grad, grad, value=1 - beta2)
-    step_size = lr / (1 - beta1**step)  # bias corrections in double, as torch does
-    denom = np.sqrt(v) / np.float32((1 - beta2**step) ** 0.5) + np.float32(eps)
-    p -= np.float32(step_size) * m / denom
-
-
 def params(weights: Mapping[str, np.ndarray]) -> np.ndarray:
     """The trained part of the weights: a contiguous copy of W = A[:, FREE:] (N, F)."""
     return np.ascontiguousarray(weights["A"][:, FREE:])
@@ -106,7 +93,7 @@ def STEP(W, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every va
     """One Adam step on W = A[:, FREE:]; the loss before it."""
     loss, g = free_loss_and_gradient(W, x, y, int(hp["ticks"]))
     state["step"] += 1
-    adam_step(W, g, state["m"], state["v"], int(state["step"]), hp)
+    adam(W, g, state["m"], state["v"], int(state["step"]), hp)
     return loss
 
 
