@@ -1,12 +1,12 @@
 """The one training loop of the PyTorch backend: batches in the core's order, one ``STEP`` each.
 
-A variant module supplies ``STEP(w, optimizer, x, y, extras, hp) -> loss``: one batch's
-training, updating the tensors ``w`` in place and returning the batch's loss (a 0-d tensor,
-measured before the update); and ``optimizer(w, hp)``, the ``torch.optim`` optimiser it steps
-(``None`` for a variant that updates its weights itself). ``w`` comes from the module's
-``params(weights, device)`` if it has one (mnn trains three parts of its matrix), else it is
-every weight as a trainable tensor; ``weights(w, weights)`` turns it back into the core's arrays.
-Per-sample extras from the core (dropout masks) arrive sliced to the batch, on the device.
+A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batch's training,
+updating the weight tensors ``w`` and the optimiser state ``state`` in place and returning the
+batch's loss (a 0-d tensor, measured before the update). Optional: ``initial_state(w)``, the
+optimiser state of a fresh run as named tensors (none for plain SGD), and ``params(weights,
+device)`` and ``weights(w, weights)``, where the tensors trained are not simply every weight
+(mnn trains three parts of its matrix, with autograd). Per-sample extras from the core (dropout
+masks) arrive sliced to the batch, on the device.
 
 Creating the :class:`Trainer` is the set-up (weights and the training set onto the device, the
 CUDA context); :meth:`Trainer.train_epoch` is what the core times. Losses stay on the device
@@ -15,47 +15,31 @@ until the epoch ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench_torch import runtime
-from mnistbench_torch.runtime import load_optimizer_state, optimizer_state, tensor, to_numpy
-
-
-def autograd_step(loss_fn: Callable[..., torch.Tensor]):
-    """The ``STEP`` of a variant trained on ``loss_fn(w, x, y, hp, **extras)`` by its optimiser:
-    autograd for the gradients, then one ``optimizer.step()``."""
-
-    def step(w, optimizer, x, y, extras, hp) -> torch.Tensor:
-        loss = loss_fn(w, x, y, hp, **extras)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.detach()
-
-    return step
-
-
-def sgd(w, hp) -> torch.optim.Optimizer:
-    """Plain SGD, w -= lr * g: the optimiser of mlp, sigmoid_mlp and dropout_mlp."""
-    return torch.optim.SGD(w.values(), lr=hp["lr"])
+from mnistbench_torch.runtime import tensor, to_numpy
 
 
 class Trainer:
-    """One run of one variant: its weights, optimiser and training set on the device."""
+    """One run of one variant: its weights, optimiser state and training set on the device."""
 
     def __init__(self, spec: TrainSpec, module: Any):
         runtime.make_deterministic()
         runtime.warm_up(spec.device)
         self.spec, self.module, self.hp = spec, module, dict(spec.hyperparameters)
-        params = getattr(module, "params", runtime.parameters)
+        params = getattr(module, "params", runtime.tensors)
         self.w = params(spec.initial_weights, spec.device)
-        self.optimizer = module.optimizer(self.w, self.hp)
-        if self.optimizer is not None:  # resuming: moments and step count as they were
-            load_optimizer_state(self.optimizer, self.w, spec.initial_state, spec.device)
+        self.state = getattr(module, "initial_state", lambda w: {})(self.w)
+        if spec.initial_state:  # resuming: the optimiser where the interrupted run left it
+            self.state = {
+                k: torch.tensor(np.asarray(spec.initial_state[k]), dtype=v.dtype, device=v.device)
+                for k, v in self.state.items()
+            }
         self.x, self.y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
 
     def train_epoch(self, epoch: int) -> EpochResult:
@@ -69,8 +53,8 @@ class Trainer:
         for i, start in enumerate(range(0, len(index), spec.batch_size)):
             rows = slice(start, start + spec.batch_size)
             batch_extras = {name: value[rows] for name, value in extras.items()}
-            losses[i] = step(self.w, self.optimizer, xs[rows], ys[rows], batch_extras, self.hp)
+            losses[i] = step(self.w, self.state, xs[rows], ys[rows], batch_extras, self.hp)
         to_weights = getattr(self.module, "weights", lambda w, weights: to_numpy(w))
         weights = to_weights(self.w, spec.initial_weights)
-        state = optimizer_state(self.optimizer, self.w) if self.optimizer is not None else {}
+        state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}
         return EpochResult(losses.cpu().double().numpy(), weights, state)

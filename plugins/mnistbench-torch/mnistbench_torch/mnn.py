@@ -1,4 +1,4 @@
-"""``mnn`` in PyTorch: the matrix neural network of seed 000, autograd and torch.optim.Adam.
+"""``mnn`` in PyTorch: the matrix neural network of seed 000, autograd and Adam.
 
 See mnistbench.variants.mnn. The seed clamped with in-place writes into the state tensor that
 autograd had saved for the previous tick's matmul, and wrote the bias to neuron 785 (the first
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
-from mnistbench_torch.loop import autograd_step
 from mnistbench_torch.runtime import parameters, tensor, to_numpy
+from mnistbench_torch.updates import adam_
 
 
 def split(A: np.ndarray) -> dict[str, np.ndarray]:
@@ -68,17 +68,24 @@ def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
     return {"A": join(np.asarray(weights["A"], dtype=np.float32), to_numpy(w))}
 
 
-def optimizer(w: Mapping[str, torch.Tensor], hp) -> torch.optim.Optimizer:
-    return torch.optim.Adam(
-        w.values(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"]
-    )
+def initial_state(w: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Adam's moments of each trained part, and its step count (kept on the host)."""
+    state = {"step": torch.zeros((), dtype=torch.int64)}
+    for name, p in w.items():
+        state[f"{name}.exp_avg"] = torch.zeros_like(p, requires_grad=False)
+        state[f"{name}.exp_avg_sq"] = torch.zeros_like(p, requires_grad=False)
+    return state
 
 
-def loss(w, x: torch.Tensor, y: torch.Tensor, hp) -> torch.Tensor:
-    return F.cross_entropy(forward(w, x, int(hp["ticks"])), y)
-
-
-STEP = autograd_step(loss)
+def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
+    """One Adam step: gradients by autograd through the ticks, then the update in place."""
+    loss = F.cross_entropy(forward(w, x, int(hp["ticks"])), y)
+    grads = torch.autograd.grad(loss, list(w.values()))
+    state["step"] += 1
+    step = int(state["step"])
+    for (name, p), g in zip(w.items(), grads):
+        adam_(p, g, state[f"{name}.exp_avg"], state[f"{name}.exp_avg_sq"], step, hp)
+    return loss.detach()
 
 
 @torch.no_grad()

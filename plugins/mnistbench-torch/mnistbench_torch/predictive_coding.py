@@ -50,17 +50,8 @@ def weight_gradients(x0, x1, e1, e2) -> dict[str, torch.Tensor]:
     }
 
 
-def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
-    """Float32 copies of the weights on ``device``; no autograd: the updates are written out."""
-    return {k: tensor(np.asarray(v, np.float32), device).clone() for k, v in weights.items()}
-
-
-def optimizer(w, hp) -> None:
-    return None  # the Hebbian update is done by STEP itself
-
-
 @torch.no_grad()
-def STEP(w, optimizer, x0, y, extras, hp) -> torch.Tensor:  # noqa: N802 - every variant's name
+def STEP(w, state, x0, y, extras, hp) -> torch.Tensor:  # noqa: N802 - every variant's name
     """Relax x1 with the label clamped, then one Hebbian update; the energy before it.
 
     The step loss is the batch-mean energy 1/2 (|e1|^2 + |e2|^2) at the relaxed states, before
