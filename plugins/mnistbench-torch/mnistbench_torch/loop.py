@@ -45,15 +45,19 @@ class Trainer:
     def train_epoch(self, epoch: int) -> EpochResult:
         """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
         spec, step, device = self.spec, self.module.STEP, self.spec.device
-        # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
         index = tensor(spec.epochs[epoch], device)
-        xs, ys = self.x[index], self.y[index]
+        # On a GPU one gather kernel per epoch, each batch then a slice (a view); on the CPU each
+        # batch is gathered when it is used, so its rows are still in the cache (the whole
+        # epoch gathered first is a copy of the training set, and slower there).
+        gather_per_batch = device == "cpu"
+        xs, ys = (self.x, self.y) if gather_per_batch else (self.x[index], self.y[index])
         extras = {name: tensor(per_epoch[epoch], device) for name, per_epoch in spec.extras.items()}
         losses = torch.empty(spec.steps_in_epoch(epoch), device=device)
         for i, start in enumerate(range(0, len(index), spec.batch_size)):
             rows = slice(start, start + spec.batch_size)
+            batch = index[rows] if gather_per_batch else rows
             batch_extras = {name: value[rows] for name, value in extras.items()}
-            losses[i] = step(self.w, self.state, xs[rows], ys[rows], batch_extras, self.hp)
+            losses[i] = step(self.w, self.state, xs[batch], ys[batch], batch_extras, self.hp)
         to_weights = getattr(self.module, "weights", lambda w, weights: to_numpy(w))
         weights = to_weights(self.w, spec.initial_weights)
         state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}
