@@ -55,9 +55,13 @@ class Trainer:
         losses = torch.empty(spec.steps_in_epoch(epoch), device=device)
         for i, start in enumerate(range(0, len(index), spec.batch_size)):
             rows = slice(start, start + spec.batch_size)
-            batch = index[rows] if gather_per_batch else rows
+            if gather_per_batch:
+                batch = index[rows]
+                x, y = xs.index_select(0, batch), ys.index_select(0, batch)
+            else:
+                x, y = xs[rows], ys[rows]
             batch_extras = {name: value[rows] for name, value in extras.items()}
-            losses[i] = step(self.w, self.state, xs[batch], ys[batch], batch_extras, self.hp)
+            losses[i] = step(self.w, self.state, x, y, batch_extras, self.hp)
         to_weights = getattr(self.module, "weights", lambda w, weights: to_numpy(w))
         weights = to_weights(self.w, spec.initial_weights)
         state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}
