@@ -40,8 +40,9 @@ def forward(W: np.ndarray, x: np.ndarray, ticks: int):
     return pre, free_in
 
 
-def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: int):
-    """Mean cross-entropy of the logits against ``y``, and d loss / d W (N, F)."""
+def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: int, out=None):
+    """Mean cross-entropy of the logits against ``y``, and d loss / d W (N, F), written into
+    ``out`` if given (every entry is written)."""
     pre, free_in = forward(W, x, ticks)
     logits = np.maximum(pre[-1][:, -OUTPUTS:], 0)  # (B, 10)
     # 1-2. softmax cross-entropy, and its gradient on the output neurons after the last tick
@@ -50,7 +51,8 @@ def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: i
     d_free[:, -OUTPUTS:] = d_logits
     # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
     #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
-    dW = np.zeros_like(W)
+    dW = np.empty_like(W) if out is None else out
+    dW[FREE:] = 0
     d_drive = np.zeros_like(d_free)  # (B, F)
     for t in reversed(range(ticks)):
         dz = d_free * (pre[t] > 0)  # (B, F), ReLU passes gradient where it was active
@@ -58,7 +60,7 @@ def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: i
         if t > 0:  # tick 0 read the constant zero state: nothing flows further back
             dW[FREE:] += free_in[t - 1].T @ dz  # (F, F)
             d_free = dz @ W[FREE:].T  # (B, F)
-    dW[:PIXELS] = x.T @ d_drive  # (784, F)
+    np.matmul(x.T, d_drive, out=dW[:PIXELS])  # (784, F)
     dW[BIAS] = d_drive.sum(axis=0)  # (F,)
     return loss, dW
 
@@ -72,28 +74,31 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
     return loss, {"A": dA}
 
 
-def params(weights: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The trained part of the weights: a contiguous copy of W = A[:, FREE:] (N, F)."""
-    return np.ascontiguousarray(weights["A"][:, FREE:])
+def params(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What the loop trains: a contiguous copy of W = A[:, FREE:] (N, F), with the (N, F)
+    buffers its step reuses (the gradient and two for Adam), so no step allocates them."""
+    W = np.ascontiguousarray(weights["A"][:, FREE:])
+    return {"W": W, "g": np.empty_like(W), "t1": np.empty_like(W), "t2": np.empty_like(W)}
 
 
-def weights(W: np.ndarray, weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``weights`` with A[:, FREE:] replaced by ``W``."""
+def weights(p: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]):
+    """``weights`` with A[:, FREE:] replaced by the trained W."""
     A = np.array(weights["A"])
-    A[:, FREE:] = W
+    A[:, FREE:] = p["W"]
     return {"A": A}
 
 
-def initial_state(W: np.ndarray) -> dict[str, np.ndarray]:
+def initial_state(p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Adam's moments of W and its step count, as the checkpoint keeps them."""
+    W = p["W"]
     return {"m": np.zeros_like(W), "v": np.zeros_like(W), "step": np.array(0, np.int64)}
 
 
-def STEP(W, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+def STEP(p, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
     """One Adam step on W = A[:, FREE:]; the loss before it."""
-    loss, g = free_loss_and_gradient(W, x, y, int(hp["ticks"]))
+    loss, g = free_loss_and_gradient(p["W"], x, y, int(hp["ticks"]), out=p["g"])
     state["step"] += 1
-    adam(W, g, state["m"], state["v"], int(state["step"]), hp)
+    adam(p["W"], g, state["m"], state["v"], int(state["step"]), hp, (p["t1"], p["t2"]))
     return loss
 
 
