@@ -24,6 +24,8 @@ from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench_torch import runtime
 from mnistbench_torch.runtime import tensor, to_numpy
 
+GATHER_EPOCH_BYTES = 16 * 2**20  # gather a CPU epoch's images up front when they fit a cache
+
 
 class Trainer:
     """One run of one variant: its weights, optimiser state and training set on the device."""
@@ -46,14 +48,15 @@ class Trainer:
         """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
         spec, step, device = self.spec, self.module.STEP, self.spec.device
         index = tensor(spec.epochs[epoch], device)
-        # On a GPU one gather kernel per epoch, each batch then a slice (a view); on the CPU each
-        # batch is gathered when it is used, so its rows are still in the cache (the whole
-        # epoch gathered first is a copy of the training set, and slower there).
-        gather_per_batch = device == "cpu"
+        # One gather kernel per epoch, each batch then a slice (a view), unless the epoch's
+        # images outgrow a CPU's cache: then each batch is gathered when it is used, while its
+        # rows are still in the cache (a gathered copy of all MNIST is 188 MB of traffic).
+        epoch_bytes = len(index) * self.x[0].nbytes
+        gather_per_batch = device == "cpu" and epoch_bytes > GATHER_EPOCH_BYTES
         xs, ys = (self.x, self.y) if gather_per_batch else (self.x[index], self.y[index])
         extras = {name: tensor(per_epoch[epoch], device) for name, per_epoch in spec.extras.items()}
-        losses = torch.empty(spec.steps_in_epoch(epoch), device=device)
-        for i, start in enumerate(range(0, len(index), spec.batch_size)):
+        losses = []  # 0-d tensors, stacked once at the end: no copy kernel per step
+        for start in range(0, len(index), spec.batch_size):
             rows = slice(start, start + spec.batch_size)
             if gather_per_batch:
                 batch = index[rows]
@@ -61,7 +64,8 @@ class Trainer:
             else:
                 x, y = xs[rows], ys[rows]
             batch_extras = {name: value[rows] for name, value in extras.items()}
-            losses[i] = step(self.w, self.state, x, y, batch_extras, self.hp)
+            losses.append(step(self.w, self.state, x, y, batch_extras, self.hp))
+        losses = torch.stack(losses)
         to_weights = getattr(self.module, "weights", lambda w, weights: to_numpy(w))
         weights = to_weights(self.w, spec.initial_weights)
         state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}
