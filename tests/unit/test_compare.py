@@ -63,6 +63,8 @@ def test_the_table_on_stdout_and_the_html_page_show_the_flagged_runs(
     assert lines[0].split()[:3] == ["run", "before", "after"]
     flagged = sorted(line.split()[0] for line in lines[1:] if compare.FLAG in line)
     assert flagged == ["mnist/mlp/numpy/0", "mnist/mlp/numpy/1"]
+    runs = len(pd.read_csv(before_and_after[0] / "summary.csv"))
+    assert any(line.startswith(f"2 of {runs} runs flagged") for line in lines)
     html = page.read_text()
     assert html.count('<td class="flag">') == 2 and '<meta name="viewport"' in html
 

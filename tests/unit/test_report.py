@@ -188,3 +188,31 @@ def test_a_target_accuracy_above_one_is_one_line_and_writes_nothing(tables, tmp_
     assert result.returncode != 0
     assert "--time-to-accuracy" in error_line(result, "report")
     assert not out.exists()
+
+
+def curve_axes(history: pd.DataFrame):
+    style = report_figures.styles(sorted(set(history["backend"])), "numpy")
+    return report_figures.learning_curves_figure(history, style).axes
+
+
+def test_a_one_epoch_run_is_drawn_at_epoch_one_with_whole_epoch_ticks():
+    history = known.history()
+    epoch_axes = [ax for ax in curve_axes(history) if ax.get_xlabel() == "epoch"]
+    assert epoch_axes
+    for ax in epoch_axes:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks == [1]
+
+
+def test_losses_equal_to_the_seventh_digit_are_drawn_on_a_plain_readable_scale():
+    history = known.history()
+    history["train_loss"] = 0.6430304 + history["seed"] * 1e-8
+    loss_axis = next(
+        ax for ax in curve_axes(history) if ax.get_ylabel().startswith("training loss")
+    )
+    low, high = loss_axis.get_ylim()
+    assert high - low >= 0.02 * 0.6430304 * 0.999
+    assert low < 0.6430304 < high
+    loss_axis.figure.canvas.draw()
+    assert loss_axis.yaxis.get_major_formatter().get_offset() == ""

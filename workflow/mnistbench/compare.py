@@ -128,6 +128,18 @@ def text_table(changes: pd.DataFrame) -> str:
     return "\n".join([line((c, c) for c in shown.columns), *rows]) + "\n"
 
 
+def legend(changes: pd.DataFrame, threshold: float, time_threshold: float) -> str:
+    """What the terminal table's columns mean and how many runs it flags."""
+    flagged = int((changes["flagged"] != "").sum())
+    return (
+        f"\n{flagged} of {len(changes)} runs flagged (accuracy moved by more than {threshold:g}, "
+        f"a time ratio beyond {time_threshold:g}x either way, other hyperparameters, or in one "
+        "folder only).\nbefore, after: test accuracy (fraction of the test set); train ×: "
+        "seconds per training epoch, after / before; predict ×: predict time, after / before "
+        "(below 1: faster)."
+    )
+
+
 def _fixed(digits: int):
     return lambda v: "" if pd.isna(v) else f"{v:.{digits}f}"
 
@@ -158,6 +170,7 @@ def run(
     """Print the comparison; with ``html``, also write it as a page. Returns the table."""
     changes = compare(before, after, threshold, time_threshold)
     print(text_table(changes), end="")
+    print(legend(changes, threshold, time_threshold))
     if html is not None:
         settings = {"threshold": threshold, "time_threshold": time_threshold}
         page = render(changes, str(before), str(after), settings)

@@ -91,6 +91,12 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
 
     One line per backend: the mean over seeds, with a band of ± one sd where there are several.
     """
+    return data_uri(learning_curves_figure(history, style))
+
+
+def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Figure:
+    """The figure behind :func:`learning_curves`: a 2 x 2 grid of axes (loss, accuracy) x
+    (by epoch, by training seconds)."""
     stats = curve_stats(history)
     backends = [b for b in style if b in set(stats["backend"])]
     fig = Figure(figsize=(WIDTH, 4.6), layout="constrained")
@@ -119,7 +125,9 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
         ax.grid(alpha=0.3)
         if x == "epoch":
             ax.set_ylabel(label)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            # min_n_ticks=1: a one-epoch run gets the tick 1, not fractions of an epoch
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        _readable_range(ax)
         if y == "test_accuracy":
             ax.set_xlabel("epoch" if x == "epoch" else "training seconds (inside backend.train)")
     seconds = stats[("train_s", "mean")]
@@ -134,7 +142,17 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
         grid[("epoch", "train_loss")].set_xlim(0.5, 1.5)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), frameon=False)
-    return data_uri(fig)
+    return fig
+
+
+def _readable_range(ax) -> None:
+    """Plain tick labels, and at least 2 % of the values' size on the y axis, so that backends
+    agreeing to the seventh digit are not drawn as far apart under a "1e-8 + 0.643" offset."""
+    ax.yaxis.get_major_formatter().set_useOffset(False)
+    low, high = ax.get_ylim()
+    middle, least = (low + high) / 2, 0.02 * max(abs(low), abs(high), 1e-12)
+    if high - low < least:
+        ax.set_ylim(middle - least / 2, middle + least / 2)
 
 
 # Speed ----------------------------------------------------------------------------------------
@@ -144,9 +162,11 @@ def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) 
     """Bars of training speed-up over ``baseline`` per variant and backend, seeds' range."""
     groups = list(speedups.groupby(["dataset", "variant"]))
     datasets = speedups["dataset"].nunique()
-    backends = [b for b in style if b in set(speedups["backend"])]
-    height = 0.8 / len(backends)
-    fig = Figure(figsize=(WIDTH, 0.9 + 0.17 * len(groups) * len(backends)), layout="constrained")
+    backends = [b for b in style if b in set(speedups["backend"]) and b != baseline]
+    height = 0.8 / max(1, len(backends))
+    fig = Figure(
+        figsize=(WIDTH, 0.9 + 0.17 * len(groups) * max(1, len(backends))), layout="constrained"
+    )
     ax = fig.subplots()
     for i, backend in enumerate(backends):
         rows = []
@@ -162,17 +182,22 @@ def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) 
         y = g + (i - (len(backends) - 1) / 2) * height
         # bars grow from 1x: right of the line is faster than the baseline, left is slower
         ax.barh(
-            y, median - 1, left=1, height=height * 0.9, color=style[backend].colour, label=backend
+            y,
+            median - 1,
+            left=1,
+            height=height * 0.9,
+            color=style[backend].colour,
+            label=backend,
         )
         ax.errorbar(median, y, xerr=[median - low, high - median], fmt="none", ecolor="#222")
-    ax.axvline(1, color="#222", linewidth=1)
+    ax.axvline(1, color="#222", linewidth=1, label=f"{baseline} (1×)")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
     ax.set_yticks(range(len(groups)), [v if datasets == 1 else f"{d}\n{v}" for (d, v), _ in groups])
     ax.invert_yaxis()
     ax.set_xlabel(f"training speed-up over {baseline} (×, log scale)")
     ax.grid(axis="x", alpha=0.3, which="both")
-    fig.legend(loc="outside upper center", ncols=len(backends), frameon=False)
+    fig.legend(loc="outside upper center", ncols=len(backends) + 1, frameon=False)
     return data_uri(fig)
 
 
@@ -294,7 +319,8 @@ def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str)
     panels.sort(key=lambda p: (p[0], order.get(p[1], 0)))
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
-    fig = Figure(figsize=(WIDTH, 0.4 + 2.0 * rows * 3 / columns), layout="constrained")
+    # panels as large as the confusion matrices' small multiples, however few there are
+    fig = Figure(figsize=(0.9 + 2.6 * columns, 0.5 + 2.8 * rows), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False)
     limit = max(0.5, *(float(np.abs(d).max()) for _, _, d in panels))
     norm, image = TwoSlopeNorm(vcenter=0, vmin=-limit, vmax=limit), None
