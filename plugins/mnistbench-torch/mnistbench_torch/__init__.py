@@ -1,4 +1,4 @@
-"""The PyTorch backend: every variant with autograd and torch.optim, on the CPU or a CUDA GPU.
+"""The PyTorch backend: every variant in PyTorch tensor operations, on the CPU or a CUDA GPU.
 
 Each variant module gives one training step, ``STEP``, its optimiser and ``predict``;
 :mod:`mnistbench_torch.loop` is the one training loop they all plug into. PyTorch is imported
@@ -32,7 +32,7 @@ def _model(variant: str):
 
 
 class TorchBackend:
-    """Trains and predicts with PyTorch autograd; ``device: auto`` takes CUDA when present."""
+    """Trains and predicts with PyTorch; ``device: auto`` takes CUDA when present."""
 
     name = "torch"
     variants = frozenset(MODEL_MODULES)
