@@ -9,8 +9,9 @@ device)`` and ``weights(w, weights)``, where the tensors trained are not simply 
 masks) arrive sliced to the batch, on the device.
 
 Creating the :class:`Trainer` is the set-up (weights and the training set onto the device, the
-CUDA context); :meth:`Trainer.train_epoch` is what the core times. Losses stay on the device
-until the epoch ends.
+CUDA context, and on a GPU the step's capture in a CUDA graph, :mod:`mnistbench_torch.graphs`);
+:meth:`Trainer.train_epoch` is what the core times. Losses stay on the device until the epoch
+ends.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch import runtime
+from mnistbench_torch import graphs, runtime
 from mnistbench_torch.runtime import tensor, to_numpy
 
 GATHER_EPOCH_BYTES = 16 * 2**20  # gather a CPU epoch's images up front when they fit a cache
@@ -43,9 +44,12 @@ class Trainer:
                 for k, v in self.state.items()
             }
         self.x, self.y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
+        self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
 
     def train_epoch(self, epoch: int) -> EpochResult:
         """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
+        if self.captured is not None:
+            return self._result(self.captured.train_epoch(epoch))
         spec, step, device = self.spec, self.module.STEP, self.spec.device
         index = tensor(spec.epochs[epoch], device)
         # One gather kernel per epoch, each batch then a slice (a view), unless the epoch's
@@ -65,7 +69,11 @@ class Trainer:
                 x, y = xs[rows], ys[rows]
             batch_extras = {name: value[rows] for name, value in extras.items()}
             losses.append(step(self.w, self.state, x, y, batch_extras, self.hp))
-        losses = torch.stack(losses)
+        return self._result(torch.stack(losses))
+
+    def _result(self, losses: torch.Tensor) -> EpochResult:
+        """The epoch's step losses with the weights and optimiser state after it, on the host."""
+        spec = self.spec
         to_weights = getattr(self.module, "weights", lambda w, weights: to_numpy(w))
         weights = to_weights(self.w, spec.initial_weights)
         state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}

@@ -24,6 +24,10 @@ from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
 from mnistbench_torch.runtime import tensor
 from mnistbench_torch.updates import adam_
 
+# Adam's bias correction is computed on the host from the step count, so a CUDA graph captured
+# at one step would replay that step's correction: mnn's steps run eagerly on a GPU.
+CAPTURABLE = False
+
 
 def forward(W: torch.Tensor, x: torch.Tensor, ticks: int):
     """Each tick's pre-activation (B, F) and the free state it read (none for tick 0, which
