@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mnistbench import reference
+from mnistbench.backend import train_all
 from mnistbench.plugins import load_backends
 from mnistbench.testing import step_losses
 from mnistbench.train import build_spec
@@ -61,8 +62,8 @@ def test_numpy_and_torch_losses_agree_for_50_steps(images_and_labels):
 
 def test_numpy_and_torch_end_with_the_same_weights(images_and_labels):
     spec = spec_for(*images_and_labels, epochs=1)
-    [numpy_epoch] = REGISTRY.get("numpy").train(spec)
-    [torch_epoch] = REGISTRY.get("torch").train(spec)
+    [numpy_epoch] = train_all(REGISTRY.get("numpy"), spec)
+    [torch_epoch] = train_all(REGISTRY.get("torch"), spec)
     for key, value in numpy_epoch.weights.items():
         np.testing.assert_allclose(torch_epoch.weights[key], value, rtol=1e-3, atol=1e-5)
 
@@ -79,7 +80,7 @@ def test_training_is_deterministic_under_a_seed(backend, images_and_labels):
 @pytest.mark.parametrize("evaluator", BACKENDS)
 def test_any_backend_predicts_with_any_backends_weights(trainer, evaluator, images_and_labels):
     spec = spec_for(*images_and_labels, epochs=1)
-    [epoch] = REGISTRY.get(trainer).train(spec)
+    [epoch] = train_all(REGISTRY.get(trainer), spec)
     scores = REGISTRY.get(evaluator).predict(
         "mlp", spec.hyperparameters, epoch.weights, spec.x_train, "cpu"
     )

@@ -9,10 +9,11 @@ import pytest
 import mnistbench_numpy.mnn as numpy_mnn
 import mnistbench_torch.mnn as torch_mnn
 from mnistbench import datasets
+from mnistbench.backend import train_all
+from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import mnn
 from mnistbench.variants.mnn import BIAS, FREE, PIXELS
-from mnistbench_torch import runtime
 
 VARIANT = mnn.VARIANT
 HP = VARIANT.hyperparameters()
@@ -31,10 +32,7 @@ def spec_for(images, labels, seed=0, **overrides):
 
 def run(backend, spec):
     """Train ``spec`` with ``backend``; return every step's loss and the final weights."""
-    if backend == "torch":
-        runtime.make_deterministic()
-    train = numpy_mnn.train if backend == "numpy" else torch_mnn.train
-    epochs = list(train(spec))
+    epochs = train_all(load_backends().get(backend), spec)
     return np.concatenate([epoch.losses for epoch in epochs]), epochs[-1].weights
 
 

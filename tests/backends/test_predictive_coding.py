@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from mnistbench import datasets, reference
+from mnistbench.backend import EpochResult, train_all
+from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import predictive_coding as variant
 from mnistbench_numpy import predictive_coding as pc_numpy
@@ -35,8 +37,14 @@ def torch_module():
     return predictive_coding
 
 
+def train(module, spec) -> list[EpochResult]:
+    """Every epoch of ``spec``, trained by the backend that ``module`` (a variant module) is in."""
+    backend = module.__name__.split(".")[0].removeprefix("mnistbench_")
+    return train_all(load_backends().get(backend), spec)
+
+
 def step_losses(module, spec) -> np.ndarray:
-    return np.concatenate([epoch.losses for epoch in module.train(spec)])
+    return np.concatenate([epoch.losses for epoch in train(module, spec)])
 
 
 # --- the updates are gradients of the energy (float64, central differences) -------------------
@@ -118,10 +126,10 @@ def test_weight_updates_are_minus_dF_dW_at_fixed_states(problem, key):
 
 
 def test_a_training_step_is_relaxation_then_minus_lr_times_dF_dW(data):
-    """One batch through ``train`` equals relax followed by W -= lr * weight_gradients."""
+    """One batch through the training loop equals relax followed by W -= lr * weight_gradients."""
     spec = make_spec(data, epochs=1, batch_size=64 * STEPS_PER_EPOCH)  # a single step
     hp = spec.hyperparameters
-    [epoch] = pc_numpy.train(spec)
+    [epoch] = train(pc_numpy, spec)
     w = {k: v.copy() for k, v in spec.initial_weights.items()}
     batch = spec.epochs[0]
     x0, x2 = spec.x_train[batch], np.eye(10, dtype=np.float32)[spec.y_train[batch]]
@@ -145,8 +153,8 @@ def test_numpy_and_torch_step_losses_agree_to_1e_5_over_40_steps(data):
 
 def test_numpy_and_torch_end_with_the_same_weights(data):
     spec = make_spec(data, epochs=1)
-    [reference] = pc_numpy.train(spec)
-    [other] = torch_module().train(spec)
+    [reference] = train(pc_numpy, spec)
+    [other] = train(torch_module(), spec)
     for key, value in reference.weights.items():
         np.testing.assert_allclose(other.weights[key], value, rtol=1e-4, atol=1e-6)
 
@@ -173,7 +181,7 @@ def test_prediction_is_where_label_free_relaxation_ends(data):
     """Relaxing x1 and x2 together with no label clamped, from states away from the feedforward
     pass, lowers F to 0 and lands x2 on what predict returns: the label-free minimum."""
     spec = make_spec(data, epochs=1)
-    [epoch] = pc_numpy.train(spec)
+    [epoch] = train(pc_numpy, spec)
     w = {k: v.astype(np.float64) for k, v in epoch.weights.items()}
     x0 = spec.x_train[:128].astype(np.float64)
     rng = np.random.default_rng(0)
@@ -195,7 +203,7 @@ def test_each_prediction_reads_only_its_own_image(backend, data):
     other samples of a batch reach test-time inference. Both backends agree on the classes."""
     module = pc_numpy if backend == "numpy" else torch_module()
     spec = make_spec(data, epochs=1)
-    [epoch] = module.train(spec)
+    [epoch] = train(module, spec)
     hp = spec.hyperparameters
     x_test = variant.prepare_inputs(data.test_images, hp)
     args = () if backend == "numpy" else ("cpu",)
@@ -216,8 +224,8 @@ def test_training_with_other_labels_changes_the_weights_but_predict_reads_only_i
     """The label drives learning (it is clamped during training) and nothing else."""
     spec = make_spec(data, epochs=1)
     wrong = (data.train_labels.astype(np.int64) + 1) % 10
-    [right_epoch] = pc_numpy.train(spec)
-    [wrong_epoch] = pc_numpy.train(make_spec(data, labels=wrong, epochs=1))
+    [right_epoch] = train(pc_numpy, spec)
+    [wrong_epoch] = train(pc_numpy, make_spec(data, labels=wrong, epochs=1))
     assert not np.allclose(right_epoch.weights["W2"], wrong_epoch.weights["W2"])
 
 

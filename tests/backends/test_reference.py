@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from mnistbench import datasets, reference
+from mnistbench.backend import train_all
 from mnistbench.plugins import load_backends
 from mnistbench.testing import first_step
 from mnistbench.train import build_spec
@@ -116,7 +117,7 @@ def test_first_loss_at_zero_weights_is_the_closed_form_value(variant, data):
     zeros = {k: np.zeros_like(v) for k, v in spec.initial_weights.items()}
     spec = dataclasses.replace(spec, initial_weights=zeros)
     [[reference_loss]], _ = reference.train(spec)
-    [epoch] = NUMPY.train(spec)
+    [epoch] = train_all(NUMPY, spec)
     assert reference_loss == pytest.approx(AT_ZERO[variant], rel=1e-12)
     assert epoch.losses[0] == pytest.approx(AT_ZERO[variant], rel=1e-6)
 
@@ -133,7 +134,7 @@ def test_the_first_step_with_every_relu_at_zero_is_the_float64_one(variant, data
     }
     spec = dataclasses.replace(spec, initial_weights=weights)
     _, [expected] = reference.train(spec)
-    [epoch] = NUMPY.train(spec)
+    [epoch] = train_all(NUMPY, spec)
     for name, value in expected.items():
         np.testing.assert_allclose(epoch.weights[name], value, rtol=1e-5, atol=1e-7, err_msg=name)
 
@@ -163,7 +164,7 @@ def test_first_adam_step_of_mnn_moves_each_weight_by_lr_g_over_abs_g_plus_eps(da
     # m = (1 - beta1) g and v = (1 - beta2) g^2, corrected by the same factors: m^ = g, v^ = g^2
     expected = w0["A"] - hp["lr"] * g / (np.abs(g) + hp["eps"])
     _, [after] = reference.train(spec)
-    [epoch] = NUMPY.train(spec)
+    [epoch] = train_all(NUMPY, spec)
     np.testing.assert_allclose(after["A"], expected, rtol=0, atol=1e-12)
     # float32: where |g| is near float32 rounding, the step's sign may differ; elsewhere it is exact
     moved = np.asarray(epoch.weights["A"], np.float64) - w0["A"]

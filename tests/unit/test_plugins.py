@@ -88,11 +88,13 @@ def write_distribution(
 THIRD_PARTY = """
     from mnistbench import hookimpl
 
+    MNISTBENCH_HOOK_VERSION = 2
+
     class EchoBackend:
         name, version, variants = "echo", "0.1", frozenset({"mlp"})
         def unavailable_reason(self): return None
         def devices(self): return ["cpu"]
-        def train(self, spec): raise NotImplementedError
+        def setup(self, spec): raise NotImplementedError
         def predict(self, variant, hyperparameters, weights, x, device): raise NotImplementedError
 
     @hookimpl
@@ -157,34 +159,52 @@ def test_backends_json_lists_name_versions_distribution_devices_and_variants():
     assert numpy["variants"] == sorted(load_backends().backends["numpy"].variants)
 
 
-def test_a_plugin_built_for_another_hook_version_is_named_and_the_others_load(tmp_path):
-    write_distribution(
-        tmp_path,
-        "mnistbench_future",
-        "future = future_backend",
-        {
-            "future_backend": """
-        from mnistbench import hookimpl
-        from mnistbench_numpy import NumpyBackend
+FUTURE = """
+    from mnistbench import hookimpl
+    from mnistbench_numpy import NumpyBackend
 
-        MNISTBENCH_HOOK_VERSION = 2
+    MNISTBENCH_HOOK_VERSION = 3
 
-        class Future(NumpyBackend):
-            name = "future"
+    class Future(NumpyBackend):
+        name = "future"
 
-        @hookimpl
-        def mnistbench_register_backends():
-            return [Future()]
-        """
-        },
-    )
+    @hookimpl
+    def mnistbench_register_backends():
+        return [Future()]
+"""
+# Version 1: ``train(spec)`` yielded the epochs, and no statement of the version meant 1.
+OLD = """
+    from mnistbench import hookimpl
+
+    class Old:
+        name, version, variants = "old", "0.1", frozenset({"mlp"})
+        def unavailable_reason(self): return None
+        def devices(self): return ["cpu"]
+        def train(self, spec): yield from ()
+        def predict(self, variant, hyperparameters, weights, x, device): raise NotImplementedError
+
+    @hookimpl
+    def mnistbench_register_backends():
+        return [Old()]
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "version"), [("future_backend", FUTURE, 3), ("old_backend", OLD, 1)]
+)
+def test_a_plugin_built_for_another_hook_version_is_named_and_the_others_load(
+    tmp_path, module, source, version
+):
+    name = module.removesuffix("_backend")
+    write_distribution(tmp_path, f"mnistbench_{name}", f"{name} = {module}", {module: source})
     listed = backends_json({"PYTHONPATH": str(tmp_path)})
-    assert listed["future"] == {
-        "name": "future",
+    assert listed[name] == {
+        "name": name,
         "available": False,
-        "error": "built for mnistbench hook version 2; this mnistbench provides version 1",
+        "error": f"built for mnistbench hook version {version}; this mnistbench provides "
+        f"version {hookspecs.HOOK_VERSION}",
     }
-    assert "Future" not in str(listed)
+    assert name.title() not in str(listed)
     assert listed["numpy"]["available"] and listed["torch"]["available"]
 
 

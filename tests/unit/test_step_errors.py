@@ -160,7 +160,7 @@ def test_train_refuses_a_size_that_cannot_fit_in_memory_before_allocating(worksp
     )
 
 
-def test_a_backend_raising_inside_train_is_one_line_naming_it_with_the_traceback_in_the_log(
+def test_a_backend_raising_in_its_setup_is_one_line_naming_it_with_the_traceback_in_the_log(
     workspace,
 ):
     args = train_args(workspace, variant="dropout_mlp", backend="faulty", out=RUN + "-faulty")
@@ -168,7 +168,7 @@ def test_a_backend_raising_inside_train_is_one_line_naming_it_with_the_traceback
         workspace, tree(workspace), args, "train", env={"PYTHONPATH": str(FAULTY_SITE)}
     )
     assert line == (
-        "mnistbench train: error: backend 'faulty' failed in train: "
+        "mnistbench train: error: backend 'faulty' failed in setup: "
         "RuntimeError: dropout masks of the wrong shape"
     )
     log = (workspace / "logs" / "train.log").read_text()
@@ -178,6 +178,8 @@ def test_a_backend_raising_inside_train_is_one_line_naming_it_with_the_traceback
 BLIND = """
     from mnistbench import hookimpl
     from mnistbench_numpy import NumpyBackend
+
+    MNISTBENCH_HOOK_VERSION = 2
 
     class Blind(NumpyBackend):
         name = "blind"

@@ -25,6 +25,8 @@ ESCAPING = """
     from mnistbench import hookimpl
     from mnistbench_numpy import NumpyBackend
 
+    MNISTBENCH_HOOK_VERSION = 2
+
     class Escaping(NumpyBackend):
         name = "../../escape"
 

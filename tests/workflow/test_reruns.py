@@ -172,7 +172,7 @@ def test_a_wrong_override_stops_snakemake_with_one_line_naming_the_key(finished)
 
 @pytest.fixture(scope="module")
 def failed(tmp_path_factory):
-    """faulty raises in train for dropout_mlp; the other three runs must finish anyway."""
+    """faulty raises in its set-up for dropout_mlp; the other three runs must finish anyway."""
     work = copy_workflow(tmp_path_factory.mktemp("failed"))
     env = with_plugin(work)
     entries = ["backends=[numpy,faulty]", "variants=[mlp,dropout_mlp]"]

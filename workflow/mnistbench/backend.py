@@ -5,6 +5,10 @@ of samples, input scaling, random masks) and passes it in a :class:`TrainSpec`; 
 the arithmetic and hands back plain NumPy arrays. That is what lets any backend evaluate any
 other backend's model, and what makes the loss trajectories of two backends comparable.
 
+Training has two phases, and only the second is timed: :meth:`Backend.setup` does the work that
+happens once per run (weights and data onto the device, compilation, warm-up) and returns a
+:class:`Trainer`; the core then times each :meth:`Trainer.train_epoch` call, and nothing else.
+
 Resuming: a backend that sets ``resumable = True`` hands back its optimiser state with every
 epoch (:attr:`EpochResult.state`) and can be started again from it (:attr:`TrainSpec.start_epoch`,
 :attr:`TrainSpec.initial_state`); the core checkpoints both after each epoch, so an interrupted
@@ -62,7 +66,7 @@ class TrainSpec:
 
 @dataclass(frozen=True)
 class EpochResult:
-    """What a backend yields after each epoch."""
+    """What a trainer returns from each epoch."""
 
     losses: np.ndarray  # (steps,) training loss of each step, measured before its update
     weights: Weights  # the weights after the epoch, as float32 NumPy arrays on the host
@@ -70,6 +74,22 @@ class EpochResult:
     # arrays, named as the backend likes; empty for a stateless optimiser such as plain SGD.
     # Given back as TrainSpec.initial_state, it must continue training bit for bit.
     state: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+class Trainer(Protocol):
+    """One run's training, set up and ready: what :meth:`Backend.setup` returns.
+
+    It holds the weights and optimiser state between epochs, on whatever device it likes.
+    """
+
+    def train_epoch(self, epoch: int) -> EpochResult:
+        """Train epoch ``epoch`` (``spec.epochs[epoch]``, its batches in order) and return its
+        step losses and the weights (and optimiser state) after it, as host NumPy arrays.
+
+        Timed: the core counts the whole call as training time, so do here only the epoch's
+        training and the copy of its results to the host (which also waits for a GPU).
+        The core calls it once per epoch, in order, from ``spec.start_epoch`` to the last.
+        """
 
 
 @runtime_checkable
@@ -86,17 +106,17 @@ class Backend(Protocol):
     def devices(self) -> list[str]:
         """Return the devices usable here, preferred first (e.g. ``["cuda", "cpu"]``)."""
 
-    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
-        """Train ``spec.variant`` from ``spec.initial_weights``, yielding after every epoch.
+    def setup(self, spec: TrainSpec) -> Trainer:
+        """Prepare to train ``spec.variant`` from ``spec.initial_weights``; return the trainer.
 
-        The core times each epoch as the time spent inside the iterator, so anything the core
-        does between epochs (evaluation, checkpointing) is not counted as training time.
+        Not timed: put the weights and the training set on ``spec.device``, compile, allocate
+        buffers and warm up here, so that no epoch's time includes them.
 
         A backend whose ``resumable`` attribute is true (optional; absent means false) starts at
-        ``spec.start_epoch`` from ``spec.initial_state``, yields one result per remaining epoch,
-        and fills :attr:`EpochResult.state`; resumed from any epoch's weights and state, it must
-        yield exactly what the uninterrupted run yields from there. The core never resumes a
-        backend that does not say it can: it trains it again from the first epoch.
+        ``spec.start_epoch`` from ``spec.initial_state`` and fills :attr:`EpochResult.state`;
+        resumed from any epoch's weights and state, its trainer must return exactly what the
+        uninterrupted run returns from there. The core never resumes a backend that does not
+        say it can: it trains it again from the first epoch.
         """
 
     def predict(
@@ -108,6 +128,13 @@ class Backend(Protocol):
         device: str,
     ) -> np.ndarray:
         """Return class scores, shape (len(x), n_classes), for inputs scaled as in training."""
+
+
+def train_all(backend: Backend, spec: TrainSpec) -> list[EpochResult]:
+    """Set ``backend`` up for ``spec`` and train every epoch from ``spec.start_epoch``, untimed
+    and unchecked: for tests and tools. A real run goes through :func:`mnistbench.epochs.fit`."""
+    trainer = backend.setup(spec)
+    return [trainer.train_epoch(epoch) for epoch in range(spec.start_epoch, len(spec.epochs))]
 
 
 def is_resumable(backend: Backend) -> bool:

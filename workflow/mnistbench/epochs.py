@@ -1,7 +1,8 @@
 """Driving a backend through its epochs: timing, scoring, divergence, checkpoints, stopping.
 
-:func:`fit` times each epoch (the time spent inside the backend's iterator), checks what the
-backend returned and scores it on the test set between epochs (not timed).
+:func:`fit` sets the backend up (not timed), times each epoch (the backend's
+:meth:`~mnistbench.backend.Trainer.train_epoch` call, nothing else), checks what it returned and
+scores it on the test set between epochs (not timed).
 :func:`train_with_checkpoints` adds what makes a run survive a cluster: a checkpoint after every
 epoch (:mod:`mnistbench.checkpoint`), resuming from one, and, when the command is stopped
 (SIGTERM, Ctrl-C), keeping the progress and saying where it is.
@@ -9,7 +10,6 @@ epoch (:mod:`mnistbench.checkpoint`), resuming from one, and, when the command i
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import signal
@@ -80,7 +80,8 @@ def fit(
     history: History | None = None,
     on_epoch: Callable[[EpochResult, History], None] | None = None,
 ) -> TrainedModel:
-    """Drive the backend's training iterator, timing each epoch and scoring it on the test set.
+    """Set the backend up, then train it epoch by epoch, timing each and scoring it on the
+    test set. Only :meth:`~mnistbench.backend.Trainer.train_epoch` is timed.
 
     A loss (or weights) gone NaN or infinite stops training after that epoch: the run is
     recorded as diverged, and its last epoch gets no test accuracy (argmax of NaN reads as
@@ -92,57 +93,52 @@ def fit(
     (``epoch``, from 0) and the training time not yet in a checkpoint (``unsaved_seconds``).
     """
     history, weights, diverged = list(history or []), dict(spec.initial_weights), None
-    with backend_errors(backend.name, "train"):
-        iterator = iter(backend.train(spec))
-    try:
-        for epoch in range(spec.start_epoch, len(spec.epochs)):
-            start, seconds = time.perf_counter(), None
-            try:
-                result, seconds, row, diverged = _epoch(
-                    backend, spec, iterator, epoch, start, x_test, y_test
-                )
-                history.append(row)
-                weights = dict(result.weights)
-                if diverged:
-                    log.warning(
-                        "diverged: loss or weights not finite at epoch %d, step %d; "
-                        "training stopped",
-                        diverged["epoch"],
-                        diverged["step"],
-                    )
-                    break
-                if on_epoch:
-                    on_epoch(result, history)
-            except KeyboardInterrupt as stop:
-                stop.epoch = epoch
-                stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
-                raise
-            log.info(
-                "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
-                row["epoch"],
-                len(spec.epochs),
-                row["train_loss"],
-                row["test_accuracy"],
-                seconds,
+    with backend_errors(backend.name, "setup"):
+        trainer = backend.setup(spec)
+    for epoch in range(spec.start_epoch, len(spec.epochs)):
+        start, seconds = time.perf_counter(), None
+        try:
+            result, seconds, row, diverged = _epoch(
+                backend, spec, trainer, epoch, start, x_test, y_test
             )
-    finally:
-        with contextlib.suppress(Exception):  # a backend's clean-up error must not hide the cause
-            getattr(iterator, "close", lambda: None)()
+            history.append(row)
+            weights = dict(result.weights)
+            if diverged:
+                log.warning(
+                    "diverged: loss or weights not finite at epoch %d, step %d; training stopped",
+                    diverged["epoch"],
+                    diverged["step"],
+                )
+                break
+            if on_epoch:
+                on_epoch(result, history)
+        except KeyboardInterrupt as stop:
+            stop.epoch = epoch
+            stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
+            raise
+        log.info(
+            "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
+            row["epoch"],
+            len(spec.epochs),
+            row["train_loss"],
+            row["test_accuracy"],
+            seconds,
+        )
     return TrainedModel(weights, history, diverged)
 
 
-def _epoch(backend, spec, iterator, epoch, start, x_test, y_test):
+def _epoch(backend, spec, trainer, epoch, start, x_test, y_test):
     """One epoch from the backend, checked and scored: (result, seconds, row, diverged)."""
-    with backend_errors(backend.name, "train"):
-        try:
-            result = next(iterator)
-        except StopIteration:
-            raise MnistbenchError(
-                f"backend {backend.name!r} stopped after {epoch} of {len(spec.epochs)} epochs"
-            ) from None
+    with backend_errors(backend.name, "train_epoch"):
+        result = trainer.train_epoch(epoch)
         seconds = time.perf_counter() - start
         losses = np.asarray(result.losses, dtype=np.float64).reshape(-1)
         weights = dict(result.weights)
+    if losses.size != spec.steps_in_epoch(epoch):
+        raise MnistbenchError(
+            f"backend {backend.name!r} returned {losses.size} step losses for epoch {epoch + 1}, "
+            f"which has {spec.steps_in_epoch(epoch)} steps"
+        )
     _check_layout(backend, spec, weights)
     row = {
         "epoch": epoch + 1,

@@ -18,6 +18,7 @@ Every test runs once per variant the backend implements, on a short run (the var
 - weights survive the round trip through the core's ``.npz`` files;
 - training is deterministic under a seed;
 - one result per epoch, with the initial weights' names, shapes and dtype;
+- training leaves the spec's arrays (initial weights, training set) as they were;
 - for a backend that declares ``resumable = True``: resumed after its first epoch from the
   weights and optimiser state saved in a checkpoint, it yields bit for bit what the
   uninterrupted run yields from there.
@@ -37,7 +38,7 @@ import numpy as np
 import pytest
 
 from mnistbench import checkpoint, npz, reference
-from mnistbench.backend import TrainSpec, is_resumable
+from mnistbench.backend import TrainSpec, is_resumable, train_all
 from mnistbench.plugins import load_backends
 from mnistbench.train import build_spec
 from mnistbench.variants import VARIANTS
@@ -48,7 +49,7 @@ MIN_STEPS = 20
 
 def step_losses(backend, spec) -> np.ndarray:
     """Every training step's loss when ``backend`` trains ``spec``, in order."""
-    return np.concatenate([epoch.losses for epoch in backend.train(spec)])
+    return np.concatenate([epoch.losses for epoch in train_all(backend, spec)])
 
 
 def first_step(spec: TrainSpec) -> TrainSpec:
@@ -122,7 +123,7 @@ class BackendConformance:
         move (float32 against float64: Adam's first step is about lr * sign(g), whose sign
         float32 rounding can flip where g is near 0)."""
         one = first_step(spec)
-        [result] = registry.get(self.backend).train(one)
+        [result] = train_all(registry.get(self.backend), one)
         [expected_losses], [expected] = reference.train(one)
         assert result.losses[0] == pytest.approx(expected_losses[0], rel=1e-5)
         for name, start in one.initial_weights.items():
@@ -140,7 +141,7 @@ class BackendConformance:
 
     def test_predict_agrees_with_the_reference(self, registry, spec):
         backend = registry.get(self.backend)
-        *_, last = backend.train(spec)
+        *_, last = train_all(backend, spec)
         x = spec.x_train
         ours = backend.predict(spec.variant, spec.hyperparameters, last.weights, x, self.device)
         theirs = self.reference_scores(registry, spec, last.weights, x)
@@ -149,7 +150,7 @@ class BackendConformance:
 
     def test_weights_round_trip_through_npz(self, registry, spec, tmp_path):
         backend = registry.get(self.backend)
-        *_, last = backend.train(spec)
+        *_, last = train_all(backend, spec)
         npz.save(tmp_path, "weights.npz", last.weights)
         shapes = {name: np.shape(array) for name, array in spec.initial_weights.items()}
         loaded = npz.load(tmp_path / "weights.npz", shapes)
@@ -164,7 +165,7 @@ class BackendConformance:
         np.testing.assert_array_equal(step_losses(backend, spec), step_losses(backend, spec))
 
     def test_one_result_per_epoch_with_the_initial_weights_layout(self, registry, spec):
-        results = list(registry.get(self.backend).train(spec))
+        results = train_all(registry.get(self.backend), spec)
         assert len(results) == len(spec.epochs)
         for epoch, result in enumerate(results):
             assert len(result.losses) == spec.steps_in_epoch(epoch)
@@ -174,18 +175,28 @@ class BackendConformance:
                 assert value.shape == spec.initial_weights[name].shape, name
                 assert value.dtype == np.float32, name
 
+    def test_training_leaves_the_specs_arrays_unchanged(self, registry, spec):
+        """A trainer copies what it trains: the core keeps the initial weights (the run's
+        first checkpoint) and the training set, and may hand them to another trainer."""
+        before = {name: np.array(value) for name, value in spec.initial_weights.items()}
+        x_before = spec.x_train.copy()
+        train_all(registry.get(self.backend), spec)
+        for name, value in before.items():
+            np.testing.assert_array_equal(spec.initial_weights[name], value, err_msg=name)
+        np.testing.assert_array_equal(spec.x_train, x_before)
+
     def test_resuming_after_an_epoch_continues_bit_for_bit(self, registry, spec, tmp_path):
         backend = registry.get(self.backend)
         if not is_resumable(backend):
             pytest.skip(f"backend {self.backend!r} does not declare resumable = True")
-        full = list(backend.train(spec))
+        full = train_all(backend, spec)
         saved = checkpoint.Checkpoint("conformance", 1, full[0].weights, dict(full[0].state))
         checkpoint.save(tmp_path, saved)  # through the core's checkpoint file, as a real resume
         kept = checkpoint.load(tmp_path, "conformance")
         resumed_spec = dataclasses.replace(
             spec, start_epoch=1, initial_weights=kept.weights, initial_state=kept.state
         )
-        resumed = list(backend.train(resumed_spec))
+        resumed = train_all(backend, resumed_spec)
         assert len(resumed) == len(full) - 1
         for expected, actual in zip(full[1:], resumed):
             np.testing.assert_array_equal(actual.losses, expected.losses)

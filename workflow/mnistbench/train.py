@@ -4,8 +4,8 @@
         --out results/mnist/mlp/numpy/seed0
 
 The core fixes what must match across backends (scaled inputs, initial weights, sample order,
-masks); the backend trains; the core times each epoch (the time spent inside the backend's
-iterator), evaluates test accuracy between epochs (not timed), and writes ``weights.npz``,
+masks); the backend trains; the core times each epoch (the backend's ``train_epoch`` call,
+set-up excluded), evaluates test accuracy between epochs (not timed), and writes ``weights.npz``,
 ``history.csv`` and ``train.json``.
 
 With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/

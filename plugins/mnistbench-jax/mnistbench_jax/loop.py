@@ -6,15 +6,16 @@ module defines ``params(weights)`` and ``weights(p, weights)``, the part of them
 trains 110 of its matrix's 895 columns): the scan then carries only that part. The loop gathers
 each batch inside the compiled function (the training set goes to the device once), scans the
 full batches of an epoch in one call and runs a shorter last batch, if any, through the same
-step compiled for its shape. Everything is compiled in :func:`train` before it returns the epoch
-iterator, so the core's clock, which runs only inside that iterator, never counts compilation.
+step compiled for its shape. Everything is compiled when the :class:`Trainer` is made (the
+backend's untimed set-up), so the core's clock, which runs only in
+:meth:`Trainer.train_epoch`, never counts compilation.
 A resumed run starts at ``spec.start_epoch`` from the optimiser state its checkpoint kept; every
 epoch hands the state back with its weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -54,42 +55,44 @@ def _batches(spec: TrainSpec, epoch: int, start: int, stop: int, size: int):
     return order, extras
 
 
-def train(spec: TrainSpec, module: Any, hp: Mapping[str, Any]) -> Iterator[EpochResult]:
-    """Move the data to the device and compile, then return the iterator of epochs."""
-    device = jax.devices("gpu" if spec.device == "cuda" else "cpu")[0]
-    put = partial(jax.device_put, device=device)
-    x_train, y_train = put(spec.x_train), put(spec.y_train.astype(np.int32))
-    weights = {k: put(np.asarray(v, np.float32)) for k, v in spec.initial_weights.items()}
-    to_params = getattr(module, "params", lambda weights: weights)
-    to_weights = getattr(module, "weights", lambda params, weights: params)
-    w = to_params(weights)
-    state = module.initial_state(w)
-    if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
-        state = {k: np.asarray(spec.initial_state[k]) for k in state}
-    state = jax.tree.map(put, state)
-    epoch_fn = jax.jit(partial(_epoch, module.STEP, hp))
-    compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
-            order, extras = _batches(spec, epoch, *segment)
-            if order.shape not in compiled:
-                lowered = epoch_fn.lower(w, state, x_train, y_train, order, extras)
-                compiled[order.shape] = lowered.compile()
+class Trainer:
+    """One run of one variant: its data, weights and optimiser state on the device, and the
+    epoch function compiled for every shape of batch the run will meet."""
 
-    def epochs() -> Iterator[EpochResult]:
-        nonlocal w, state, weights
+    def __init__(self, spec: TrainSpec, module: Any, hp: Mapping[str, Any]):
+        self.spec, self.module = spec, module
+        device = jax.devices("gpu" if spec.device == "cuda" else "cpu")[0]
+        self.put = put = partial(jax.device_put, device=device)
+        self.x_train, self.y_train = put(spec.x_train), put(spec.y_train.astype(np.int32))
+        self.weights = {k: put(np.asarray(v, np.float32)) for k, v in spec.initial_weights.items()}
+        self.w = getattr(module, "params", lambda weights: weights)(self.weights)
+        state = module.initial_state(self.w)
+        if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
+            state = {k: np.asarray(spec.initial_state[k]) for k in state}
+        self.state = jax.tree.map(put, state)
+        epoch_fn = jax.jit(partial(_epoch, module.STEP, hp))
+        self.compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
         for epoch in range(spec.start_epoch, len(spec.epochs)):
-            losses = []
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
                 order, extras = _batches(spec, epoch, *segment)
-                run = compiled[order.shape]
-                w, state, part = run(w, state, x_train, y_train, put(order), put(extras))
-                losses.append(np.asarray(part))
-            weights = to_weights(w, weights)
-            host = jax.tree.map(np.asarray, weights)
-            yield EpochResult(np.concatenate(losses), host, _host_state(state))
+                if order.shape not in self.compiled:
+                    args = (self.w, self.state, self.x_train, self.y_train, order, extras)
+                    self.compiled[order.shape] = epoch_fn.lower(*args).compile()
 
-    return epochs()
+    def train_epoch(self, epoch: int) -> EpochResult:
+        """The epoch's full batches in one compiled scan, then its shorter last batch, if any."""
+        losses = []
+        for segment in _segments(len(self.spec.epochs[epoch]), self.spec.batch_size):
+            order, extras = _batches(self.spec, epoch, *segment)
+            run = self.compiled[order.shape]
+            self.w, self.state, part = run(
+                self.w, self.state, self.x_train, self.y_train, self.put(order), self.put(extras)
+            )
+            losses.append(np.asarray(part))
+        to_weights = getattr(self.module, "weights", lambda params, weights: params)
+        self.weights = to_weights(self.w, self.weights)
+        host = jax.tree.map(np.asarray, self.weights)
+        return EpochResult(np.concatenate(losses), host, _host_state(self.state))
 
 
 def _host_state(state: Any) -> dict[str, np.ndarray]:

@@ -1,27 +1,29 @@
 """The NumPy backend: every variant written out by hand (forward, backward, update), on the CPU.
 
-It is registered through the ``mnistbench.backends`` entry point, exactly as a third-party
-backend would be, and serves as the reference the conformance suite compares other backends to.
+Each variant module gives one training step, ``STEP``, and ``predict``;
+:mod:`mnistbench_numpy.loop` is the one training loop they all plug into. The backend is
+registered through the ``mnistbench.backends`` entry point, exactly as a third-party backend
+would be, and serves as the reference the conformance suite compares other backends to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import importlib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from mnistbench import hookimpl
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import dropout_mlp, mlp, mnn, predictive_coding, sigmoid_mlp
+from mnistbench.backend import Trainer, TrainSpec
 
-MODELS = {
-    "mlp": mlp,
-    "sigmoid_mlp": sigmoid_mlp,
-    "dropout_mlp": dropout_mlp,
-    "mnn": mnn,
-    "predictive_coding": predictive_coding,
-}
+MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
+VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
+
+
+def _module(variant: str):
+    """The variant's module, imported when first used (with SciPy), not when listing backends."""
+    return importlib.import_module(f"mnistbench_numpy.{variant}")
 
 
 class NumpyBackend:
@@ -29,7 +31,7 @@ class NumpyBackend:
 
     name = "numpy"
     version = np.__version__
-    variants = frozenset(MODELS)
+    variants = frozenset(VARIANTS)
     resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
 
     def unavailable_reason(self) -> str | None:
@@ -38,8 +40,10 @@ class NumpyBackend:
     def devices(self) -> list[str]:
         return ["cpu"]
 
-    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
-        return MODELS[spec.variant].train(spec)
+    def setup(self, spec: TrainSpec) -> Trainer:
+        from mnistbench_numpy import loop
+
+        return loop.Trainer(spec, _module(spec.variant))
 
     def predict(
         self,
@@ -49,7 +53,7 @@ class NumpyBackend:
         x: np.ndarray,
         device: str,
     ) -> np.ndarray:
-        return MODELS[variant].predict(weights, x, hyperparameters)
+        return _module(variant).predict(weights, x, hyperparameters)
 
 
 @hookimpl

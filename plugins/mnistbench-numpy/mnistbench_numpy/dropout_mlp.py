@@ -6,19 +6,17 @@ See mnistbench.variants.dropout_mlp. The hidden gradient passes only where the R
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import sgd
+from mnistbench_numpy.updates import Outer, dense, sgd
 
 
-def loss_and_gradients(
-    w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None, dropout_masks=None
-):
-    """mean_b 1/2 sum_k (out_k - onehot_k)^2 with the core's masks applied, and its gradients."""
+def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, dropout_masks=None):
+    """mean_b 1/2 sum_k (out_k - onehot_k)^2 with the core's masks applied, and its gradients
+    as factors (``Outer``)."""
     n = len(x)
     h = x @ w["W1"]  # (B, H)
     mask = np.ones_like(h) if dropout_masks is None else dropout_masks  # (B, H), 0 or 1/keep
@@ -26,14 +24,30 @@ def loss_and_gradients(
     out = a @ w["W2"]  # (B, 10)
     diff = out
     diff[np.arange(n), y] -= 1  # out - onehot, in place: out is not used again
-    loss = float(0.5 * np.sum(diff * diff) / n)
-    d_out = diff / n
-    dh = (d_out @ w["W2"].T) * mask * (h > 0)  # (B, H)
-    return loss, {"W1": x.T @ dh, "W2": a.T @ d_out}
+    loss = float(0.5 * np.vdot(diff, diff) / n)
+    d_out = diff
+    d_out /= n  # in place: diff is not used again
+    dh = d_out @ w["W2"].T  # (B, H)
+    dh *= mask
+    dh *= h > 0
+    return loss, {"W1": Outer(x, dh), "W2": Outer(a, d_out)}
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss_and_gradients)
+def loss_and_gradients(w, x, y, hp=None, dropout_masks=None):
+    """The loss and every gradient as an array."""
+    loss, grads = loss_and_factors(w, x, y, dropout_masks)
+    return loss, dense(grads)
+
+
+def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """One plain-SGD step on the batch; the loss before it."""
+    loss, grads = loss_and_factors(w, x, y, extras["dropout_masks"])
+    sgd(w, grads, hp["lr"])
+    return loss
+
+
+def initial_state(w) -> dict:
+    return {}  # plain SGD keeps no state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

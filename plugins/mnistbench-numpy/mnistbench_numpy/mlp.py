@@ -5,14 +5,13 @@ See mnistbench.variants.mlp.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import sgd
 from mnistbench_numpy.losses import softmax_cross_entropy
+from mnistbench_numpy.updates import Outer, dense, sgd
 
 
 def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
@@ -23,17 +22,31 @@ def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
     return h, a, z
 
 
-def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
-    """Mean cross-entropy of softmax(logits) against labels ``y``, and its gradients."""
+def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
+    """Mean cross-entropy of softmax(logits) against labels ``y``, and its gradients, those of
+    the weight matrices as factors (``Outer``)."""
     h, a, z = forward(w, x)
     loss, dz = softmax_cross_entropy(z, y)  # dz: (B, 10)
     dh = (dz @ w["W2"].T) * (h > 0)  # (B, H), ReLU passes gradient where it was active
-    grads = {"W1": x.T @ dh, "b1": dh.sum(axis=0), "W2": a.T @ dz, "b2": dz.sum(axis=0)}
+    grads = {"W1": Outer(x, dh), "b1": dh.sum(axis=0), "W2": Outer(a, dz), "b2": dz.sum(axis=0)}
     return loss, grads
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss_and_gradients)
+def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
+    """The loss and every gradient as an array."""
+    loss, grads = loss_and_factors(w, x, y)
+    return loss, dense(grads)
+
+
+def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """One plain-SGD step on the batch; the loss before it."""
+    loss, grads = loss_and_factors(w, x, y)
+    sgd(w, grads, hp["lr"])
+    return loss
+
+
+def initial_state(w) -> dict:
+    return {}  # plain SGD keeps no state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

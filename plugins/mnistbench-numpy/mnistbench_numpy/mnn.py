@@ -13,14 +13,14 @@ finite-difference check works.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
 from mnistbench_numpy.losses import softmax_cross_entropy
+from mnistbench_numpy.updates import adam
 
 
 def forward(W: np.ndarray, x: np.ndarray, ticks: int):
@@ -40,8 +40,9 @@ def forward(W: np.ndarray, x: np.ndarray, ticks: int):
     return pre, free_in
 
 
-def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: int):
-    """Mean cross-entropy of the logits against ``y``, and d loss / d W (N, F)."""
+def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: int, out=None):
+    """Mean cross-entropy of the logits against ``y``, and d loss / d W (N, F), written into
+    ``out`` if given (every entry is written)."""
     pre, free_in = forward(W, x, ticks)
     logits = np.maximum(pre[-1][:, -OUTPUTS:], 0)  # (B, 10)
     # 1-2. softmax cross-entropy, and its gradient on the output neurons after the last tick
@@ -50,7 +51,8 @@ def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: i
     d_free[:, -OUTPUTS:] = d_logits
     # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
     #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
-    dW = np.zeros_like(W)
+    dW = np.empty_like(W) if out is None else out
+    dW[FREE:] = 0
     d_drive = np.zeros_like(d_free)  # (B, F)
     for t in reversed(range(ticks)):
         dz = d_free * (pre[t] > 0)  # (B, F), ReLU passes gradient where it was active
@@ -58,7 +60,7 @@ def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: i
         if t > 0:  # tick 0 read the constant zero state: nothing flows further back
             dW[FREE:] += free_in[t - 1].T @ dz  # (F, F)
             d_free = dz @ W[FREE:].T  # (B, F)
-    dW[:PIXELS] = x.T @ d_drive  # (784, F)
+    np.matmul(x.T, d_drive, out=dW[:PIXELS])  # (784, F)
     dW[BIAS] = d_drive.sum(axis=0)  # (F,)
     return loss, dW
 
@@ -72,40 +74,32 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
     return loss, {"A": dA}
 
 
-def adam_step(p, g, m, v, step: int, hp) -> None:
-    """One Adam update of ``p`` in place, in the same order of operations as torch.optim.Adam.
-
-    m, v: running means of g and g*g (in place); step counts from 1.
-    """
-    lr, beta1, beta2, eps = (float(hp[k]) for k in ("lr", "beta1", "beta2", "eps"))
-    m += (g - m) * np.float32(1 - beta1)  # torch: exp_avg.lerp_(grad, 1 - beta1)
-    v *= np.float32(beta2)
-    v += np.float32(1 - beta2) * g * g  # torch: addcmul_(grad, grad, value=1 - beta2)
-    step_size = lr / (1 - beta1**step)  # bias corrections in double, as torch does
-    denom = np.sqrt(v) / np.float32((1 - beta2**step) ** 0.5) + np.float32(eps)
-    p -= np.float32(step_size) * m / denom
+def params(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What the loop trains: a contiguous copy of W = A[:, FREE:] (N, F), with the (N, F)
+    buffers its step reuses (the gradient and two for Adam), so no step allocates them."""
+    W = np.ascontiguousarray(weights["A"][:, FREE:])
+    return {"W": W, "g": np.empty_like(W), "t1": np.empty_like(W), "t2": np.empty_like(W)}
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Adam on A[:, FREE:]; yield the step losses and the whole matrix after each epoch."""
-    A = np.array(spec.initial_weights["A"], dtype=np.float32)
-    W = np.ascontiguousarray(A[:, FREE:])  # (N, F), the trained part
-    m, v = np.zeros_like(W), np.zeros_like(W)  # Adam's moments, (N, F)
-    step = 0
-    if spec.initial_state:  # resuming: Adam where the interrupted run left it
-        m, v = (np.array(spec.initial_state[k], dtype=np.float32) for k in ("m", "v"))
-        step = int(spec.initial_state["step"])
-    ticks = int(spec.hyperparameters["ticks"])
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        losses = np.empty(spec.steps_in_epoch(epoch))
-        for i, batch in enumerate(spec.batches(epoch)):
-            x, y = spec.x_train[batch], spec.y_train[batch]
-            losses[i], g = free_loss_and_gradient(W, x, y, ticks)
-            step += 1
-            adam_step(W, g, m, v, step, spec.hyperparameters)
-        A[:, FREE:] = W
-        state = {"m": m.copy(), "v": v.copy(), "step": np.array(step, np.int64)}
-        yield EpochResult(losses, {"A": A.copy()}, state)
+def weights(p: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]):
+    """``weights`` with A[:, FREE:] replaced by the trained W."""
+    A = np.array(weights["A"])
+    A[:, FREE:] = p["W"]
+    return {"A": A}
+
+
+def initial_state(p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Adam's moments of W and its step count, as the checkpoint keeps them."""
+    W = p["W"]
+    return {"m": np.zeros_like(W), "v": np.zeros_like(W), "step": np.array(0, np.int64)}
+
+
+def STEP(p, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """One Adam step on W = A[:, FREE:]; the loss before it."""
+    loss, g = free_loss_and_gradient(p["W"], x, y, int(hp["ticks"]), out=p["g"])
+    state["step"] += 1
+    adam(p["W"], g, state["m"], state["v"], int(state["step"]), hp, (p["t1"], p["t2"]))
+    return loss
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

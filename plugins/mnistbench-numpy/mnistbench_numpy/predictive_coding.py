@@ -10,12 +10,12 @@ Every quantity below is one of the functions a finite-difference test checks aga
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
+ONE_HOT = np.eye(10, dtype=np.float32)  # the clamped label layer x2 of each class
 
 
 def bottom_up(w: Mapping[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
@@ -85,29 +85,24 @@ def relax(w: Mapping[str, np.ndarray], x0: np.ndarray, x2: np.ndarray, steps: in
     return x1, e1, e2
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Per batch: relax x1 with the label clamped, record F, then one Hebbian update.
+def STEP(w, state, x0, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """Relax x1 with the label clamped, then one Hebbian update; the energy before it.
 
     The step loss is the batch-mean energy at the relaxed states, before the weight update.
     """
-    hp = spec.hyperparameters
-    w = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
     lr, rate = np.float32(hp["lr"]), np.float32(hp["inference_rate"])
-    steps = int(hp["inference_steps"])
-    one_hot = np.eye(10, dtype=np.float32)
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        order = spec.epochs[epoch]
-        losses = np.empty(spec.steps_in_epoch(epoch))
-        for step, start in enumerate(range(0, len(order), spec.batch_size)):
-            batch = order[start : start + spec.batch_size]
-            x0, x2 = spec.x_train[batch], one_hot[spec.y_train[batch]]  # (B, 784), (B, 10)
-            # 1. inference: x1 settles between the image below and the label above
-            x1, e1, e2 = relax(w, x0, x2, steps, rate)
-            losses[step] = energy_of(e1, e2)
-            # 2. learning: local updates at the relaxed states, W -= lr * dF/dW
-            for key, grad in weight_gradients(w, x0, x1, e1, e2).items():
-                w[key] -= lr * grad
-        yield EpochResult(losses, {k: v.copy() for k, v in w.items()})
+    x2 = ONE_HOT[y]  # (B, 10)
+    # 1. inference: x1 settles between the image below and the label above
+    x1, e1, e2 = relax(w, x0, x2, int(hp["inference_steps"]), rate)
+    loss = energy_of(e1, e2)
+    # 2. learning: local updates at the relaxed states, W -= lr * dF/dW
+    for key, grad in weight_gradients(w, x0, x1, e1, e2).items():
+        w[key] -= lr * grad
+    return loss
+
+
+def initial_state(w) -> dict:
+    return {}  # no optimiser: the Hebbian update keeps no state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

@@ -5,13 +5,12 @@ See mnistbench.variants.sigmoid_mlp.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_numpy import sgd
+from mnistbench_numpy.updates import Outer, dense, sgd
 
 
 def sigmoid(h: np.ndarray) -> np.ndarray:
@@ -31,8 +30,8 @@ def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
     return a, s
 
 
-def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
-    """mean_b sum_k (softmax_k - onehot_k)^2, and its exact gradients."""
+def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
+    """mean_b sum_k (softmax_k - onehot_k)^2, and its exact gradients as factors (``Outer``)."""
     n = len(x)
     a, s = forward(w, x)
     target = np.zeros_like(s)
@@ -44,11 +43,24 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
     dz = s * (g - np.sum(g * s, axis=1, keepdims=True))  # (B, 10)
     # 2. through the sigmoid: a' = a (1 - a)
     dh = (dz @ w["W2"].T) * a * (1 - a)  # (B, H)
-    return loss, {"W1": x.T @ dh, "W2": a.T @ dz}
+    return loss, {"W1": Outer(x, dh), "W2": Outer(a, dz)}
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss_and_gradients)
+def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
+    """The loss and every gradient as an array."""
+    loss, grads = loss_and_factors(w, x, y)
+    return loss, dense(grads)
+
+
+def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
+    """One plain-SGD step on the batch; the loss before it."""
+    loss, grads = loss_and_factors(w, x, y)
+    sgd(w, grads, hp["lr"])
+    return loss
+
+
+def initial_state(w) -> dict:
+    return {}  # plain SGD keeps no state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

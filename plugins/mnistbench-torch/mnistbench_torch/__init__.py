@@ -1,7 +1,9 @@
-"""The PyTorch backend: every variant with autograd and torch.optim, on the CPU or a CUDA GPU.
+"""The PyTorch backend: every variant in PyTorch tensor operations, on the CPU or a CUDA GPU.
 
-PyTorch is imported only when a backend method needs it, so listing backends stays fast and a
-machine without PyTorch reports this backend as unavailable instead of failing to load it.
+Each variant module gives one training step, ``STEP``, its optimiser and ``predict``;
+:mod:`mnistbench_torch.loop` is the one training loop they all plug into. PyTorch is imported
+only when a backend method needs it, so listing backends stays fast and a machine without
+PyTorch reports this backend as unavailable instead of failing to load it.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from mnistbench import hookimpl
-from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench.backend import Trainer, TrainSpec
+
+MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 
 MODEL_MODULES = {
     name: f"mnistbench_torch.{name}"
@@ -28,7 +32,7 @@ def _model(variant: str):
 
 
 class TorchBackend:
-    """Trains and predicts with PyTorch autograd; ``device: auto`` takes CUDA when present."""
+    """Trains and predicts with PyTorch; ``device: auto`` takes CUDA when present."""
 
     name = "torch"
     variants = frozenset(MODEL_MODULES)
@@ -51,12 +55,10 @@ class TorchBackend:
 
         return ["cuda", "cpu"] if torch.cuda.is_available() else ["cpu"]
 
-    def train(self, spec: TrainSpec) -> Iterator[EpochResult]:
-        from mnistbench_torch import runtime
+    def setup(self, spec: TrainSpec) -> Trainer:
+        from mnistbench_torch import loop
 
-        runtime.make_deterministic()
-        runtime.warm_up(spec.device)
-        return _model(spec.variant).train(spec)
+        return loop.Trainer(spec, _model(spec.variant))
 
     def predict(
         self,

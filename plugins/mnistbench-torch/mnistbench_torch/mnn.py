@@ -1,99 +1,94 @@
-"""``mnn`` in PyTorch: the matrix neural network of seed 000, autograd and torch.optim.Adam.
+"""``mnn`` in PyTorch: the matrix neural network of seed 000, its backward pass through the ticks
+and Adam written out, as in the NumPy backend. See mnistbench.variants.mnn.
 
-See mnistbench.variants.mnn. The seed clamped with in-place writes into the state tensor that
-autograd had saved for the previous tick's matmul, and wrote the bias to neuron 785 (the first
-hidden one). Only ``A[:, FREE:]``, the columns into the free neurons, reaches the loss: it is
-trained, as three parameters (``split``), and ``A[:, :FREE]`` comes back unchanged, as Adam would
-leave it (its gradient is exactly zero). The clamped neurons (pixels, and the bias neuron 784 at
-1) enter as ``x @ W_in + bias``, the same every tick, and each tick's free neurons are a new
-tensor, so nothing autograd saved is written to. The arithmetic is the NumPy backend's.
+The seed clamped with in-place writes into the state tensor that autograd had saved for the
+previous tick's matmul, and wrote the bias to neuron 785 (the first hidden one). Only the 110
+columns of ``A`` into the free neurons reach the loss (the clamp overwrites the others every
+tick), so the arithmetic uses ``W = A[:, FREE:]`` (N, F) and ``A[:, :FREE]`` comes back
+unchanged, as Adam leaves a parameter whose gradient is exactly zero. A tick's input is the
+clamped part (pixels, and the bias neuron 784 at 1) next to the free neurons, so
+``clamp(s) @ W = x @ W[:784] + W[784] + free @ W[FREE:]``; the clamped part's product, the
+"drive", is the same every tick. Autograd through the ticks cost more than the arithmetic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
-from mnistbench_torch.runtime import (
-    load_optimizer_state,
-    optimizer_state,
-    parameters,
-    tensor,
-    to_numpy,
-)
+from mnistbench_torch.runtime import tensor
+from mnistbench_torch.updates import adam_
+
+# Adam's bias correction is computed on the host from the step count, so a CUDA graph captured
+# at one step would replay that step's correction: mnn's steps run eagerly on a GPU.
+CAPTURABLE = False
 
 
-def split(A: np.ndarray) -> dict[str, np.ndarray]:
-    """The parts of A (N, N) that reach the loss: its columns into the free neurons, by source.
+def forward(W: torch.Tensor, x: torch.Tensor, ticks: int):
+    """Each tick's pre-activation (B, F) and the free state it read (none for tick 0, which
+    read zeros), for W = A[:, FREE:] (N, F) and inputs ``x`` (B, 784)."""
+    drive = torch.addmm(W[BIAS], x, W[:PIXELS])  # (B, F): pixels, and the bias neuron at 1
+    pre, free_in = [drive], []
+    for _ in range(ticks - 1):
+        free = torch.relu(pre[-1])  # (B, F)
+        free_in.append(free)
+        pre.append(torch.addmm(drive, free, W[FREE:]))  # (B, F)
+    return pre, free_in
 
-    Three separate tensors rather than slices of one, so autograd does not zero-fill an (N, F)
-    gradient for each slice on every step.
-    """
+
+def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    """The trained part of the weights: W = A[:, FREE:] (N, F), contiguous, on ``device``."""
+    return {"W": tensor(np.asarray(weights["A"], np.float32)[:, FREE:], device)}
+
+
+def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
+    """The whole matrix: ``weights["A"]`` with A[:, FREE:] replaced by the trained W."""
+    A = np.array(weights["A"], dtype=np.float32)
+    A[:, FREE:] = w["W"].cpu().numpy()
+    return {"A": A}
+
+
+def initial_state(w: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Adam's moments of W, and its step count (kept on the host)."""
+    W = w["W"]
     return {
-        "W_in": A[:PIXELS, FREE:],  # (784, F), pixels -> free neurons
-        "bias": A[BIAS, FREE:],  # (F,), the bias neuron (784, always 1) -> free neurons
-        "W_free": A[FREE:, FREE:],  # (F, F), free -> free neurons
+        "m": torch.zeros_like(W),
+        "v": torch.zeros_like(W),
+        "step": torch.zeros((), dtype=torch.int64),
     }
 
 
-def join(A: np.ndarray, parts: Mapping[str, np.ndarray]) -> np.ndarray:
-    """A copy of A with ``parts`` written back where ``split`` took them; the rest unchanged."""
-    A = A.copy()
-    for name, view in split(A).items():  # views into the copy
-        view[...] = parts[name]
-    return A
-
-
-def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor, ticks: int) -> torch.Tensor:
-    """Logits (B, 10) for inputs ``x`` (B, 784).
-
-    A tick is ``relu(clamp(s) @ A[:, FREE:])``, and that product splits into the clamped neurons'
-    part, ``x @ W_in + bias``, the same every tick, and ``free @ W_free``; each tick makes a new
-    tensor.
-    """
-    drive = x @ w["W_in"] + w["bias"]  # (B, F)
-    free = torch.relu(drive)  # tick 0: the free neurons were still zero
-    for _ in range(ticks - 1):
-        free = torch.relu(drive + free @ w["W_free"])  # (B, F)
-    return free[:, -OUTPUTS:]
-
-
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Yield the step losses and the whole matrix after each epoch; losses stay on the device."""
-    hp = spec.hyperparameters
-    A = np.asarray(spec.initial_weights["A"], dtype=np.float32)
-    w = parameters(split(A), spec.device)
-    optimizer = torch.optim.Adam(
-        w.values(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"]
-    )
-    load_optimizer_state(optimizer, w, spec.initial_state, spec.device)  # resuming: moments, step
-    x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
-    ticks = int(hp["ticks"])
-    return _epochs(spec, A, w, optimizer, x, y, ticks)  # set up now, before epochs are timed
-
-
-def _epochs(spec, A, w, optimizer, x, y, ticks: int) -> Iterator[EpochResult]:
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        order = spec.epochs[epoch]
-        # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
-        index = tensor(order, spec.device)
-        xs, ys = x[index], y[index]
-        losses = torch.empty(spec.steps_in_epoch(epoch), device=spec.device)
-        for step, start in enumerate(range(0, len(order), spec.batch_size)):
-            rows = slice(start, start + spec.batch_size)
-            loss = F.cross_entropy(forward(w, xs[rows], ticks), ys[rows])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[step] = loss.detach()
-        weights = {"A": join(A, to_numpy(w))}
-        yield EpochResult(losses.cpu().double().numpy(), weights, optimizer_state(optimizer, w))
+@torch.no_grad()
+def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
+    """One Adam step on W = A[:, FREE:]; the mean cross-entropy before it."""
+    W, ticks = w["W"], int(hp["ticks"])
+    pre, free_in = forward(W, x, ticks)
+    # 1-2. softmax cross-entropy of the output neurons after the last tick, and its gradient
+    log_p = torch.log_softmax(torch.relu(pre[-1][:, -OUTPUTS:]), dim=1)  # (B, 10)
+    loss = F.nll_loss(log_p, y)
+    d_free = torch.zeros_like(pre[-1])  # (B, F), d loss / d (free neurons after the tick)
+    d_free[:, -OUTPUTS:] = log_p.exp_().sub_(F.one_hot(y, 10)).div_(len(x))
+    # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
+    #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
+    g = torch.zeros_like(W)  # (N, F)
+    d_drive = torch.zeros_like(d_free)
+    for t in reversed(range(ticks)):
+        dz = d_free * (pre[t] > 0)  # (B, F), ReLU passes gradient where it was active
+        d_drive += dz
+        if t > 0:  # tick 0 read the constant zero state: nothing flows further back
+            g[FREE:].addmm_(free_in[t - 1].T, dz)  # (F, F)
+            d_free = dz @ W[FREE:].T
+    torch.mm(x.T, d_drive, out=g[:PIXELS])  # (784, F)
+    g[BIAS] = d_drive.sum(dim=0)
+    # 4. Adam
+    state["step"] += 1
+    adam_(W, g, state["m"], state["v"], int(state["step"]), hp)
+    return loss
 
 
 @torch.no_grad()
@@ -101,5 +96,6 @@ def predict(
     w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any], device: str
 ) -> np.ndarray:
     """Class scores (logits, the last 10 neurons after the last tick), shape (N, 10)."""
-    params = {k: tensor(v, device) for k, v in split(np.asarray(w["A"], np.float32)).items()}
-    return forward(params, tensor(x, device), int(hp["ticks"])).cpu().numpy()
+    W = tensor(np.asarray(w["A"], np.float32)[:, FREE:], device)
+    pre, _ = forward(W, tensor(np.asarray(x, np.float32), device), int(hp["ticks"]))
+    return torch.relu(pre[-1][:, -OUTPUTS:]).cpu().numpy()

@@ -8,14 +8,13 @@ errors on either side of a layer), so they are written out as in mnistbench_nump
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistbench.backend import EpochResult, TrainSpec
 from mnistbench_torch.runtime import tensor
 
 
@@ -51,42 +50,22 @@ def weight_gradients(x0, x1, e1, e2) -> dict[str, torch.Tensor]:
     }
 
 
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    """Per batch: relax x1 with the label clamped, record the energy, one Hebbian update.
+@torch.no_grad()
+def STEP(w, state, x0, y, extras, hp) -> torch.Tensor:  # noqa: N802 - every variant's name
+    """Relax x1 with the label clamped, then one Hebbian update; the energy before it.
 
     The step loss is the batch-mean energy 1/2 (|e1|^2 + |e2|^2) at the relaxed states, before
-    the weight update; losses stay on the device until the epoch ends.
+    the weight update.
     """
-    hp = spec.hyperparameters
-    lr, rate, steps = float(hp["lr"]), float(hp["inference_rate"]), int(hp["inference_steps"])
-    w = {
-        k: tensor(np.asarray(v, np.float32), spec.device).clone()
-        for k, v in spec.initial_weights.items()
-    }
-    x, y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
-    return _epochs(spec, w, x, y, lr, rate, steps)  # set up now, before epochs are timed
-
-
-@torch.no_grad()
-def _epochs(spec, w, x, y, lr: float, rate: float, steps: int) -> Iterator[EpochResult]:
-    for epoch in range(spec.start_epoch, len(spec.epochs)):
-        order = spec.epochs[epoch]
-        # One gather per epoch; each batch is then a slice (a view), not a gather kernel per step.
-        index = tensor(order, spec.device)
-        xs, targets = x[index], F.one_hot(y[index], 10).to(torch.float32)  # (N, 784), (N, 10)
-        losses = torch.empty(spec.steps_in_epoch(epoch), device=spec.device)
-        for step, start in enumerate(range(0, len(order), spec.batch_size)):
-            x0, x2 = xs[start : start + spec.batch_size], targets[start : start + spec.batch_size]
-            # 1. inference: x1 settles between the image below and the label above
-            x1, e1, e2 = relax(w, x0, x2, steps, rate)
-            losses[step] = 0.5 * ((e1 * e1).sum() + (e2 * e2).sum()) / len(x0)
-            # 2. learning: local updates at the relaxed states, W -= lr * dF/dW
-            for key, grad in weight_gradients(x0, x1, e1, e2).items():
-                w[key] -= lr * grad
-        yield EpochResult(
-            losses.cpu().double().numpy(),
-            {k: v.to("cpu", torch.float32).numpy().copy() for k, v in w.items()},
-        )
+    lr, rate = float(hp["lr"]), float(hp["inference_rate"])
+    x2 = F.one_hot(y, 10).to(torch.float32)  # (B, 10)
+    # 1. inference: x1 settles between the image below and the label above
+    x1, e1, e2 = relax(w, x0, x2, int(hp["inference_steps"]), rate)
+    loss = 0.5 * ((e1 * e1).sum() + (e2 * e2).sum()) / len(x0)
+    # 2. learning: local updates at the relaxed states, W -= lr * dF/dW
+    for key, grad in weight_gradients(x0, x1, e1, e2).items():
+        w[key] -= lr * grad
+    return loss
 
 
 @torch.no_grad()

@@ -1,5 +1,4 @@
-"""PyTorch settings shared by every variant: determinism, moving arrays on and off a device, and
-an optimiser's state as NumPy arrays (for the core's checkpoints) and back."""
+"""PyTorch settings shared by every variant: determinism, and moving arrays on and off a device."""
 
 from __future__ import annotations
 
@@ -27,48 +26,22 @@ def warm_up(device: str) -> None:
     (a @ a).sum().item()
 
 
-def parameters(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
-    """Trainable float32 copies of the core's initial weights on ``device``."""
+def tensors(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    """Float32 copies of the core's weights on ``device``, for steps that update them in place."""
     return {
-        k: torch.tensor(np.asarray(v), dtype=torch.float32, device=device, requires_grad=True)
+        k: torch.tensor(np.asarray(v), dtype=torch.float32, device=device)
         for k, v in weights.items()
     }
+
+
+def parameters(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    """Trainable float32 copies of the core's weights on ``device``, for autograd."""
+    return {k: t.requires_grad_() for k, t in tensors(weights, device).items()}
 
 
 def to_numpy(params: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
     """Host float32 copies of ``params``, the form the core saves and any backend can load."""
     return {k: p.detach().to("cpu", torch.float32).numpy().copy() for k, p in params.items()}
-
-
-def optimizer_state(
-    optimizer: torch.optim.Optimizer, params: Mapping[str, torch.Tensor]
-) -> dict[str, np.ndarray]:
-    """The optimiser's per-parameter state as host arrays named ``<param>.<key>``.
-
-    E.g. Adam's ``W_in.exp_avg``, ``W_in.exp_avg_sq`` and ``W_in.step``; empty for plain SGD.
-    """
-    return {
-        f"{name}.{key}": value.detach().cpu().numpy().copy()
-        for name, p in params.items()
-        for key, value in optimizer.state.get(p, {}).items()
-        if isinstance(value, torch.Tensor)
-    }
-
-
-def load_optimizer_state(
-    optimizer: torch.optim.Optimizer,
-    params: Mapping[str, torch.Tensor],
-    state: Mapping[str, np.ndarray],
-    device: str,
-) -> None:
-    """Put back what :func:`optimizer_state` returned, before the first step.
-
-    Scalars (Adam's ``step``) stay on the host, where torch.optim keeps them by default.
-    """
-    for key, value in state.items():
-        name, _, field = key.rpartition(".")
-        where = "cpu" if np.ndim(value) == 0 else device
-        optimizer.state[params[name]][field] = torch.from_numpy(np.array(value)).to(where)
 
 
 @torch.no_grad()

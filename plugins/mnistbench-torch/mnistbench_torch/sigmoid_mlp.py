@@ -1,19 +1,19 @@
-"""``sigmoid_mlp`` in PyTorch: autograd through sigmoid, softmax over classes, squared error.
+"""``sigmoid_mlp`` in PyTorch: sigmoid hidden layer, softmax over classes, squared error.
 
-See mnistbench.variants.sigmoid_mlp.
+See mnistbench.variants.sigmoid_mlp. The backward pass is written out, through the full softmax
+Jacobian, and each matrix is updated in place with ``addmm_`` (no gradient temporaries).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench_torch import runtime, sgd
+from mnistbench_torch import runtime
 
 
 def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -21,13 +21,24 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(torch.sigmoid(x @ w["W1"]) @ w["W2"], dim=1)
 
 
-def loss(w, x: torch.Tensor, y: torch.Tensor, hp) -> torch.Tensor:
-    diff = forward(w, x) - F.one_hot(y, 10)
-    return (diff * diff).sum(dim=1).mean()
-
-
-def train(spec: TrainSpec) -> Iterator[EpochResult]:
-    return sgd.train(spec, loss)
+@torch.no_grad()
+def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
+    """One SGD step on the batch; mean_b sum_k (softmax_k - onehot_k)^2 before it."""
+    lr = float(hp["lr"])
+    # 1. forward
+    a = torch.sigmoid(x @ w["W1"])  # (B, H)
+    s = torch.softmax(a @ w["W2"], dim=1)  # (B, 10)
+    diff = s - F.one_hot(y, 10)
+    loss = (diff * diff).sum(dim=1).mean()
+    # 2. d loss / d softmax, then through the softmax Jacobian: s * (g - <g, s>)
+    g = diff.mul_(2 / len(x))
+    dz = s * (g - (g * s).sum(dim=1, keepdim=True))  # (B, 10)
+    # 3. through the sigmoid: a' = a (1 - a)
+    dh = (dz @ w["W2"].T).mul_(a).mul_(1 - a)  # (B, H)
+    # 4. update in place: W -= lr * inputs.T @ d
+    w["W1"].addmm_(x.T, dh, alpha=-lr)
+    w["W2"].addmm_(a.T, dz, alpha=-lr)
+    return loss
 
 
 def predict(

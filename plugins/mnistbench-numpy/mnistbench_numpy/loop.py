@@ -1,0 +1,51 @@
+"""The one training loop of the NumPy backend: batches in the core's order, one ``STEP`` each.
+
+A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batch's training,
+updating the float32 weights ``w`` and the optimiser state ``state`` in place and returning the
+batch's loss measured before the update; and ``initial_state(w)``, the optimiser state a fresh
+run starts from (``{}`` for plain SGD). ``w`` is the weights, or, where a module defines
+``params(weights)`` and ``weights(p, weights)``, the part of them it trains (mnn trains 110 of
+its matrix's 895 columns). Per-sample extras from the core (dropout masks) arrive sliced to the
+batch. Creating the :class:`Trainer` is the set-up; :meth:`Trainer.train_epoch` is what the
+core times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mnistbench.backend import EpochResult, TrainSpec
+
+
+class Trainer:
+    """One run of one variant: the weights and optimiser state between epochs."""
+
+    def __init__(self, spec: TrainSpec, module: Any):
+        self.spec, self.module = spec, module
+        self.hp = dict(spec.hyperparameters)
+        self.weights = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
+        self.p = getattr(module, "params", lambda weights: weights)(self.weights)
+        self.state = module.initial_state(self.p)
+        if spec.initial_state:  # resuming: the optimiser where the interrupted run left it
+            self.state = {
+                k: np.array(spec.initial_state[k], dtype=v.dtype) for k, v in self.state.items()
+            }
+
+    def train_epoch(self, epoch: int) -> EpochResult:
+        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
+        spec, step = self.spec, self.module.STEP
+        order = spec.epochs[epoch]
+        extras = {name: per_epoch[epoch] for name, per_epoch in spec.extras.items()}
+        losses = np.empty(spec.steps_in_epoch(epoch))
+        for i, start in enumerate(range(0, len(order), spec.batch_size)):
+            rows = slice(start, start + spec.batch_size)
+            batch = order[rows]
+            x, y = spec.x_train[batch], spec.y_train[batch]
+            batch_extras = {name: value[rows] for name, value in extras.items()}
+            losses[i] = step(self.p, self.state, x, y, batch_extras, self.hp)
+        to_weights = getattr(self.module, "weights", lambda p, weights: p)
+        self.weights = to_weights(self.p, self.weights)
+        state = {k: v.copy() for k, v in self.state.items()}
+        return EpochResult(losses, {k: v.copy() for k, v in self.weights.items()}, state)

@@ -1,0 +1,80 @@
+"""The one training loop of the PyTorch backend: batches in the core's order, one ``STEP`` each.
+
+A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batch's training,
+updating the weight tensors ``w`` and the optimiser state ``state`` in place and returning the
+batch's loss (a 0-d tensor, measured before the update). Optional: ``initial_state(w)``, the
+optimiser state of a fresh run as named tensors (none for plain SGD), and ``params(weights,
+device)`` and ``weights(w, weights)``, where the tensors trained are not simply every weight
+(mnn trains three parts of its matrix, with autograd). Per-sample extras from the core (dropout
+masks) arrive sliced to the batch, on the device.
+
+Creating the :class:`Trainer` is the set-up (weights and the training set onto the device, the
+CUDA context, and on a GPU the step's capture in a CUDA graph, :mod:`mnistbench_torch.graphs`);
+:meth:`Trainer.train_epoch` is what the core times. Losses stay on the device until the epoch
+ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench_torch import graphs, runtime
+from mnistbench_torch.runtime import tensor, to_numpy
+
+GATHER_EPOCH_BYTES = 16 * 2**20  # gather a CPU epoch's images up front when they fit a cache
+
+
+class Trainer:
+    """One run of one variant: its weights, optimiser state and training set on the device."""
+
+    def __init__(self, spec: TrainSpec, module: Any):
+        runtime.make_deterministic()
+        runtime.warm_up(spec.device)
+        self.spec, self.module, self.hp = spec, module, dict(spec.hyperparameters)
+        params = getattr(module, "params", runtime.tensors)
+        self.w = params(spec.initial_weights, spec.device)
+        self.state = getattr(module, "initial_state", lambda w: {})(self.w)
+        if spec.initial_state:  # resuming: the optimiser where the interrupted run left it
+            self.state = {
+                k: torch.tensor(np.asarray(spec.initial_state[k]), dtype=v.dtype, device=v.device)
+                for k, v in self.state.items()
+            }
+        self.x, self.y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
+        self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
+
+    def train_epoch(self, epoch: int) -> EpochResult:
+        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
+        if self.captured is not None:
+            return self._result(self.captured.train_epoch(epoch))
+        spec, step, device = self.spec, self.module.STEP, self.spec.device
+        index = tensor(spec.epochs[epoch], device)
+        # One gather kernel per epoch, each batch then a slice (a view), unless the epoch's
+        # images outgrow a CPU's cache: then each batch is gathered when it is used, while its
+        # rows are still in the cache (a gathered copy of all MNIST is 188 MB of traffic).
+        epoch_bytes = len(index) * self.x[0].nbytes
+        gather_per_batch = device == "cpu" and epoch_bytes > GATHER_EPOCH_BYTES
+        xs, ys = (self.x, self.y) if gather_per_batch else (self.x[index], self.y[index])
+        extras = {name: tensor(per_epoch[epoch], device) for name, per_epoch in spec.extras.items()}
+        losses = []  # 0-d tensors, stacked once at the end: no copy kernel per step
+        for start in range(0, len(index), spec.batch_size):
+            rows = slice(start, start + spec.batch_size)
+            if gather_per_batch:
+                batch = index[rows]
+                x, y = xs.index_select(0, batch), ys.index_select(0, batch)
+            else:
+                x, y = xs[rows], ys[rows]
+            batch_extras = {name: value[rows] for name, value in extras.items()}
+            losses.append(step(self.w, self.state, x, y, batch_extras, self.hp))
+        return self._result(torch.stack(losses))
+
+    def _result(self, losses: torch.Tensor) -> EpochResult:
+        """The epoch's step losses with the weights and optimiser state after it, on the host."""
+        spec = self.spec
+        to_weights = getattr(self.module, "weights", lambda w, weights: to_numpy(w))
+        weights = to_weights(self.w, spec.initial_weights)
+        state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}
+        return EpochResult(losses.cpu().double().numpy(), weights, state)

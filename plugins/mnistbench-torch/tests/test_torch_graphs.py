@@ -1,0 +1,89 @@
+"""The CUDA-graph path trains exactly what the eager loop trains.
+
+Its bookkeeping (the epoch's rows in static buffers, a step counter on the device, each loss at
+its step, the shorter last batch, the warm-up undone) runs on any device with ``capture=False``;
+the capture itself needs a CUDA device.
+"""
+
+import importlib
+
+import numpy as np
+import pytest
+import torch
+
+from mnistbench.train import build_spec
+from mnistbench.variants import VARIANTS
+from mnistbench_torch import graphs, loop, mlp, mnn
+
+CAPTURABLE = ["mlp", "sigmoid_mlp", "dropout_mlp", "predictive_coding"]
+
+
+def small_spec(variant: str, device: str, samples: int = 100):
+    """A few batches of random images, the last one shorter than the rest."""
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, samples, dtype=np.uint8)
+    the_variant = VARIANTS[variant]
+    two_epochs = {"epochs": 2} if "epochs" in the_variant.hyperparameters({}) else {}
+    hp = the_variant.hyperparameters({**the_variant.small, **two_epochs})
+    return build_spec(the_variant, hp, images, labels, 0, device)
+
+
+def epochs(trainer, spec):
+    return [trainer.train_epoch(e) for e in range(len(spec.epochs))]
+
+
+def assert_same_run(a, b):
+    for ours, theirs in zip(a, b, strict=True):
+        np.testing.assert_array_equal(ours.losses, theirs.losses)
+        for name, value in theirs.weights.items():
+            np.testing.assert_array_equal(ours.weights[name], value, err_msg=name)
+
+
+def trainer(spec, module, steps: str):
+    """A trainer whose steps run eagerly ("eager"), from the graph's buffers without capture
+    ("buffers"), or captured ("graph")."""
+    run = loop.Trainer(spec, module)
+    if steps == "eager":
+        run.captured = None
+    elif steps == "buffers":
+        run.captured = graphs.CapturedSteps(
+            module.STEP, run.w, run.state, run.hp, spec, run.x, run.y, capture=False
+        )
+    else:
+        assert run.captured is not None, "capture failed: see the log"
+    return run
+
+
+@pytest.mark.parametrize("variant", CAPTURABLE)
+def test_the_graphs_bookkeeping_trains_what_the_eager_loop_trains(variant):
+    spec = small_spec(variant, "cpu")
+    if variant in ("mlp", "predictive_coding"):  # these cover the shorter last batch
+        assert any(len(order) % spec.batch_size for order in spec.epochs)
+    module = importlib.import_module(f"mnistbench_torch.{variant}")
+    assert_same_run(
+        epochs(trainer(spec, module, "buffers"), spec), epochs(trainer(spec, module, "eager"), spec)
+    )
+
+
+def test_no_step_is_captured_on_the_cpu():
+    assert not graphs.wanted(small_spec("mlp", "cpu"), mlp)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_on_cuda_every_variant_but_mnn_is_captured_unless_switched_off(monkeypatch):
+    cuda = small_spec("mlp", "cuda")
+    assert graphs.wanted(cuda, mlp)
+    assert not graphs.wanted(small_spec("mnn", "cuda"), mnn)
+    monkeypatch.setenv("MNISTBENCH_TORCH_CUDA_GRAPHS", "0")
+    assert not graphs.wanted(cuda, mlp)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+@pytest.mark.parametrize("variant", CAPTURABLE)
+def test_a_captured_run_trains_what_the_eager_loop_trains_to_the_bit(variant):
+    spec = small_spec(variant, "cuda", samples=1000)
+    module = importlib.import_module(f"mnistbench_torch.{variant}")
+    assert_same_run(
+        epochs(trainer(spec, module, "graph"), spec), epochs(trainer(spec, module, "eager"), spec)
+    )
