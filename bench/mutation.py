@@ -50,7 +50,7 @@ BACKEND = [*UNIT, "tests/backends", f"{NUMPY_PLUGIN}/tests"]
 MODULES = {
     "evaluate": (["src/mnistbench/evaluate.py"], UNIT),
     "aggregate": (["src/mnistbench/aggregate.py"], UNIT),
-    "report": (["src/mnistbench/report.py"], UNIT),
+    "report": (["src/mnistbench/report*.py"], UNIT),  # report.py and report_{tables,figures,html}
     "artifacts": (["src/mnistbench/artifacts.py"], UNIT),
     "idx": (["src/mnistbench/idx.py"], UNIT),
     "datasets": (["src/mnistbench/datasets.py"], UNIT),
