@@ -41,10 +41,16 @@ OUT = REPO / "bench" / "out"
 EQUIVALENT = REPO / "bench" / "mutation_equivalent.toml"
 NUMPY_PLUGIN = "plugins/mnistbench-numpy"
 
-# The fast tests: every unit test but those of the fetch step, the plugin loader and the config
-# (HTTP servers and subprocesses, reaching none of the modules below in-process). mutmut runs,
+# The fast tests: every unit test but those of the fetch step, the plugin loader and the rules'
+# conda environments (HTTP servers and subprocesses, reaching none of the modules below
+# in-process; the environments' test also reads the plugins' pyproject.toml files). mutmut runs,
 # for each mutant, only the tests among these that called the function it changed.
-UNIT = ["tests/unit", "--ignore=tests/unit/test_fetch.py", "--ignore=tests/unit/test_plugins.py"]
+UNIT = [
+    "tests/unit",
+    "--ignore=tests/unit/test_fetch.py",
+    "--ignore=tests/unit/test_plugins.py",
+    "--ignore=tests/unit/test_envs.py",
+]
 BACKEND = [*UNIT, "tests/backends", f"{NUMPY_PLUGIN}/tests"]
 # module: (files to mutate, relative to the staging folder; the tests that check them)
 MODULES = {
