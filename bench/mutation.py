@@ -41,16 +41,22 @@ OUT = REPO / "bench" / "out"
 EQUIVALENT = REPO / "bench" / "mutation_equivalent.toml"
 NUMPY_PLUGIN = "plugins/mnistbench-numpy"
 
-# The fast tests: every unit test but those of the fetch step, the plugin loader and the config
-# (HTTP servers and subprocesses, reaching none of the modules below in-process). mutmut runs,
+# The fast tests: every unit test but those of the fetch step, the plugin loader and the rules'
+# conda environments (HTTP servers and subprocesses, reaching none of the modules below
+# in-process; the environments' test also reads the plugins' pyproject.toml files). mutmut runs,
 # for each mutant, only the tests among these that called the function it changed.
-UNIT = ["tests/unit", "--ignore=tests/unit/test_fetch.py", "--ignore=tests/unit/test_plugins.py"]
+UNIT = [
+    "tests/unit",
+    "--ignore=tests/unit/test_fetch.py",
+    "--ignore=tests/unit/test_plugins.py",
+    "--ignore=tests/unit/test_envs.py",
+]
 BACKEND = [*UNIT, "tests/backends", f"{NUMPY_PLUGIN}/tests"]
 # module: (files to mutate, relative to the staging folder; the tests that check them)
 MODULES = {
     "evaluate": (["src/mnistbench/evaluate.py"], UNIT),
     "aggregate": (["src/mnistbench/aggregate.py"], UNIT),
-    "report": (["src/mnistbench/report.py"], UNIT),
+    "report": (["src/mnistbench/report*.py"], UNIT),  # report.py and report_{tables,figures,html}
     "artifacts": (["src/mnistbench/artifacts.py"], UNIT),
     "idx": (["src/mnistbench/idx.py"], UNIT),
     "datasets": (["src/mnistbench/datasets.py"], UNIT),
