@@ -1,0 +1,137 @@
+"""The report step's reading, sorting by status and assembling, from the known tables.
+
+The known runs (tests/unit/known_results.py): mlp on MNIST with numpy and torch, seeds 0 and 1,
+a quick run (one epoch on 4,000 images), and one failed mnn run.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import pandas as pd
+import pytest
+
+from mnistbench import report
+from mnistbench.errors import MnistbenchError
+from tests.unit import known_results as known
+
+
+def text(html: str) -> str:
+    return " ".join(lxml.html.fromstring(html).text_content().split())
+
+
+def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_cover(tmp_path):
+    settings = report.Settings(
+        baseline="numpy",
+        time_to_accuracy={"mlp": 0.9},
+        configfiles=("config/config.yaml",),
+        overrides=("seeds=[0,1]",),
+    )
+    page = text(report.render(known.write(tmp_path), settings))
+    assert "4 runs with a result: mlp on mnist, with numpy, torch, seeds 0, 1." in page
+    assert f"from commit {known.COMMIT[:12]};" in page and "with uncommitted changes" not in page
+    assert f"cpu: {known.CPU}, 64 cores, threads 1" in page
+    assert "4 runs, one row each" in page
+    # the quick runs depart from their recipe: both rows of the accuracy table (numpy, torch)
+    assert re.search(r"\b2 of the rows below depart from their seed notebook's recipe", page)
+    # the failed run is listed apart, with its reason, and counted nowhere else
+    assert "Runs without a result" in page and "train: out of memory" in page
+    assert "mnn" not in page.split("Runs without a result")[-1].split("out of memory")[-1]
+    assert "The baseline backend numpy has no run here" not in page
+    assert "Time to accuracy" in page
+    assert f"Hyperparameters of these runs: {known.HYPERPARAMETERS}" in page
+    assert re.search(r"time-to-accuracy targets ?mlp 0\.9\b", page)
+
+
+def test_a_baseline_without_runs_is_said_and_its_chart_left_out(tmp_path):
+    html = report.render(known.write(tmp_path), report.Settings(baseline="jax"))
+    assert "The baseline backend jax has no run here" in text(html)
+    assert "Bar chart: training speed-up over jax" not in html
+    assert "Time to accuracy" not in text(html)  # no targets asked for
+
+
+def test_a_backend_with_the_baselines_confusion_matrix_is_named_as_identical(tmp_path):
+    folder = known.write(tmp_path)
+    confusion = known.confusion()
+    torch = confusion["backend"] == "torch"
+    numpy = confusion[confusion["backend"] == "numpy"]
+    confusion.loc[torch, "count"] = numpy["count"].to_numpy()
+    confusion.to_csv(folder / "confusion.csv", index=False)
+    page = text(report.render(folder))
+    assert "seeds): mlp (torch)." in page
+
+
+def test_runs_without_a_status_column_or_with_an_empty_one_count_as_results():
+    summary = pd.DataFrame({"seed": [0, 1, 2], "status": ["ok", None, "diverged"]})
+    ok, not_ok = report.split_by_status(summary)
+    assert ok["seed"].tolist() == [0, 1] and not_ok["seed"].tolist() == [2]
+    ok, not_ok = report.split_by_status(summary.drop(columns="status"))
+    assert ok["seed"].tolist() == [0, 1, 2] and not_ok.empty
+
+
+def test_tables_without_provenance_read_as_an_empty_provenance(tmp_path):
+    folder = known.write(tmp_path)
+    (folder / "provenance.csv").unlink()
+    found = report.read_tables(folder)
+    assert found["provenance"].empty
+    assert list(found["provenance"].columns) == [
+        "dataset",
+        "variant",
+        "backend",
+        "seed",
+        "device",
+        "item",
+        "value",
+    ]
+    assert "4 runs with a result" in text(report.render(folder))
+
+
+def test_provenance_values_are_read_as_written(tmp_path):
+    folder = known.write(tmp_path)
+    provenance = known.provenance()
+    provenance.loc[provenance["item"] == "GPU", "value"] = "NA"
+    provenance.to_csv(folder / "provenance.csv", index=False)
+    found = report.read_tables(folder)["provenance"]
+    assert set(found.loc[found["item"] == "GPU", "value"]) == {"NA"}
+    assert set(found.loc[found["item"] == "CPU cores", "value"]) == {"64"}
+
+
+@pytest.mark.parametrize("table", ["summary", "confusion", "history"])
+def test_a_missing_or_empty_table_is_one_error_naming_the_folder(tmp_path, table):
+    folder = known.write(tmp_path)
+    (folder / f"{table}.csv").unlink()
+    with pytest.raises(MnistbenchError, match=f"cannot read the aggregated tables in {folder}"):
+        report.read_tables(folder)
+    (folder / f"{table}.csv").write_text("")
+    with pytest.raises(MnistbenchError, match=f"cannot read the aggregated tables in {folder}"):
+        report.read_tables(folder)
+
+
+def test_the_csv_tables_are_those_of_the_runs_with_a_result(tmp_path):
+    folder = known.write(tmp_path / "tables")
+    out = tmp_path / "site" / "report.html"
+    out.parent.mkdir()
+    settings = report.Settings(time_to_accuracy={"mlp": 0.9})
+    report.run(folder, out, settings, csv_dir=tmp_path / "csv")
+    assert out.read_text().startswith("<!doctype html>")
+    accuracy = pd.read_csv(tmp_path / "csv" / "accuracy.csv")
+    assert accuracy[["variant", "backend", "seeds"]].values.tolist() == [
+        ["mlp", "numpy", 2],
+        ["mlp", "torch", 2],
+    ]
+    reached = pd.read_csv(tmp_path / "csv" / "time_to_accuracy.csv")
+    assert reached["target test accuracy"].tolist() == [0.9, 0.9]
+    speed = pd.read_csv(tmp_path / "csv" / "speed.csv")
+    assert speed["seeds"].tolist() == [2, 2]
+
+
+def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_path):
+    folder = known.write(tmp_path)
+    for name in ("summary", "confusion", "history", "provenance"):
+        frame = pd.read_csv(folder / f"{name}.csv")
+        frame["dataset"] = "fashion"
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    page = text(report.render(folder))
+    assert "The seed notebooks' figures are for MNIST: none applies to these datasets." in page
+    assert "seed notebook's test accuracy" not in page
