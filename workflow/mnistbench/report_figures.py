@@ -160,6 +160,11 @@ def _readable_range(ax) -> None:
 
 def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> str:
     """Bars of training speed-up over ``baseline`` per variant and backend, seeds' range."""
+    return data_uri(speed_chart_figure(speedups, baseline, style))
+
+
+def speed_chart_figure(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> Figure:
+    """The figure behind :func:`speed_chart`: one horizontal bar per (variant, backend)."""
     groups = list(speedups.groupby(["dataset", "variant"]))
     datasets = speedups["dataset"].nunique()
     backends = [b for b in style if b in set(speedups["backend"]) and b != baseline]
@@ -198,7 +203,7 @@ def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) 
     ax.set_xlabel(f"training speed-up over {baseline} (×, log scale)")
     ax.grid(axis="x", alpha=0.3, which="both")
     fig.legend(loc="outside upper center", ncols=len(backends) + 1, frameon=False)
-    return data_uri(fig)
+    return fig
 
 
 # Confusion matrices ---------------------------------------------------------------------------
@@ -279,6 +284,11 @@ def _matrix_grid(keys: Sequence[tuple[str, str]], columns: Sequence[str]):
 
 def confusion_grid(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> str:
     """Every (variant, backend) of ``dataset`` as a small multiple on one shared colour scale."""
+    return data_uri(confusion_grid_figure(confusion, style, dataset))
+
+
+def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> Figure:
+    """The figure behind :func:`confusion_grid`: rows of variants, columns of backends."""
     matrices = normalised_confusions(confusion[confusion["dataset"] == dataset])
     variants = sorted({v for _, v, _ in matrices})
     backends = [b for b in style if any(k[2] == b for k in matrices)]
@@ -297,7 +307,7 @@ def confusion_grid(confusion: pd.DataFrame, style: dict[str, Style], dataset: st
         bar.set_label("fraction of the true class (rows sum to 1)", fontsize=8)
         bar.set_ticks([0, 0.01, 0.05, 0.2, 0.5, 1])
         bar.ax.tick_params(labelsize=7)
-    return data_uri(fig)
+    return fig
 
 
 def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str) -> str | None:
@@ -307,6 +317,12 @@ def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str)
     scale (white: they agree). Pairs that agree everywhere get no panel (the report lists them);
     None when no pair differs.
     """
+    fig = difference_grid_figure(confusion, baseline, style, dataset)
+    return None if fig is None else data_uri(fig)
+
+
+def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, dataset: str):
+    """The figure behind :func:`difference_grid` (a Figure), or None when no pair differs."""
     matrices = normalised_confusions(confusion[confusion["dataset"] == dataset])
     panels = []
     for (_, variant, backend), matrix in sorted(matrices.items(), key=lambda kv: kv[0][1]):
@@ -336,4 +352,4 @@ def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str)
         ax.set_ylabel("true class", fontsize=7)
     bar = fig.colorbar(image, ax=axes, shrink=0.8, aspect=30)
     bar.set_label("percentage points of the true class")
-    return data_uri(fig)
+    return fig
