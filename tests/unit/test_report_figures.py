@@ -1,0 +1,337 @@
+"""The report's figures read back: the data each one plots, its scales, labels and legend.
+
+Inputs are a few hand-made runs whose expected plotted values are worked out here.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.image import AxesImage
+
+from mnistbench import report_figures as rf
+
+
+def test_each_backend_keeps_one_style_the_baseline_first():
+    found = rf.styles(["torch", "jax", "numpy", "torch"], "numpy")
+    assert list(found) == ["numpy", "jax", "torch"]
+    assert found["numpy"] == rf.Style(rf.COLOURS[0], rf.MARKERS[0], rf.LINESTYLES[0])
+    assert found["torch"] == rf.Style(rf.COLOURS[2], rf.MARKERS[2], rf.LINESTYLES[2])
+    many = rf.styles([f"b{i}" for i in range(7)], "b0")
+    assert many["b6"] == rf.Style(rf.COLOURS[0], rf.MARKERS[0], rf.LINESTYLES[2])
+    assert many["b4"].linestyle == rf.LINESTYLES[0] and many["b5"].colour == rf.COLOURS[5]
+    assert found["jax"].line() == {
+        "color": rf.COLOURS[1],
+        "marker": rf.MARKERS[1],
+        "linestyle": rf.LINESTYLES[1],
+        "markerfacecolor": "white",
+        "markersize": 5,
+    }
+
+
+def test_a_figure_is_an_svg_data_uri_the_same_for_the_same_data():
+    runs = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])})
+    style = rf.styles(["numpy"], "numpy")
+    first, second = rf.learning_curves(runs, style), rf.learning_curves(runs, style)
+    prefix = "data:image/svg+xml;base64,"
+    assert first.startswith(prefix) and first == second
+    svg = base64.b64decode(first.removeprefix(prefix)).decode()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<dc:date>" not in svg
+
+
+def history(curves: dict, seeds=(0,)) -> pd.DataFrame:
+    """backend -> (seconds per epoch, train loss, test accuracy), the same for every seed."""
+    rows = []
+    for backend, (seconds, loss, accuracy) in curves.items():
+        for seed in seeds:
+            for epoch, (s, lo, a) in enumerate(zip(seconds, loss, accuracy), start=1):
+                rows.append(
+                    {
+                        "dataset": "mnist",
+                        "variant": "mlp",
+                        "backend": backend,
+                        "seed": seed,
+                        "epoch": epoch,
+                        "train_loss": lo + 0.01 * seed,
+                        "test_accuracy": a - 0.01 * seed,
+                        "seconds": s,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_curve_stats_sum_the_seconds_per_seed_and_average_over_seeds():
+    runs = history({"numpy": ([1.0, 2.0], [0.5, 0.3], [0.8, 0.9])}, seeds=(0, 2))
+    stats = rf.curve_stats(runs.iloc[::-1]).set_index(["backend", "epoch"])
+    assert stats.loc[("numpy", 2), ("train_s", "mean")] == 3.0
+    assert stats.loc[("numpy", 1), ("train_loss", "mean")] == pytest.approx(0.51)
+    assert stats.loc[("numpy", 2), ("test_accuracy", "std")] == pytest.approx(0.02 / 2**0.5)
+    assert stats.loc[("numpy", 2), ("test_accuracy", "count")] == 2
+
+
+def panels(fig):
+    return {(ax.get_xlabel() or "top", ax.get_ylabel() or "right"): ax for ax in fig.axes}
+
+
+def test_learning_curves_plot_the_means_by_epoch_side_by_side_and_by_seconds():
+    runs = history(
+        {
+            "numpy": ([1.0, 1.0, 1.0], [0.5, 0.4, 0.3], [0.8, 0.85, 0.9]),
+            "torch": ([0.5, 0.5, 0.5], [0.6, 0.45, 0.35], [0.7, 0.8, 0.9]),
+        }
+    )
+    fig = rf.learning_curves_figure(runs, rf.styles(["numpy", "torch"], "numpy"))
+    loss_epoch, loss_s, acc_epoch, acc_s = fig.axes
+    assert loss_epoch.get_ylabel() == "training loss (mean over the epoch)"
+    assert acc_epoch.get_ylabel() == "test accuracy (fraction)"
+    assert acc_epoch.get_xlabel() == "epoch" and loss_epoch.get_xlabel() == ""
+    assert acc_s.get_xlabel() == "training seconds (inside backend.train)"
+    numpy, torch = loss_epoch.get_lines()
+    assert np.allclose(numpy.get_xydata(), [[0.97, 0.5], [1.97, 0.4], [2.97, 0.3]])
+    assert np.allclose(torch.get_xydata(), [[1.03, 0.6], [2.03, 0.45], [3.03, 0.35]])
+    assert numpy.get_color() == rf.COLOURS[0] and torch.get_linestyle() == "--"
+    [numpy_s, torch_s] = acc_s.get_lines()
+    assert np.allclose(numpy_s.get_xydata(), [[1, 0.8], [2, 0.85], [3, 0.9]])
+    assert np.allclose(torch_s.get_xydata(), [[0.5, 0.7], [1, 0.8], [1.5, 0.9]])
+    assert acc_s.get_xscale() == "linear"  # 0.5 to 3 s: not far apart
+    # one seed: no band
+    assert not [c for ax in fig.axes for c in ax.collections if isinstance(c, PolyCollection)]
+    [legend] = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["numpy", "torch"]
+    assert loss_epoch.get_xlim() != (0.5, 1.5)
+    assert [t for t in acc_epoch.get_xticks() if 1 <= t <= 3] == [1, 2, 3]
+
+
+def bands(ax):
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def test_bands_span_one_sd_and_coinciding_ones_are_drawn_once_by_epoch():
+    same = ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])
+    runs = history(
+        {"numpy": same, "torch": same, "jax": ([0.1] * 2, [0.6, 0.5], [0.7, 0.8])}, (0, 1)
+    )
+    fig = rf.learning_curves_figure(runs, rf.styles(["numpy", "torch", "jax"], "numpy"))
+    loss_epoch, loss_s, _, _ = fig.axes
+    assert len(bands(loss_epoch)) == 2  # numpy and jax; torch's equals numpy's
+    assert len(bands(loss_s)) == 3
+    sd = 0.01 / 2**0.5
+    [numpy_band] = [b for b in bands(loss_s) if b.get_facecolor()[0][2] > 0.6]  # numpy's blue
+    ys = numpy_band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(0.405 - sd) and ys.max() == pytest.approx(0.505 + sd)
+    assert numpy_band.get_alpha() == 0.15
+    xs = loss_epoch.get_lines()[0].get_xdata()  # numpy, the first of three: dodged 0.06 left
+    assert list(xs) == pytest.approx([0.94, 1.94])
+
+
+def test_backends_far_apart_in_speed_get_a_log_seconds_axis():
+    runs = history(
+        {
+            "numpy": ([30.0, 30.0], [0.5, 0.4], [0.8, 0.9]),
+            "jax": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9]),
+        }
+    )
+    fig = rf.learning_curves_figure(runs, rf.styles(["numpy", "jax"], "numpy"))
+    _, loss_s, _, acc_s = fig.axes
+    assert loss_s.get_xscale() == "log" and acc_s.get_xscale() == "log"
+    assert acc_s.get_xlabel() == "training seconds (log scale)"
+    fig.canvas.draw()
+    labels = [t.get_text() for t in acc_s.get_xticklabels() if t.get_text()]
+    assert "10" in labels and "20" in labels and "50" in labels
+    assert not [t.get_text() for t in acc_s.get_xticklabels(minor=True) if t.get_text()]
+    assert loss_s.get_xlim()[1] < 100
+
+
+def test_a_one_epoch_run_is_framed_half_an_epoch_either_side():
+    fig = rf.learning_curves_figure(
+        history({"numpy": ([1.0], [0.5], [0.8])}), rf.styles(["numpy"], "numpy")
+    )
+    assert fig.axes[0].get_xlim() == (0.5, 1.5)
+
+
+def speedups(rows):
+    frame = pd.DataFrame(
+        rows, columns=["dataset", "variant", "backend", "seed", "epoch_seconds", "train_speedup"]
+    )
+    frame["baseline_epoch_seconds"] = frame.groupby(["dataset", "variant"])[
+        "epoch_seconds"
+    ].transform(lambda s: s[frame.loc[s.index, "backend"] == "numpy"].median())
+    return frame
+
+
+def test_the_speed_chart_draws_bars_from_one_to_the_ratio_of_medians_with_the_seeds_range():
+    rows = [
+        ("mnist", "mlp", "numpy", 0, 4.0, 1.0),
+        ("mnist", "mlp", "torch", 0, 1.0, 4.0),
+        ("mnist", "mlp", "torch", 1, 2.0, 2.0),
+        ("mnist", "mlp", "torch", 2, 4.0, 1.0),
+        ("mnist", "mnn", "numpy", 0, 2.0, 1.0),
+        ("mnist", "mnn", "jax", 0, 4.0, 0.5),
+        ("mnist", "mnn", "torch", 0, np.nan, np.nan),
+    ]
+    fig = rf.speed_chart_figure(
+        speedups(rows), "numpy", rf.styles(["numpy", "torch", "jax"], "numpy")
+    )
+    [ax] = fig.axes
+    bars = {(p.get_facecolor(), round(p.get_y() + p.get_height() / 2, 6)): p for p in ax.patches}
+    heights = {round(p.get_height(), 6) for p in ax.patches}
+    assert heights == {0.36}  # 0.8 / 2 backends, 90 %
+    by_y = sorted(
+        (round(p.get_y() + p.get_height() / 2, 6), p.get_x(), p.get_width()) for p in bars.values()
+    )
+    # jax (first after the baseline) 0.2 above its row, torch 0.2 below; mlp at 0, mnn at 1
+    assert by_y == [(0.2, 1.0, 1.0), (0.8, 1.0, -0.5)]  # torch 4 / 2 on mlp, jax 2 / 4 on mnn
+    assert ax.get_xscale() == "log" and ax.yaxis_inverted()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["mlp", "mnn"]
+    assert ax.get_xlabel() == "training speed-up over numpy (×, log scale)"
+    [legend] = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["numpy (1×)", "jax", "torch"]
+    [line] = ax.get_lines()
+    assert list(line.get_xdata()) == [1, 1]
+    whiskers = [c for c in ax.collections if c.get_segments()]
+    spans = sorted(tuple(np.round(s[:, 0], 6)) for c in whiskers for s in c.get_segments())
+    assert spans == [(0.5, 0.5), (1.0, 4.0)]  # torch on mlp: seeds from 1× to 4×
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1×", "1×", "10×"]
+
+
+def test_the_speed_chart_names_the_dataset_beside_the_variant_when_there_are_several():
+    rows = [
+        ("fashion", "mlp", "numpy", 0, 2.0, 1.0),
+        ("fashion", "mlp", "torch", 0, 1.0, 2.0),
+        ("mnist", "mlp", "numpy", 0, 2.0, 1.0),
+        ("mnist", "mlp", "torch", 0, 1.0, 2.0),
+    ]
+    fig = rf.speed_chart_figure(speedups(rows), "numpy", rf.styles(["numpy", "torch"], "numpy"))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["fashion\nmlp", "mnist\nmlp"]
+    assert [round(p.get_height(), 6) for p in fig.axes[0].patches] == [0.72, 0.72]
+
+
+def confusion(counts: dict) -> pd.DataFrame:
+    """(variant, backend, seed) -> 10 x 10 counts."""
+    rows = []
+    for (variant, backend, seed), matrix in counts.items():
+        for true in range(10):
+            for predicted in range(10):
+                rows.append(
+                    {
+                        "dataset": "mnist",
+                        "variant": variant,
+                        "backend": backend,
+                        "seed": seed,
+                        "true": true,
+                        "predicted": predicted,
+                        "count": matrix[true, predicted],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+EYE = np.eye(10, dtype=int) * 10
+MOVED = EYE.copy()
+MOVED[3, 3], MOVED[3, 5] = 6, 4  # 4 of class 3's 10 images called 5
+
+
+def test_confusions_sum_the_seeds_then_divide_by_the_true_class():
+    empty = EYE.copy()
+    empty[9, 9] = 0  # a class with no image: zeros, not NaN
+    found = rf.normalised_confusions(
+        confusion({("mlp", "numpy", 0): EYE, ("mlp", "numpy", 1): MOVED, ("mlp", "jax", 0): empty})
+    )
+    matrix = found[("mnist", "mlp", "numpy")]
+    assert matrix[3, 3] == pytest.approx(16 / 20) and matrix[3, 5] == pytest.approx(4 / 20)
+    assert matrix[0, 0] == 1.0
+    assert found[("mnist", "mlp", "jax")][9].tolist() == [0.0] * 10
+
+
+def test_differences_skip_pairs_without_a_baseline_or_of_another_shape():
+    data = confusion(
+        {("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED, ("mnn", "torch", 0): EYE}
+    )
+    found = rf.differences(data, "numpy")
+    assert found[["variant", "backend", rf.CELLS]].values.tolist() == [["mlp", "torch", 2]]
+    assert found[rf.LARGEST].tolist() == pytest.approx([0.4])
+    shorter = data[~((data["backend"] == "torch") & (data["true"] == 9))]
+    assert rf.differences(shorter, "numpy").empty
+
+
+def test_same_curves_groups_backends_with_equal_accuracies_at_every_epoch():
+    same = ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])
+    runs = history({"numpy": same, "torch": same, "jax": ([1.0] * 2, [0.5, 0.4], [0.8, 0.91])})
+    assert rf.same_curves(runs.sample(frac=1, random_state=0)) == [["numpy", "torch"]]
+    runs.loc[runs["backend"] == "torch", "test_accuracy"] += 1e-12  # below the 9th decimal
+    assert rf.same_curves(runs) == [["numpy", "torch"]]
+    assert rf.same_curves(runs[runs["backend"] != "torch"]) == []
+
+
+def images(fig):
+    return [im for ax in fig.axes for im in ax.get_images() if isinstance(im, AxesImage)]
+
+
+def test_the_confusion_grid_shows_each_variant_and_backend_matrix_on_one_scale():
+    data = confusion(
+        {("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED, ("mnn", "numpy", 0): MOVED}
+    )
+    fig = rf.confusion_grid_figure(data, rf.styles(["numpy", "torch"], "numpy"), "mnist")
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(grid) == 4 and not grid[3].get_visible()  # mnn has no torch run
+    assert [ax.get_title() for ax in grid[:2]] == ["numpy", "torch"]
+    assert grid[0].get_ylabel() == "mlp\ntrue class" and grid[2].get_ylabel() == "mnn\ntrue class"
+    assert grid[2].get_xlabel() == "predicted class" and grid[0].get_xlabel() == ""
+    shown = [ax.get_images()[0].get_array() for ax in grid[:3]]
+    assert np.array_equal(shown[0], np.eye(10))
+    assert shown[1][3, 5] == pytest.approx(0.4) and shown[2][3, 3] == pytest.approx(0.6)
+    norm = grid[0].get_images()[0].norm
+    assert (norm.vmin, norm.vmax, norm.gamma) == (0, 1, 0.35)
+    [bar] = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert bar.get_ylabel() == "fraction of the true class (rows sum to 1)"
+    assert list(bar.get_yticks()) == [0, 0.01, 0.05, 0.2, 0.5, 1]
+    assert list(grid[0].get_xticks()) == list(range(10))
+
+
+def test_the_difference_grid_shows_percentage_points_where_a_backend_departs():
+    data = confusion(
+        {
+            ("mlp", "numpy", 0): EYE,
+            ("mlp", "torch", 0): MOVED,
+            ("mlp", "jax", 0): EYE,  # agrees: no panel
+            ("mnn", "numpy", 0): EYE,
+            ("mnn", "torch", 0): EYE,
+        }
+    )
+    style = rf.styles(["numpy", "torch", "jax"], "numpy")
+    fig = rf.difference_grid_figure(data, "numpy", style, "mnist")
+    [ax, bar] = fig.axes
+    assert ax.get_title() == "mlp\ntorch − numpy"
+    diff = ax.get_images()[0].get_array()
+    assert diff[3, 5] == pytest.approx(40) and diff[3, 3] == pytest.approx(-40)
+    assert np.count_nonzero(diff) == 2
+    norm = ax.get_images()[0].norm
+    assert (norm.vmin, norm.vcenter, norm.vmax) == pytest.approx((-40, 0, 40))
+    assert bar.get_ylabel() == "percentage points of the true class"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
+    assert rf.difference_grid(data[data["backend"] != "torch"], "numpy", style, "mnist") is None
+    assert rf.difference_grid(data, "numpy", style, "mnist").startswith("data:image/svg+xml")
+
+
+def test_the_difference_grid_puts_three_panels_a_row_ordered_by_variant_then_backend():
+    small = EYE.copy()
+    small[0, 0], small[0, 1] = 9999, 1  # 0.01 points: the scale still spans ±0.5
+    counts = {("a", "numpy", 0): EYE, ("b", "numpy", 0): EYE}
+    counts |= {(v, b, 0): MOVED for v in "ab" for b in ("torch", "jax")}
+    counts[("a", "torch", 0)] = small
+    counts[("a", "numpy", 0)] = small.copy()
+    counts[("a", "numpy", 0)][0, 1] = 0
+    style = rf.styles(["numpy", "torch", "jax"], "numpy")
+    fig = rf.difference_grid_figure(confusion(counts), "numpy", style, "mnist")
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 6
+    titles = [ax.get_title() for ax in panels if ax.get_visible()]
+    assert titles == ["a\njax − numpy", "a\ntorch − numpy", "b\njax − numpy", "b\ntorch − numpy"]
+    assert [ax.get_visible() for ax in panels] == [True] * 4 + [False] * 2
+    assert fig.get_size_inches().tolist() == pytest.approx([0.9 + 2.6 * 3, 0.5 + 2.8 * 2])
