@@ -47,9 +47,15 @@ class Trainer:
         self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
 
     def train_epoch(self, epoch: int) -> EpochResult:
-        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
+        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order, with
+        denormals flushed to zero on the CPU."""
         if self.captured is not None:
             return self._result(self.captured.train_epoch(epoch))
+        with runtime.flush_denormals(self.spec.device):
+            return self._result(self._train_eagerly(epoch))
+
+    def _train_eagerly(self, epoch: int) -> torch.Tensor:
+        """The epoch's steps one by one; their losses, on the device."""
         spec, step, device = self.spec, self.module.STEP, self.spec.device
         index = tensor(spec.epochs[epoch], device)
         # One gather kernel per epoch, each batch then a slice (a view), unless the epoch's
@@ -69,7 +75,7 @@ class Trainer:
                 x, y = xs[rows], ys[rows]
             batch_extras = {name: value[rows] for name, value in extras.items()}
             losses.append(step(self.w, self.state, x, y, batch_extras, self.hp))
-        return self._result(torch.stack(losses))
+        return torch.stack(losses)
 
     def _result(self, losses: torch.Tensor) -> EpochResult:
         """The epoch's step losses with the weights and optimiser state after it, on the host."""

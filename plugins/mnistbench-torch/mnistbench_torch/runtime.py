@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -18,6 +19,20 @@ def make_deterministic() -> None:
     # Full float32 matmuls on GPUs too: TF32 would make CUDA results drift from the CPU ones.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+
+@contextmanager
+def flush_denormals(device: str) -> Iterator[None]:
+    """On the CPU, treat denormal floats as zero inside the block (``torch.set_flush_denormal``),
+    as XLA does: a confident model's tiny probabilities and gradients otherwise become denormal
+    numbers, which x86 CPUs compute on tens of times slower (see :mod:`mnistbench.denormals`)."""
+    if device != "cpu" or not torch.set_flush_denormal(True):
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def warm_up(device: str) -> None:
