@@ -32,7 +32,7 @@ class Trainer:
     """One run of one variant: its weights, optimiser state and training set on the device."""
 
     def __init__(self, spec: TrainSpec, module: Any):
-        runtime.make_deterministic()
+        runtime.make_deterministic(spec.device)
         runtime.warm_up(spec.device)
         self.spec, self.module, self.hp = spec, module, dict(spec.hyperparameters)
         params = getattr(module, "params", runtime.tensors)

@@ -10,8 +10,14 @@ import numpy as np
 import torch
 
 
-def make_deterministic() -> None:
-    """Ask PyTorch for deterministic kernels, so a seed fixes the metrics on the same machine."""
+def make_deterministic(device: str) -> None:
+    """Ask PyTorch for deterministic kernels on a GPU, so a seed fixes the metrics on the same
+    machine. The CPU kernels the variants use (matrix products, element-wise operations and
+    gathers) are deterministic at a fixed thread count already; the switch would cost every CPU
+    job almost a second of imports (``torch.use_deterministic_algorithms`` loads TorchInductor's
+    configuration)."""
+    if not device.startswith("cuda"):
+        return
     # cuBLAS needs a fixed workspace to be deterministic; it must be set before its first use.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
