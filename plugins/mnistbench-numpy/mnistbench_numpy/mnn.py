@@ -8,7 +8,7 @@ clamped part (pixels, and the bias neuron at 784; the seed wrote it to 785) next
 neurons, so ``clamp(s) @ W = x @ W[:784] + W[784] + free @ W[FREE:]``: the clamped part's
 product, the "drive", is the same every tick and is computed once. Of the last tick, only the 10
 output columns are computed: nothing else of it reaches the loss. Adam runs as one fused pass
-(:func:`mnistbench_numpy.updates.adam`).
+(:func:`mnistbench_numpy.adam.adam`).
 Float32 in training; ``loss_and_gradients`` keeps the dtype it is given, so a float64
 finite-difference check works.
 """
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench_numpy.adam import adam
 from mnistbench_numpy.losses import softmax_cross_entropy
-from mnistbench_numpy.updates import adam
 
 
 def forward(W: np.ndarray, x: np.ndarray, ticks: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -70,6 +71,18 @@ def predict(forward, weights: Mapping[str, np.ndarray], x: np.ndarray, device: s
     """``forward(weights, x, *args)`` on ``device``, returned as a host NumPy array."""
     on_device = {k: tensor(v, device) for k, v in weights.items()}
     return forward(on_device, tensor(x, device), *args).cpu().numpy()
+
+
+def one_hot(labels: torch.Tensor, classes: int) -> torch.Tensor:
+    """Float32 one-hot rows (B, classes) for integer ``labels`` (B,): rows of a cached identity
+    matrix. ``F.one_hot`` first checks the labels' range, a reduction and a host sync that cost
+    more than a one-sample training step."""
+    return _identity(classes, labels.device).index_select(0, labels)
+
+
+@functools.cache
+def _identity(classes: int, device: torch.device) -> torch.Tensor:
+    return torch.eye(classes, device=device)
 
 
 def tensor(array: np.ndarray, device: str) -> torch.Tensor:
