@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench_torch import runtime
 from mnistbench_torch.runtime import tensor
 from mnistbench_torch.updates import adam_
 
@@ -42,12 +43,6 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor, ticks: int):
     if free_in:
         last = torch.addmm(last, free_in[-1], w["free_out"])
     return pre, free_in, last
-
-
-def relu_backward(grad: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
-    """``grad`` where ``pre > 0``, else 0: the gradient through relu(pre), in one kernel (the
-    one autograd runs for ReLU) instead of a comparison, a conversion and a product."""
-    return torch.ops.aten.threshold_backward(grad, pre, 0)
 
 
 def parts(W: torch.Tensor, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -86,7 +81,6 @@ def initial_state(w: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     }
 
 
-@torch.no_grad()
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
     """One Adam step on W = A[:, FREE:]; the mean cross-entropy before it."""
     W, g = w["W"], w["g"]
@@ -96,18 +90,18 @@ def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor
     loss = F.nll_loss(log_p, y)
     d_logits = log_p.exp_()  # softmax, minus 1 at the label (not one_hot: it checks the labels)
     label = y[:, None]
-    d_logits.scatter_(1, label, d_logits.gather(1, label) - 1).div_(len(x))
-    dz = relu_backward(d_logits, last)  # (B, 10)
+    d_logits.scatter_(1, label, d_logits.gather(1, label) - 1).div_(x.shape[0])
+    dz = runtime.relu_backward(d_logits, last)  # (B, 10)
     # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
     #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
-    d_drive = torch.zeros((len(x), W.shape[1]), dtype=W.dtype, device=W.device)  # (B, F)
+    d_drive = torch.zeros((x.shape[0], W.shape[1]), dtype=W.dtype, device=W.device)  # (B, F)
     d_drive[:, -OUTPUTS:] = dz
     w["g_free"].zero_()
     if free_in:
         torch.mm(free_in[-1].T, dz, out=w["g_free_out"])  # (F, 10)
         d_free = dz @ w["free_out"].T  # (B, F)
     for t in reversed(range(len(pre))):
-        dz = relu_backward(d_free, pre[t])  # (B, F)
+        dz = runtime.relu_backward(d_free, pre[t])  # (B, F)
         d_drive += dz
         if t > 0:  # tick 0 read the constant zero state: nothing flows further back
             w["g_free"].addmm_(free_in[t - 1].T, dz)  # (F, F)

@@ -50,7 +50,6 @@ def weight_gradients(x0, x1, e1, e2) -> dict[str, torch.Tensor]:
     }
 
 
-@torch.no_grad()
 def STEP(w, state, x0, y, extras, hp) -> torch.Tensor:  # noqa: N802 - every variant's name
     """Relax x1 with the label clamped, then one Hebbian update; the energy before it.
 

@@ -73,6 +73,15 @@ def predict(forward, weights: Mapping[str, np.ndarray], x: np.ndarray, device: s
     return forward(on_device, tensor(x, device), *args).cpu().numpy()
 
 
+def relu_backward(grad: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+    """``grad`` where ``pre > 0``, else 0: the gradient through relu(pre), in one kernel (the one
+    autograd runs for ReLU) rather than a comparison, a conversion and a product."""
+    return _threshold_backward(grad, pre, 0)
+
+
+_threshold_backward = torch.ops.aten.threshold_backward.default  # the overload, resolved once
+
+
 def one_hot(labels: torch.Tensor, classes: int) -> torch.Tensor:
     """Float32 one-hot rows (B, classes) for integer ``labels`` (B,): rows of a cached identity
     matrix. ``F.one_hot`` first checks the labels' range, a reduction and a host sync that cost

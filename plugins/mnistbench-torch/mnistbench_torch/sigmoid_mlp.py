@@ -20,7 +20,6 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(torch.sigmoid(x @ w["W1"]) @ w["W2"], dim=1)
 
 
-@torch.no_grad()
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
     """One SGD step on the batch; mean_b sum_k (softmax_k - onehot_k)^2 before it."""
     lr = float(hp["lr"])
@@ -30,7 +29,7 @@ def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor
     diff = s - runtime.one_hot(y, 10)
     loss = (diff * diff).sum(dim=1).mean()
     # 2. d loss / d softmax, then through the softmax Jacobian: s * (g - <g, s>)
-    g = diff.mul_(2 / len(x))
+    g = diff.mul_(2 / x.shape[0])
     dz = s * (g - (g * s).sum(dim=1, keepdim=True))  # (B, 10)
     # 3. through the sigmoid: a' = a (1 - a)
     dh = (dz @ w["W2"].T).mul_(a).mul_(1 - a)  # (B, H)

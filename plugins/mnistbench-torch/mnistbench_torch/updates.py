@@ -13,7 +13,6 @@ from __future__ import annotations
 import torch
 
 
-@torch.no_grad()
 def adam_(p: torch.Tensor, g: torch.Tensor, m: torch.Tensor, v: torch.Tensor, step, hp) -> None:
     """One Adam update of ``p`` in place; ``m``, ``v`` the running means of g and g*g (in
     place); ``step`` the 0-d float32 step count on p's device, incremented here first."""
