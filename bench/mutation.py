@@ -7,8 +7,9 @@ counts the changes some test notices ("killed") and those none does ("survived")
 a bug the tests would let through, unless it is equivalent (it changes nothing a user can see;
 ``bench/mutation_equivalent.toml`` lists those, each with why).
 
-Modules (all by default): evaluate, aggregate, report, artifacts, idx, datasets, variants (the
-core's variant modules) and numpy (the NumPy backend). Each runs in its own staging folder under
+Modules (all by default): evaluate, aggregate, report, report_tables, report_figures,
+report_html, artifacts, idx, datasets, variants (the core's variant modules) and numpy (the NumPy
+backend). Each runs in its own staging folder under
 bench/out/mutation/<label>/<module>/, laid out as mutmut expects (``src/mnistbench``,
 ``src/mnistbench_numpy``, ``tests``), with only that module mutated and only its tests run.
 ``--tests-from REF`` takes the tests from a git revision instead of the working tree (the code
@@ -56,7 +57,10 @@ BACKEND = [*UNIT, "tests/backends", f"{NUMPY_PLUGIN}/tests"]
 MODULES = {
     "evaluate": (["src/mnistbench/evaluate.py"], UNIT),
     "aggregate": (["src/mnistbench/aggregate.py"], UNIT),
-    "report": (["src/mnistbench/report*.py"], UNIT),  # report.py and report_{tables,figures,html}
+    "report": (["src/mnistbench/report.py"], UNIT),
+    "report_tables": (["src/mnistbench/report_tables.py"], UNIT),
+    "report_figures": (["src/mnistbench/report_figures.py"], UNIT),
+    "report_html": (["src/mnistbench/report_html.py"], UNIT),
     "artifacts": (["src/mnistbench/artifacts.py"], UNIT),
     "idx": (["src/mnistbench/idx.py"], UNIT),
     "datasets": (["src/mnistbench/datasets.py"], UNIT),
