@@ -9,8 +9,9 @@ a bug the tests would let through, unless it is equivalent (it changes nothing a
 
 Modules (all by default): evaluate, aggregate, report, report_tables, report_figures,
 report_html, artifacts, idx, datasets, variants (the core's variant modules) and numpy (the NumPy
-backend). Each runs in its own staging folder under
-bench/out/mutation/<label>/<module>/, laid out as mutmut expects (``src/mnistbench``,
+backend). Each runs in its own staging folder, <tmp>/mnistbench-mutation/<label>/<module>/, a
+git repository of its own (so a commit to this one while mutmut runs changes nothing the tests
+see), laid out as mutmut expects (``src/mnistbench``,
 ``src/mnistbench_numpy``, ``tests``), with only that module mutated and only its tests run.
 ``--tests-from REF`` takes the tests from a git revision instead of the working tree (the code
 is always the working tree's): how the score was before a change to the tests.
@@ -31,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -40,6 +42,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 EQUIVALENT = REPO / "bench" / "mutation_equivalent.toml"
+STAGING = Path(tempfile.gettempdir()) / "mnistbench-mutation"
 NUMPY_PLUGIN = "plugins/mnistbench-numpy"
 
 # The fast tests: every unit test but those of the fetch step, the plugin loader and the rules'
@@ -127,6 +130,16 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
         toml_section("tool.pytest.ini_options", pytest_options["ini_options"])
         + toml_section("tool.mutmut", config)
     )
+    commit_staging(folder)
+
+
+def commit_staging(folder: Path) -> None:
+    """Make the staging folder a git repository with one commit: the runs the tests make record
+    a project commit, as in a checkout, and it stays the same while mutmut writes its files."""
+    (folder / ".gitignore").write_text("mutants/\nmutmut*\n__pycache__/\n.pytest_cache/\n")
+    git = ["git", "-C", str(folder), "-c", "user.name=mutation", "-c", "user.email=mutation@local"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "staging"]):
+        subprocess.run([*git, *args], check=True)
 
 
 def toml_section(name: str, values: dict) -> str:
@@ -202,7 +215,7 @@ def main() -> None:
     known_equivalent = equivalents()
     rows, survivors = [], []
     for module in args.modules or list(MODULES):
-        folder = OUT / "mutation" / label / module
+        folder = STAGING / label / module
         stage(module, folder, args.tests_from)
         seconds = run_mutmut(folder, args.max_children)
         outcome = pd.Series(results(folder), dtype=object)
