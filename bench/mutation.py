@@ -9,9 +9,9 @@ a bug the tests would let through, unless it is equivalent (it changes nothing a
 
 Modules (all by default): evaluate, aggregate, report, report_tables, report_figures,
 report_html, artifacts, idx, datasets, variants (the core's variant modules) and numpy (the NumPy
-backend). Each runs in its own staging folder, <tmp>/mnistbench-mutation/<label>/<module>/, a
-git repository of its own (so a commit to this one while mutmut runs changes nothing the tests
-see), laid out as mutmut expects (``src/mnistbench``,
+backend). Each runs in its own staging folder under bench/out/mutation/<label>/<module>/ (inside
+this checkout: tests compare the project's commit recorded by runs with the checkout's, so
+commit nothing while it runs), laid out as mutmut expects (``src/mnistbench``,
 ``src/mnistbench_numpy``, ``tests``), with only that module mutated and only its tests run.
 ``--tests-from REF`` takes the tests from a git revision instead of the working tree (the code
 is always the working tree's): how the score was before a change to the tests.
@@ -27,12 +27,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -42,7 +42,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 EQUIVALENT = REPO / "bench" / "mutation_equivalent.toml"
-STAGING = Path(tempfile.gettempdir()) / "mnistbench-mutation"
+STAGING = OUT / "mutation"
 NUMPY_PLUGIN = "plugins/mnistbench-numpy"
 
 # The fast tests: every unit test but those of the fetch step, the plugin loader and the rules'
@@ -130,16 +130,6 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
         toml_section("tool.pytest.ini_options", pytest_options["ini_options"])
         + toml_section("tool.mutmut", config)
     )
-    commit_staging(folder)
-
-
-def commit_staging(folder: Path) -> None:
-    """Make the staging folder a git repository with one commit: the runs the tests make record
-    a project commit, as in a checkout, and it stays the same while mutmut writes its files."""
-    (folder / ".gitignore").write_text("mutants/\nmutmut*\n__pycache__/\n.pytest_cache/\n")
-    git = ["git", "-C", str(folder), "-c", "user.name=mutation", "-c", "user.email=mutation@local"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "staging"]):
-        subprocess.run([*git, *args], check=True)
 
 
 def toml_section(name: str, values: dict) -> str:
@@ -160,6 +150,8 @@ def run_mutmut(folder: Path, max_children: int) -> float:
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
+            # The commands tests start (python -m mnistbench ...) import the mutated packages too
+            env={**os.environ, "PYTHONPATH": str(folder / "mutants" / "src")},
             # A mutant of artifacts' liveness probe (os.kill(pid, 0) -> os.kill(pid, 1)) sends
             # SIGHUP to the "live writer" a test names, its parent: mutmut itself.
             preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
