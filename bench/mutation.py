@@ -68,7 +68,7 @@ MODULES = {
     "idx": (["src/mnistbench/idx.py"], UNIT),
     "datasets": (["src/mnistbench/datasets.py"], UNIT),
     "variants": (["src/mnistbench/variants/*"], BACKEND),
-    "numpy": (["src/mnistbench_numpy/*"], BACKEND),
+    "numpy": (["src/mnistbench_numpy/*"], ["tests/backends", f"{NUMPY_PLUGIN}/tests"]),
 }
 # Besides the packages and tests: what the tests read from the repository.
 ALSO = ["README.md", "Snakefile", "bench", "config", "docs", "workflow"]
@@ -199,6 +199,9 @@ def main() -> None:
     parser.add_argument("--tests-from", help="git revision to take the tests from")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--label", help="name of this measurement (default: tests-from or now)")
+    parser.add_argument(
+        "--read-only", action="store_true", help="summarise the staging folders' last run again"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -208,8 +211,10 @@ def main() -> None:
     rows, survivors = [], []
     for module in args.modules or list(MODULES):
         folder = STAGING / label / module
-        stage(module, folder, args.tests_from)
-        seconds = run_mutmut(folder, args.max_children)
+        seconds = float("nan")
+        if not args.read_only:
+            stage(module, folder, args.tests_from)
+            seconds = run_mutmut(folder, args.max_children)
         outcome = pd.Series(results(folder), dtype=object)
         counts = outcome.value_counts()
         killed = int(counts.get("killed", 0) + counts.get("timeout", 0))
@@ -227,7 +232,7 @@ def main() -> None:
                 "score_without_equivalent": killed / (len(outcome) - len(equivalent))
                 if len(outcome) > len(equivalent)
                 else float("nan"),
-                "seconds": round(seconds),
+                "seconds": seconds if args.read_only else round(seconds),
             }
         )
         print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
