@@ -139,11 +139,29 @@ def toml_section(name: str, values: dict) -> str:
 
 
 def run_mutmut(folder: Path, max_children: int) -> float:
-    """Run mutmut in ``folder``; return the seconds it took."""
-    mutmut = Path(sys.executable).parent / "mutmut"
+    """Run mutmut in ``folder``; return the seconds it took.
+
+    mutmut 3.8 finds no test for any mutant when it generates the mutants and collects which
+    tests reach them in one run (it stops with "could not find any test case"); a second run,
+    over the mutants the first generated, collects them. So it runs again when the first left no
+    statistics behind.
+    """
     start = time.monotonic()
+    if (
+        _mutmut(folder, max_children) != 0
+        or not (folder / "mutants" / "mutmut-stats.json").exists()
+    ):
+        if _mutmut(folder, max_children) != 0:
+            tail = (folder / "mutmut.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"mutmut failed in {folder}:\n{tail}")
+    return time.monotonic() - start
+
+
+def _mutmut(folder: Path, max_children: int) -> int:
+    """One ``mutmut run`` in ``folder``, its output appended to mutmut.log; its exit code."""
+    mutmut = Path(sys.executable).parent / "mutmut"
     log = folder / "mutmut.log"
-    with log.open("w") as out:
+    with log.open("a") as out:
         result = subprocess.run(
             [str(mutmut), "run", "--max-children", str(max_children)],
             cwd=folder,
@@ -156,10 +174,7 @@ def run_mutmut(folder: Path, max_children: int) -> float:
             # SIGHUP to the "live writer" a test names, its parent: mutmut itself.
             preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
         )
-    if result.returncode != 0:
-        tail = log.read_text(errors="replace")[-2000:]
-        raise SystemExit(f"mutmut failed in {folder} (exit {result.returncode}):\n{tail}")
-    return time.monotonic() - start
+    return result.returncode
 
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}

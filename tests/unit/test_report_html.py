@@ -46,12 +46,22 @@ def test_significant_takes_the_number_of_digits():
         ("final train loss", 0.123456, "0.1235"),
         ("sd over seeds", 0.00123, "0.0012"),
         ("change (points)", -0.01234, "-0.0123"),
+        ("change (points)", 0.5, "0.5000"),
         ("images/s", 12345.6, "12,346"),
+        ("train images/s", 12.34, "12"),
         ("peak memory (MiB)", 1536.4, "1,536"),
+        ("peak memory (MiB)", 15.44, "15"),
         ("train (s)", 12.3456, "12.3"),
+        ("train (s)", 20.0, "20.0"),  # a time keeps its 3 digits when it is a whole number
         ("median s/epoch", 0.012345, "0.0123"),
+        ("median s/epoch", 2.0, "2.00"),
         ("training seconds to reach it (median)", 123.456, "123"),
+        ("training seconds to reach it (median)", 3.0, "3.00"),
         ("predict (µs/image)", 1.23456, "1.23"),
+        ("predict (µs/image)", 1.0, "1.00"),
+        ("target test accuracy", 1e-5, "1e-05"),
+        ("test accuracy", float("inf"), "inf"),
+        ("images/s", float("inf"), "inf"),
         ("epochs", 20.0, "20"),
         ("samples", 60000, "60,000"),
         ("learning rate", 0.05, "0.0500"),  # no unit: integers plain, else 3 significant digits
@@ -91,6 +101,12 @@ def test_a_column_with_one_value_moves_into_the_caption():
     assert [[c.text for c in row] for row in result.rows] == [["cpu", "1"], ["cuda", "2"]]
 
 
+def test_a_column_with_one_value_and_a_blank_stays_in_the_table():
+    frame = pd.DataFrame({"device": [None, "cpu"], "n": [1, 2]})
+    result = table(frame)
+    assert result.headers == ["device", "n"] and result.caption == ""
+
+
 def test_a_single_row_keeps_its_constant_columns():
     result = table(pd.DataFrame({"dataset": ["mnist"], "n": [1]}))
     assert result.headers == ["dataset", "n"] and result.caption == ""
@@ -125,5 +141,6 @@ def test_the_templates_escape_every_value_and_refuse_undefined_names():
     assert page == "<p>&lt;script&gt;x&lt;/script&gt;</p>"
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ missing }}").render()
-    assert env.from_string("{% if 1 %}\n  a\n{% endif %}\n").render() == "  a\n"
+    # block tags take their line with them: indented templates render without stray blanks
+    assert env.from_string("  {% if 1 %}\na\n  {% endif %}\nb").render() == "a\nb"
     assert env.get_template("report.html.j2") is not None
