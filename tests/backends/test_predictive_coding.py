@@ -31,9 +31,8 @@ def make_spec(data, labels=None, seed=0, **overrides):
 
 def torch_module():
     pytest.importorskip("torch", reason="PyTorch is not installed")
-    from mnistbench_torch import predictive_coding, runtime
+    from mnistbench_torch import predictive_coding
 
-    runtime.make_deterministic()
     return predictive_coding
 
 

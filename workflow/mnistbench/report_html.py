@@ -63,7 +63,9 @@ def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
 
     Columns named in ``constant`` that hold a single value are stated once in the caption.
     """
-    same = [c for c in constant if c in frame and len(frame) > 1 and frame[c].nunique() == 1]
+    same = [
+        c for c in constant if c in frame and len(frame) > 1 and frame[c].nunique(dropna=False) == 1
+    ]
     if same:
         stated = "; ".join(f"{c} {frame[c].iloc[0]}" for c in same)
         caption = f"Every row: {stated}. {caption}".strip()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench.denormals import flush_denormals
 
 
 class Trainer:
@@ -34,7 +35,17 @@ class Trainer:
             }
 
     def train_epoch(self, epoch: int) -> EpochResult:
-        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
+        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order, with
+        denormals flushed to zero (:mod:`mnistbench.denormals`)."""
+        with flush_denormals():
+            losses = self._steps(epoch)
+        to_weights = getattr(self.module, "weights", lambda p, weights: p)
+        self.weights = to_weights(self.p, self.weights)
+        state = {k: v.copy() for k, v in self.state.items()}
+        return EpochResult(losses, {k: v.copy() for k, v in self.weights.items()}, state)
+
+    def _steps(self, epoch: int) -> np.ndarray:
+        """The epoch's steps one by one; their losses."""
         spec, step = self.spec, self.module.STEP
         order = spec.epochs[epoch]
         extras = {name: per_epoch[epoch] for name, per_epoch in spec.extras.items()}
@@ -45,7 +56,4 @@ class Trainer:
             x, y = spec.x_train[batch], spec.y_train[batch]
             batch_extras = {name: value[rows] for name, value in extras.items()}
             losses[i] = step(self.p, self.state, x, y, batch_extras, self.hp)
-        to_weights = getattr(self.module, "weights", lambda p, weights: p)
-        self.weights = to_weights(self.p, self.weights)
-        state = {k: v.copy() for k, v in self.state.items()}
-        return EpochResult(losses, {k: v.copy() for k, v in self.weights.items()}, state)
+        return losses

@@ -1,4 +1,5 @@
-"""The update rules the NumPy variants use: plain SGD and Adam, in place.
+"""Plain SGD, in place, as the NumPy variants update their weights (Adam is in
+:mod:`mnistbench_numpy.adam`).
 
 A weight matrix's gradient is kept as its two factors, ``Outer(a, d)`` for ``a.T @ d`` (the
 layer's inputs (B, in) and the gradient at its outputs (B, out)): SGD then applies
@@ -44,29 +45,3 @@ def sgd(w: Mapping[str, np.ndarray], grads: Gradients, lr: float) -> None:
             sgemm(-lr, g.d.T, g.a.T, beta=1.0, c=p.T, trans_b=True, overwrite_c=True)
         else:
             p -= lr * (g.full() if isinstance(g, Outer) else g)
-
-
-def adam(p, g, m, v, step: int, hp, scratch=None) -> None:
-    """One Adam update of ``p`` in place, in torch.optim.Adam's order of operations, except
-    that the second moment's bias correction multiplies by its reciprocal (as the PyTorch
-    backend does; faster than dividing).
-
-    m, v: running means of g and g*g (in place); step counts from 1; ``scratch``: two arrays
-    like ``p`` to work in, so the update allocates nothing.
-    """
-    lr, beta1, beta2, eps = (float(hp[k]) for k in ("lr", "beta1", "beta2", "eps"))
-    t, denom = scratch if scratch is not None else (np.empty_like(p), np.empty_like(p))
-    np.subtract(g, m, out=t)  # torch: exp_avg.lerp_(grad, 1 - beta1)
-    t *= np.float32(1 - beta1)
-    m += t
-    v *= np.float32(beta2)  # torch: addcmul_(grad, grad, value=1 - beta2)
-    np.multiply(g, g, out=t)
-    t *= np.float32(1 - beta2)
-    v += t
-    step_size = lr / (1 - beta1**step)  # bias corrections in double, as torch does
-    np.sqrt(v, out=denom)
-    denom *= np.float32(1 / (1 - beta2**step) ** 0.5)
-    denom += np.float32(eps)
-    np.divide(m, denom, out=t)
-    t *= np.float32(step_size)
-    p -= t

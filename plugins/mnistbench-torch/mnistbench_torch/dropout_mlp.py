@@ -13,12 +13,22 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from mnistbench_torch import runtime
 
 
-@torch.no_grad()
+def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    """The weights on ``device``, and W2's transpose as a view made once (a view per step costs
+    as much as a kernel here)."""
+    w = runtime.tensors(weights, device)
+    return {**w, "W2.T": w["W2"].T}
+
+
+def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
+    """The trained weights, as the core saves them."""
+    return runtime.to_numpy({k: w[k] for k in weights})
+
+
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
     """One SGD step; mean_b 1/2 sum_k (out_k - onehot_k)^2 before it, masks applied.
 
@@ -26,15 +36,16 @@ def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor
     in as few of them as the math allows: the ReLU and the mask are one gate (relu(h) * mask =
     h * gate), and the batch mean's 1/B rides in the updates' alpha.
     """
-    n, lr = len(x), float(hp["lr"])
+    n, lr = x.shape[0], float(hp["lr"])
     # 1. forward
     h = torch.mm(x, w["W1"])  # (B, H)
-    gate = extras["dropout_masks"] * (h > 0)  # (B, H): 0, or 1/keep where kept and active
+    gate = runtime.relu_backward(extras["dropout_masks"], h)  # (B, H): mask where h > 0, else 0
     a = h.mul_(gate)  # relu(h) * mask; h is not needed again
-    diff = torch.mm(a, w["W2"]).sub_(F.one_hot(y, 10))  # (B, 10), out - onehot
-    loss = torch.vdot(diff.view(-1), diff.view(-1)).mul_(0.5 / n)
+    diff = torch.addmm(runtime.one_hot(y, 10), a, w["W2"], beta=-1)  # (B, 10), out - onehot
+    flat = diff.view(-1)
+    loss = torch.vdot(flat, flat).mul_(0.5 / n)
     # 2. backward (without the 1/B of the mean, which alpha applies)
-    dh = torch.mm(diff, w["W2"].T).mul_(gate)  # (B, H)
+    dh = torch.mm(diff, w["W2.T"]).mul_(gate)  # (B, H)
     # 3. update in place: W -= lr / B * inputs.T @ d
     w["W1"].addmm_(x.T, dh, alpha=-lr / n)
     w["W2"].addmm_(a.T, diff, alpha=-lr / n)

@@ -10,9 +10,9 @@ runs eagerly. The step's kernels are the eager step's, so a captured run trains 
 loop trains, to the bit.
 
 A step can be captured when every number it computes on the host is the same at every step
-(the learning rate, the batch size). A variant whose step is not (``CAPTURABLE = False``, as
-``mnn``, whose Adam bias correction is computed on the host from the step count) runs eagerly,
-as does any run when ``MNISTBENCH_TORCH_CUDA_GRAPHS=0`` is set.
+(the learning rate, the batch size): in every variant's step, what changes from step to step
+(``mnn``'s Adam step count and bias corrections) lives on the device. A run with
+``MNISTBENCH_TORCH_CUDA_GRAPHS=0`` set runs eagerly.
 """
 
 from __future__ import annotations
@@ -30,12 +30,11 @@ log = logging.getLogger(__name__)
 WARM_UP_STEPS = 3  # eager steps on a side stream before capture, as torch.cuda.graphs asks
 
 
-def wanted(spec: TrainSpec, module: Any) -> bool:
-    """Whether this run's steps are to be captured: on CUDA, for a capturable variant, unless
-    switched off with ``MNISTBENCH_TORCH_CUDA_GRAPHS=0``."""
+def wanted(spec: TrainSpec) -> bool:
+    """Whether this run's steps are to be captured: on CUDA, unless switched off with
+    ``MNISTBENCH_TORCH_CUDA_GRAPHS=0``."""
     return (
         spec.device.startswith("cuda")
-        and getattr(module, "CAPTURABLE", True)
         and os.environ.get("MNISTBENCH_TORCH_CUDA_GRAPHS", "1") != "0"
         and any(len(order) >= spec.batch_size for order in spec.epochs)
     )
@@ -143,7 +142,7 @@ class CapturedSteps:
 def capture(spec: TrainSpec, module: Any, w, state, hp, x, y) -> CapturedSteps | None:
     """The run's captured steps, or None where they are not wanted or capture fails (then the
     eager loop trains, and the log says why)."""
-    if not wanted(spec, module):
+    if not wanted(spec):
         return None
     try:
         return CapturedSteps(module.STEP, w, state, hp, spec, x, y)

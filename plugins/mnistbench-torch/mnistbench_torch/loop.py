@@ -4,9 +4,12 @@ A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batc
 updating the weight tensors ``w`` and the optimiser state ``state`` in place and returning the
 batch's loss (a 0-d tensor, measured before the update). Optional: ``initial_state(w)``, the
 optimiser state of a fresh run as named tensors (none for plain SGD), and ``params(weights,
-device)`` and ``weights(w, weights)``, where the tensors trained are not simply every weight
-(mnn trains three parts of its matrix, with autograd). Per-sample extras from the core (dropout
-masks) arrive sliced to the batch, on the device.
+device)`` and ``weights(w, weights)``, where the tensors a step uses are not simply every
+weight (mnn trains 110 of its matrix's 895 columns, through views made once). Per-sample extras
+from the core (dropout masks) arrive sliced to the batch, on the device. Steps are plain tensor
+arithmetic with the backward pass written out; a CPU epoch runs under one ``torch.no_grad()``
+(entered per step, it would cost more than a one-sample step's kernels) with denormals flushed
+to zero.
 
 Creating the :class:`Trainer` is the set-up (weights and the training set onto the device, the
 CUDA context, and on a GPU the step's capture in a CUDA graph, :mod:`mnistbench_torch.graphs`);
@@ -16,6 +19,7 @@ ends.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -32,7 +36,7 @@ class Trainer:
     """One run of one variant: its weights, optimiser state and training set on the device."""
 
     def __init__(self, spec: TrainSpec, module: Any):
-        runtime.make_deterministic()
+        runtime.make_deterministic(spec.device)
         runtime.warm_up(spec.device)
         self.spec, self.module, self.hp = spec, module, dict(spec.hyperparameters)
         params = getattr(module, "params", runtime.tensors)
@@ -47,9 +51,15 @@ class Trainer:
         self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
 
     def train_epoch(self, epoch: int) -> EpochResult:
-        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order."""
+        """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order, with
+        denormals flushed to zero on the CPU."""
         if self.captured is not None:
             return self._result(self.captured.train_epoch(epoch))
+        with runtime.flush_denormals(self.spec.device), torch.no_grad():
+            return self._result(self._train_eagerly(epoch))
+
+    def _train_eagerly(self, epoch: int) -> torch.Tensor:
+        """The epoch's steps one by one; their losses, on the device."""
         spec, step, device = self.spec, self.module.STEP, self.spec.device
         index = tensor(spec.epochs[epoch], device)
         # One gather kernel per epoch, each batch then a slice (a view), unless the epoch's
@@ -59,17 +69,18 @@ class Trainer:
         gather_per_batch = device == "cpu" and epoch_bytes > GATHER_EPOCH_BYTES
         xs, ys = (self.x, self.y) if gather_per_batch else (self.x[index], self.y[index])
         extras = {name: tensor(per_epoch[epoch], device) for name, per_epoch in spec.extras.items()}
+        # Each batch a view made in one call per tensor (split), not a slice per step
+        size = spec.batch_size
+        if gather_per_batch:
+            xy = ((xs.index_select(0, b), ys.index_select(0, b)) for b in index.split(size))
+        else:
+            xy = zip(xs.split(size), ys.split(size), strict=True)
+        per_batch = zip(*(v.split(size) for v in extras.values())) if extras else repeat(())
         losses = []  # 0-d tensors, stacked once at the end: no copy kernel per step
-        for start in range(0, len(index), spec.batch_size):
-            rows = slice(start, start + spec.batch_size)
-            if gather_per_batch:
-                batch = index[rows]
-                x, y = xs.index_select(0, batch), ys.index_select(0, batch)
-            else:
-                x, y = xs[rows], ys[rows]
-            batch_extras = {name: value[rows] for name, value in extras.items()}
+        for (x, y), extra in zip(xy, per_batch, strict=False):  # repeat(()) never ends
+            batch_extras = dict(zip(extras, extra, strict=True))
             losses.append(step(self.w, self.state, x, y, batch_extras, self.hp))
-        return self._result(torch.stack(losses))
+        return torch.stack(losses)
 
     def _result(self, losses: torch.Tensor) -> EpochResult:
         """The epoch's step losses with the weights and optimiser state after it, on the host."""

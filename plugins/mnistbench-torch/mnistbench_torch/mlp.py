@@ -26,7 +26,6 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return torch.addmm(w["b2"], a, w["W2"])  # (B, 10)
 
 
-@torch.no_grad()
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
     """One SGD step on the batch; the mean cross-entropy before it."""
     lr = float(hp["lr"])
@@ -36,8 +35,8 @@ def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor
     log_p = torch.log_softmax(torch.addmm(w["b2"], a, w["W2"]), dim=1)  # (B, 10)
     loss = F.nll_loss(log_p, y)
     # 2. backward: d loss / d logits = (softmax - onehot) / B, then through W2 and the ReLU
-    dz = log_p.exp_().sub_(F.one_hot(y, 10)).div_(len(x))  # (B, 10)
-    dh = (dz @ w["W2"].T).mul_(h > 0)  # (B, H)
+    dz = log_p.exp_().sub_(runtime.one_hot(y, 10)).div_(x.shape[0])  # (B, 10)
+    dh = runtime.relu_backward(dz @ w["W2"].T, h)  # (B, H)
     # 3. update in place: W -= lr * inputs.T @ d, b -= lr * sum_b d
     w["W1"].addmm_(x.T, dh, alpha=-lr)
     w["b1"].sub_(dh.sum(dim=0), alpha=lr)

@@ -8,7 +8,10 @@ tick), so the arithmetic uses ``W = A[:, FREE:]`` (N, F) and ``A[:, :FREE]`` com
 unchanged, as Adam leaves a parameter whose gradient is exactly zero. A tick's input is the
 clamped part (pixels, and the bias neuron 784 at 1) next to the free neurons, so
 ``clamp(s) @ W = x @ W[:784] + W[784] + free @ W[FREE:]``; the clamped part's product, the
-"drive", is the same every tick. Autograd through the ticks cost more than the arithmetic.
+"drive", is the same every tick. Of the last tick, only the 10 output columns are computed:
+nothing else of it reaches the loss. Autograd through the ticks cost more than the arithmetic;
+Adam is PyTorch's fused kernel (:mod:`mnistbench_torch.updates`), and its step count lives on
+the device, so on a GPU the whole step is captured in a CUDA graph like any other variant's.
 """
 
 from __future__ import annotations
@@ -21,29 +24,44 @@ import torch
 import torch.nn.functional as F
 
 from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench_torch import runtime
 from mnistbench_torch.runtime import tensor
 from mnistbench_torch.updates import adam_
 
-# Adam's bias correction is computed on the host from the step count, so a CUDA graph captured
-# at one step would replay that step's correction: mnn's steps run eagerly on a GPU.
-CAPTURABLE = False
+
+def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor, ticks: int):
+    """Every tick's pre-activation (B, F) but the last's, the free state each later tick read
+    (tick 0 read zeros), and the last tick's pre-activation of the 10 outputs (B, 10), the only
+    neurons of the last tick that reach the logits; ``w``: W = A[:, FREE:] (N, F) and its parts
+    (:func:`parts`), x (B, 784)."""
+    drive = torch.addmm(w["bias"], x, w["pixels"])  # (B, F): pixels, and the bias neuron at 1
+    pre, free_in = [], []
+    for t in range(ticks - 1):  # every tick but the last, in full
+        pre.append(drive if t == 0 else torch.addmm(drive, free_in[-1], w["free"]))
+        free_in.append(torch.relu(pre[-1]))
+    last = drive[:, -OUTPUTS:]  # the last tick, the outputs' columns only
+    if free_in:
+        last = torch.addmm(last, free_in[-1], w["free_out"])
+    return pre, free_in, last
 
 
-def forward(W: torch.Tensor, x: torch.Tensor, ticks: int):
-    """Each tick's pre-activation (B, F) and the free state it read (none for tick 0, which
-    read zeros), for W = A[:, FREE:] (N, F) and inputs ``x`` (B, 784)."""
-    drive = torch.addmm(W[BIAS], x, W[:PIXELS])  # (B, F): pixels, and the bias neuron at 1
-    pre, free_in = [drive], []
-    for _ in range(ticks - 1):
-        free = torch.relu(pre[-1])  # (B, F)
-        free_in.append(free)
-        pre.append(torch.addmm(drive, free, W[FREE:]))  # (B, F)
-    return pre, free_in
+def parts(W: torch.Tensor, prefix: str = "") -> dict[str, torch.Tensor]:
+    """Views of the rows of W (N, F) the arithmetic uses, made once: each slice of a tensor
+    costs a few microseconds, and a step would otherwise take a dozen."""
+    return {
+        f"{prefix}pixels": W[:PIXELS],  # (784, F)
+        f"{prefix}bias": W[BIAS],  # (F,)
+        f"{prefix}free": W[FREE:],  # (F, F)
+        f"{prefix}free_out": W[FREE:, -OUTPUTS:],  # (F, 10), into the outputs
+    }
 
 
 def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
-    """The trained part of the weights: W = A[:, FREE:] (N, F), contiguous, on ``device``."""
-    return {"W": tensor(np.asarray(weights["A"], np.float32)[:, FREE:], device)}
+    """The trained part of the weights: W = A[:, FREE:] (N, F), contiguous, on ``device``; the
+    buffer each step writes its gradient into, g; and the views of both a step uses."""
+    W = tensor(np.asarray(weights["A"], np.float32)[:, FREE:], device)
+    g = torch.empty_like(W)
+    return {"W": W, "g": g, **parts(W), **parts(g, "g_")}
 
 
 def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
@@ -54,40 +72,44 @@ def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
 
 
 def initial_state(w: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Adam's moments of W, and its step count (kept on the host)."""
+    """Adam's moments of W, and its step count (float32 on the device, as torch.optim keeps it)."""
     W = w["W"]
     return {
         "m": torch.zeros_like(W),
         "v": torch.zeros_like(W),
-        "step": torch.zeros((), dtype=torch.int64),
+        "step": torch.zeros((), dtype=torch.float32, device=W.device),
     }
 
 
-@torch.no_grad()
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
     """One Adam step on W = A[:, FREE:]; the mean cross-entropy before it."""
-    W, ticks = w["W"], int(hp["ticks"])
-    pre, free_in = forward(W, x, ticks)
-    # 1-2. softmax cross-entropy of the output neurons after the last tick, and its gradient
-    log_p = torch.log_softmax(torch.relu(pre[-1][:, -OUTPUTS:]), dim=1)  # (B, 10)
+    W, g = w["W"], w["g"]
+    pre, free_in, last = forward(w, x, int(hp["ticks"]))
+    # 1-2. softmax cross-entropy of the outputs after the last tick, and its gradient there
+    log_p = torch.log_softmax(torch.relu(last), dim=1)  # (B, 10)
     loss = F.nll_loss(log_p, y)
-    d_free = torch.zeros_like(pre[-1])  # (B, F), d loss / d (free neurons after the tick)
-    d_free[:, -OUTPUTS:] = log_p.exp_().sub_(F.one_hot(y, 10)).div_(len(x))
+    d_logits = log_p.exp_()  # softmax, minus 1 at the label (not one_hot: it checks the labels)
+    label = y[:, None]
+    d_logits.scatter_(1, label, d_logits.gather(1, label) - 1).div_(x.shape[0])
+    dz = runtime.relu_backward(d_logits, last)  # (B, 10)
     # 3. back through the ticks: an earlier tick gets gradient only through the free neurons it
     #    passed on; the clamped neurons are data, so their part sums over ticks into d_drive
-    g = torch.zeros_like(W)  # (N, F)
-    d_drive = torch.zeros_like(d_free)
-    for t in reversed(range(ticks)):
-        dz = d_free * (pre[t] > 0)  # (B, F), ReLU passes gradient where it was active
+    d_drive = torch.zeros((x.shape[0], W.shape[1]), dtype=W.dtype, device=W.device)  # (B, F)
+    d_drive[:, -OUTPUTS:] = dz
+    w["g_free"].zero_()
+    if free_in:
+        torch.mm(free_in[-1].T, dz, out=w["g_free_out"])  # (F, 10)
+        d_free = dz @ w["free_out"].T  # (B, F)
+    for t in reversed(range(len(pre))):
+        dz = runtime.relu_backward(d_free, pre[t])  # (B, F)
         d_drive += dz
         if t > 0:  # tick 0 read the constant zero state: nothing flows further back
-            g[FREE:].addmm_(free_in[t - 1].T, dz)  # (F, F)
-            d_free = dz @ W[FREE:].T
-    torch.mm(x.T, d_drive, out=g[:PIXELS])  # (784, F)
-    g[BIAS] = d_drive.sum(dim=0)
+            w["g_free"].addmm_(free_in[t - 1].T, dz)  # (F, F)
+            d_free = dz @ w["free"].T
+    torch.mm(x.T, d_drive, out=w["g_pixels"])  # (784, F)
+    torch.sum(d_drive, dim=0, out=w["g_bias"])
     # 4. Adam
-    state["step"] += 1
-    adam_(W, g, state["m"], state["v"], int(state["step"]), hp)
+    adam_(W, g, state["m"], state["v"], state["step"], hp)
     return loss
 
 
@@ -97,5 +119,5 @@ def predict(
 ) -> np.ndarray:
     """Class scores (logits, the last 10 neurons after the last tick), shape (N, 10)."""
     W = tensor(np.asarray(w["A"], np.float32)[:, FREE:], device)
-    pre, _ = forward(W, tensor(np.asarray(x, np.float32), device), int(hp["ticks"]))
-    return torch.relu(pre[-1][:, -OUTPUTS:]).cpu().numpy()
+    _, _, last = forward(parts(W), tensor(np.asarray(x, np.float32), device), int(hp["ticks"]))
+    return torch.relu(last).cpu().numpy()

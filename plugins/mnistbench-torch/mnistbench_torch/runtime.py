@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 
 
-def make_deterministic() -> None:
-    """Ask PyTorch for deterministic kernels, so a seed fixes the metrics on the same machine."""
+def make_deterministic(device: str) -> None:
+    """Ask PyTorch for deterministic kernels on a GPU, so a seed fixes the metrics on the same
+    machine. The CPU kernels the variants use (matrix products, element-wise operations and
+    gathers) are deterministic at a fixed thread count already; the switch would cost every CPU
+    job almost a second of imports (``torch.use_deterministic_algorithms`` loads TorchInductor's
+    configuration)."""
+    if not device.startswith("cuda"):
+        return
     # cuBLAS needs a fixed workspace to be deterministic; it must be set before its first use.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
@@ -18,6 +26,20 @@ def make_deterministic() -> None:
     # Full float32 matmuls on GPUs too: TF32 would make CUDA results drift from the CPU ones.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+
+@contextmanager
+def flush_denormals(device: str) -> Iterator[None]:
+    """On the CPU, treat denormal floats as zero inside the block (``torch.set_flush_denormal``),
+    as XLA does: a confident model's tiny probabilities and gradients otherwise become denormal
+    numbers, which x86 CPUs compute on tens of times slower (see :mod:`mnistbench.denormals`)."""
+    if device != "cpu" or not torch.set_flush_denormal(True):
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def warm_up(device: str) -> None:
@@ -49,6 +71,27 @@ def predict(forward, weights: Mapping[str, np.ndarray], x: np.ndarray, device: s
     """``forward(weights, x, *args)`` on ``device``, returned as a host NumPy array."""
     on_device = {k: tensor(v, device) for k, v in weights.items()}
     return forward(on_device, tensor(x, device), *args).cpu().numpy()
+
+
+def relu_backward(grad: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+    """``grad`` where ``pre > 0``, else 0: the gradient through relu(pre), in one kernel (the one
+    autograd runs for ReLU) rather than a comparison, a conversion and a product."""
+    return _threshold_backward(grad, pre, 0)
+
+
+_threshold_backward = torch.ops.aten.threshold_backward.default  # the overload, resolved once
+
+
+def one_hot(labels: torch.Tensor, classes: int) -> torch.Tensor:
+    """Float32 one-hot rows (B, classes) for integer ``labels`` (B,): rows of a cached identity
+    matrix. ``F.one_hot`` first checks the labels' range, a reduction and a host sync that cost
+    more than a one-sample training step."""
+    return _identity(classes, labels.device).index_select(0, labels)
+
+
+@functools.cache
+def _identity(classes: int, device: torch.device) -> torch.Tensor:
+    return torch.eye(classes, device=device)
 
 
 def tensor(array: np.ndarray, device: str) -> torch.Tensor:

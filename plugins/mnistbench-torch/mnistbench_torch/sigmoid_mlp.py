@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from mnistbench_torch import runtime
 
@@ -21,17 +20,16 @@ def forward(w: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(torch.sigmoid(x @ w["W1"]) @ w["W2"], dim=1)
 
 
-@torch.no_grad()
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802
     """One SGD step on the batch; mean_b sum_k (softmax_k - onehot_k)^2 before it."""
     lr = float(hp["lr"])
     # 1. forward
     a = torch.sigmoid(x @ w["W1"])  # (B, H)
     s = torch.softmax(a @ w["W2"], dim=1)  # (B, 10)
-    diff = s - F.one_hot(y, 10)
+    diff = s - runtime.one_hot(y, 10)
     loss = (diff * diff).sum(dim=1).mean()
     # 2. d loss / d softmax, then through the softmax Jacobian: s * (g - <g, s>)
-    g = diff.mul_(2 / len(x))
+    g = diff.mul_(2 / x.shape[0])
     dz = s * (g - (g * s).sum(dim=1, keepdim=True))  # (B, 10)
     # 3. through the sigmoid: a' = a (1 - a)
     dh = (dz @ w["W2"].T).mul_(a).mul_(1 - a)  # (B, H)

@@ -74,7 +74,10 @@ DEFAULTS = {
 
 def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
     """(pixels / 255 - 0.1307) / 0.3081, flattened: (N, 784) float32, about zero mean, unit std."""
-    return (flatten_scaled(images) - np.float32(MEAN)) / np.float32(STD)
+    x = flatten_scaled(images)
+    x -= np.float32(MEAN)
+    x /= np.float32(STD)
+    return x
 
 
 def n_neurons(hp: Mapping[str, Any]) -> int:
