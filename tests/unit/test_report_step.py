@@ -44,6 +44,11 @@ def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_c
     assert re.search(r"time-to-accuracy targets ?mlp 0\.9\b", page)
 
 
+def test_the_baseline_backend_comes_first_wherever_its_name_sorts(tmp_path):
+    page = text(report.render(known.write(tmp_path), report.Settings(baseline="torch")))
+    assert "mlp on mnist, with torch, numpy, seeds 0, 1." in page
+
+
 def test_a_baseline_without_runs_is_said_and_its_chart_left_out(tmp_path):
     html = report.render(known.write(tmp_path), report.Settings(baseline="jax"))
     assert "The baseline backend jax has no run here" in text(html)
@@ -115,7 +120,9 @@ def test_the_csv_tables_are_those_of_the_runs_with_a_result(tmp_path):
     settings = report.Settings(time_to_accuracy={"mlp": 0.9})
     report.run(folder, out, settings, csv_dir=tmp_path / "csv")
     assert out.read_text().startswith("<!doctype html>")
+    assert re.search(r"time-to-accuracy targets ?mlp 0\.9\b", text(out.read_text()))
     accuracy = pd.read_csv(tmp_path / "csv" / "accuracy.csv")
+    assert list(accuracy.columns)[:3] == ["dataset", "variant", "backend"]  # no index column
     assert accuracy[["variant", "backend", "seeds"]].values.tolist() == [
         ["mlp", "numpy", 2],
         ["mlp", "torch", 2],
