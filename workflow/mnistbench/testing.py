@@ -52,6 +52,17 @@ def step_losses(backend, spec) -> np.ndarray:
     return np.concatenate([epoch.losses for epoch in train_all(backend, spec)])
 
 
+def small_spec(variant: str, device: str = "cpu", samples: int = SAMPLES) -> TrainSpec:
+    """A short run of ``variant`` (its ``small`` hyperparameters) on ``samples`` random images
+    and labels from a fixed seed: for a backend's own tests of its loop."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, samples, dtype=np.uint8)
+    the_variant = VARIANTS[variant]
+    hp = the_variant.hyperparameters(the_variant.small)
+    return build_spec(the_variant, hp, images, labels, 0, device)
+
+
 def first_step(spec: TrainSpec) -> TrainSpec:
     """``spec`` cut to its first batch: one epoch of one step, with that step's extras."""
     rows = slice(0, spec.batch_size)

@@ -5,19 +5,13 @@ import pytest
 
 from mnistbench.backend import train_all
 from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
-from mnistbench.variants import VARIANTS
+from mnistbench.testing import small_spec
 from mnistbench_torch import loop
 
 
 @pytest.mark.parametrize("variant", ["mlp", "dropout_mlp"])
 def test_gathering_each_batch_trains_what_gathering_the_epoch_first_trains(variant, monkeypatch):
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (96, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, 96, dtype=np.uint8)
-    the_variant = VARIANTS[variant]
-    hp = the_variant.hyperparameters(the_variant.small)
-    spec = build_spec(the_variant, hp, images, labels, 0, "cpu")
+    spec = small_spec(variant)
     torch_backend = load_backends().get("torch")
     epoch_first = train_all(torch_backend, spec)
     monkeypatch.setattr(loop, "GATHER_EPOCH_BYTES", 0)  # every epoch "outgrows the cache"
