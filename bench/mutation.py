@@ -62,7 +62,7 @@ REPORT = [
     f"tests/unit/test_{name}.py"
     for name in ("report", "report_numbers", "report_html", "report_tables", "report_step")
 ]
-REPORT += ["tests/unit/test_report_figures.py"]
+REPORT += ["tests/unit/test_report_tables_worked.py", "tests/unit/test_report_figures.py"]
 REPORT += ["tests/unit/test_compare.py"]
 # module: (files to mutate, relative to the staging folder; the tests that check them)
 MODULES = {
