@@ -1,10 +1,10 @@
 """The NumPy backend's building blocks against the core's float64 reference and closed forms.
 
 The conformance suite compares other backends with NumPy; these tests compare NumPy itself with
-something independent: ``loss_and_gradients`` of mlp and mnn (test_numpy_gradients.py covers the
-other two) with :mod:`mnistbench.reference` on the same float64 weights, images and labels,
-dropout with a real plan's masks, SGD on Fortran-ordered weights and Adam at non-default decays
-against their formulas, on small seeded inputs.
+something independent: ``loss_and_gradients`` of every variant with a gradient with
+:mod:`mnistbench.reference` on the same float64 weights, images and labels, dropout with a real
+plan's masks, an mnn neuron at exactly zero, SGD on Fortran-ordered weights and Adam at
+non-default decays against their formulas, on small seeded inputs.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import pytest
 
 from mnistbench import reference
 from mnistbench.variants import get_variant
-from mnistbench_numpy import dropout_mlp, mlp, mnn
+from mnistbench.variants.mnn import FREE
+from mnistbench_numpy import dropout_mlp, mlp, mnn, sigmoid_mlp
 from mnistbench_numpy.adam import adam
 from mnistbench_numpy.updates import Outer, sgd
 
-MODULES = {"mlp": mlp, "mnn": mnn}
+MODULES = {"mlp": mlp, "sigmoid_mlp": sigmoid_mlp, "dropout_mlp": dropout_mlp, "mnn": mnn}
 
 
 def batch(variant: str, n: int = 5):
@@ -64,6 +65,18 @@ def test_dropout_with_a_real_plans_masks_is_the_reference_and_not_the_whole_netw
     assert masked != pytest.approx(whole, rel=1e-3)
     for name, value in want.items():
         np.testing.assert_allclose(grads[name], value, rtol=1e-9, atol=1e-15, err_msg=name)
+
+
+def test_an_mnn_neuron_at_exactly_zero_before_the_last_tick_passes_no_gradient():
+    """A hidden neuron whose column of A is zero sits at exactly 0 in every tick: ReLU passes
+    nothing back through it, so its column of the gradient is exactly zero."""
+    w, x, y, hp, _ = batch("mnn")
+    w["A"][:, FREE] = 0.0  # the first hidden neuron receives nothing
+    _, grads = mnn.loss_and_gradients(w, x, y, hp)
+    assert not grads["A"][:, FREE].any()
+    assert grads["A"][:, FREE + 1 :].any()
+    _, want = reference.mnn(w, x, y, hp, {})
+    np.testing.assert_allclose(grads["A"], want["A"], rtol=1e-9, atol=1e-15)
 
 
 def outer(rng, n_in: int, n_out: int, batch: int = 4) -> Outer:
