@@ -62,7 +62,7 @@ REPORT = [
     f"tests/unit/test_{name}.py"
     for name in (
         *("report", "report_numbers", "report_html", "report_step", "report_figures"),
-        *("report_tables", "report_tables_worked", "compare"),
+        *("report_tables", "compare"),
     )
 ]
 # module: (files to mutate, relative to the staging folder; the tests that check them)

@@ -1,5 +1,10 @@
-"""The report's tables from small summaries whose every number is known: per-run derived times,
-the recipe departures, accuracy over seeds and speed as ratios of medians."""
+"""The report's tables from a few hand-made runs: every value checked against one worked out here.
+
+The runs are small enough to compute by hand (two seeds, round seconds), so each expected
+number below is written from the inputs, not read from the code under test.
+"""
+
+from __future__ import annotations
 
 import json
 
@@ -7,131 +12,295 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import report_tables as tables
+from mnistbench import report_tables as rt
 from mnistbench.variants import VARIANTS
 
 
-def run(backend="numpy", seed=0, variant="mlp", dataset="mnist", **values):
+def run(backend, seed, *, variant="mlp", dataset="mnist", device="cpu", **values) -> dict:
     row = {
         "dataset": dataset,
         "variant": variant,
         "backend": backend,
-        "device": "cpu",
         "seed": seed,
+        "device": device,
         "test_accuracy": 0.9,
         "final_train_loss": 0.3,
-        "epochs": 4,
-        "train_samples": 60000,
-        "test_samples": 10000,
+        "epochs": 2,
+        "train_samples": 4000,
+        "test_samples": 1000,
         "train_seconds": 8.0,
-        "samples_per_second": 30000.0,
-        "predict_seconds": 0.05,
+        "samples_per_second": 1000.0,
+        "predict_seconds": 0.5,
         "peak_rss_mb": 100.0,
-        "job_wall_seconds": 10.0,
-        "backend_version": "1",
-        "hyperparameters": json.dumps(VARIANTS[variant].defaults) if variant in VARIANTS else "",
-        "train_limit": None,
-        "test_limit": None,
+        "job_wall_seconds": 12.0,
+        "backend_version": "1.0",
+        "hyperparameters": json.dumps({"hidden": 300, "lr": 0.1}),
+        "train_limit": np.nan,
+        "test_limit": np.nan,
     }
-    row.update(values)
-    return row
+    return {**row, **values}
 
 
-def test_each_run_shows_seconds_per_epoch_and_microseconds_per_test_image():
-    derived = tables.with_derived(pd.DataFrame([run(train_seconds=8.0, epochs=4)]))
-    assert derived["epoch_seconds"].iloc[0] == 2.0
-    assert derived["predict_us"].iloc[0] == pytest.approx(5.0)  # 0.05 s / 10,000 images
-    runs = tables.runs_table(pd.DataFrame([run()]))
-    assert list(runs.columns) == list(tables.RUN_COLUMNS.values())
-    assert runs[tables.PREDICT_US].iloc[0] == pytest.approx(5.0)
-    assert runs["train time (s, inside backend.train, all epochs)"].iloc[0] == 8.0
+SUMMARY = pd.DataFrame(
+    [
+        run("numpy", 0, train_seconds=8.0, predict_seconds=0.5, test_accuracy=0.90),
+        run("numpy", 1, train_seconds=12.0, predict_seconds=0.7, test_accuracy=0.94),
+        run("numpy", 2, train_seconds=40.0, predict_seconds=0.6, test_accuracy=0.92),
+        run("torch", 0, train_seconds=2.0, predict_seconds=0.1, peak_rss_mb=300.0),
+        run("torch", 1, train_seconds=6.0, predict_seconds=0.3, peak_rss_mb=200.0),
+    ]
+)
+
+
+def test_the_runs_table_gives_every_run_its_named_columns_and_predict_microseconds():
+    table = rt.runs_table(SUMMARY)
+    assert list(table.columns) == list(rt.RUN_COLUMNS.values())
+    row = table.iloc[1]
+    assert (
+        row["backend"],
+        row["seed"],
+        row["train time (s, inside backend.train, all epochs)"],
+    ) == (
+        "numpy",
+        1,
+        12.0,
+    )
+    assert row[rt.PREDICT_US] == pytest.approx(0.7 / 1000 * 1e6)  # 700 µs per image
+
+
+def test_seconds_per_epoch_is_train_seconds_over_epochs():
+    derived = rt.with_derived(SUMMARY)
+    assert derived["epoch_seconds"].tolist() == pytest.approx([4.0, 6.0, 20.0, 1.0, 3.0])
+    assert derived["predict_us"].tolist() == pytest.approx([500, 700, 600, 100, 300])
+
+
+def test_the_speed_table_gives_min_median_max_and_ratios_of_medians():
+    table = rt.speed_table(SUMMARY, "numpy").set_index("backend")
+    numpy, torch = table.loc["numpy"], table.loc["torch"]
+    assert (numpy["seeds"], torch["seeds"]) == (3, 2)
+    assert (numpy["train s/epoch, min over seeds"], numpy["train s/epoch, max"]) == (4.0, 20.0)
+    assert numpy["train s/epoch, median"] == 6.0 and torch["train s/epoch, median"] == 2.0
+    speedup = rt.SPEEDUP.format("numpy")
+    assert numpy[speedup] == 1.0 and torch[speedup] == pytest.approx(6.0 / 2.0)
+    predict = "predict speed-up over numpy (×, ratio of medians)"
+    assert torch["predict (µs per test image, median)"] == pytest.approx(200.0)
+    assert torch[predict] == pytest.approx(600.0 / 200.0) and numpy[predict] == 1.0
+    assert torch["train peak memory (MiB, resident, max)"] == 300.0
+    assert numpy["training throughput (images/s, median)"] == 1000.0
+    # the columns in the order the page shows them: spread, then ratio, then predict
+    assert list(table.columns).index(speedup) == list(table.columns).index("train s/epoch, max") + 1
+    assert list(table.columns)[-3:] == [
+        "predict (µs per test image, median)",
+        predict,
+        "train peak memory (MiB, resident, max)",
+    ]
+
+
+def test_per_run_speed_ups_divide_the_baselines_median_by_each_run():
+    found = rt.speedups(SUMMARY, "numpy")
+    assert found["train_speedup"].tolist() == pytest.approx([6 / 4, 6 / 6, 6 / 20, 6 / 1, 6 / 3])
+    assert found["predict_speedup"].tolist() == pytest.approx([600 / 500, 600 / 700, 1, 6, 2])
+
+
+def test_speed_ups_are_nan_where_the_baseline_has_no_run_of_that_variant():
+    summary = pd.concat([SUMMARY, pd.DataFrame([run("torch", 0, variant="mnn")])])
+    found = rt.speed_table(summary, "numpy").set_index(["variant", "backend"])
+    assert np.isnan(found.loc[("mnn", "torch"), rt.SPEEDUP.format("numpy")])
+    assert found.loc[("mlp", "torch"), rt.SPEEDUP.format("numpy")] == pytest.approx(3.0)
+
+
+def test_the_accuracy_table_gives_mean_sample_sd_and_the_seed_figure_on_mnist_only():
+    summary = pd.concat([SUMMARY, pd.DataFrame([run("numpy", 0, dataset="fashion")])])
+    table = rt.accuracy_table(summary).set_index(["dataset", "backend"])
+    numpy = table.loc[("mnist", "numpy")]
+    assert numpy["seeds"] == 3
+    assert numpy["test accuracy (fraction, mean over seeds)"] == pytest.approx(0.92)
+    assert numpy["sd over seeds"] == pytest.approx(0.02)  # sample sd of 0.90, 0.94, 0.92
+    assert numpy["seed notebook's test accuracy (its full recipe)"] == 0.9829
+    assert np.isnan(
+        table.loc[("fashion", "numpy"), "seed notebook's test accuracy (its full recipe)"]
+    )
+    assert (numpy["epochs"], numpy["training images"], numpy["test images"]) == (2, 4000, 1000)
+    assert list(rt.accuracy_table(summary).columns)[:5] == [
+        "dataset",
+        "variant",
+        "backend",
+        "device",
+        "seeds",
+    ]
+
+
+def test_the_accuracy_table_leaves_epochs_and_images_empty_when_the_summary_lacks_them():
+    summary = SUMMARY.drop(columns=["epochs", "train_samples", "test_samples"])
+    row = rt.accuracy_table(summary).iloc[0]
+    assert np.isnan(row["epochs"]) and np.isnan(row["training images"])
+    assert np.isnan(row["test images"])
+
+
+def test_departures_name_each_changed_hyperparameter_beside_the_recipe_and_the_subsets():
+    row = run("numpy", 0, hyperparameters=json.dumps({"lr": 0.5, "hidden": 300, "epochs": 1}))
+    row.update(train_limit=4000.0, test_limit=1000)
+    assert rt.recipe_departures(row) == (
+        "epochs 1 (seed 20); lr 0.5 (seed 0.1); "
+        "first 4,000 train images only; first 1,000 test images only"
+    )
+    assert rt.recipe_departures(run("numpy", 0)) == ""
 
 
 def test_a_run_on_the_seed_recipe_departs_from_nothing():
-    assert tables.recipe_departures(run()) == ""
-
-
-def test_departures_name_each_changed_hyperparameter_with_the_seeds_value_and_the_subsets():
-    hp = {**VARIANTS["mlp"].defaults, "lr": 0.05, "epochs": 1}
-    row = run(hyperparameters=json.dumps(hp), train_limit=4000.0, test_limit=1000.0)
-    assert tables.recipe_departures(row) == (
-        "epochs 1 (seed 20); lr 0.05 (seed 0.1); first 4,000 train images only; "
-        "first 1,000 test images only"
-    )
-
-
-def test_a_variant_with_its_own_network_says_so_unless_a_seed_recipe_restores_it():
-    pc = run(variant="predictive_coding")
-    assert tables.recipe_departures(pc) == "another network (see Variants)"
-    mnn = run(variant="mnn")  # its defaults depart from the seed's init scale, which is restorable
-    assert tables.recipe_departures(mnn) == "init_scale 0.1 (seed 1)"
+    row = {"variant": "mlp", "hyperparameters": json.dumps(VARIANTS["mlp"].defaults)}
+    assert rt.recipe_departures(row) == ""
 
 
 def test_an_unknown_variant_or_missing_hyperparameters_note_only_the_subsets():
     row = {"variant": "third_party", "train_limit": 500}
-    assert tables.recipe_departures(row) == "first 500 train images only"
+    assert rt.recipe_departures(row) == "first 500 train images only"
 
 
-def test_accuracy_is_grouped_per_backend_with_the_seeds_figure_on_mnist_only():
-    two_epochs = json.dumps({**VARIANTS["mlp"].defaults, "epochs": 2})
-    quick = {"epochs": 2, "train_limit": 4000.0, "hyperparameters": two_epochs}
+def test_departures_use_the_seed_recipe_over_the_defaults_and_flag_another_network():
+    row = run("numpy", 0, variant="mnn", hyperparameters=json.dumps({"init_scale": 0.1}))
+    assert rt.recipe_departures(row) == "init_scale 0.1 (seed 1)"
+    pc = run("numpy", 0, variant="predictive_coding", hyperparameters=json.dumps({}))
+    assert rt.recipe_departures(pc) == "another network (see Variants)"
+    unknown = run("numpy", 0, variant="nonesuch", hyperparameters=None, test_limit=10)
+    assert rt.recipe_departures(unknown) == "first 10 test images only"
+
+
+def test_the_accuracy_table_joins_the_seeds_distinct_departures():
     summary = pd.DataFrame(
         [
-            run("numpy", 0, test_accuracy=0.90, **quick),
-            run("numpy", 1, test_accuracy=0.94, **quick),
-            run("torch", 0, test_accuracy=0.80, epochs=3),
-            run("numpy", 0, dataset="fashion", test_accuracy=0.7),
+            run("numpy", 0, hyperparameters=json.dumps({"lr": 0.5})),
+            run("numpy", 1, hyperparameters=json.dumps({"lr": 0.5})),
+            run("numpy", 2, hyperparameters=json.dumps({"epochs": 1})),
+            run("numpy", 3),
         ]
     )
-    table = tables.accuracy_table(summary).set_index(["dataset", "backend"])
-    numpy = table.loc[("mnist", "numpy")]
-    assert numpy["seeds"] == 2
-    assert numpy["test accuracy (fraction, mean over seeds)"] == pytest.approx(0.92)
-    assert numpy["sd over seeds"] == pytest.approx(np.std([0.90, 0.94], ddof=1))
-    assert numpy["epochs"] == 2 and numpy["training images"] == 60000
-    assert numpy["seed notebook's test accuracy (its full recipe)"] == 0.9829
-    assert (
-        numpy["departs from the seed's recipe"]
-        == "epochs 2 (seed 20); first 4,000 train images only"
-    )
-    torch = table.loc[("mnist", "torch")]
-    assert torch["seeds"] == 1 and np.isnan(torch["sd over seeds"])
-    assert torch["departs from the seed's recipe"] == "" and torch["epochs"] == 3
-    assert np.isnan(
-        table.loc[("fashion", "numpy")]["seed notebook's test accuracy (its full recipe)"]
-    )
-    assert list(tables.accuracy_table(summary).columns[:4]) == tables.GROUP_KEYS
+    found = rt.accuracy_table(summary).iloc[0]["departs from the seed's recipe"]
+    assert found == "epochs 1 (seed 20); lr 0.5 (seed 0.1)"
 
 
-def test_speed_is_the_baselines_median_over_each_backends_median():
-    summary = pd.DataFrame(
+def history(seconds, accuracy, seed=0, backend="numpy", variant="mlp"):
+    return pd.DataFrame(
+        {
+            "dataset": "mnist",
+            "variant": variant,
+            "backend": backend,
+            "seed": seed,
+            "epoch": range(1, len(seconds) + 1),
+            "test_accuracy": accuracy,
+            "seconds": seconds,
+        }
+    )
+
+
+def test_time_to_accuracy_is_the_median_over_the_seeds_that_reach_it():
+    runs = pd.concat(
         [
-            run("numpy", 0, train_seconds=4.0, predict_seconds=0.04, peak_rss_mb=100.0),
-            run("numpy", 1, train_seconds=8.0, predict_seconds=0.08, peak_rss_mb=120.0),
-            run("numpy", 2, train_seconds=12.0, predict_seconds=0.06, peak_rss_mb=110.0),
-            run("torch", 0, train_seconds=2.0, predict_seconds=0.01, samples_per_second=1.0),
-            run("torch", 1, train_seconds=6.0, predict_seconds=0.03, samples_per_second=3.0),
+            history([1.0, 2.0, 4.0], [0.85, 0.9, 0.95], seed=0),  # 0.9 at epoch 2 after 3 s
+            history([2.0, 2.0, 2.0], [0.5, 0.7, 0.91], seed=1),  # epoch 3 after 6 s
+            history([1.0, 1.0, 1.0], [0.5, 0.6, 0.7], seed=2),  # never
+            history([1.0], [0.99], variant="mnn"),  # no threshold: left out
         ]
     )
-    speed = tables.speed_table(summary, "numpy").set_index("backend")
-    assert speed.loc["numpy", "train s/epoch, min over seeds"] == 1.0
-    assert speed.loc["numpy", "train s/epoch, median"] == 2.0
-    assert speed.loc["numpy", "train s/epoch, max"] == 3.0
-    assert speed.loc["numpy", tables.SPEEDUP.format("numpy")] == 1.0
-    assert speed.loc["torch", "train s/epoch, median"] == 1.0
-    assert speed.loc["torch", tables.SPEEDUP.format("numpy")] == 2.0
-    assert speed.loc["torch", "training throughput (images/s, median)"] == 2.0
-    assert speed.loc["numpy", "predict (µs per test image, median)"] == pytest.approx(6.0)
-    assert speed.loc["torch", "predict speed-up over numpy (×, ratio of medians)"] == pytest.approx(
-        3.0
+    [row] = rt.time_to_accuracy(runs, {"mlp": 0.9}).to_dict("records")
+    assert row == {
+        "dataset": "mnist",
+        "variant": "mlp",
+        "backend": "numpy",
+        "target test accuracy": 0.9,
+        "seeds reaching it": "2 of 3",
+        "training seconds to reach it (median)": 4.5,
+        "epoch reached (median)": 2.5,
+        "best test accuracy (fraction, max over seeds)": 0.95,
+    }
+
+
+def test_time_to_accuracy_reads_the_epochs_in_order_whatever_the_rows_order():
+    runs = history([1.0, 2.0, 4.0], [0.95, 0.9, 0.5]).iloc[::-1]  # epochs 3, 2, 1
+    row = rt.time_to_accuracy(runs, {"mlp": 0.9}).iloc[0]
+    assert row["training seconds to reach it (median)"] == 1.0
+    assert row["epoch reached (median)"] == 1
+
+
+def provenance(rows):
+    base = {"dataset": "mnist", "variant": "mlp", "device": "cpu"}
+    return pd.DataFrame(
+        [
+            {**base, "backend": b, "seed": s, "item": i, "value": v, **extra}
+            for b, s, i, v, extra in rows
+        ]
     )
-    assert speed.loc["numpy", "train peak memory (MiB, resident, max)"] == 120.0
-    assert speed.loc["numpy", "seeds"] == 3 and speed.loc["torch", "seeds"] == 2
-    per_run = tables.speedups(summary, "numpy").set_index(["backend", "seed"])
-    assert per_run.loc[("torch", 0), "train_speedup"] == 4.0  # 2.0 s over 0.5 s per epoch
-    assert per_run.loc[("torch", 1), "predict_speedup"] == pytest.approx(2.0)
 
 
-def test_without_the_baseline_backend_the_speed_ups_are_blank():
-    speed = tables.speed_table(pd.DataFrame([run("torch")]), "numpy")
-    assert np.isnan(speed[tables.SPEEDUP.format("numpy")].iloc[0])
+def test_provenance_shows_shared_values_once_and_splits_them_by_kind():
+    rows = []
+    for backend, version in (("numpy", "2.1"), ("torch", "2.13")):
+        for seed in (0, 1):
+            rows += [
+                (backend, seed, "commit", "abc123", {}),
+                (backend, seed, "uncommitted changes", "no", {}),
+                (backend, seed, "CPU model", "EPYC", {}),
+                (backend, seed, "CPU cores", "2", {}),
+                (backend, seed, "framework", version, {}),
+                (backend, seed, "pandas", "2.2", {}),
+                (backend, seed, "data train-images", "f00d", {}),
+            ]
+    rows.append(("numpy", 0, "data train-images", "beef", {"dataset": "fashion"}))
+    found = rt.provenance_tables(provenance(rows))
+    assert found["code"].values.tolist() == [["commit", "abc123"], ["uncommitted changes", "no"]]
+    machines = found["machines"]
+    assert list(machines.columns) == ["device", *rt.MACHINE_ITEMS]
+    assert machines.loc[0, "device"] == "cpu" and machines.loc[0, "CPU model"] == "EPYC"
+    assert machines.loc[0, "CPU cores"] == "2" and pd.isna(machines.loc[0, "GPU"])
+    assert machines.columns.name is None
+    # a framework's version may differ by backend: both shown, neither "differs"
+    assert sorted(found["libraries"].values.tolist()) == [
+        ["backend framework", "2.1"],
+        ["backend framework", "2.13"],
+        ["pandas", "2.2"],
+    ]
+    data = found["data"].sort_values("dataset")
+    assert data.values.tolist() == [
+        ["fashion", "train-images", "beef"],
+        ["mnist", "train-images", "f00d"],
+    ]
+    assert list(found["differs"].columns) == ["dataset", "variant", "backend", "seed"]
+    assert found["differs"].empty
+
+
+def test_provenance_lists_each_run_where_a_shared_value_differs():
+    rows = [
+        ("numpy", 0, "pandas", "2.2", {}),
+        ("numpy", 1, "pandas", "2.3", {}),
+        ("torch", 0, "pandas", "2.2", {}),
+        ("numpy", 0, "CPU model", "EPYC", {}),
+        ("numpy", 1, "CPU model", "Xeon", {}),
+        ("torch", 0, "CPU model", "Xeon", {}),
+    ]
+    found = rt.provenance_tables(provenance(rows))
+    assert found["libraries"].values.tolist() == [["pandas", rt.DIFFERS]]
+    assert found["machines"].loc[0, "CPU model"] == rt.DIFFERS
+    differs = found["differs"]
+    assert differs.columns.name is None
+    assert differs.values.tolist() == [
+        ["mnist", "mlp", "numpy", 0, "EPYC", "2.2"],
+        ["mnist", "mlp", "numpy", 1, "Xeon", "2.3"],
+        ["mnist", "mlp", "torch", 0, "Xeon", "2.2"],
+    ]
+    assert list(differs.columns)[4:] == ["CPU model", "pandas"]
+
+
+def test_a_machine_value_may_differ_between_devices_and_data_between_datasets():
+    rows = [
+        ("numpy", 0, "CPU model", "EPYC", {}),
+        ("torch", 0, "CPU model", "Xeon", {"device": "cuda"}),
+        ("numpy", 0, "data t10k-labels", "aa", {}),
+        ("numpy", 0, "data t10k-labels", "bb", {"dataset": "fashion"}),
+    ]
+    found = rt.provenance_tables(provenance(rows))
+    assert found["machines"].set_index("device")["CPU model"].to_dict() == {
+        "cpu": "EPYC",
+        "cuda": "Xeon",
+    }
+    assert found["differs"].empty
+    assert found["data"]["file"].tolist() == ["t10k-labels", "t10k-labels"]
