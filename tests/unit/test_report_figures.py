@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.image import AxesImage
 
 from mnistbench import report_figures as rf
@@ -335,3 +336,169 @@ def test_the_difference_grid_puts_three_panels_a_row_ordered_by_variant_then_bac
     assert titles == ["a\njax − numpy", "a\ntorch − numpy", "b\njax − numpy", "b\ntorch − numpy"]
     assert [ax.get_visible() for ax in panels] == [True] * 4 + [False] * 2
     assert fig.get_size_inches().tolist() == pytest.approx([0.9 + 2.6 * 3, 0.5 + 2.8 * 2])
+
+
+def test_each_chart_in_the_report_is_its_figure_as_an_svg():
+    style = rf.styles(["numpy", "torch"], "numpy")
+    runs = history({"numpy": ([1.0], [0.5], [0.8]), "torch": ([2.0], [0.5], [0.7])})
+    rates = speedups(
+        [("mnist", "mlp", "numpy", 0, 2.0, 1.0), ("mnist", "mlp", "torch", 0, 1.0, 2.0)]
+    )
+    matrices = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED})
+    assert rf.learning_curves(runs, style) == rf.data_uri(rf.learning_curves_figure(runs, style))
+    assert rf.speed_chart(rates, "numpy", style) == rf.data_uri(
+        rf.speed_chart_figure(rates, "numpy", style)
+    )
+    assert rf.confusion_grid(matrices, style, "mnist") == rf.data_uri(
+        rf.confusion_grid_figure(matrices, style, "mnist")
+    )
+    assert rf.difference_grid(matrices, "numpy", style, "mnist") == rf.data_uri(
+        rf.difference_grid_figure(matrices, "numpy", style, "mnist")
+    )
+
+
+def test_the_speed_chart_colours_each_backend_as_elsewhere_and_skips_one_without_speed_ups():
+    rows = [
+        ("mnist", "mlp", "numpy", 0, 2.0, 1.0),
+        ("mnist", "mlp", "jax", 0, np.nan, np.nan),  # no speed-up: no bar, and the rest stay
+        ("mnist", "mlp", "torch", 0, 1.0, 2.0),
+    ]
+    frame = speedups(rows).assign(note=[None, None, None])  # a blank elsewhere hides nothing
+    style = rf.styles(["numpy", "jax", "torch"], "numpy")
+    fig = rf.speed_chart_figure(frame, "numpy", style)
+    [ax] = fig.axes
+    [bar] = ax.patches
+    assert (bar.get_x(), bar.get_width()) == (1.0, 1.0)
+    assert bar.get_facecolor() == to_rgba(style["torch"].colour)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["numpy (1×)", "torch"]
+
+
+def test_differences_name_the_dataset_of_each_pair():
+    data = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED})
+    found = rf.differences(data, "numpy")
+    assert found.columns[:3].tolist() == ["dataset", "variant", "backend"]
+    assert found["dataset"].tolist() == ["mnist"]
+
+
+def test_confusion_matrices_get_ten_classes_a_side_and_the_whole_zero_to_one_scale():
+    dense = np.full((10, 10), 1) + 5 * np.eye(10, dtype=int)  # every cell 1/15 to 6/15
+    data = confusion(
+        {("mlp", "torch", 0): dense, ("mnn", "numpy", 0): MOVED, ("mnn", "torch", 0): EYE}
+    )
+    fig = rf.confusion_grid_figure(data, rf.styles(["numpy", "torch"], "numpy"), "mnist")
+    fig.canvas.draw()
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    # mlp has no numpy run: its cell is hidden and the torch cell beside it still drawn
+    assert [ax.get_visible() for ax in grid] == [False, True, True, True]
+    assert [len(ax.get_images()) for ax in grid] == [0, 1, 1, 1]
+    for ax in grid[1:]:
+        norm = ax.get_images()[0].norm
+        assert (norm.vmin, norm.vmax) == (0, 1)  # not the first matrix's 1/15 to 6/15
+        assert list(ax.get_yticks()) == list(range(10)) == list(ax.get_xticks())
+        assert sorted(ax.get_ylim()) == [-0.5, 9.5]
+
+
+def test_a_seed_that_stopped_early_leaves_no_band_where_one_seed_remains():
+    runs = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])}, seeds=(0, 1))
+    runs = runs[~((runs["seed"] == 1) & (runs["epoch"] == 2))]  # seed 1 diverged after epoch 1
+    fig = rf.learning_curves_figure(runs, rf.styles(["numpy"], "numpy"))
+    loss_epoch = fig.axes[0]
+    [band] = bands(loss_epoch)
+    ys = band.get_paths()[0].vertices
+    at_epoch_2 = ys[np.isclose(ys[:, 0], 2), 1]
+    assert at_epoch_2.min() == at_epoch_2.max() == pytest.approx(0.4)  # one seed: no spread
+
+
+def test_each_row_of_learning_curves_shares_its_y_scale():
+    runs = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])})
+    loss_epoch, loss_s, acc_epoch, acc_s = rf.learning_curves_figure(
+        runs, rf.styles(["numpy"], "numpy")
+    ).axes
+    assert loss_epoch.get_shared_y_axes().joined(loss_epoch, loss_s)
+    assert acc_epoch.get_shared_y_axes().joined(acc_epoch, acc_s)
+    assert not loss_epoch.get_shared_y_axes().joined(loss_epoch, acc_epoch)
+
+
+def test_a_class_with_one_test_image_reads_as_a_whole_row():
+    single = EYE.copy()
+    single[4, 4] = 1
+    found = rf.normalised_confusions(confusion({("mlp", "numpy", 0): single}))
+    assert found[("mnist", "mlp", "numpy")][4].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+
+
+def test_the_difference_scale_is_symmetric_white_at_zero_and_at_least_half_a_point():
+    split = EYE.copy()
+    split[3, 3], split[3, 5], split[3, 7] = 6, 2, 2  # -40, +20, +20 points
+    data = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): split})
+    style = rf.styles(["numpy", "torch"], "numpy")
+    fig = rf.difference_grid_figure(data, "numpy", style, "mnist")
+    fig.canvas.draw()
+    [ax, _] = fig.axes
+    image = ax.get_images()[0]
+    assert (image.norm.vmin, image.norm.vmax) == pytest.approx((-40, 40))
+    assert image.cmap(image.norm(0.0)) == pytest.approx((1, 1, 1, 1), abs=0.01)  # agree: white
+    assert list(ax.get_yticks()) == list(range(10)) == list(ax.get_xticks())
+    assert sorted(ax.get_ylim()) == [-0.5, 9.5] and sorted(ax.get_xlim()) == [-0.5, 9.5]
+    tiny = EYE * 1000
+    tiny[0, 0], tiny[0, 1] = 9999, 1  # 0.01 points of class 0
+    norm = (
+        rf.difference_grid_figure(
+            confusion({("mlp", "numpy", 0): EYE * 1000, ("mlp", "torch", 0): tiny}),
+            "numpy",
+            style,
+            "mnist",
+        )
+        .axes[0]
+        .get_images()[0]
+        .norm
+    )
+    assert (norm.vmin, norm.vmax) == (-0.5, 0.5)
+
+
+def test_curves_agreeing_to_the_seventh_digit_get_two_percent_of_their_size_in_plain_numbers():
+    close = history(
+        {
+            "numpy": ([1.0, 1.0], [0.6430001, 0.6430002], [0.9, 0.9]),
+            "torch": ([1.0, 1.0], [0.6430002, 0.6430001], [0.9, 0.9]),
+        }
+    )
+    fig = rf.learning_curves_figure(close, rf.styles(["numpy", "torch"], "numpy"))
+    fig.canvas.draw()
+    loss_epoch = fig.axes[0]
+    low, high = loss_epoch.get_ylim()
+    assert high - low == pytest.approx(0.02 * high, rel=0.02)
+    assert (low + high) / 2 == pytest.approx(0.64300015)
+    assert loss_epoch.yaxis.get_offset_text().get_text() == ""
+    negative = history({"numpy": ([1.0, 1.0], [-0.5000001, -0.5000002], [0.9, 0.9])})
+    fig = rf.learning_curves_figure(negative, rf.styles(["numpy"], "numpy"))
+    low, high = fig.axes[0].get_ylim()
+    assert high - low == pytest.approx(0.01, rel=0.02) and (low + high) / 2 == pytest.approx(
+        -0.50000015
+    )
+    tiny = history({"numpy": ([1.0, 1.0], [1e-7, 1.00000001e-7], [0.9, 0.9])})
+    low, high = rf.learning_curves_figure(tiny, rf.styles(["numpy"], "numpy")).axes[0].get_ylim()
+    assert high - low == pytest.approx(2e-9, rel=0.02)
+    spread = history({"numpy": ([1.0, 1.0], [0.5, 0.1], [0.9, 0.9])})
+    low, high = rf.learning_curves_figure(spread, rf.styles(["numpy"], "numpy")).axes[0].get_ylim()
+    assert low < 0.1 and high > 0.5 and high - low < 0.6  # wide enough already: left alone
+
+
+@pytest.mark.parametrize(
+    ("fast", "slow", "scale"),
+    [(1.0, 20.0, "linear"), (1.0, 20.5, "log"), (2.0, 30.0, "linear"), (0.01, 1.0, "log")],
+)
+def test_the_seconds_axis_turns_logarithmic_beyond_twenty_times(fast, slow, scale):
+    runs = history({"numpy": ([slow], [0.5], [0.8]), "jax": ([fast], [0.5], [0.8])})
+    _, loss_s, _, acc_s = rf.learning_curves_figure(runs, rf.styles(["numpy", "jax"], "numpy")).axes
+    assert loss_s.get_xscale() == acc_s.get_xscale() == scale
+
+
+def test_each_band_has_the_colour_of_its_line():
+    runs = history(
+        {"numpy": ([1.0] * 2, [0.5, 0.4], [0.8, 0.9]), "jax": ([1.0] * 2, [0.6, 0.5], [0.7, 0.8])},
+        seeds=(0, 1),
+    )
+    style = rf.styles(["numpy", "jax"], "numpy")
+    loss_epoch = rf.learning_curves_figure(runs, style).axes[0]
+    colours = [tuple(band.get_facecolor()[0][:3]) for band in bands(loss_epoch)]
+    assert colours == [to_rgba(style[b].colour)[:3] for b in ("numpy", "jax")]
