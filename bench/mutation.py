@@ -4,8 +4,10 @@ Mutation testing of the modules that compute or write what users read: mutmut (t
 extra: ``pip install -e '.[bench]'``) makes small changes to one module's code (a ``<`` for a
 ``<=``, a 1 for a 0, a dropped argument), runs that module's fast tests against each change, and
 counts the changes some test notices ("killed") and those none does ("survived"). A survivor is
-a bug the tests would let through, unless it is equivalent (it changes nothing a user can see;
-``bench/mutation_equivalent.toml`` lists those, each with why).
+a bug the tests would let through, unless it is equivalent (it changes nothing a user can see)
+or, in the report's figures, styling only (a font size, the figure's size, a colour of
+decoration: how a figure looks, not a value, label or scale it shows);
+``bench/mutation_equivalent.toml`` lists both, each with why.
 
 Modules (all by default): evaluate, aggregate, report, report_tables, report_figures,
 report_html, artifacts, idx, datasets, variants (the core's variant modules) and numpy (the NumPy
@@ -17,9 +19,10 @@ commit nothing while it runs), laid out as mutmut expects (``src/mnistbench``,
 is always the working tree's): how the score was before a change to the tests.
 
 Prints the score per module (killed / all mutants; a timeout counts as killed, since the tests
-stopped the change) and writes bench/out/mutation.csv (one row per module and label) and
-bench/out/mutants.txt (every surviving mutant's diff, equivalent ones marked). Slow: minutes per
-module on two cores, so not part of the test suite or CI.
+stopped the change), and the score without the equivalent and then also without the styling
+survivors; writes bench/out/mutation.csv (one row per module and label) and
+bench/out/mutants.txt (every surviving mutant's diff, equivalent and styling ones marked).
+Slow: minutes per module on two cores, so not part of the test suite or CI.
 """
 
 from __future__ import annotations
@@ -210,11 +213,12 @@ def diff(folder: Path, name: str) -> str:
     return shown.stdout.strip()
 
 
-def equivalents() -> dict[str, str]:
-    """Mutant name -> why it changes nothing a user can see."""
-    if not EQUIVALENT.exists():
-        return {}
-    return tomllib.loads(EQUIVALENT.read_text()).get("equivalent", {})
+def judged() -> tuple[dict[str, str], dict[str, str]]:
+    """Surviving mutants judged by hand, name -> why: those that change nothing a user can see
+    (``[equivalent]``), and those that change only how a figure looks, not a value, label or
+    scale it shows (``[styling]``: a font size, a colour of decoration, the figure's size)."""
+    tables = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    return tables.get("equivalent", {}), tables.get("styling", {})
 
 
 def main() -> None:
@@ -231,7 +235,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
     label = args.label or args.tests_from or "worktree"
-    known_equivalent = equivalents()
+    known_equivalent, known_styling = judged()
     rows, survivors = [], []
     for module in args.modules or list(MODULES):
         folder = STAGING / label / module
@@ -244,6 +248,8 @@ def main() -> None:
         killed = int(counts.get("killed", 0) + counts.get("timeout", 0))
         lost = outcome[outcome.isin(["survived", "no tests", "suspicious", "not checked"])]
         equivalent = [name for name in lost.index if name in known_equivalent]
+        styling = [name for name in lost.index if name in known_styling]
+        judged_away = len(equivalent) + len(styling)
         rows.append(
             {
                 "label": label,
@@ -256,13 +262,17 @@ def main() -> None:
                 "score_without_equivalent": killed / (len(outcome) - len(equivalent))
                 if len(outcome) > len(equivalent)
                 else float("nan"),
+                "styling": len(styling),
+                "score_without_styling": killed / (len(outcome) - judged_away)
+                if len(outcome) > judged_away
+                else float("nan"),
                 "seconds": seconds if args.read_only else round(seconds),
             }
         )
         print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
         for name, status in lost.items():
-            why = known_equivalent.get(name)
-            mark = f"equivalent: {why}" if why else status
+            why, looks = known_equivalent.get(name), known_styling.get(name)
+            mark = f"equivalent: {why}" if why else f"styling: {looks}" if looks else status
             survivors.append(f"## {name} ({mark})\n{diff(folder, name)}\n")
     table = pd.DataFrame(rows)
     print()

@@ -357,3 +357,30 @@ def test_with_no_confusion_matrix_at_all_the_confusion_table_keeps_its_columns(k
     written = aggregate.run([run.directory / "metrics.json" for run in runs.values()], root / "t")
     header = written["confusion"].read_text().splitlines()
     assert header == ["dataset,variant,backend,seed,true,predicted,count"]
+
+
+def test_provenance_lists_every_item_of_each_run_with_its_device(results):
+    from mnistbench import provenance
+
+    table = pd.read_csv(results[0] / "provenance.csv", keep_default_na=False)
+    assert list(table.columns) == [
+        *["dataset", "variant", "backend", "seed", "device", "item", "value"]
+    ]
+    for seed, run in results[1].items():
+        metrics = json.loads((run.directory / "metrics.json").read_text())
+        mine = table[table["seed"] == seed]
+        assert set(mine["device"]) == {"cpu"}
+        expected = {k: str(v) for k, v in provenance.flatten(metrics).items()}
+        assert dict(zip(mine["item"], mine["value"].astype(str), strict=True)) == expected
+
+
+def test_a_run_that_does_not_name_its_device_has_a_blank_one_in_provenance(known_runs):
+    root, runs = known_runs
+    path = runs[0].directory / "metrics.json"
+    metrics = json.loads(path.read_text())
+    del metrics["device"]
+    path.write_text(json.dumps(metrics))
+    paths = [run.directory / "metrics.json" for run in runs.values()]
+    origins = aggregate.tables(paths)["provenance"]
+    assert set(origins.loc[origins["seed"] == 0, "device"]) == {""}
+    assert set(origins.loc[origins["seed"] != 0, "device"]) == {"cpu"}
