@@ -439,6 +439,9 @@ def test_the_difference_scale_is_symmetric_white_at_zero_and_at_least_half_a_poi
     assert image.cmap(image.norm(0.0)) == pytest.approx((1, 1, 1, 1), abs=0.01)  # agree: white
     assert list(ax.get_yticks()) == list(range(10)) == list(ax.get_xticks())
     assert sorted(ax.get_ylim()) == [-0.5, 9.5] and sorted(ax.get_xlim()) == [-0.5, 9.5]
+    swapped = confusion({("mlp", "numpy", 0): split, ("mlp", "torch", 0): EYE})  # +40, -20, -20
+    norm = rf.difference_grid_figure(swapped, "numpy", style, "mnist").axes[0].get_images()[0].norm
+    assert (norm.vmin, norm.vmax) == pytest.approx((-40, 40))
     tiny = EYE * 1000
     tiny[0, 0], tiny[0, 1] = 9999, 1  # 0.01 points of class 0
     norm = (
@@ -502,3 +505,32 @@ def test_each_band_has_the_colour_of_its_line():
     loss_epoch = rf.learning_curves_figure(runs, style).axes[0]
     colours = [tuple(band.get_facecolor()[0][:3]) for band in bands(loss_epoch)]
     assert colours == [to_rgba(style[b].colour)[:3] for b in ("numpy", "jax")]
+
+
+def test_figures_fill_the_page_width_and_each_bar_row_gets_the_same_height():
+    style = rf.styles(["numpy", "torch", "jax"], "numpy")
+    runs = history({"numpy": ([1.0], [0.5], [0.8])})
+    assert rf.learning_curves_figure(runs, style).get_size_inches()[0] == rf.WIDTH
+    one = [("mnist", "mlp", "numpy", 0, 2.0, 1.0), ("mnist", "mlp", "torch", 0, 1.0, 2.0)]
+    six = [
+        (d, v, b, 0, 2.0 if b == "numpy" else 1.0, 1.0 if b == "numpy" else 2.0)
+        for d in ("mnist",)
+        for v in ("mlp", "mnn", "pc")
+        for b in ("numpy", "torch", "jax")
+    ]
+    small = rf.speed_chart_figure(speedups(one), "numpy", style).get_size_inches()
+    large = rf.speed_chart_figure(speedups(six), "numpy", style).get_size_inches()
+    assert small[0] == large[0] == rf.WIDTH
+    # 1 bar row against 3 variants x 2 backends = 6: 0.17 in a bar, 0.9 in for axis and legend
+    assert small[1] == pytest.approx(0.9 + 0.17) and large[1] == pytest.approx(0.9 + 0.17 * 6)
+
+
+@pytest.mark.parametrize("backends", [2, 8])
+def test_confusion_matrices_are_square_panels_at_most_1_6_inches_within_the_page(backends):
+    names = [f"b{i}" for i in range(backends)]
+    data = confusion({(v, b, 0): EYE for v in ("mlp", "mnn") for b in names})
+    fig = rf.confusion_grid_figure(data, rf.styles(names, "b0"), "mnist")
+    side = min(1.6, (rf.WIDTH - 0.8) / backends)  # 0.8 in for the row labels
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(side * backends + 0.8) and width <= rf.WIDTH + 1e-9
+    assert height == pytest.approx(side * 2 + 0.5)  # two variants, 0.5 in for the axis label
