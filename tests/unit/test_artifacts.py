@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -241,3 +243,25 @@ def test_json_that_is_not_an_object_is_refused_naming_its_type(tmp_path):
     with pytest.raises(MnistbenchError) as error:
         artifacts.read_json(path)
     assert str(error.value) == f"{path}: expected a JSON object, got list"
+
+
+def test_a_writer_of_another_user_is_taken_as_alive():
+    """Asking whether another user's process lives is refused (EPERM); it lives, so its
+    temporary file stays. Process 1 belongs to root; as root, the test asks as user nobody, in
+    a folder anyone may list and delete from, so only the liveness answer keeps the file."""
+    folder = Path(tempfile.mkdtemp(prefix="mnistbench-leftovers-"))
+    try:
+        folder.chmod(0o777)
+        live = folder / ".train.json.1.0123abcd.tmp.json"
+        live.write_bytes(b"being written")
+        as_root = os.geteuid() == 0
+        if as_root:
+            os.setresuid(65534, 65534, 0)  # nobody; the saved user id stays root to come back
+        try:
+            removed = artifacts.remove_leftovers(folder)
+        finally:
+            if as_root:
+                os.setresuid(0, 0, 0)
+        assert removed == [] and live.exists()
+    finally:
+        shutil.rmtree(folder)

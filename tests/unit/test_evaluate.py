@@ -165,7 +165,8 @@ def test_a_trained_mnn_run_scores_what_the_float64_arithmetic_predicts(
 
 BROKEN = textwrap.dedent(
     '''
-    """Backends that predict wrongly: NumPy's arithmetic with one fault each."""
+    """Backends that test predict's contract: NumPy's arithmetic with one fault each, and one
+    that predicts only on the device it was set up for."""
     import numpy as np
     from mnistbench import hookimpl
     from mnistbench_numpy import NumpyBackend
@@ -189,9 +190,16 @@ BROKEN = textwrap.dedent(
         def predict(self, *args):
             raise ValueError("matmul: shapes do not align\\nsecond line")
 
+    class CpuOnly(NumpyBackend):
+        name = "cpu_only"
+        def predict(self, variant, hyperparameters, weights, x, device):
+            if device != "cpu":
+                raise ValueError(f"asked to predict on {device!r}")
+            return super().predict(variant, hyperparameters, weights, x, device)
+
     @hookimpl
     def mnistbench_register_backends():
-        return [Narrow(), Nan(), Raising()]
+        return [Narrow(), Nan(), Raising(), CpuOnly()]
     '''
 )
 
@@ -226,3 +234,11 @@ def test_a_backend_predicting_wrongly_is_one_line_and_writes_nothing(
     assert str(error.value).startswith(message.format(w=run_dir / "weights.npz"))
     assert "\n" not in str(error.value)
     assert not (tmp_path / "by").exists()
+
+
+def test_predict_is_asked_for_the_device_the_run_resolved(broken_backends, run, tmp_path):
+    data, run_dir, _ = run
+    out = tmp_path / "cpu_only" / "metrics.json"
+    evaluate.run(data=data, run_dir=run_dir, backend="cpu_only", out=out)
+    metrics = json.loads(out.read_text())
+    assert metrics["device"] == "cpu" and metrics["test_samples"] > 0
