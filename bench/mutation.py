@@ -243,6 +243,9 @@ def main() -> None:
         if not args.read_only:
             stage(module, folder, args.tests_from)
             seconds = run_mutmut(folder, args.max_children)
+        elif not (folder / "mutants").is_dir():
+            print(f"{module}: no run labelled {label!r} to summarise ({folder})", file=sys.stderr)
+            continue
         outcome = pd.Series(results(folder), dtype=object)
         counts = outcome.value_counts()
         killed = int(counts.get("killed", 0) + counts.get("timeout", 0))
@@ -274,6 +277,8 @@ def main() -> None:
             why, looks = known_equivalent.get(name), known_styling.get(name)
             mark = f"equivalent: {why}" if why else f"styling: {looks}" if looks else status
             survivors.append(f"## {name} ({mark})\n{diff(folder, name)}\n")
+    if not rows:
+        raise SystemExit("nothing measured")
     table = pd.DataFrame(rows)
     print()
     print(table.to_string(index=False, float_format="{:.3f}".format))
