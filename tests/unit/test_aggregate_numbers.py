@@ -7,6 +7,7 @@ cell of ``summary.csv``, ``confusion.csv`` and ``history.csv`` has a value fixed
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -112,6 +113,17 @@ def log_file(root, step: str, seed: int):
     return path
 
 
+def drop_from_metrics(run, *keys: str) -> Path:
+    """Remove ``keys`` from ``run``'s metrics.json, as a file from an older mnistbench lacks
+    them; return its path."""
+    path = run.directory / "metrics.json"
+    metrics = json.loads(path.read_text())
+    for key in keys:
+        del metrics[key]
+    path.write_text(json.dumps(metrics))
+    return path
+
+
 def summary_of(root, runs, *extra_seeds: int):
     paths = [run.directory / "metrics.json" for run in runs.values()]
     paths += [runs[0].directory.parent / f"seed{seed}" / "metrics.json" for seed in extra_seeds]
@@ -184,10 +196,7 @@ def test_no_finished_run_is_an_error(known_runs):
 
 def test_a_file_missing_keys_is_named_with_what_it_lacks(known_runs):
     root, runs = known_runs
-    path = runs[0].directory / "metrics.json"
-    metrics = json.loads(path.read_text())
-    del metrics["test_accuracy"], metrics["seed"]
-    path.write_text(json.dumps(metrics))
+    path = drop_from_metrics(runs[0], "test_accuracy", "seed")
     with pytest.raises(MnistbenchError) as error:
         aggregate.tables([path])
     assert str(error.value) == f"{path}: not a metrics file (missing seed, test_accuracy)"
@@ -223,10 +232,7 @@ def test_hyperparameters_are_json_with_sorted_keys(summary):
 
 def test_metrics_without_a_status_read_as_ok(known_runs):
     root, runs = known_runs
-    path = runs[0].directory / "metrics.json"
-    metrics = json.loads(path.read_text())
-    del metrics["status"]
-    path.write_text(json.dumps(metrics))
+    drop_from_metrics(runs[0], "status")
     row = summary_of(root, runs).loc[0]
     assert (row["status"], row["reason"]) == ("ok", "")
 
@@ -341,10 +347,7 @@ def test_a_diverged_run_that_does_not_say_where_has_no_reason(known_runs):
 
 def test_metrics_without_hyperparameters_record_an_empty_object(known_runs):
     root, runs = known_runs
-    path = runs[0].directory / "metrics.json"
-    metrics = json.loads(path.read_text())
-    del metrics["hyperparameters"]
-    path.write_text(json.dumps(metrics))
+    drop_from_metrics(runs[0], "hyperparameters")
     assert summary_of(root, runs).loc[0, "hyperparameters"] == "{}"
 
 
@@ -376,10 +379,7 @@ def test_provenance_lists_every_item_of_each_run_with_its_device(results):
 
 def test_a_run_that_does_not_name_its_device_has_a_blank_one_in_provenance(known_runs):
     root, runs = known_runs
-    path = runs[0].directory / "metrics.json"
-    metrics = json.loads(path.read_text())
-    del metrics["device"]
-    path.write_text(json.dumps(metrics))
+    drop_from_metrics(runs[0], "device")
     paths = [run.directory / "metrics.json" for run in runs.values()]
     origins = aggregate.tables(paths)["provenance"]
     assert set(origins.loc[origins["seed"] == 0, "device"]) == {""}

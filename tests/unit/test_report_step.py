@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 
 from mnistbench import report
+from mnistbench import report_figures as figures
+from mnistbench import report_tables as tables
 from mnistbench.errors import MnistbenchError
 from tests.unit import known_results as known
 
@@ -142,3 +144,50 @@ def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_pat
     page = text(report.render(folder))
     assert "The seed notebooks' figures are for MNIST: none applies to these datasets." in page
     assert "seed notebook's test accuracy" not in page
+
+
+def images(html: str) -> dict[str, str]:
+    """alt text -> src of every image of the page."""
+    return {img.get("alt"): img.get("src") for img in lxml.html.fromstring(html).iter("img")}
+
+
+def test_the_speed_and_difference_charts_are_drawn_from_the_runs_with_a_result(tmp_path):
+    folder = known.write(tmp_path)
+    found = report.read_tables(folder)
+    ok, _ = report.split_by_status(found["summary"])
+    confusion = found["confusion"][found["confusion"]["variant"] == "mlp"]
+    style = figures.styles(ok["backend"], "torch")
+    shown = images(report.render(folder, report.Settings(baseline="torch")))
+    speed = shown["Bar chart: training speed-up over torch per variant and backend, log scale"]
+    assert speed == figures.speed_chart(tables.speedups(ok, "torch"), "torch", style)
+    differ = shown["Cells where a backend's confusion matrix differs from torch's on mnist"]
+    assert differ == figures.difference_grid(confusion, "torch", style, "mnist")
+
+
+def test_the_table_of_differing_confusions_lists_only_backends_that_differ(tmp_path):
+    folder = known.write(tmp_path)
+    assert figures.CELLS in report.render(folder)  # the known torch runs differ from numpy's
+    confusion = known.confusion()
+    torch = confusion["backend"] == "torch"
+    confusion.loc[torch, "count"] = confusion.loc[~torch, "count"].to_numpy()
+    confusion.to_csv(folder / "confusion.csv", index=False)
+    html = report.render(folder)
+    assert "seeds): mlp (torch)." in text(html) and figures.CELLS not in html
+
+
+def test_numbers_in_the_tables_are_read_as_the_text_written(tmp_path):
+    folder = known.write(tmp_path)
+    summary = known.summary().assign(backend_version="2.10")  # a float would read 2.1
+    summary.to_csv(folder / "summary.csv", index=False)
+    found = report.read_tables(folder)["summary"]
+    assert set(found["backend_version"]) == {"2.10"}
+
+
+def test_the_page_says_when_it_was_made_and_lists_failed_runs_only_when_there_are_some(tmp_path):
+    folder = known.write(tmp_path)
+    page = text(report.render(folder))
+    assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC from commit", page)
+    assert "none applies to these datasets" not in page  # MNIST: the seed's figures apply
+    summary = known.summary()
+    summary[summary["status"] == "ok"].to_csv(folder / "summary.csv", index=False)
+    assert "Runs without a result" not in text(report.render(folder))

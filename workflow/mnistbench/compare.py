@@ -22,7 +22,7 @@ from mnistbench import artifacts
 from mnistbench.aggregate import RUN_KEYS
 from mnistbench.errors import MnistbenchError
 from mnistbench.report_html import environment, table
-from mnistbench.report_tables import with_derived
+from mnistbench.report_tables import TEXT_COLUMNS, with_derived
 
 FLAG = "⚑"  # marks a flagged run in the table and on the page
 ACCURACY_A, ACCURACY_B = "accuracy before", "accuracy after"
@@ -37,7 +37,7 @@ def read_summary(folder: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise MnistbenchError(f"{folder}: not a results folder (no summary.csv in it)")
     try:
-        summary = pd.read_csv(path)
+        summary = pd.read_csv(path, dtype=TEXT_COLUMNS)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise MnistbenchError(f"{path}: cannot read it ({error})") from None
     needed = [*RUN_KEYS, "test_accuracy", "train_seconds", "epochs"]

@@ -46,7 +46,7 @@ def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
     tables_dir = Path(tables_dir)
     try:
         found = {
-            name: pd.read_csv(tables_dir / f"{name}.csv")
+            name: pd.read_csv(tables_dir / f"{name}.csv", dtype=tables.TEXT_COLUMNS)
             for name in ("summary", "confusion", "history")
         }
         path = tables_dir / "provenance.csv"

@@ -39,6 +39,13 @@ RUN_COLUMNS = {
 }
 
 
+# The aggregated tables' text columns, read as the text written: a framework version "2.10" is
+# not the number 2.1. pandas.read_csv(dtype=TEXT_COLUMNS) ignores those a table lacks.
+TEXT_COLUMNS = dict.fromkeys(
+    ["dataset", "variant", "backend", "status", "reason", "device", "backend_version"], str
+)
+
+
 def with_derived(summary: pd.DataFrame) -> pd.DataFrame:
     """``summary`` plus seconds per epoch and predict microseconds per test image."""
     return summary.assign(
