@@ -241,8 +241,8 @@ def test_provenance_shows_shared_values_once_and_splits_them_by_kind():
                 (backend, seed, "uncommitted changes", "no", {}),
                 (backend, seed, "CPU model", "EPYC", {}),
                 (backend, seed, "CPU cores", "2", {}),
-                (backend, seed, "framework", version, {}),
                 (backend, seed, "pandas", "2.2", {}),
+                (backend, seed, "framework", version, {}),
                 (backend, seed, "data train-images", "f00d", {}),
             ]
     rows.append(("numpy", 0, "data train-images", "beef", {"dataset": "fashion"}))
@@ -253,12 +253,14 @@ def test_provenance_shows_shared_values_once_and_splits_them_by_kind():
     assert machines.loc[0, "device"] == "cpu" and machines.loc[0, "CPU model"] == "EPYC"
     assert machines.loc[0, "CPU cores"] == "2" and pd.isna(machines.loc[0, "GPU"])
     assert machines.columns.name is None
-    # a framework's version may differ by backend: both shown, neither "differs"
-    assert sorted(found["libraries"].values.tolist()) == [
+    # a framework's version may differ by backend: both shown, neither "differs"; items in the
+    # order the runs recorded them
+    assert found["libraries"].values.tolist() == [
+        ["pandas", "2.2"],
         ["backend framework", "2.1"],
         ["backend framework", "2.13"],
-        ["pandas", "2.2"],
     ]
+    assert list(found["data"].columns) == ["dataset", "file", "SHA-256 of the IDX file read"]
     data = found["data"].sort_values("dataset")
     assert data.values.tolist() == [
         ["fashion", "train-images", "beef"],
