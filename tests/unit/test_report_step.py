@@ -6,7 +6,10 @@ a quick run (one epoch on 4,000 images), and one failed mnn run.
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
+import time
 
 import lxml.html
 import pandas as pd
@@ -16,6 +19,7 @@ from mnistbench import report
 from mnistbench import report_figures as figures
 from mnistbench import report_tables as tables
 from mnistbench.errors import MnistbenchError
+from mnistbench.variants import VARIANTS
 from tests.unit import known_results as known
 
 
@@ -191,3 +195,50 @@ def test_the_page_says_when_it_was_made_and_lists_failed_runs_only_when_there_ar
     summary = known.summary()
     summary[summary["status"] == "ok"].to_csv(folder / "summary.csv", index=False)
     assert "Runs without a result" not in text(report.render(folder))
+
+
+def test_the_warning_counts_only_the_rows_that_depart_from_their_recipe(tmp_path):
+    folder = known.write(tmp_path)
+    summary = known.summary()
+    torch = summary["backend"] == "torch"
+    full = json.dumps(VARIANTS["mlp"].hyperparameters({}), sort_keys=True)  # the seed's recipe
+    summary.loc[torch, ["hyperparameters", "train_limit", "test_limit"]] = [full, None, None]
+    summary.to_csv(folder / "summary.csv", index=False)
+    page = text(report.render(folder))
+    assert re.search(r"\b1 of the rows below depart from their seed notebook's recipe", page)
+
+
+def test_the_datasets_note_reads_whole(tmp_path):
+    folder = known.write(tmp_path)
+    for name in ("summary", "confusion", "history", "provenance"):
+        frame = pd.read_csv(folder / f"{name}.csv")
+        frame["dataset"] = "fashion"
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
+    captions = lxml.html.fromstring(report.render(folder)).iter("caption")
+    texts = [" ".join(c.text_content().split()) for c in captions]
+    assert "Every row: dataset fashion; device cpu; seeds 2. " + note in texts
+
+
+def test_the_page_is_dated_in_utc_whatever_the_local_time_zone(tmp_path, monkeypatch):
+    folder = known.write(tmp_path)
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30
+    time.tzset()
+    try:
+        page = text(report.render(folder))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    stamp = re.search(r"Generated (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", page)[1]
+    made = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M").replace(tzinfo=datetime.UTC)
+    assert abs(datetime.datetime.now(datetime.UTC) - made) < datetime.timedelta(minutes=5)
+
+
+def test_the_speed_csv_names_the_chosen_baseline(tmp_path):
+    folder = known.write(tmp_path / "tables")
+    out = tmp_path / "site" / "report.html"
+    out.parent.mkdir()
+    report.run(folder, out, report.Settings(baseline="torch"), csv_dir=tmp_path / "csv")
+    speed = pd.read_csv(tmp_path / "csv" / "speed.csv").set_index("backend")
+    assert speed.loc["torch", tables.SPEEDUP.format("torch")] == 1.0
+    assert speed.loc["numpy", tables.SPEEDUP.format("torch")] < 1  # numpy is the slower here
