@@ -242,3 +242,12 @@ def test_the_speed_csv_names_the_chosen_baseline(tmp_path):
     speed = pd.read_csv(tmp_path / "csv" / "speed.csv").set_index("backend")
     assert speed.loc["torch", tables.SPEEDUP.format("torch")] == 1.0
     assert speed.loc["numpy", tables.SPEEDUP.format("torch")] < 1  # numpy is the slower here
+
+
+def test_a_page_with_no_run_with_a_result_lists_the_runs_and_draws_nothing(tmp_path):
+    folder = known.write(tmp_path)
+    summary = known.summary().assign(status="diverged", reason="loss not finite at epoch 1")
+    summary.to_csv(folder / "summary.csv", index=False)
+    html = report.render(folder)
+    assert "Runs without a result" in text(html) and "loss not finite at epoch 1" in text(html)
+    assert images(html) == {}
