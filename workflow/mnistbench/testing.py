@@ -52,14 +52,17 @@ def step_losses(backend, spec) -> np.ndarray:
     return np.concatenate([epoch.losses for epoch in train_all(backend, spec)])
 
 
-def small_spec(variant: str, device: str = "cpu", samples: int = SAMPLES) -> TrainSpec:
-    """A short run of ``variant`` (its ``small`` hyperparameters) on ``samples`` random images
-    and labels from a fixed seed: for a backend's own tests of its loop."""
+def small_spec(
+    variant: str, device: str = "cpu", samples: int = SAMPLES, overrides: dict | None = None
+) -> TrainSpec:
+    """A short run of ``variant`` (its ``small`` hyperparameters, then ``overrides``) on
+    ``samples`` random images and labels from a fixed seed: for a backend's own tests of its
+    loop."""
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, samples, dtype=np.uint8)
     the_variant = VARIANTS[variant]
-    hp = the_variant.hyperparameters(the_variant.small)
+    hp = the_variant.hyperparameters({**the_variant.small, **(overrides or {})})
     return build_spec(the_variant, hp, images, labels, 0, device)
 
 

@@ -34,9 +34,9 @@ def batch(variant: str, n: int = 5):
     w = {k: v.astype(np.float64) for k, v in the_variant.initial_weights(rng, hp).items()}
     extras = {}
     if variant == "dropout_mlp":  # a real plan's masks: 0 or 1/keep, some units dropped
-        extras["dropout_masks"] = the_variant.plan(rng, rng, n, hp).extras["dropout_masks"][0]
-        extras["dropout_masks"] = extras["dropout_masks"].astype(np.float64)
-        assert 0 < np.count_nonzero(extras["dropout_masks"]) < extras["dropout_masks"].size
+        masks = the_variant.plan(rng, rng, n, hp).extras["dropout_masks"][0].astype(np.float64)
+        assert 0 < np.count_nonzero(masks) < masks.size
+        extras["dropout_masks"] = masks
     return w, x, labels, hp, extras
 
 

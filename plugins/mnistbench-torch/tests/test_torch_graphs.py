@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnistbench.train import build_spec
+from mnistbench import testing
 from mnistbench.variants import VARIANTS
 from mnistbench_torch import graphs, loop
 
@@ -19,14 +19,10 @@ CAPTURABLE = ["mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding"]
 
 
 def small_spec(variant: str, device: str, samples: int = 100):
-    """A few batches of random images, the last one shorter than the rest."""
-    rng = np.random.default_rng(1)
-    images = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, samples, dtype=np.uint8)
-    the_variant = VARIANTS[variant]
-    two_epochs = {"epochs": 2} if "epochs" in the_variant.hyperparameters({}) else {}
-    hp = the_variant.hyperparameters({**the_variant.small, **two_epochs})
-    return build_spec(the_variant, hp, images, labels, 0, device)
+    """A few batches of random images, the last one shorter than the rest, over two epochs
+    where the variant counts them."""
+    two_epochs = {"epochs": 2} if "epochs" in VARIANTS[variant].hyperparameters({}) else {}
+    return testing.small_spec(variant, device, samples, two_epochs)
 
 
 def epochs(trainer, spec):
