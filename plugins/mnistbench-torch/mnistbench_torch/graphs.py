@@ -1,13 +1,13 @@
 """A variant's training step captured once in a CUDA graph and replayed for every full batch.
 
 On a GPU a batch-8 step is microseconds of arithmetic behind tens of microseconds of kernel
-launches, one per operation. Captured in a CUDA graph (``torch.cuda.CUDAGraph``), the whole step
-is launched with one call. The graph does everything a step of the eager loop does, and nothing
-the host has to tell it each time: it reads its batch from the epoch's gathered rows at an offset
-it advances itself (a step counter on the device) and writes its loss into the epoch's loss
-vector, so an epoch is one gather, then ``replay()`` once per full batch; a last, shorter batch
-runs eagerly. The step's kernels are the eager step's, so a captured run trains what the eager
-loop trains, to the bit.
+launches, one per operation. Captured in a CUDA graph (``torch.cuda.CUDAGraph``), the whole step is
+launched with one call. The graph does everything a step of the eager loop does, and nothing the
+host has to tell it each time: it reads its batch from the epoch's gathered rows at an offset it
+advances itself (a step counter on the device) and writes what the step returns (its loss) into the
+epoch's buffer at that step, so an epoch is one gather, then ``replay()`` once per full batch; a
+last, shorter batch runs eagerly. The step's kernels are the eager step's, so a captured run trains
+what the eager loop trains, to the bit.
 
 A step can be captured when every number it computes on the host is the same at every step
 (the learning rate, the batch size): in every variant's step, what changes from step to step
@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from mnistbench.backend import TrainSpec
+from mnistbench_torch import runtime
 
 log = logging.getLogger(__name__)
 WARM_UP_STEPS = 3  # eager steps on a side stream before capture, as torch.cuda.graphs asks
@@ -52,7 +53,7 @@ class CapturedSteps:
 
     def __init__(
         self,
-        step: Callable[..., torch.Tensor],
+        module: Any,
         w: dict[str, torch.Tensor],
         state: dict[str, torch.Tensor],
         hp: Mapping[str, Any],
@@ -61,10 +62,11 @@ class CapturedSteps:
         y: torch.Tensor,
         capture: bool = True,
     ):
-        self.step, self.w, self.state, self.hp, self.spec = step, w, state, hp, spec
+        self.module, self.step = module, module.STEP
+        self.w, self.state, self.hp, self.spec = w, state, hp, spec
         self.x, self.y, device = x, y, x.device
         rows = max(len(order) for order in spec.epochs)
-        steps = max(spec.steps_in_epoch(e) for e in range(len(spec.epochs)))
+        full_batches = max(len(order) // spec.batch_size for order in spec.epochs)
         self.xs = torch.empty((rows, *x.shape[1:]), dtype=x.dtype, device=device)
         self.ys = torch.empty((rows, *y.shape[1:]), dtype=y.dtype, device=device)
         self.extras = {
@@ -75,8 +77,8 @@ class CapturedSteps:
             )
             for name, per_epoch in spec.extras.items()
         }
-        self.losses = torch.zeros(steps, dtype=torch.float32, device=device)
-        self.positions = torch.arange(steps, device=device)
+        self.returned: torch.Tensor | None = None  # (full_batches, ...), shaped by the first step
+        self.positions = torch.arange(full_batches, device=device)
         self.cursor = torch.zeros((), dtype=torch.int64, device=device)  # the next step's number
         self.batch_rows = torch.arange(spec.batch_size, device=device)
         self._load(0)  # real rows for the warm-up, whose updates are undone
@@ -84,13 +86,17 @@ class CapturedSteps:
         self.replay = self._capture().replay if capture else self._one_step
 
     def _one_step(self) -> None:
-        """The captured work: the batch at the cursor, the variant's step, its loss recorded."""
+        """The captured work: the batch at the cursor, the variant's step, what it returns
+        recorded at its step."""
         index = self.batch_rows + self.cursor * self.spec.batch_size
         x, y = self.xs.index_select(0, index), self.ys.index_select(0, index)
         extras = {name: value.index_select(0, index) for name, value in self.extras.items()}
-        loss = self.step(self.w, self.state, x, y, extras, self.hp)
+        returned = self.step(self.w, self.state, x, y, extras, self.hp)
+        if self.returned is None:  # the first step, before any capture, allocates the buffer
+            self.returned = returned.new_zeros((len(self.positions), *returned.shape))
+        at = (self.positions == self.cursor).view(-1, *[1] * returned.dim())
         # where(), not a product with a one-hot mask: a NaN loss must not spread to other steps
-        self.losses.copy_(torch.where(self.positions == self.cursor, loss, self.losses))
+        self.returned.copy_(torch.where(at, returned, self.returned))
         self.cursor.add_(1)
 
     def _capture(self) -> torch.cuda.CUDAGraph:
@@ -126,17 +132,16 @@ class CapturedSteps:
         """Train one epoch; its step losses, on the device."""
         n, size = self._load(epoch), self.spec.batch_size
         full, rest = divmod(n, size)
-        self.losses.zero_()
         self.cursor.zero_()
         for _ in range(full):
             self.replay()
-        steps = self.spec.steps_in_epoch(epoch)
+        losses = [runtime.step_losses(self.module, self.returned[:full])] if full else []
         if rest:  # the shorter last batch, eagerly, from the same buffers
             tail = slice(full * size, n)
             extras = {name: value[tail] for name, value in self.extras.items()}
-            loss = self.step(self.w, self.state, self.xs[tail], self.ys[tail], extras, self.hp)
-            self.losses[steps - 1] = loss
-        return self.losses[:steps].clone()
+            returned = self.step(self.w, self.state, self.xs[tail], self.ys[tail], extras, self.hp)
+            losses.append(runtime.step_losses(self.module, returned[None]))
+        return torch.cat(losses)
 
 
 def capture(spec: TrainSpec, module: Any, w, state, hp, x, y) -> CapturedSteps | None:
@@ -145,7 +150,7 @@ def capture(spec: TrainSpec, module: Any, w, state, hp, x, y) -> CapturedSteps |
     if not wanted(spec):
         return None
     try:
-        return CapturedSteps(module.STEP, w, state, hp, spec, x, y)
+        return CapturedSteps(module, w, state, hp, spec, x, y)
     except RuntimeError as error:  # an operation that cannot be captured: train eagerly
         log.warning("CUDA graph capture of %s failed, training eagerly: %s", spec.variant, error)
         return None

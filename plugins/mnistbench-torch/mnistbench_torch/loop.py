@@ -2,14 +2,16 @@
 
 A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batch's training,
 updating the weight tensors ``w`` and the optimiser state ``state`` in place and returning the
-batch's loss (a 0-d tensor, measured before the update). Optional: ``initial_state(w)``, the
-optimiser state of a fresh run as named tensors (none for plain SGD), and ``params(weights,
-device)`` and ``weights(w, weights)``, where the tensors a step uses are not simply every
-weight (mnn trains 110 of its matrix's 895 columns, through views made once). Per-sample extras
-from the core (dropout masks) arrive sliced to the batch, on the device. Steps are plain tensor
-arithmetic with the backward pass written out; a CPU epoch runs under one ``torch.no_grad()``
-(entered per step, it would cost more than a one-sample step's kernels) with denormals flushed
-to zero.
+batch's loss (a 0-d tensor, measured before the update), or what the module's ``losses`` computes it
+from once per epoch (see :func:`mnistbench_torch.runtime.step_losses`). Optional:
+``targets(labels)``, the training labels in the form the steps take them, made once (one-hot rows);
+``initial_state(w)``, the optimiser state of a fresh run as named tensors (none for plain SGD), and
+``params(weights, device)`` and ``weights(w, weights)``, where the tensors a step uses are not
+simply every weight (mnn trains 110 of its matrix's 895 columns, through views made once).
+Per-sample extras from the core (dropout masks) arrive sliced to the batch, on the device. Steps are
+plain tensor arithmetic with the backward pass written out; a CPU epoch runs under one
+``torch.no_grad()`` (entered per step, it would cost more than a one-sample step's kernels) with
+denormals flushed to zero.
 
 Creating the :class:`Trainer` is the set-up (weights and the training set onto the device, the
 CUDA context, and on a GPU the step's capture in a CUDA graph, :mod:`mnistbench_torch.graphs`);
@@ -47,7 +49,9 @@ class Trainer:
                 k: torch.tensor(np.asarray(spec.initial_state[k]), dtype=v.dtype, device=v.device)
                 for k, v in self.state.items()
             }
-        self.x, self.y = tensor(spec.x_train, spec.device), tensor(spec.y_train, spec.device)
+        self.x = tensor(spec.x_train, spec.device)
+        targets = getattr(module, "targets", lambda labels: labels)
+        self.y = targets(tensor(spec.y_train, spec.device))
         self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
 
     def train_epoch(self, epoch: int) -> EpochResult:
@@ -76,11 +80,13 @@ class Trainer:
         else:
             xy = zip(xs.split(size), ys.split(size), strict=True)
         per_batch = zip(*(v.split(size) for v in extras.values())) if extras else repeat(())
-        losses = []  # 0-d tensors, stacked once at the end: no copy kernel per step
+        returned = []  # each step's loss, or what it is computed from: no copy kernel per step
         for (x, y), extra in zip(xy, per_batch, strict=False):  # repeat(()) never ends
             batch_extras = dict(zip(extras, extra, strict=True))
-            losses.append(step(self.w, self.state, x, y, batch_extras, self.hp))
-        return torch.stack(losses)
+            returned.append(step(self.w, self.state, x, y, batch_extras, self.hp))
+        full = len(index) // size
+        batches = (returned[:full], returned[full:])  # a shorter last batch stacks apart
+        return torch.cat([runtime.step_losses(self.module, torch.stack(b)) for b in batches if b])
 
     def _result(self, losses: torch.Tensor) -> EpochResult:
         """The epoch's step losses with the weights and optimiser state after it, on the host."""

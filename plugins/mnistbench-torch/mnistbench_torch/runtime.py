@@ -73,6 +73,14 @@ def predict(forward, weights: Mapping[str, np.ndarray], x: np.ndarray, device: s
     return forward(on_device, tensor(x, device), *args).cpu().numpy()
 
 
+def step_losses(module, returned: torch.Tensor) -> torch.Tensor:
+    """The losses (steps,) of steps of one batch size, from what their ``STEP`` returned,
+    stacked: the 0-d losses themselves, or, for a variant whose ``STEP`` returns what its loss
+    is computed from (``dropout_mlp``'s residuals: a one-sample step's loss costs more kernels
+    than its update), the variant's ``losses`` of them, one reduction for the lot."""
+    return getattr(module, "losses", lambda stacked: stacked)(returned)
+
+
 def relu_backward(grad: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
     """``grad`` where ``pre > 0``, else 0: the gradient through relu(pre), in one kernel (the one
     autograd runs for ReLU) rather than a comparison, a conversion and a product."""
