@@ -51,8 +51,7 @@ def free_loss_and_gradient(W: np.ndarray, x: np.ndarray, y: np.ndarray, ticks: i
     ``out`` if given (every entry is written)."""
     pre, free_in, last = forward(W, x, ticks)
     # 1-2. softmax cross-entropy, and its gradient at the outputs' pre-activation (B, 10)
-    loss, d_logits = softmax_cross_entropy(np.maximum(last, 0), y)
-    dz = d_logits * (last > 0)  # ReLU passes gradient where it was active
+    loss, dz = softmax_cross_entropy(last, y, relu=True)  # of relu(last); dz through the ReLU
     dW = np.empty_like(W) if out is None else out
     d_drive = np.zeros((len(x), W.shape[1]), W.dtype)  # (B, F), summed over the ticks
     d_drive[:, -OUTPUTS:] = dz
