@@ -27,6 +27,18 @@ def test_cross_entropy_of_logits_a_thousand_apart_is_finite_and_exact():
     np.testing.assert_allclose(grad, [[0, 0], [0.5, -0.5]], atol=1e-6)
 
 
+def test_cross_entropy_through_a_relu_is_of_the_rectified_logits_with_no_gradient_below_zero():
+    """mnn's logits are relu(last): the loss is that of the rectified logits, and the gradient
+    passes only where a logit is positive (not at exactly 0, as ReLU's derivative is taken)."""
+    logits = np.array([[2.0, -1.0, 0.0, 0.5], [-3.0, 0.0, 1.0, 4.0]], np.float32)
+    labels = np.array([1, 3])
+    loss, grad = softmax_cross_entropy(logits, labels, relu=True)
+    plain_loss, plain_grad = softmax_cross_entropy(np.maximum(logits, 0), labels)
+    assert loss == pytest.approx(plain_loss, rel=1e-6)
+    np.testing.assert_allclose(grad, plain_grad * (logits > 0), rtol=1e-6, atol=1e-7)
+    assert grad[0, 2] == 0 and grad[1, 1] == 0 and grad[0, 0] != 0
+
+
 def test_softmax_is_per_sample_and_stable_for_samples_on_different_scales():
     z = np.array([[1000.0, 999.0, 0.0], [0.0, 1.0, 2.0]])
     expected = np.array([[math.e, 1.0, 0.0], [1.0, math.e, math.e**2]])
