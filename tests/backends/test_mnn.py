@@ -118,6 +118,39 @@ def test_each_backend_lowers_the_loss_and_keeps_the_clamped_columns(backend, ima
     assert not np.array_equal(weights["A"][:, FREE:], A[:, FREE:])
 
 
+@pytest.mark.parametrize("hidden", [100, 6, 22])
+def test_the_padded_training_matrix_holds_the_free_columns_and_reads_back_exactly(hidden):
+    """Free neurons padded to a multiple of 16 after the hidden ones: the outputs stay the last
+    columns, the padding is zero, and the trained matrix reads back to A unchanged."""
+    n = mnn.n_neurons({"hidden": hidden})
+    A = np.random.default_rng(hidden).random((n, n), dtype=np.float32) + 1  # no zero entry
+    W = mnn.padded_free_columns(A)
+    free, width = hidden + 10, -(-(hidden + 10) // 16) * 16
+    assert W.shape == (FREE + width, width) and W.dtype == np.float32
+    np.testing.assert_array_equal(W[:, -10:][: FREE + hidden], A[: FREE + hidden, -10:])
+    np.testing.assert_array_equal(W[-10:, -10:], A[-10:, -10:])
+    padding = np.r_[hidden : width - 10]
+    assert (W[:, padding] == 0).all() and (W[FREE + padding] == 0).all()
+    assert np.count_nonzero(W) == (FREE + free) * free
+    np.testing.assert_array_equal(mnn.trained_matrix(A, W), A)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_the_padding_neurons_stay_zero_through_training(backend, images_and_labels):
+    """Their gradient is exactly zero, so Adam never moves them off zero, and the whole run is
+    that of the unpadded matrix (the losses agree with the float64 arithmetic elsewhere)."""
+    images, labels = images_and_labels
+    spec = spec_for(images[:320], labels[:320], epochs=2)
+    trainer = load_backends().get(backend).setup(spec)
+    for epoch in range(2):
+        trainer.train_epoch(epoch)
+    W = np.asarray(trainer.p["W"] if backend == "numpy" else trainer.w["W"].numpy())
+    padding = np.r_[100 : W.shape[1] - 10]
+    assert len(padding) == 2
+    assert (W[:, padding] == 0).all() and (W[FREE + padding] == 0).all()
+    assert np.count_nonzero(W) > 0.99 * (N * (N - FREE))
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_the_bias_neuron_is_784(backend, images_and_labels):
     # Only the bias neuron feeds the last output: that output is relu(1 * 1) = 1 for any image.

@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench.variants.mnn import (
+    BIAS,
+    FREE,
+    OUTPUTS,
+    PIXELS,
+    padded_free_columns,
+    trained_matrix,
+)
 from mnistbench_numpy.adam import adam
 from mnistbench_numpy.losses import softmax_cross_entropy
 
@@ -82,17 +89,16 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
 
 
 def params(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """What the loop trains: a contiguous copy of W = A[:, FREE:] (N, F), with the (N, F)
-    buffer its step writes the gradient into, so no step allocates it."""
-    W = np.ascontiguousarray(weights["A"][:, FREE:])
+    """What the loop trains: W = A[:, FREE:] with its free neurons padded to a multiple of 16
+    (:func:`~mnistbench.variants.mnn.padded_free_columns`), and the buffer its step writes the
+    gradient into, so no step allocates it."""
+    W = padded_free_columns(weights["A"])
     return {"W": W, "g": np.empty_like(W)}
 
 
 def weights(p: Mapping[str, np.ndarray], weights: Mapping[str, np.ndarray]):
-    """``weights`` with A[:, FREE:] replaced by the trained W."""
-    A = np.array(weights["A"])
-    A[:, FREE:] = p["W"]
-    return {"A": A}
+    """``weights`` with A[:, FREE:] replaced by the trained W, its padding dropped."""
+    return {"A": trained_matrix(weights["A"], p["W"])}
 
 
 def initial_state(p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
+from mnistbench.variants.mnn import (
+    BIAS,
+    FREE,
+    OUTPUTS,
+    PIXELS,
+    padded_free_columns,
+    trained_matrix,
+)
 from mnistbench_torch import runtime
 from mnistbench_torch.runtime import tensor
 from mnistbench_torch.updates import adam_
@@ -56,18 +63,18 @@ def parts(W: torch.Tensor, prefix: str = "") -> dict[str, torch.Tensor]:
 
 
 def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
-    """The trained part of the weights: W = A[:, FREE:] (N, F), contiguous, on ``device``; the
+    """The trained part of the weights on ``device``: W = A[:, FREE:] with its free neurons
+    padded to a multiple of 16 (:func:`~mnistbench.variants.mnn.padded_free_columns`); the
     buffer each step writes its gradient into, g; and the views of both a step uses."""
-    W = tensor(np.asarray(weights["A"], np.float32)[:, FREE:], device)
+    W = tensor(padded_free_columns(weights["A"]), device)
     g = torch.empty_like(W)
     return {"W": W, "g": g, **parts(W), **parts(g, "g_")}
 
 
 def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
-    """The whole matrix: ``weights["A"]`` with A[:, FREE:] replaced by the trained W."""
-    A = np.array(weights["A"], dtype=np.float32)
-    A[:, FREE:] = w["W"].cpu().numpy()
-    return {"A": A}
+    """The whole matrix: ``weights["A"]`` with A[:, FREE:] replaced by the trained W, its
+    padding dropped."""
+    return {"A": trained_matrix(weights["A"], w["W"].cpu().numpy())}
 
 
 def initial_state(w: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
