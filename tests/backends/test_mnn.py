@@ -135,7 +135,14 @@ def test_the_padded_training_matrix_holds_the_free_columns_and_reads_back_exactl
     np.testing.assert_array_equal(mnn.trained_matrix(A, W), A)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
+TRAINED_MATRIX = {  # where each backend's trainer keeps the padded W it trains
+    "numpy": lambda trainer: trainer.p["W"],
+    "torch": lambda trainer: trainer.w["W"].numpy(),
+    "jax": lambda trainer: trainer.w,
+}
+
+
+@pytest.mark.parametrize("backend", sorted(TRAINED_MATRIX))
 def test_the_padding_neurons_stay_zero_through_training(backend, images_and_labels):
     """Their gradient is exactly zero, so Adam never moves them off zero, and the whole run is
     that of the unpadded matrix (the losses agree with the float64 arithmetic elsewhere)."""
@@ -144,7 +151,7 @@ def test_the_padding_neurons_stay_zero_through_training(backend, images_and_labe
     trainer = load_backends().get(backend).setup(spec)
     for epoch in range(2):
         trainer.train_epoch(epoch)
-    W = np.asarray(trainer.p["W"] if backend == "numpy" else trainer.w["W"].numpy())
+    W = np.asarray(TRAINED_MATRIX[backend](trainer))
     padding = np.r_[100 : W.shape[1] - 10]
     assert len(padding) == 2
     assert (W[:, padding] == 0).all() and (W[FREE + padding] == 0).all()
