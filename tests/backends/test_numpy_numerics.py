@@ -33,10 +33,17 @@ def test_cross_entropy_through_a_relu_is_of_the_rectified_logits_with_no_gradien
     logits = np.array([[2.0, -1.0, 0.0, 0.5], [-3.0, 0.0, 1.0, 4.0]], np.float32)
     labels = np.array([1, 3])
     loss, grad = softmax_cross_entropy(logits, labels, relu=True)
-    plain_loss, plain_grad = softmax_cross_entropy(np.maximum(logits, 0), labels)
-    assert loss == pytest.approx(plain_loss, rel=1e-6)
-    np.testing.assert_allclose(grad, plain_grad * (logits > 0), rtol=1e-6, atol=1e-7)
+    z = np.maximum(logits.astype(np.float64), 0)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert loss == pytest.approx(-np.log(p[[0, 1], labels]).mean(), rel=1e-6)
+    expected = (p - np.eye(4)[labels]) / 2 * (logits > 0)
+    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-7)
     assert grad[0, 2] == 0 and grad[1, 1] == 0 and grad[0, 0] != 0
+
+
+def test_cross_entropy_refuses_a_label_outside_the_logits():
+    with pytest.raises(ValueError, match="label is outside the classes"):
+        softmax_cross_entropy(np.zeros((2, 10), np.float32), np.array([3, 10]))
 
 
 def test_softmax_is_per_sample_and_stable_for_samples_on_different_scales():

@@ -3,7 +3,7 @@
 Only the columns of ``A`` into the free neurons (``W = A[:, FREE:]``, (N, F)) reach the loss: the
 clamp overwrites the others every tick. The loop trains ``W`` alone (:func:`params`), its free
 neurons padded with zeros to a multiple of 16 (matrix products 112 wide run faster than 110;
-:func:`mnistbench.variants.mnn.padded_free_columns`), and writes it back into ``A`` after each
+:func:`mnistbench.variants.mnn.padded_layout`), and writes it back into ``A`` after each
 epoch (:func:`weights`); ``A[:, :FREE]`` comes back unchanged, as Adam leaves a parameter whose
 gradient is exactly zero.
 """
@@ -12,16 +12,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from mnistbench.variants.mnn import (
-    BIAS,
-    FREE,
-    OUTPUTS,
-    PIXELS,
-    padded_free_columns,
-    trained_matrix,
-)
+from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS, padded_layout
 from mnistbench_jax.optimizers import adam, adam_state
 
 
@@ -49,15 +41,17 @@ def free_loss(W, x, y, hp):
 
 
 def params(weights):
-    """The trained part of the weights, W = A[:, FREE:] padded, on A's device."""
+    """The trained part of the weights, W = A[:, FREE:] padded, made on A's device."""
     A = weights["A"]
-    return jax.device_put(padded_free_columns(np.asarray(A)), A.sharding)
+    shape, rows, columns = padded_layout(A.shape[1] - FREE)
+    return jnp.zeros(shape, A.dtype, device=A.sharding).at[jnp.ix_(rows, columns)].set(A[:, FREE:])
 
 
 def weights(W, weights):
     """``weights`` with A[:, FREE:] replaced by the trained ``W``, its padding dropped."""
     A = weights["A"]
-    return {"A": jax.device_put(trained_matrix(np.asarray(A), np.asarray(W)), A.sharding)}
+    _, rows, columns = padded_layout(A.shape[1] - FREE)
+    return {"A": A.at[:, FREE:].set(W[jnp.ix_(rows, columns)])}
 
 
 def STEP(W, state, x, y, extras, hp):  # noqa: N802 - the name every variant module exports

@@ -25,6 +25,8 @@ def _softmax_cross_entropy(logits, labels, relu, d_logits):  # pragma: no cover 
             z[k] = max(logits[b, k], 0.0) if relu else logits[b, k]
         top = z.max()
         label = labels[b]
+        if not 0 <= label < classes:  # compiled code does not check the index itself
+            raise ValueError("a label is outside the classes of the logits")
         loss -= z[label] - top
         total = 0.0
         for k in range(classes):

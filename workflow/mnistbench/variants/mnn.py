@@ -68,7 +68,7 @@ def padded_free_columns(A: np.ndarray) -> np.ndarray:
     ReLU passes no gradient, their gradient is exactly zero and Adam keeps them at zero: the
     arithmetic of the real neurons is unchanged (up to the order of float32 sums).
     """
-    shape, rows, columns = _padded_layout(A.shape[1] - FREE)
+    shape, rows, columns = padded_layout(A.shape[1] - FREE)
     W = np.zeros(shape, np.float32)
     W[np.ix_(rows, columns)] = A[:, FREE:]
     return W
@@ -77,14 +77,16 @@ def padded_free_columns(A: np.ndarray) -> np.ndarray:
 def trained_matrix(A: np.ndarray, W: np.ndarray) -> np.ndarray:
     """A float32 copy of ``A`` with ``A[:, FREE:]`` read back from the padded training matrix
     ``W`` (:func:`padded_free_columns`)."""
-    _, rows, columns = _padded_layout(A.shape[1] - FREE)
+    _, rows, columns = padded_layout(A.shape[1] - FREE)
     trained = np.array(A, dtype=np.float32)
     trained[:, FREE:] = W[np.ix_(rows, columns)]
     return trained
 
 
-def _padded_layout(n_free: int) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
-    """The padded matrix's shape, and the rows and columns of ``A[:, FREE:]`` in it."""
+def padded_layout(n_free: int) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
+    """The padded training matrix's shape, and the rows and columns ``A[:, FREE:]`` takes in it
+    (for a backend that lays it out on its own device; :func:`padded_free_columns` does it in
+    NumPy)."""
     padded = -(-n_free // LANES) * LANES
     columns = np.arange(n_free)
     columns[-OUTPUTS:] += padded - n_free
