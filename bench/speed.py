@@ -42,6 +42,7 @@ os.environ["XLA_FLAGS"] = (
 )
 
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -126,15 +127,22 @@ def set_torch_threads() -> None:
     torch.set_num_threads(THREADS)
 
 
-def runners(variant: str, registry, backends: list[str], seed_loops: bool) -> list[tuple]:
-    """(name, kind, time(spec)) for the variant's seed loops and each backend implementing it."""
+def runners(
+    variant: str, registry, backends: list[str], devices: list[str], seed_loops: bool
+) -> list[tuple]:
+    """(name, device, kind, time(spec)) for the variant's seed loops (on the CPU) and each backend
+    implementing it, on each of ``devices`` it can use here."""
     found = []
     for loop in LOOPS.get(variant, []) if seed_loops else []:
-        found.append((loop.name, "seed", lambda spec, loop=loop: time_seed_epochs(loop, spec)))
+        timer = lambda spec, loop=loop: time_seed_epochs(loop, spec)  # noqa: E731
+        found.append((loop.name, "cpu", "seed", timer))
     for name in backends:
         backend = registry.get(name)
-        if variant in backend.variants:
-            found.append((name, "backend", lambda spec, b=backend: time_epochs(b, spec)))
+        if variant not in backend.variants:
+            continue
+        for device in (d for d in devices if d in backend.devices()):
+            timer = lambda spec, b=backend, d=device: time_epochs(b, replace(spec, device=d))  # noqa: E731
+            found.append((name, device, "backend", timer))
     return found
 
 
@@ -142,17 +150,18 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Per (variant, runner): min and median s/epoch, the ratio to the seed loop (asv's
     after/before), the speed-up over it, over the NumPy backend, and a whole default run."""
     summary = (
-        table.groupby(["variant", "runner", "kind", "unit"], sort=False)["seconds"]
+        table.groupby(["variant", "runner", "device", "kind", "unit"], sort=False)["seconds"]
         .agg(["min", "median"])
         .reset_index()
-        .sort_values(["variant", "kind", "runner"], ascending=[True, False, True])  # seeds first
-    )
-    median = summary.set_index(["variant", "runner"])["median"]
+        .sort_values(["variant", "kind", "runner"], ascending=[True, False, True], kind="stable")
+    )  # seeds first; a backend's devices in the order asked for
+    median = summary.set_index(["variant", "runner", "device"])["median"]
     rows = []
     for row in summary.itertuples(index=False):
         loop = baseline(row.variant, row.runner) if row.kind == "backend" else None
-        seed = median.get((row.variant, loop.name)) if loop else None
-        numpy = median.get((row.variant, "numpy"))
+        seed = median.get((row.variant, loop.name, "cpu")) if loop else None
+        numpy = median.get((row.variant, "numpy", "cpu"))
+        cpu = median.get((row.variant, row.runner, "cpu")) if row.device != "cpu" else None
         ratio = row.median / seed if seed else float("nan")
         rows.append(
             {
@@ -162,20 +171,28 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                 "mark": "-" if ratio < 1 / MARK else "+" if ratio > MARK else "",
                 "speedup_vs_seed": 1 / ratio,
                 "speedup_vs_numpy": numpy / row.median if numpy else float("nan"),
+                "speedup_vs_cpu": cpu / row.median if cpu else float("nan"),
                 "full_run_s": row.median * full_run_epochs(row.variant),
             }
         )
     return pd.DataFrame(rows)
 
 
+def label(runner: str, device: str) -> str:
+    """A runner as the table names it: the backend, with its device unless that is the CPU."""
+    return runner if device == "cpu" else f"{runner} ({device})"
+
+
 def print_table(summary: pd.DataFrame, args) -> None:
     print(
-        f"\nseconds per epoch, {THREADS} thread(s), {args.repeats} interleaved repeats x "
+        f"\nseconds per epoch, {THREADS} CPU thread(s), {args.repeats} interleaved repeats x "
         f"{args.epochs} epochs; ratio = median / seed loop's median (asv compare's after/before)"
     )
+    on_devices = (summary["device"] != "cpu").any()
     header = (
         f"{'variant':<18} {'runner':<17} {'epoch':<22} {'min':>7} {'median':>7} "
         f"{'ratio':>7} {'speed-up':>9} {'vs numpy':>9} {'full run':>9}"
+        + (f" {'vs cpu':>8}" if on_devices else "")
     )
     print(header)
     print("-" * len(header))
@@ -183,9 +200,11 @@ def print_table(summary: pd.DataFrame, args) -> None:
         ratio = f"{row.mark:1}{row.ratio:6.2f}" if row.seed_loop else ""
         speedup = f"{row.speedup_vs_seed:8.2f}x" if row.seed_loop else ""
         vs_numpy = f"{row.speedup_vs_numpy:8.2f}x" if row.kind == "backend" else ""
+        vs_cpu = f"{row.speedup_vs_cpu:7.2f}x" if row.speedup_vs_cpu == row.speedup_vs_cpu else ""
         print(
-            f"{row.variant:<18} {row.runner:<17} {row.unit:<22} {row.min:7.3f} {row.median:7.3f} "
-            f"{ratio:>7} {speedup:>9} {vs_numpy:>9} {row.full_run_s:8.1f}s"
+            f"{row.variant:<18} {label(row.runner, row.device):<17} {row.unit:<22} "
+            f"{row.min:7.3f} {row.median:7.3f} {ratio:>7} {speedup:>9} {vs_numpy:>9} "
+            f"{row.full_run_s:8.1f}s" + (f" {vs_cpu:>8}" if on_devices else "")
         )
 
 
@@ -199,6 +218,12 @@ def main() -> None:
     )
     parser.add_argument("--variants", nargs="+", default=sorted(VARIANTS))
     parser.add_argument("--backends", nargs="+")
+    parser.add_argument(
+        "--devices",
+        nargs="+",
+        default=["cpu"],
+        help="devices each backend trains on where it can (default cpu; e.g. cpu cuda)",
+    )
     parser.add_argument(
         "--no-seed-loops", dest="seed_loops", action="store_false", help="backends only"
     )
@@ -220,14 +245,15 @@ def main() -> None:
             hp = variant.hyperparameters(short_run(variant_name, args.epochs))
             spec = build_spec(variant, hp, data.train_images, data.train_labels, 0, "cpu")
             unit = epoch_unit(variant_name, len(data.train_images))
-            entrants = runners(variant_name, registry, backends, args.seed_loops)
+            entrants = runners(variant_name, registry, backends, args.devices, args.seed_loops)
             shift = repeat % len(entrants)
-            for name, kind, timer in entrants[shift:] + entrants[:shift]:
+            for name, device, kind, timer in entrants[shift:] + entrants[:shift]:
                 for epoch, seconds in enumerate(timer(spec)):
                     rows.append(
                         {
                             "variant": variant_name,
                             "runner": name,
+                            "device": device,
                             "kind": kind,
                             "unit": unit,
                             "repeat": repeat,
@@ -236,7 +262,10 @@ def main() -> None:
                             "threads": THREADS,
                         }
                     )
-                print(f"repeat {repeat + 1}: {variant_name} {name} done", file=sys.stderr)
+                print(
+                    f"repeat {repeat + 1}: {variant_name} {label(name, device)} done",
+                    file=sys.stderr,
+                )
     table = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)

@@ -26,9 +26,10 @@ def speed(monkeypatch):
     os.environ.update(saved)
 
 
-def rows(variant, runner, kind, seconds):
+def rows(variant, runner, kind, seconds, device="cpu"):
     return [
-        {"variant": variant, "runner": runner, "kind": kind, "unit": "u", "seconds": s}
+        {"variant": variant, "runner": runner, "device": device, "kind": kind, "unit": "u"}
+        | {"seconds": s}
         for s in seconds
     ]
 
@@ -42,6 +43,7 @@ def test_each_backend_is_divided_by_its_frameworks_seed_loop(speed):
         + rows("predictive_coding", "numpy", "backend", [1.0])
     )
     summary = speed.summarise(table).set_index(["variant", "runner"])
+    assert summary["speedup_vs_cpu"].isna().all()  # no other device ran
     numpy, torch = summary.loc[("mlp", "numpy")], summary.loc[("mlp", "torch")]
     assert (numpy["min"], numpy["median"]) == (1.0, 1.2)
     assert numpy["seed_loop"] == "seed 004 NumPy"
@@ -54,6 +56,30 @@ def test_each_backend_is_divided_by_its_frameworks_seed_loop(speed):
     assert summary.loc[("predictive_coding", "numpy")]["seed_loop"] == ""
     # the seed loops lead each variant's rows
     assert list(summary.loc["mlp"].index[:2]) == ["seed 004 NumPy", "seed 004 PyTorch"]
+
+
+def test_a_backend_on_a_gpu_is_compared_with_itself_on_the_cpu_and_the_seed_loop(speed):
+    table = pd.DataFrame(
+        rows("mlp", "torch", "backend", [4.0, 4.4])
+        + rows("mlp", "torch", "backend", [0.5, 0.4, 0.6], device="cuda")
+        + rows("mlp", "jax", "backend", [0.2], device="cuda")  # no CPU run of it to divide by
+        + rows("mlp", "seed 004 PyTorch", "seed", [4.0])
+    )
+    summary = speed.summarise(table).set_index(["variant", "runner", "device"])
+    on_gpu = summary.loc[("mlp", "torch", "cuda")]
+    assert on_gpu["median"] == 0.5
+    assert on_gpu["speedup_vs_cpu"] == pytest.approx(4.2 / 0.5)
+    assert on_gpu["seed_loop"] == "seed 004 PyTorch"
+    assert on_gpu["speedup_vs_seed"] == pytest.approx(4.0 / 0.5)
+    assert pd.isna(summary.loc[("mlp", "jax", "cuda")]["speedup_vs_cpu"])
+    assert speed.label("torch", "cuda") == "torch (cuda)" and speed.label("torch", "cpu") == "torch"
+    # the seed loop first, then the backends by name, each's devices as they were asked for
+    assert list(summary.loc["mlp"].index) == [
+        ("seed 004 PyTorch", "cpu"),
+        ("jax", "cuda"),
+        ("torch", "cpu"),
+        ("torch", "cuda"),
+    ]
 
 
 def test_every_epoch_is_in_the_unit_of_the_variants_plan(speed):
