@@ -73,11 +73,14 @@ class JaxBackend:
     ) -> np.ndarray:
         import jax
 
+        from mnistbench_jax.loop import FLOAT32_MATMULS
+
         target = jax.devices("gpu" if device == "cuda" else "cpu")[0]
         w = {k: jax.device_put(np.asarray(v, np.float32), target) for k, v in weights.items()}
         x = jax.device_put(np.asarray(x, np.float32), target)
         scores = jax.jit(_module(variant).predict, static_argnums=2)
-        return np.asarray(scores(w, x, _Frozen(hyperparameters)))
+        with jax.default_matmul_precision(FLOAT32_MATMULS):  # traced and compiled in here
+            return np.asarray(scores(w, x, _Frozen(hyperparameters)))
 
 
 class _Frozen(dict):

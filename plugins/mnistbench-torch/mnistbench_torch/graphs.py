@@ -1,13 +1,13 @@
-"""A variant's training step captured once in a CUDA graph and replayed for every full batch.
+"""A variant's training steps captured in CUDA graphs, a run of them replayed per launch.
 
 On a GPU a batch-8 step is microseconds of arithmetic behind tens of microseconds of kernel
-launches, one per operation. Captured in a CUDA graph (``torch.cuda.CUDAGraph``), the whole step is
-launched with one call. The graph does everything a step of the eager loop does, and nothing the
-host has to tell it each time: it reads its batch from the epoch's gathered rows at an offset it
-advances itself (a step counter on the device) and writes what the step returns (its loss) into the
-epoch's buffer at that step, so an epoch is one gather, then ``replay()`` once per full batch; a
-last, shorter batch runs eagerly. The step's kernels are the eager step's, so a captured run trains
-what the eager loop trains, to the bit.
+launches, one per operation. Captured in a CUDA graph (``torch.cuda.CUDAGraph``), a run of
+``STEPS_PER_REPLAY`` consecutive steps is launched with one call. A graph reads its batches from
+static buffers, into which the host gathers the next run's rows before each replay, and writes what
+each step returns (its loss) into a static output, which the host collects after it. An epoch is
+then one launch per run of steps plus its gathers; its leftover full batches are one shorter
+captured run, and a last, shorter batch runs eagerly. The graphs run the eager step's kernels, so a
+captured run trains what the eager loop trains, to the bit.
 
 A step can be captured when every number it computes on the host is the same at every step
 (the learning rate, the batch size): in every variant's step, what changes from step to step
@@ -17,9 +17,10 @@ A step can be captured when every number it computes on the host is the same at 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -28,7 +29,10 @@ from mnistbench.backend import TrainSpec
 from mnistbench_torch import runtime
 
 log = logging.getLogger(__name__)
-WARM_UP_STEPS = 3  # eager steps on a side stream before capture, as torch.cuda.graphs asks
+WARM_UP_STEPS = 3  # eager runs on a side stream before capture, as torch.cuda.graphs asks
+# Steps per graph: enough that a launch and the gathers before it cost a few percent of the
+# steps' own kernels, few enough that capture stays quick (a graph holds each step's kernels).
+STEPS_PER_REPLAY = 64
 
 
 def wanted(spec: TrainSpec) -> bool:
@@ -41,13 +45,23 @@ def wanted(spec: TrainSpec) -> bool:
     )
 
 
-class CapturedSteps:
-    """One run's step as a CUDA graph over static buffers that hold the current epoch.
+@functools.cache
+def capture_stream(device: torch.device) -> torch.cuda.Stream:
+    """The one side stream every warm-up and capture on ``device`` runs on. cuBLAS keeps a
+    workspace per stream, allocated at its first use there: a warm-up on the capture's own stream
+    allocates it outside any graph. A fresh stream per capture would allocate it inside the
+    graph's memory pool, and once that graph is freed, a later capture on the same recycled
+    stream would run its matrix products on freed memory (CUBLAS_STATUS_EXECUTION_FAILED)."""
+    return torch.cuda.Stream(device)
 
-    With ``capture=False`` the same buffers and bookkeeping run eagerly, step by step.
+
+class CapturedSteps:
+    """One run's steps as CUDA graphs of up to ``steps_per_replay`` steps over static buffers.
+
+    With ``capture=False`` the same buffers and bookkeeping run eagerly.
 
     Built in the backend's untimed set-up. ``w`` and ``state`` are the tensors the eager loop
-    trains; the graph updates them in place, and the warm-up steps needed before capture are
+    trains; the graphs update them in place, and the warm-up runs needed before capture are
     undone, so the run starts from exactly the weights and state it was given.
     """
 
@@ -61,12 +75,15 @@ class CapturedSteps:
         x: torch.Tensor,
         y: torch.Tensor,
         capture: bool = True,
+        steps_per_replay: int = STEPS_PER_REPLAY,
     ):
         self.module, self.step = module, module.STEP
         self.w, self.state, self.hp, self.spec = w, state, hp, spec
         self.x, self.y, device = x, y, x.device
-        rows = max(len(order) for order in spec.epochs)
-        full_batches = max(len(order) // spec.batch_size for order in spec.epochs)
+        size = spec.batch_size
+        full_batches = [len(order) // size for order in spec.epochs]
+        self.group = max(1, min(steps_per_replay, max(full_batches)))
+        rows = self.group * size
         self.xs = torch.empty((rows, *x.shape[1:]), dtype=x.dtype, device=device)
         self.ys = torch.empty((rows, *y.shape[1:]), dtype=y.dtype, device=device)
         self.extras = {
@@ -77,69 +94,86 @@ class CapturedSteps:
             )
             for name, per_epoch in spec.extras.items()
         }
-        self.returned: torch.Tensor | None = None  # (full_batches, ...), shaped by the first step
-        self.positions = torch.arange(full_batches, device=device)
-        self.cursor = torch.zeros((), dtype=torch.int64, device=device)  # the next step's number
-        self.batch_rows = torch.arange(spec.batch_size, device=device)
-        self._load(0)  # real rows for the warm-up, whose updates are undone
-        # capture=False replays the same work eagerly: the bookkeeping, testable without a GPU
-        self.replay = self._capture().replay if capture else self._one_step
+        self.returned: dict[int, torch.Tensor] = {}  # steps -> their stacked returns, static
+        # A run of `group` steps, and one of each epoch's leftover full batches
+        counts = {self.group} | {n % self.group for n in full_batches if n % self.group}
+        longest = max(range(len(spec.epochs)), key=lambda e: len(spec.epochs[e]))
+        self._load(*self._epoch_on_device(longest), 0, rows)  # real rows for the warm-up
+        if capture:
+            self.replays = self._capture(sorted(counts))
+        else:  # the same work eagerly: the bookkeeping, testable without a GPU
+            self.replays = {n: functools.partial(self._steps, n) for n in counts}
 
-    def _one_step(self) -> None:
-        """The captured work: the batch at the cursor, the variant's step, what it returns
-        recorded at its step."""
-        index = self.batch_rows + self.cursor * self.spec.batch_size
-        x, y = self.xs.index_select(0, index), self.ys.index_select(0, index)
-        extras = {name: value.index_select(0, index) for name, value in self.extras.items()}
-        returned = self.step(self.w, self.state, x, y, extras, self.hp)
-        if self.returned is None:  # the first step, before any capture, allocates the buffer
-            self.returned = returned.new_zeros((len(self.positions), *returned.shape))
-        at = (self.positions == self.cursor).view(-1, *[1] * returned.dim())
-        # where(), not a product with a one-hot mask: a NaN loss must not spread to other steps
-        self.returned.copy_(torch.where(at, returned, self.returned))
-        self.cursor.add_(1)
+    def _steps(self, count: int) -> None:
+        """The captured work: ``count`` steps on consecutive batches of the buffers, what each
+        returns stacked into ``returned[count]``."""
+        size, returned = self.spec.batch_size, []
+        for rows in (slice(i * size, (i + 1) * size) for i in range(count)):
+            extras = {name: value[rows] for name, value in self.extras.items()}
+            returned.append(
+                self.step(self.w, self.state, self.xs[rows], self.ys[rows], extras, self.hp)
+            )
+        if count in self.returned:
+            torch.stack(returned, out=self.returned[count])
+        else:  # the first run, before any capture, allocates the output
+            self.returned[count] = torch.stack(returned)
 
-    def _capture(self) -> torch.cuda.CUDAGraph:
+    def _capture(self, counts: list[int]) -> dict[int, Callable[[], None]]:
         trained = {**self.w, **self.state}
         saved = {k: v.clone() for k, v in trained.items()}
+        replays = {}
         try:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(WARM_UP_STEPS):
-                    self._one_step()
-            torch.cuda.current_stream().wait_stream(side)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):  # records the kernels; runs none of them
-                self._one_step()
+            side = capture_stream(self.x.device)
+            for count in counts:
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    for _ in range(WARM_UP_STEPS):
+                        self._steps(count)
+                torch.cuda.current_stream().wait_stream(side)
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph, stream=side):  # records the kernels; runs none
+                    self._steps(count)
+                replays[count] = graph.replay
         finally:  # the warm-up trained: back to the run's first weights and state
             with torch.no_grad():
                 for key, value in trained.items():
                     value.copy_(saved[key])
-        return graph
+        return replays
 
-    def _load(self, epoch: int) -> int:
-        """Gather ``epoch``'s rows, in visiting order, into the graph's buffers; their count."""
-        index = torch.from_numpy(self.spec.epochs[epoch]).to(self.x.device)
-        n = len(index)
-        torch.index_select(self.x, 0, index, out=self.xs[:n])
-        torch.index_select(self.y, 0, index, out=self.ys[:n])
-        for name, per_epoch in self.spec.extras.items():
-            self.extras[name][:n].copy_(torch.from_numpy(per_epoch[epoch]))
-        return n
+    def _epoch_on_device(self, epoch: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``epoch``'s visiting order and per-sample extras, on the device."""
+        device = self.x.device
+        order = torch.from_numpy(self.spec.epochs[epoch]).to(device)
+        extras = {
+            name: torch.from_numpy(per_epoch[epoch]).to(device)
+            for name, per_epoch in self.spec.extras.items()
+        }
+        return order, extras
+
+    def _load(self, order: torch.Tensor, extras: dict[str, torch.Tensor], start: int, n: int):
+        """Gather the ``n`` visits from ``start`` of an epoch into the buffers' first rows."""
+        visits = order[start : start + n]
+        torch.index_select(self.x, 0, visits, out=self.xs[:n])
+        torch.index_select(self.y, 0, visits, out=self.ys[:n])
+        for name, value in extras.items():
+            self.extras[name][:n].copy_(value[start : start + n])
 
     def train_epoch(self, epoch: int) -> torch.Tensor:
         """Train one epoch; its step losses, on the device."""
-        n, size = self._load(epoch), self.spec.batch_size
-        full, rest = divmod(n, size)
-        self.cursor.zero_()
-        for _ in range(full):
-            self.replay()
-        losses = [runtime.step_losses(self.module, self.returned[:full])] if full else []
+        order, extras = self._epoch_on_device(epoch)
+        size = self.spec.batch_size
+        full, rest = divmod(len(order), size)
+        returned = []
+        for first in range(0, full, self.group):
+            count = min(self.group, full - first)
+            self._load(order, extras, first * size, count * size)
+            self.replays[count]()
+            returned.append(self.returned[count].clone())
+        losses = [runtime.step_losses(self.module, torch.cat(returned))] if full else []
         if rest:  # the shorter last batch, eagerly, from the same buffers
-            tail = slice(full * size, n)
-            extras = {name: value[tail] for name, value in self.extras.items()}
-            returned = self.step(self.w, self.state, self.xs[tail], self.ys[tail], extras, self.hp)
+            self._load(order, extras, full * size, rest)
+            tail = {name: value[:rest] for name, value in self.extras.items()}
+            returned = self.step(self.w, self.state, self.xs[:rest], self.ys[:rest], tail, self.hp)
             losses.append(runtime.step_losses(self.module, returned[None]))
         return torch.cat(losses)
 

@@ -98,6 +98,13 @@ def one_hot(labels: torch.Tensor, classes: int) -> torch.Tensor:
 
 
 @functools.cache
+def ones(n: int, device: torch.device) -> torch.Tensor:
+    """A float32 vector of ``n`` ones on ``device``, made once: a bias's update is then one
+    matrix-vector product (``b.addmv_(d.T, ones)``) rather than a sum and a subtraction."""
+    return torch.ones(n, device=device)
+
+
+@functools.cache
 def _identity(classes: int, device: torch.device) -> torch.Tensor:
     return torch.eye(classes, device=device)
 
