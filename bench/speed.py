@@ -35,6 +35,9 @@ if _threads is None and "--threads" in sys.argv:
 THREADS = int(_threads or 1)
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
+# JAX would reserve 75% of a GPU's memory on first sight, leaving PyTorch's runs in this process
+# short of it.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "")
     + f" --xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'}"
@@ -153,8 +156,8 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         table.groupby(["variant", "runner", "device", "kind", "unit"], sort=False)["seconds"]
         .agg(["min", "median"])
         .reset_index()
-        .sort_values(["variant", "kind", "runner"], ascending=[True, False, True], kind="stable")
-    )  # seeds first; a backend's devices in the order asked for
+        .sort_values(["variant", "kind", "runner"], ascending=[True, False, True])
+    )  # seeds first; a backend's devices in the order asked for (a multi-key sort is stable)
     median = summary.set_index(["variant", "runner", "device"])["median"]
     rows = []
     for row in summary.itertuples(index=False):

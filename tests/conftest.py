@@ -14,6 +14,8 @@ import os
 # small, and on a shared machine extra threads only contend (a conformance run took 43 s with
 # two threads and 7 s with one on a 2-core machine).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# JAX reserves 75% of a GPU's memory when it first sees one; PyTorch's CUDA tests share it.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 from pathlib import Path  # noqa: E402
 

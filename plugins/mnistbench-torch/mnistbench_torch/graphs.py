@@ -29,7 +29,7 @@ from mnistbench.backend import TrainSpec
 from mnistbench_torch import runtime
 
 log = logging.getLogger(__name__)
-WARM_UP_STEPS = 3  # eager runs on a side stream before capture, as torch.cuda.graphs asks
+WARM_UP_RUNS = 3  # eager runs of a graph's steps, on its stream, before capturing them
 # Steps per graph: enough that a launch and the gathers before it cost a few percent of the
 # steps' own kernels, few enough that capture stays quick (a graph holds each step's kernels).
 STEPS_PER_REPLAY = 64
@@ -127,7 +127,7 @@ class CapturedSteps:
             for count in counts:
                 side.wait_stream(torch.cuda.current_stream())
                 with torch.cuda.stream(side):
-                    for _ in range(WARM_UP_STEPS):
+                    for _ in range(WARM_UP_RUNS):
                         self._steps(count)
                 torch.cuda.current_stream().wait_stream(side)
                 graph = torch.cuda.CUDAGraph()
