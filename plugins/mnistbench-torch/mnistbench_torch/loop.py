@@ -14,7 +14,7 @@ plain tensor arithmetic with the backward pass written out; a CPU epoch runs und
 denormals flushed to zero.
 
 Creating the :class:`Trainer` is the set-up (weights and the training set onto the device, the
-CUDA context, and on a GPU the capture of runs of up to 64 steps in CUDA graphs,
+CUDA context, and on a GPU the capture of runs of steps in CUDA graphs,
 :mod:`mnistbench_torch.graphs`); :meth:`Trainer.train_epoch` is what the core times. Losses stay
 on the device until the epoch ends.
 """
