@@ -3,27 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
-
 
 @pytest.fixture
-def speed(monkeypatch):
-    """bench/speed.py imported as its command line would; the thread variables it sets at import
-    are put back afterwards."""
-    saved = dict(os.environ)
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    spec = importlib.util.spec_from_file_location("bench_speed", REPO / "bench" / "speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    os.environ.clear()
-    os.environ.update(saved)
+def speed(bench_script):
+    return bench_script("speed")
 
 
 def rows(variant, runner, kind, seconds, device="cpu"):
