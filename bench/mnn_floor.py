@@ -14,7 +14,7 @@ Each batch of one epoch (full batches of 64) runs, in the order a step runs them
 They are timed one after another within each batch, so they meet the caches a step leaves. Their
 sum is the ``floor``; ``step`` is the backend's whole step (its epoch, as bench/speed.py times it,
 divided by its steps), and ``rest`` what the step spends beyond the floor: the three ticks of 112
-free neurons, the softmax, five smaller products and the calls between kernels. ``budget`` is the
+free neurons, the softmax, six smaller products and the calls between kernels. ``budget`` is the
 seed loop's step (seed 000, PyTorch, as bench/speed.py runs it) divided by ``--speedup``.
 Repeats are interleaved; the table prints medians in microseconds per step and
 bench/out/mnn_floor.csv keeps every measurement.
@@ -60,7 +60,7 @@ def gradient_at_drive(shape: tuple[int, int]) -> np.ndarray:
 
 
 def numpy_kernels(spec: TrainSpec) -> np.ndarray:
-    """Seconds per step of each of KERNELS over one epoch, NumPy (OpenBLAS, numba's Adam)."""
+    """Seconds per step of each of KERNELS over one epoch, NumPy (its BLAS, numba's Adam)."""
     from mnistbench_numpy.adam import adam
 
     hp = spec.hyperparameters
