@@ -30,7 +30,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from mnistbench import aggregate, datasets, fetch
+from mnistbench.data import datasets, fetch
+from mnistbench.report import aggregate
 from mnistbench.variants import VARIANTS
 
 REPO = Path(__file__).resolve().parents[1]

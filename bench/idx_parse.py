@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mnistbench import datasets, fetch, idx
+from mnistbench.data import datasets, fetch, idx
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out" / "idx_parse.csv"

@@ -34,13 +34,14 @@ import speed  # first: it fixes the thread count before NumPy and PyTorch load
 import numpy as np
 import pandas as pd
 
-from mnistbench import datasets
-from mnistbench.backend import TrainSpec
-from mnistbench.denormals import flush_denormals
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
+from mnistbench.data import datasets
+from mnistbench.plugin.backend import TrainSpec
+from mnistbench.plugin.denormals import flush_denormals
+from mnistbench.plugin.layouts import padded_free_columns
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training.train import build_spec
 from mnistbench.variants import VARIANTS
-from mnistbench.variants.mnn import PIXELS, padded_free_columns
+from mnistbench.variants.mnn import PIXELS
 
 OUT = speed.REPO / "bench" / "out" / "mnn_floor.csv"
 KERNELS = ["gather", "drive", "pixel grad", "adam"]

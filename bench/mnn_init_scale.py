@@ -24,13 +24,15 @@ import pandas as pd
 from accuracy import OUT, REPO, ensure_data, run_one
 
 import mnistbench_numpy.mnn as reference
-from mnistbench import artifacts, datasets, npz
+from mnistbench import artifacts
+from mnistbench.data import datasets
+from mnistbench.training import weights_file
 from mnistbench.variants import mnn
 
 
 def dead_share(run_dir: Path, hp: dict, images: np.ndarray) -> float:
     """The share of ``images`` whose ten logits are all zero under the run's final weights."""
-    weights = npz.load(run_dir / "weights.npz", mnn.VARIANT.weight_shapes(hp))
+    weights = weights_file.load(run_dir / "weights.npz", mnn.VARIANT.weight_shapes(hp))
     logits = reference.predict(weights, mnn.VARIANT.prepare_inputs(images, hp), hp)  # (N, 10)
     return float(np.mean(logits.max(axis=1) <= 0))
 

@@ -70,15 +70,15 @@ REPORT = [
 ]
 # module: (files to mutate, relative to the staging folder; the tests that check them)
 MODULES = {
-    "evaluate": (["src/mnistbench/evaluate.py"], UNIT),
-    "aggregate": (["src/mnistbench/aggregate.py"], UNIT),
-    "report": (["src/mnistbench/report.py"], REPORT),
-    "report_tables": (["src/mnistbench/report_tables.py"], REPORT),
-    "report_figures": (["src/mnistbench/report_figures.py"], REPORT),
-    "report_html": (["src/mnistbench/report_html.py"], REPORT),
+    "evaluate": (["src/mnistbench/evaluation/evaluate.py"], UNIT),
+    "aggregate": (["src/mnistbench/report/aggregate.py"], UNIT),
+    "report": (["src/mnistbench/report/render.py"], REPORT),
+    "report_tables": (["src/mnistbench/report/tables.py"], REPORT),
+    "report_figures": (["src/mnistbench/report/figures.py"], REPORT),
+    "report_html": (["src/mnistbench/report/html.py"], REPORT),
     "artifacts": (["src/mnistbench/artifacts.py"], UNIT),
-    "idx": (["src/mnistbench/idx.py"], UNIT),
-    "datasets": (["src/mnistbench/datasets.py"], UNIT),
+    "idx": (["src/mnistbench/data/idx.py"], UNIT),
+    "datasets": (["src/mnistbench/data/datasets.py"], UNIT),
     "variants": (["src/mnistbench/variants/*"], BACKEND),
     "numpy": (["src/mnistbench_numpy/*"], ["tests/backends", f"{NUMPY_PLUGIN}/tests"]),
 }
@@ -112,7 +112,7 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
     folder.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO / "workflow" / "mnistbench", folder / "src" / "mnistbench", ignore=ignore)
-    # mnistbench.config finds the schemas beside the package, as in workflow/
+    # mnistbench.plan.config finds the schemas beside the package, as in workflow/
     shutil.copytree(REPO / "workflow" / "schemas", folder / "src" / "schemas")
     shutil.copytree(
         REPO / NUMPY_PLUGIN / "mnistbench_numpy", folder / "src" / "mnistbench_numpy", ignore=ignore
@@ -121,7 +121,7 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
         files_at(tests_from, path, folder)
     if tests_from:  # the conformance suite is test code too, though it ships in the package
         testing = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{tests_from}:workflow/mnistbench/testing.py"],
+            ["git", "-C", str(REPO), "show", f"{tests_from}:workflow/mnistbench/plugin/testing.py"],
             capture_output=True,
             text=True,
             check=True,

@@ -50,9 +50,9 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mnistbench import datasets  # noqa: E402
-from mnistbench.plugins import load_backends  # noqa: E402
-from mnistbench.train import build_spec  # noqa: E402
+from mnistbench.data import datasets  # noqa: E402
+from mnistbench.plugin.registry import load_backends  # noqa: E402
+from mnistbench.training.train import build_spec  # noqa: E402
 from mnistbench.variants import VARIANTS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

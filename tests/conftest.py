@@ -23,7 +23,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
-from mnistbench import datasets, fetch  # noqa: E402
+from mnistbench.data import (
+    datasets,
+    fetch,  # noqa: E402
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

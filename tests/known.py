@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench import datasets, evaluate, npz
+from mnistbench.data import datasets
+from mnistbench.evaluation import evaluate
+from mnistbench.training import weights_file
 
 DATASET = "known"
 HIDDEN = 10
@@ -122,7 +124,7 @@ def write_results(root: Path) -> tuple[Path, dict[int, KnownRun]]:
     for seed, chosen in SEEDS.items():
         run_dir = root / "results" / DATASET / "mlp" / "numpy" / f"seed{seed}"
         run_dir.mkdir(parents=True)
-        npz.save(run_dir, "weights.npz", weights(chosen["permutation"]))
+        weights_file.save(run_dir, "weights.npz", weights(chosen["permutation"]))
         seconds, losses = chosen["train_seconds"], chosen["train_loss"]
         history = ["epoch,train_loss,test_accuracy,seconds,samples"]
         history += [f"{e + 1},{losses[e]},0.5,{seconds[e]},{TRAIN_SAMPLES}" for e in range(EPOCHS)]

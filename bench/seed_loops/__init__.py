@@ -4,7 +4,8 @@ backends.
 Each module follows one notebook's training cell line by line, with the notebook's own dtypes,
 temporaries and per-step bookkeeping, so its time is what that notebook spends training. They
 differ from the notebooks only where the benchmark needs them to, and each docstring says where:
-they read the core's :class:`~mnistbench.backend.TrainSpec` (the same images, sample order and
+they read the core's :class:`~mnistbench.plugin.backend.TrainSpec` (the same images, sample order
+and
 initial weights the backends get, converted to the dtypes the notebook uses), progress, evaluation
 and printing outside the training step are left out (the core does not time its own evaluation
 either), and a seed bug is fixed only where it changes the cost (or stops the loop).
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 
 from . import (
     seed000_mnn_torch,

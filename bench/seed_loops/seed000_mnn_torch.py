@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 from mnistbench.variants.mnn import MEAN, PIXELS, STD, n_neurons
 
 

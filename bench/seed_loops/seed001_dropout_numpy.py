@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 
 from .seed004_mlp_numpy import check_file_order
 

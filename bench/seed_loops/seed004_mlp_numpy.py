@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 
 
 def relu(x):

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn, optim
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 
 from .seed004_mlp_numpy import check_file_order
 

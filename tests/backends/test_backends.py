@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench import reference
-from mnistbench.backend import train_all
-from mnistbench.plugins import load_backends
-from mnistbench.testing import step_losses
-from mnistbench.train import build_spec
-from mnistbench.variants import get_variant
+from mnistbench.plugin.backend import train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import step_losses
+from mnistbench.training.train import build_spec
+from mnistbench.variants import get_variant, reference
 
 REGISTRY = load_backends()
 BACKENDS = ["numpy", "torch"]
@@ -24,7 +23,7 @@ def spec_for(mnist_dir_images, labels, variant="mlp", seed=0, **overrides):
 
 @pytest.fixture(scope="module")
 def images_and_labels(sample_dir):
-    from mnistbench import datasets
+    from mnistbench.data import datasets
 
     data = datasets.load(sample_dir, train_limit=400)
     return data.train_images, data.train_labels

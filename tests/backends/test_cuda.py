@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench import datasets
-from mnistbench.plugins import load_backends
-from mnistbench.testing import BackendConformance, step_losses
-from mnistbench.train import build_spec, resolve_device
+from mnistbench.data import datasets
+from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import BackendConformance, step_losses
+from mnistbench.training.train import build_spec, resolve_device
 from mnistbench.variants import get_variant
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench import datasets
+from mnistbench.data import datasets
 from mnistbench.variants import get_variant
 from mnistbench_numpy import dropout_mlp, mlp, sigmoid_mlp
 

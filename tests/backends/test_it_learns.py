@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench import datasets
-from mnistbench.backend import train_all
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
+from mnistbench.data import datasets
+from mnistbench.plugin.backend import train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training.train import build_spec
 from mnistbench.variants import get_variant
 
 REGISTRY = load_backends()

@@ -8,10 +8,11 @@ import pytest
 
 import mnistbench_numpy.mnn as numpy_mnn
 import mnistbench_torch.mnn as torch_mnn
-from mnistbench import datasets
-from mnistbench.backend import train_all
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
+from mnistbench.data import datasets
+from mnistbench.plugin import layouts
+from mnistbench.plugin.backend import train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training.train import build_spec
 from mnistbench.variants import mnn
 from mnistbench.variants.mnn import BIAS, FREE, PIXELS
 
@@ -124,7 +125,7 @@ def test_the_padded_training_matrix_holds_the_free_columns_and_reads_back_exactl
     columns, the padding is zero, and the trained matrix reads back to A unchanged."""
     n = mnn.n_neurons({"hidden": hidden})
     A = np.random.default_rng(hidden).random((n, n), dtype=np.float32) + 1  # no zero entry
-    W = mnn.padded_free_columns(A)
+    W = layouts.padded_free_columns(A)
     free, width = hidden + 10, -(-(hidden + 10) // 16) * 16
     assert W.shape == (FREE + width, width) and W.dtype == np.float32
     np.testing.assert_array_equal(W[:, -10:][: FREE + hidden], A[: FREE + hidden, -10:])
@@ -132,7 +133,7 @@ def test_the_padded_training_matrix_holds_the_free_columns_and_reads_back_exactl
     padding = np.r_[hidden : width - 10]
     assert (W[:, padding] == 0).all() and (W[FREE + padding] == 0).all()
     assert np.count_nonzero(W) == (FREE + free) * free
-    np.testing.assert_array_equal(mnn.trained_matrix(A, W), A)
+    np.testing.assert_array_equal(layouts.trained_matrix(A, W), A)
 
 
 TRAINED_MATRIX = {  # where each backend's trainer keeps the padded W it trains

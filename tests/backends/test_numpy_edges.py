@@ -8,11 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnistbench import reference
-from mnistbench.backend import train_all
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec, resolve_device
-from mnistbench.variants import VARIANTS
+from mnistbench.plugin.backend import train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training.train import build_spec, resolve_device
+from mnistbench.variants import VARIANTS, reference
 from mnistbench.variants.mnn import BIAS, FREE
 from mnistbench_numpy import dropout_mlp, sigmoid_mlp
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from mnistbench.plugins import load_backends
-from mnistbench.train import resolve_device
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training.train import resolve_device
 from mnistbench_numpy import dropout_mlp, sigmoid_mlp
 from mnistbench_numpy.losses import softmax_cross_entropy
 

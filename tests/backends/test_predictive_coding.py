@@ -8,11 +8,12 @@ import inspect
 import numpy as np
 import pytest
 
-from mnistbench import datasets, reference
-from mnistbench.backend import EpochResult, train_all
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
+from mnistbench.data import datasets
+from mnistbench.plugin.backend import EpochResult, train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training.train import build_spec
 from mnistbench.variants import predictive_coding as variant
+from mnistbench.variants import reference
 from mnistbench_numpy import predictive_coding as pc_numpy
 
 STEPS_PER_EPOCH = 20  # 1,280 images / batch 64

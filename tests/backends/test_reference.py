@@ -1,5 +1,5 @@
-"""The float64 yardstick of the conformance suite (:mod:`mnistbench.reference`) is itself right,
-and the NumPy backend reaches the values that can be worked out by hand.
+"""The float64 yardstick of the conformance suite (:mod:`mnistbench.variants.reference`) is itself
+right, and the NumPy backend reaches the values that can be worked out by hand.
 
 1. The yardstick's gradients against central finite differences of its own loss, every variant.
 2. Closed-form losses at zero weights (uniform softmax: ln 10; a zero output: 1/2; ...), which
@@ -15,12 +15,12 @@ import math
 import numpy as np
 import pytest
 
-from mnistbench import datasets, reference
-from mnistbench.backend import train_all
-from mnistbench.plugins import load_backends
-from mnistbench.testing import first_step
-from mnistbench.train import build_spec
-from mnistbench.variants import VARIANTS
+from mnistbench.data import datasets
+from mnistbench.plugin.backend import train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import first_step
+from mnistbench.training.train import build_spec
+from mnistbench.variants import VARIANTS, reference
 
 NUMPY = load_backends().get("numpy")
 STEP = 1e-6

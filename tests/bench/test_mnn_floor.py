@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mnistbench import datasets
-from mnistbench.train import build_spec
+from mnistbench.data import datasets
+from mnistbench.training.train import build_spec
 from mnistbench.variants import VARIANTS
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench import idx
+from mnistbench.data import idx
 
 KEEP = {
     "train-images-idx3-ubyte.gz": 3000,

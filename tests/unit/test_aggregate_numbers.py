@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mnistbench import aggregate
 from mnistbench.cli import main
 from mnistbench.errors import MnistbenchError
+from mnistbench.report import aggregate
 from tests import known
 
 
@@ -363,7 +363,7 @@ def test_with_no_confusion_matrix_at_all_the_confusion_table_keeps_its_columns(k
 
 
 def test_provenance_lists_every_item_of_each_run_with_its_device(results):
-    from mnistbench import provenance
+    from mnistbench.training import provenance
 
     table = pd.read_csv(results[0] / "provenance.csv", keep_default_na=False)
     assert list(table.columns) == [

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import yaml
 
-from mnistbench import artifacts, names
-from mnistbench.config import SCHEMA_PATH
+from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import names
+from mnistbench.plan.config import SCHEMA_PATH
 from tests.cli import tree
 
 

@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from mnistbench import datasets, npz
+from mnistbench.data import datasets
+from mnistbench.training import weights_file
 from mnistbench.variants import VARIANTS, mnn
 from tests.conftest import REPO
 
@@ -61,8 +62,8 @@ def test_init_scale_bench_counts_images_whose_logits_are_all_zero(
     n = mnn.n_neurons(hp)
     images = datasets.load(sample_dir, train_limit=1, test_limit=50).test_images
     A = np.zeros((n, n), np.float32)  # every logit zero for every image
-    npz.save(tmp_path, "weights.npz", {"A": A})
+    weights_file.save(tmp_path, "weights.npz", {"A": A})
     assert init_scale.dead_share(tmp_path, hp, images) == 1.0
     A[mnn.BIAS, n - 1] = 1  # the bias neuron lifts the last logit to 1 for every image
-    npz.save(tmp_path, "weights.npz", {"A": A})
+    weights_file.save(tmp_path, "weights.npz", {"A": A})
     assert init_scale.dead_share(tmp_path, hp, images) == 0.0

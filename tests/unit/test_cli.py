@@ -9,9 +9,9 @@ import subprocess
 import pandas as pd
 import pytest
 
-from mnistbench import provenance
 from mnistbench.cli import main
-from mnistbench.plugins import load_backends
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training import provenance
 from tests.cli import run_cli
 from tests.conftest import REPO
 

@@ -8,8 +8,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from mnistbench import compare
 from mnistbench.cli import main
+from mnistbench.report import compare
 from tests.cli import error_line, run_cli
 from tests.unit import known_results as known
 

@@ -9,8 +9,8 @@ import pytest
 from snakemake.cli import parse_config
 from snakemake.utils import update_config
 
-from mnistbench import config as mnistbench_config
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import config as mnistbench_config
 from tests.conftest import CONFIG, REPO
 
 SCHEMA = mnistbench_config.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mnistbench import contract
+from mnistbench.plugin import contract
 from mnistbench.variants import VARIANTS
 from tests.cli import run_cli
 from tests.conftest import REPO

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistbench import datasets, fetch, idx, npz
+from mnistbench.data import datasets, fetch, idx
 from mnistbench.errors import MnistbenchError
+from mnistbench.training import weights_file
 from mnistbench.variants import get_variant, random_streams
 from tests.conftest import SAMPLE_FILES
 
@@ -126,17 +127,17 @@ def test_the_fetch_step_refuses_or_writes_exactly_each_damaged_gz(tmp_path, mirr
 
 
 @pytest.fixture(scope="module")
-def weights_file(tmp_path_factory) -> tuple[Path, dict[str, np.ndarray], dict]:
+def saved_weights(tmp_path_factory) -> tuple[Path, dict[str, np.ndarray], dict]:
     """A real weights file as the train step writes it: mlp's initial weights, 16 hidden units."""
     variant = get_variant("mlp")
     hp = variant.hyperparameters({"hidden": 16})
     weights = variant.initial_weights(random_streams(5)[0], hp)
-    path = npz.save(tmp_path_factory.mktemp("weights"), "weights.npz", weights)
+    path = weights_file.save(tmp_path_factory.mktemp("weights"), "weights.npz", weights)
     return path, weights, variant.weight_shapes(hp)
 
 
-def test_weights_files_are_refused_or_read_exactly(tmp_path, weights_file):
-    path, weights, shapes = weights_file
+def test_weights_files_are_refused_or_read_exactly(tmp_path, saved_weights):
+    path, weights, shapes = saved_weights
     original = path.read_bytes()
 
     def same(loaded):
@@ -146,7 +147,7 @@ def test_weights_files_are_refused_or_read_exactly(tmp_path, weights_file):
         )
 
     def read(p):
-        return npz.load(p, shapes)
+        return weights_file.load(p, shapes)
 
     # Every bit of the first member's headers (zip, then .npy) and of the central directory.
     every = [range(30 + len("W1.npy") + 128), range(len(original) - 200, len(original))]

@@ -9,7 +9,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from mnistbench import datasets
+from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
 from tests.known import write_idx
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnistbench.denormals import flush_denormals, supported
+from mnistbench.plugin.denormals import flush_denormals, supported
 
 pytestmark = pytest.mark.skipif(
     not supported(), reason="flushing denormals is implemented for x86-64 Linux only"

@@ -1,11 +1,11 @@
-"""Where a backend's runs go, decided once when the DAG is built (mnistbench.experiment)."""
+"""Where a backend's runs go, decided once when the DAG is built (mnistbench.plan.experiment)."""
 
 from __future__ import annotations
 
 import json
 
-from mnistbench.experiment import DEVICES_ENV, run_device
-from mnistbench.plugins import load_backends
+from mnistbench.plan.experiment import DEVICES_ENV, run_device
+from mnistbench.plugin.registry import load_backends
 
 
 def test_auto_is_what_the_backend_prefers_on_this_machine():

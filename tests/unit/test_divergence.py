@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import epochs, train
-from mnistbench.backend import EpochResult
+from mnistbench.plugin.backend import EpochResult
+from mnistbench.training import epochs, train
 from mnistbench.variants import get_variant
 from tests.cli import run_cli
 

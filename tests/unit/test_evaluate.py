@@ -11,9 +11,12 @@ import time
 import numpy as np
 import pytest
 
-from mnistbench import datasets, evaluate, npz, reference, train
+from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import load_backends
+from mnistbench.evaluation import evaluate
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training import train, weights_file
+from mnistbench.variants import reference
 from tests import known
 
 
@@ -65,7 +68,7 @@ def test_a_diverged_run_gets_metrics_saying_so_and_no_measurement(run, caplog):
     data, run_dir, _ = run
     edit_train_json(run_dir, status="diverged", diverged={"epoch": 2, "step": 5})
     (run_dir / "weights.npz").unlink()  # not needed: nothing is measured
-    with caplog.at_level(logging.WARNING, logger="mnistbench.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="mnistbench.evaluation.evaluate"):
         metrics = evaluate.run(data=data, run_dir=run_dir)
     written = json.loads((run_dir / "metrics.json").read_text())
     assert written == metrics
@@ -79,7 +82,7 @@ def test_a_diverged_run_gets_metrics_saying_so_and_no_measurement(run, caplog):
 
 def test_the_log_says_the_test_accuracy_to_four_digits(run, caplog):
     data, run_dir, known_run = run
-    with caplog.at_level(logging.INFO, logger="mnistbench.evaluate"):
+    with caplog.at_level(logging.INFO, logger="mnistbench.evaluation.evaluate"):
         evaluate.run(data=data, run_dir=run_dir)
     assert caplog.messages == [f"{run_dir}: test accuracy {known_run.accuracy:.4f}"]
 
@@ -88,7 +91,7 @@ def test_weights_with_nan_are_refused_naming_the_weight(run):
     data, run_dir, _ = run
     weights = known.weights(list(range(10)))
     weights["W2"][3, 4] = np.nan
-    npz.save(run_dir, "weights.npz", weights)
+    weights_file.save(run_dir, "weights.npz", weights)
     before = (run_dir / "metrics.json").read_bytes()
     with pytest.raises(MnistbenchError) as error:
         evaluate.run(data=data, run_dir=run_dir)

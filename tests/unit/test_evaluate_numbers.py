@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from mnistbench import evaluate
+from mnistbench.evaluation import evaluate
 from tests import known
 
 

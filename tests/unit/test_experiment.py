@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from mnistbench.errors import MnistbenchError
-from mnistbench.experiment import Run, plan
-from mnistbench.plugins import load_backends
+from mnistbench.plan.experiment import Run, plan
+from mnistbench.plugin.registry import load_backends
 from mnistbench.variants import get_variant
 from tests.conftest import CONFIG
 

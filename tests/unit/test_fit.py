@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from mnistbench import epochs, train
-from mnistbench.backend import EpochResult
 from mnistbench.errors import MnistbenchError
+from mnistbench.plugin.backend import EpochResult
+from mnistbench.training import epochs, train
 from mnistbench.variants import get_variant
 
 SETUP_SECONDS = 0.5

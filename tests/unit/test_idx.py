@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from mnistbench import datasets, idx
+from mnistbench.data import datasets, idx
 from tests.conftest import MNIST_FILES, SAMPLE_FILES, SAMPLE_TEST, SAMPLE_TRAIN
 
 

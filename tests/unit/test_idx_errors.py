@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistbench import datasets, idx
+from mnistbench.data import datasets, idx
 from mnistbench.errors import MnistbenchError
 from tests.cli import error_line, run_cli
 

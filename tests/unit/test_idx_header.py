@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench import idx
+from mnistbench.data import idx
 from mnistbench.errors import MnistbenchError
 from tests.known import write_idx
 

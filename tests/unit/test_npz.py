@@ -10,16 +10,16 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnistbench import npz
 from mnistbench.errors import MnistbenchError
+from mnistbench.training import weights_file
 
 SHAPES = {"W1": (3, 2), "b1": (2,)}
 WEIGHTS = {"W1": np.arange(6, dtype=np.float64).reshape(3, 2) / 7, "b1": np.array([0.5, -1.0])}
 
 
 def test_weights_are_saved_as_float32_and_read_back_exactly(tmp_path):
-    path = npz.save(tmp_path, "w.npz", WEIGHTS)
-    loaded = npz.load(path, SHAPES)
+    path = weights_file.save(tmp_path, "w.npz", WEIGHTS)
+    loaded = weights_file.load(path, SHAPES)
     assert sorted(loaded) == ["W1", "b1"]
     for key, value in WEIGHTS.items():
         assert loaded[key].dtype == np.float32
@@ -28,19 +28,21 @@ def test_weights_are_saved_as_float32_and_read_back_exactly(tmp_path):
 
 def refused(path, shapes=SHAPES) -> str:
     with pytest.raises(MnistbenchError) as error:
-        npz.load(path, shapes)
+        weights_file.load(path, shapes)
     return str(error.value)
 
 
 def test_a_missing_or_unexpected_weight_names_it_and_what_the_archive_holds(tmp_path):
-    path = npz.save(tmp_path, "w.npz", WEIGHTS)
+    path = weights_file.save(tmp_path, "w.npz", WEIGHTS)
     assert refused(path, {**SHAPES, "W2": (2, 1), "b2": (1,)}) == (
         f"{path}: weight 'W2', 'b2' missing (the archive holds W1, b1); train the run again"
     )
     assert refused(path, {"W1": (3, 2)}) == (
         f"{path}: unexpected weight 'b1' (the variant has W1); train the run again"
     )
-    more = npz.save(tmp_path, "more.npz", {**WEIGHTS, "W2": np.zeros(1), "b2": np.zeros(1)})
+    more = weights_file.save(
+        tmp_path, "more.npz", {**WEIGHTS, "W2": np.zeros(1), "b2": np.zeros(1)}
+    )
     assert refused(more) == (
         f"{more}: unexpected weight 'W2', 'b2' (the variant has W1, b1); train the run again"
     )
@@ -52,7 +54,7 @@ def test_a_missing_or_unexpected_weight_names_it_and_what_the_archive_holds(tmp_
 
 
 def test_a_weight_of_another_shape_names_both_shapes(tmp_path):
-    path = npz.save(tmp_path, "w.npz", WEIGHTS)
+    path = weights_file.save(tmp_path, "w.npz", WEIGHTS)
     assert refused(path, {"W1": (2, 3), "b1": (2,)}) == (
         f"{path}: weight 'W1' has shape (3, 2), the run's variant and hyperparameters need "
         "(2, 3); train the run again"
@@ -83,7 +85,7 @@ def test_a_file_that_is_not_an_archive_says_how_it_starts(tmp_path):
 
 
 def test_a_damaged_archive_is_named_with_the_first_line_of_its_error(tmp_path):
-    path = npz.save(tmp_path, "w.npz", WEIGHTS)
+    path = weights_file.save(tmp_path, "w.npz", WEIGHTS)
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
     message = refused(path)

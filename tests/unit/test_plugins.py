@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mnistbench import hookimpl, hookspecs
-from mnistbench.backend import Backend
+from mnistbench import hookimpl
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import collect_backends, get_plugin_manager, load_backends
+from mnistbench.plugin import hookspecs
+from mnistbench.plugin.backend import Backend
+from mnistbench.plugin.registry import collect_backends, get_plugin_manager, load_backends
 from tests.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,7 +88,6 @@ def write_distribution(
 
 THIRD_PARTY = """
     from mnistbench import hookimpl
-
     MNISTBENCH_HOOK_VERSION = 2
 
     class EchoBackend:
@@ -175,7 +175,6 @@ FUTURE = """
 # Version 1: ``train(spec)`` yielded the epochs, and no statement of the version meant 1.
 OLD = """
     from mnistbench import hookimpl
-
     class Old:
         name, version, variants = "old", "0.1", frozenset({"mlp"})
         def unavailable_reason(self): return None
@@ -216,7 +215,7 @@ def test_a_plugin_stating_the_current_hook_version_loads(tmp_path):
         {
             "current_backend": """
         from mnistbench import hookimpl
-        from mnistbench.hookspecs import HOOK_VERSION
+        from mnistbench.plugin.hookspecs import HOOK_VERSION
         from mnistbench_numpy import NumpyBackend
 
         MNISTBENCH_HOOK_VERSION = HOOK_VERSION

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mnistbench import provenance
+from mnistbench.training import provenance
 
 
 def git(where: Path, *args: str) -> str:

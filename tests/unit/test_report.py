@@ -8,11 +8,12 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from mnistbench import report, report_figures, report_tables
+from mnistbench.report import figures, render
+from mnistbench.report import tables as report_tables
 from tests.cli import error_line, run_cli
 from tests.unit import known_results as known
 
-SETTINGS = report.Settings(
+SETTINGS = render.Settings(
     baseline="numpy",
     time_to_accuracy={"mlp": 0.9},
     configfiles=("config/config.yaml", "config/quick.yaml"),
@@ -60,7 +61,7 @@ def tables(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def html(tables) -> str:
-    return report.render(tables, SETTINGS)
+    return render.render(tables, SETTINGS)
 
 
 def test_the_page_shows_the_commit_and_the_cpu_model(html):
@@ -105,8 +106,8 @@ def test_a_quick_runs_accuracy_stands_beside_its_epochs_subset_and_departures(ht
 
 def test_a_failed_run_is_listed_with_its_reason_and_without_an_accuracy(html, tables):
     assert "train: out of memory" in html
-    found = report.read_tables(tables)
-    accuracy = report.derived_tables(found, SETTINGS)["accuracy"]
+    found = render.read_tables(tables)
+    accuracy = render.derived_tables(found, SETTINGS)["accuracy"]
     assert "mnn" not in set(accuracy["variant"])
 
 
@@ -140,9 +141,9 @@ def test_a_run_on_another_cpu_is_listed_where_runs_differ():
 
 
 def test_confusion_differences_count_the_cells_where_a_backend_departs_from_the_baseline():
-    found = report_figures.differences(known.confusion(), "numpy").set_index("backend")
-    assert found.loc["torch", report_figures.CELLS] == 2  # 7 -> 7 and 7 -> 1
-    assert found.loc["torch", report_figures.LARGEST] == pytest.approx(3 / 200)
+    found = figures.differences(known.confusion(), "numpy").set_index("backend")
+    assert found.loc["torch", figures.CELLS] == 2  # 7 -> 7 and 7 -> 1
+    assert found.loc["torch", figures.LARGEST] == pytest.approx(3 / 200)
 
 
 def test_the_page_has_a_viewport_tag(html):
@@ -172,9 +173,9 @@ def test_every_numeric_cell_carries_its_raw_value_for_sorting(html):
 
 
 def test_the_report_writes_its_tables_as_csv(tables, tmp_path):
-    report.run(tables, tmp_path / "report.html", SETTINGS, csv_dir=tmp_path / "csv")
+    render.run(tables, tmp_path / "report.html", SETTINGS, csv_dir=tmp_path / "csv")
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
-        f"{name}.csv" for name in sorted(report.CSV_TABLES)
+        f"{name}.csv" for name in sorted(render.CSV_TABLES)
     ]
     speed = pd.read_csv(tmp_path / "csv" / "speed.csv").set_index("backend")
     assert speed.loc["torch", report_tables.SPEEDUP.format("numpy")] == pytest.approx(2.0 / 0.9)
@@ -191,8 +192,8 @@ def test_a_target_accuracy_above_one_is_one_line_and_writes_nothing(tables, tmp_
 
 
 def curve_axes(history: pd.DataFrame):
-    style = report_figures.styles(sorted(set(history["backend"])), "numpy")
-    return report_figures.learning_curves_figure(history, style).axes
+    style = figures.styles(sorted(set(history["backend"])), "numpy")
+    return figures.learning_curves_figure(history, style).axes
 
 
 def test_a_one_epoch_run_is_drawn_at_epoch_one_with_whole_epoch_ticks():

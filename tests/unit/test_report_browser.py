@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from mnistbench import report
+from mnistbench.report import render
 from tests.conftest import skip_or_fail
 from tests.unit import known_results as known
 from tests.unit.test_report import SETTINGS
@@ -92,7 +92,7 @@ def measure(page, width: int, profile) -> dict:
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
-    html = report.render(known.write(folder / "results"), SETTINGS)
+    html = render.render(known.write(folder / "results"), SETTINGS)
     path = folder / "at-390-px.html"
     path.write_text(FRAME.format(width=390, page=markup.escape(html, quote=True)))
     return path

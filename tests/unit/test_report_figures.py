@@ -14,7 +14,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.image import AxesImage
 
-from mnistbench import report_figures as rf
+from mnistbench.report import figures as rf
 
 
 def test_each_backend_keeps_one_style_the_baseline_first():

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench.report_html import Cell, environment, formatter, significant, table
+from mnistbench.report.html import Cell, environment, formatter, significant, table
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from mnistbench import aggregate, report, report_figures
+from mnistbench.report import aggregate, figures, render
 from tests import known
 
 # --- reading the page by labels ----------------------------------------------------------------
@@ -103,7 +103,7 @@ def known_report(tmp_path):
     summary = pd.read_csv(tables / "summary.csv")
     summary["predict_seconds"] = summary["seed"].map(PREDICT_SECONDS)
     summary.to_csv(tables / "summary.csv", index=False)
-    return report.render(tables), runs
+    return render.render(tables), runs
 
 
 RUN = {"dataset": known.DATASET, "variant": "mlp"}
@@ -124,7 +124,7 @@ def test_accuracy_is_the_mean_and_sample_sd_over_seeds(known_report):
 def test_one_seed_shows_its_accuracy_without_a_spread(tmp_path):
     _, runs = known.write_results(tmp_path)
     aggregate.run([runs[0].directory / "metrics.json"], tmp_path / "tables")
-    table = table_with(report.render(tmp_path / "tables"), "test accuracy", "sd over seeds")
+    table = table_with(render.render(tmp_path / "tables"), "test accuracy", "sd over seeds")
     row = {**RUN, "backend": "numpy"}
     assert number(cell(table, "mean over seeds", **row)) == pytest.approx(runs[0].accuracy)
     assert pd.isna(cell(table, "sd over seeds", **row))
@@ -175,7 +175,7 @@ def test_the_confusion_figure_draws_each_true_class_as_fractions_summed_over_see
     _, runs = known.write_results(tmp_path)
     aggregate.run([run.directory / "metrics.json" for run in runs.values()], tmp_path / "t")
     confusion = pd.read_csv(tmp_path / "t" / "confusion.csv")
-    [(key, drawn)] = report_figures.normalised_confusions(confusion).items()
+    [(key, drawn)] = figures.normalised_confusions(confusion).items()
     assert key == (known.DATASET, "mlp", "numpy")
     for true in range(10):
         counts = [sum(r.cell(true, p) for r in runs.values()) for p in range(10)]
@@ -196,7 +196,7 @@ def report_with_a_missing_run(tmp_path):
     paths = [run.directory / "metrics.json" for run in runs.values()]
     paths.append(runs[0].directory.parent / "seed7" / "metrics.json")
     aggregate.run(paths, root / "tables", allow_missing=True)
-    return report.render(root / "tables"), runs
+    return render.render(root / "tables"), runs
 
 
 def test_a_run_without_a_result_is_listed_with_its_status_and_reason(report_with_a_missing_run):

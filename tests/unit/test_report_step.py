@@ -15,10 +15,8 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from mnistbench import report
-from mnistbench import report_figures as figures
-from mnistbench import report_tables as tables
 from mnistbench.errors import MnistbenchError
+from mnistbench.report import figures, render, tables
 from mnistbench.variants import VARIANTS
 from tests.unit import known_results as known
 
@@ -28,13 +26,13 @@ def text(html: str) -> str:
 
 
 def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_cover(tmp_path):
-    settings = report.Settings(
+    settings = render.Settings(
         baseline="numpy",
         time_to_accuracy={"mlp": 0.9},
         configfiles=("config/config.yaml",),
         overrides=("seeds=[0,1]",),
     )
-    page = text(report.render(known.write(tmp_path), settings))
+    page = text(render.render(known.write(tmp_path), settings))
     assert "4 runs with a result: mlp on mnist, with numpy, torch, seeds 0, 1." in page
     assert f"from commit {known.COMMIT[:12]};" in page and "with uncommitted changes" not in page
     assert f"cpu: {known.CPU}, 64 cores, threads 1" in page
@@ -51,12 +49,12 @@ def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_c
 
 
 def test_the_baseline_backend_comes_first_wherever_its_name_sorts(tmp_path):
-    page = text(report.render(known.write(tmp_path), report.Settings(baseline="torch")))
+    page = text(render.render(known.write(tmp_path), render.Settings(baseline="torch")))
     assert "mlp on mnist, with torch, numpy, seeds 0, 1." in page
 
 
 def test_a_baseline_without_runs_is_said_and_its_chart_left_out(tmp_path):
-    html = report.render(known.write(tmp_path), report.Settings(baseline="jax"))
+    html = render.render(known.write(tmp_path), render.Settings(baseline="jax"))
     assert "The baseline backend jax has no run here" in text(html)
     assert "Bar chart: training speed-up over jax" not in html
     assert "Time to accuracy" not in text(html)  # no targets asked for
@@ -69,22 +67,22 @@ def test_a_backend_with_the_baselines_confusion_matrix_is_named_as_identical(tmp
     numpy = confusion[confusion["backend"] == "numpy"]
     confusion.loc[torch, "count"] = numpy["count"].to_numpy()
     confusion.to_csv(folder / "confusion.csv", index=False)
-    page = text(report.render(folder))
+    page = text(render.render(folder))
     assert "seeds): mlp (torch)." in page
 
 
 def test_runs_without_a_status_column_or_with_an_empty_one_count_as_results():
     summary = pd.DataFrame({"seed": [0, 1, 2], "status": ["ok", None, "diverged"]})
-    ok, not_ok = report.split_by_status(summary)
+    ok, not_ok = render.split_by_status(summary)
     assert ok["seed"].tolist() == [0, 1] and not_ok["seed"].tolist() == [2]
-    ok, not_ok = report.split_by_status(summary.drop(columns="status"))
+    ok, not_ok = render.split_by_status(summary.drop(columns="status"))
     assert ok["seed"].tolist() == [0, 1, 2] and not_ok.empty
 
 
 def test_tables_without_provenance_read_as_an_empty_provenance(tmp_path):
     folder = known.write(tmp_path)
     (folder / "provenance.csv").unlink()
-    found = report.read_tables(folder)
+    found = render.read_tables(folder)
     assert found["provenance"].empty
     assert list(found["provenance"].columns) == [
         "dataset",
@@ -95,7 +93,7 @@ def test_tables_without_provenance_read_as_an_empty_provenance(tmp_path):
         "item",
         "value",
     ]
-    assert "4 runs with a result" in text(report.render(folder))
+    assert "4 runs with a result" in text(render.render(folder))
 
 
 def test_provenance_values_are_read_as_written(tmp_path):
@@ -103,7 +101,7 @@ def test_provenance_values_are_read_as_written(tmp_path):
     provenance = known.provenance()
     provenance.loc[provenance["item"] == "GPU", "value"] = "NA"
     provenance.to_csv(folder / "provenance.csv", index=False)
-    found = report.read_tables(folder)["provenance"]
+    found = render.read_tables(folder)["provenance"]
     assert set(found.loc[found["item"] == "GPU", "value"]) == {"NA"}
     assert set(found.loc[found["item"] == "CPU cores", "value"]) == {"64"}
 
@@ -113,18 +111,18 @@ def test_a_missing_or_empty_table_is_one_error_naming_the_folder(tmp_path, table
     folder = known.write(tmp_path)
     (folder / f"{table}.csv").unlink()
     with pytest.raises(MnistbenchError, match=f"cannot read the aggregated tables in {folder}"):
-        report.read_tables(folder)
+        render.read_tables(folder)
     (folder / f"{table}.csv").write_text("")
     with pytest.raises(MnistbenchError, match=f"cannot read the aggregated tables in {folder}"):
-        report.read_tables(folder)
+        render.read_tables(folder)
 
 
 def test_the_csv_tables_are_those_of_the_runs_with_a_result(tmp_path):
     folder = known.write(tmp_path / "tables")
     out = tmp_path / "site" / "report.html"
     out.parent.mkdir()
-    settings = report.Settings(time_to_accuracy={"mlp": 0.9})
-    report.run(folder, out, settings, csv_dir=tmp_path / "csv")
+    settings = render.Settings(time_to_accuracy={"mlp": 0.9})
+    render.run(folder, out, settings, csv_dir=tmp_path / "csv")
     assert out.read_text().startswith("<!doctype html>")
     assert re.search(r"time-to-accuracy targets ?mlp 0\.9\b", text(out.read_text()))
     accuracy = pd.read_csv(tmp_path / "csv" / "accuracy.csv")
@@ -145,7 +143,7 @@ def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_pat
         frame = pd.read_csv(folder / f"{name}.csv")
         frame["dataset"] = "fashion"
         frame.to_csv(folder / f"{name}.csv", index=False)
-    html = report.render(folder)
+    html = render.render(folder)
     assert "seed notebook's test accuracy" not in text(html)
     note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
     captions = [
@@ -161,11 +159,11 @@ def images(html: str) -> dict[str, str]:
 
 def test_the_speed_and_difference_charts_are_drawn_from_the_runs_with_a_result(tmp_path):
     folder = known.write(tmp_path)
-    found = report.read_tables(folder)
-    ok, _ = report.split_by_status(found["summary"])
+    found = render.read_tables(folder)
+    ok, _ = render.split_by_status(found["summary"])
     confusion = found["confusion"][found["confusion"]["variant"] == "mlp"]
     style = figures.styles(ok["backend"], "torch")
-    shown = images(report.render(folder, report.Settings(baseline="torch")))
+    shown = images(render.render(folder, render.Settings(baseline="torch")))
     speed = shown["Bar chart: training speed-up over torch per variant and backend, log scale"]
     assert speed == figures.speed_chart(tables.speedups(ok, "torch"), "torch", style)
     differ = shown["Cells where a backend's confusion matrix differs from torch's on mnist"]
@@ -174,12 +172,12 @@ def test_the_speed_and_difference_charts_are_drawn_from_the_runs_with_a_result(t
 
 def test_the_table_of_differing_confusions_lists_only_backends_that_differ(tmp_path):
     folder = known.write(tmp_path)
-    assert figures.CELLS in report.render(folder)  # the known torch runs differ from numpy's
+    assert figures.CELLS in render.render(folder)  # the known torch runs differ from numpy's
     confusion = known.confusion()
     torch = confusion["backend"] == "torch"
     confusion.loc[torch, "count"] = confusion.loc[~torch, "count"].to_numpy()
     confusion.to_csv(folder / "confusion.csv", index=False)
-    html = report.render(folder)
+    html = render.render(folder)
     assert "seeds): mlp (torch)." in text(html) and figures.CELLS not in html
 
 
@@ -187,18 +185,18 @@ def test_numbers_in_the_tables_are_read_as_the_text_written(tmp_path):
     folder = known.write(tmp_path)
     summary = known.summary().assign(backend_version="2.10")  # a float would read 2.1
     summary.to_csv(folder / "summary.csv", index=False)
-    found = report.read_tables(folder)["summary"]
+    found = render.read_tables(folder)["summary"]
     assert set(found["backend_version"]) == {"2.10"}
 
 
 def test_the_page_says_when_it_was_made_and_lists_failed_runs_only_when_there_are_some(tmp_path):
     folder = known.write(tmp_path)
-    page = text(report.render(folder))
+    page = text(render.render(folder))
     assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC from commit", page)
     assert "none applies to these datasets" not in page  # MNIST: the seed's figures apply
     summary = known.summary()
     summary[summary["status"] == "ok"].to_csv(folder / "summary.csv", index=False)
-    assert "Runs without a result" not in text(report.render(folder))
+    assert "Runs without a result" not in text(render.render(folder))
 
 
 def test_the_warning_counts_only_the_rows_that_depart_from_their_recipe(tmp_path):
@@ -208,7 +206,7 @@ def test_the_warning_counts_only_the_rows_that_depart_from_their_recipe(tmp_path
     full = json.dumps(VARIANTS["mlp"].hyperparameters({}), sort_keys=True)  # the seed's recipe
     summary.loc[torch, ["hyperparameters", "train_limit", "test_limit"]] = [full, None, None]
     summary.to_csv(folder / "summary.csv", index=False)
-    page = text(report.render(folder))
+    page = text(render.render(folder))
     assert re.search(r"\b1 of the rows below depart from their seed notebook's recipe", page)
 
 
@@ -217,7 +215,7 @@ def test_the_page_is_dated_in_utc_whatever_the_local_time_zone(tmp_path, monkeyp
     monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30
     time.tzset()
     try:
-        page = text(report.render(folder))
+        page = text(render.render(folder))
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -230,7 +228,7 @@ def test_the_speed_csv_names_the_chosen_baseline(tmp_path):
     folder = known.write(tmp_path / "tables")
     out = tmp_path / "site" / "report.html"
     out.parent.mkdir()
-    report.run(folder, out, report.Settings(baseline="torch"), csv_dir=tmp_path / "csv")
+    render.run(folder, out, render.Settings(baseline="torch"), csv_dir=tmp_path / "csv")
     speed = pd.read_csv(tmp_path / "csv" / "speed.csv").set_index("backend")
     assert speed.loc["torch", tables.SPEEDUP.format("torch")] == 1.0
     assert speed.loc["numpy", tables.SPEEDUP.format("torch")] < 1  # numpy is the slower here
@@ -240,6 +238,6 @@ def test_a_page_with_no_run_with_a_result_lists_the_runs_and_draws_nothing(tmp_p
     folder = known.write(tmp_path)
     summary = known.summary().assign(status="diverged", reason="loss not finite at epoch 1")
     summary.to_csv(folder / "summary.csv", index=False)
-    html = report.render(folder)
+    html = render.render(folder)
     assert "Runs without a result" in text(html) and "loss not finite at epoch 1" in text(html)
     assert images(html) == {}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import report_tables as rt
+from mnistbench.report import tables as rt
 from mnistbench.variants import VARIANTS
 
 

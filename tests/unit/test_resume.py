@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import checkpoint, epochs
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training import checkpoint, epochs
+from mnistbench.training.train import build_spec
 from mnistbench.variants import VARIANTS
 from tests.cli import run_cli
 

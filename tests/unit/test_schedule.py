@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnistbench import schedule
+from mnistbench.plan import schedule
 from mnistbench.variants import VARIANTS
 
 

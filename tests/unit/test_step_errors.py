@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistbench import datasets, provenance
+from mnistbench.data import datasets
+from mnistbench.training import provenance
 from mnistbench.variants import get_variant
 from tests.cli import error_line, run_cli, tree, unprivileged
 from tests.conftest import REPO, SAMPLE_FILES

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnistbench import datasets, npz, reference, train
-from mnistbench.plugins import load_backends
-from mnistbench.testing import step_losses
-from mnistbench.variants import get_variant
+from mnistbench.data import datasets
+from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import step_losses
+from mnistbench.training import train, weights_file
+from mnistbench.variants import get_variant, reference
 
 RUNS = {  # variant: (overrides, samples each history row stands for)
     "mlp": ({"hidden": 20, "epochs": 2}, 200),
@@ -62,7 +63,7 @@ def test_the_last_rows_test_accuracy_is_that_of_the_saved_weights(trained, sampl
     variant, out, info, history = trained
     the_variant = get_variant(variant)
     hp = info["hyperparameters"]
-    weights = npz.load(out / "weights.npz", the_variant.weight_shapes(hp))
+    weights = weights_file.load(out / "weights.npz", the_variant.weight_shapes(hp))
     data = datasets.load(sample_dir, test_limit=100)
     scores = reference.predict(
         variant, hp, weights, the_variant.prepare_inputs(data.test_images, hp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench.train import build_spec
+from mnistbench.training.train import build_spec
 from mnistbench.variants import VARIANTS, random_streams
 
 N_TRAIN = 1500

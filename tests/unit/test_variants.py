@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from mnistbench import report_tables
+from mnistbench.report import tables
 from mnistbench.variants import VARIANTS
 
 DEPARTING = [v for v in VARIANTS.values() if v.seed_recipe]
@@ -45,7 +45,7 @@ def test_the_report_puts_departures_beside_the_seeds_figure():
             "hyperparameters": [mnn, mlp],
         }
     )
-    table = report_tables.accuracy_table(summary).set_index("variant")
+    table = tables.accuracy_table(summary).set_index("variant")
     assert table.loc["mnn", "seed notebook's test accuracy (its full recipe)"] == 0.9414
     assert table.loc["mnn", "departs from the seed's recipe"] == "init_scale 0.1 (seed 1)"
     assert table.loc["mlp", "departs from the seed's recipe"] == (

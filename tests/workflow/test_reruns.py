@@ -112,14 +112,14 @@ def test_a_new_version_of_a_plugins_distribution_reruns_only_that_backends_runs(
 
 def test_editing_the_cores_training_code_reruns_every_run(finished):
     work, _ = finished
-    with edited(work / "workflow" / "mnistbench" / "train.py"):
+    with edited(work / "workflow" / "mnistbench" / "training" / "train.py"):
         result = plan(finished)
     assert planned_jobs(result) == run_jobs(*ALL_RUNS)
 
 
 def test_editing_the_evaluation_code_reruns_every_evaluation_only(finished):
     work, _ = finished
-    with edited(work / "workflow" / "mnistbench" / "evaluate.py"):
+    with edited(work / "workflow" / "mnistbench" / "evaluation" / "evaluate.py"):
         result = plan(finished)
     assert planned_jobs(result) == {("evaluate_model", *run) for run in ALL_RUNS} | DOWNSTREAM
 
@@ -137,9 +137,17 @@ def test_changing_a_time_to_accuracy_target_reruns_only_the_report(finished):
 
 def test_editing_the_report_template_reruns_only_the_report(finished):
     work, _ = finished
-    with edited(work / "workflow" / "mnistbench" / "templates" / "report.html.j2", "\n"):
+    with edited(work / "workflow" / "mnistbench" / "report" / "templates" / "report.html.j2", "\n"):
         result = plan(finished)
     assert planned_jobs(result) == {("write_report",), ("all",)}
+
+
+def test_editing_a_core_helper_only_one_backend_imports_reruns_only_its_runs(finished):
+    work, _ = finished
+    with edited(work / "workflow" / "mnistbench" / "plugin" / "denormals.py"):
+        result = plan(finished)
+    numpy_runs = [run for run in ALL_RUNS if run[1] == "numpy"]
+    assert planned_jobs(result) == run_jobs(*numpy_runs)
 
 
 def test_editing_code_no_step_uses_reruns_nothing(finished):

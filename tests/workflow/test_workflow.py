@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from mnistbench import provenance, report
-from mnistbench.plugins import load_backends
+from mnistbench.plugin.registry import load_backends
+from mnistbench.report import render
+from mnistbench.training import provenance
 from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
 from tests.workflow.runner import SAMPLE_CONFIG, copy_workflow, run_snakemake
 
@@ -78,12 +79,12 @@ def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir):
     # what differs between two renderings: the time, and the random ids pandas gives tables
     varying = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC|T_[0-9a-f]{5}")
     html = (workdir / "results" / "report.html").read_text()
-    settings = report.Settings(
+    settings = render.Settings(
         baseline=CONFIG["report"]["baseline"],
         time_to_accuracy=dict(sorted(CONFIG["report"]["time_to_accuracy"].items())),
         configfiles=("config/config.yaml", "config/quick.yaml", SAMPLE_CONFIG),
     )
-    expected = report.render(workdir / "results", settings)
+    expected = render.render(workdir / "results", settings)
     assert varying.sub("", html) == varying.sub("", expected)
 
 
@@ -104,7 +105,7 @@ def test_snakemake_report_carries_every_table_and_the_page(workdir):
     assert result.returncode == 0, result.stderr[-2000:]
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = {Path(name).name for name in archive.namelist()}
-    tables = {"summary", "confusion", "history", "provenance", *report.CSV_TABLES}
+    tables = {"summary", "confusion", "history", "provenance", *render.CSV_TABLES}
     assert {f"{table}.csv" for table in tables} | {"report.html"} <= names
 
 

@@ -1,7 +1,7 @@
 """mnistbench: a reproducible benchmark of pluggable neural-network backends on MNIST-format data.
 
 A backend plugin writes ``from mnistbench import hookimpl`` and implements
-:func:`mnistbench.hookspecs.mnistbench_register_backends`.
+:func:`mnistbench.plugin.hookspecs.mnistbench_register_backends`.
 """
 
 import pluggy

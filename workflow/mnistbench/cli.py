@@ -46,7 +46,7 @@ def _target(text: str) -> tuple[str, float]:
 
 
 def _role_digest(text: str) -> tuple[str, str]:
-    from mnistbench.datasets import ROLES
+    from mnistbench.data.datasets import ROLES
 
     role, _, digest = text.partition("=")
     if role not in ROLES:
@@ -69,7 +69,7 @@ def _add_digest_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_fetch(args) -> None:
-    from mnistbench import fetch
+    from mnistbench.data import fetch
 
     policy = fetch.FetchPolicy(timeout=args.timeout, retries=args.retries, backoff=args.backoff)
     fetch.fetch(
@@ -78,7 +78,7 @@ def cmd_fetch(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from mnistbench import train
+    from mnistbench.training import train
 
     train.run(
         data=args.data,
@@ -98,7 +98,7 @@ def cmd_train(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from mnistbench import evaluate
+    from mnistbench.evaluation import evaluate
 
     evaluate.run(
         data=args.data,
@@ -111,31 +111,31 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_aggregate(args) -> None:
-    from mnistbench import aggregate
+    from mnistbench.report import aggregate
 
     aggregate.run(args.metrics, args.out, allow_missing=args.allow_missing)
 
 
 def cmd_report(args) -> None:
-    from mnistbench import report
+    from mnistbench.report import render
 
-    settings = report.Settings(
+    settings = render.Settings(
         baseline=args.baseline,
         time_to_accuracy=dict(args.time_to_accuracy),
         configfiles=args.configfile,
         overrides=args.override,
     )
-    report.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
+    render.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
 
 
 def cmd_compare(args) -> None:
-    from mnistbench import compare
+    from mnistbench.report import compare
 
     compare.run(args.before, args.after, args.threshold, args.time_threshold, args.html)
 
 
 def cmd_backends(args) -> None:
-    from mnistbench.plugins import load_backends
+    from mnistbench.plugin.registry import load_backends
 
     registry = load_backends()
     if args.json:
@@ -151,7 +151,7 @@ def cmd_backends(args) -> None:
 
 
 def cmd_variants(args) -> None:
-    from mnistbench import contract
+    from mnistbench.plugin import contract
 
     print(contract.document(), end="")
 

@@ -8,11 +8,13 @@ from pathlib import Path
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-from mnistbench import config as mnistbench_config
-from mnistbench import experiment, identity, schedule
-from mnistbench.datasets import ROLES
+from mnistbench.plan import config as mnistbench_config
+from mnistbench.plan import experiment
+from mnistbench.plan import identity
+from mnistbench.plan import schedule
+from mnistbench.data.datasets import ROLES
 from mnistbench.errors import MnistbenchError
-from mnistbench.names import NAME_PATTERN
+from mnistbench.plan.names import NAME_PATTERN
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 
@@ -40,14 +42,9 @@ PARTIAL = "results/partial"  # the report of the runs that finished, after a fai
 # a cache the user already set wins. Other backends ignore it.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path("resources/.jax-cache").resolve()))
 
-# Fingerprints of the code behind each step (see mnistbench/identity.py): passed as params, so
+# Fingerprints of the code behind each step (see mnistbench/plan/identity.py): passed as params, so
 # a code change re-runs exactly the jobs whose outputs it can change.
-CODE = {
-    "train": identity.core(identity.TRAIN_CODE),
-    "evaluate": identity.core(identity.EVALUATE_CODE),
-    "aggregate": identity.core(identity.AGGREGATE_CODE),
-    "report": identity.core(identity.REPORT_CODE),
-}
+CODE = {step: identity.step(step) for step in identity.STEP_MODULES}
 
 
 wildcard_constraints:
@@ -133,7 +130,7 @@ def get_train_args(wildcards):
 
 
 def get_train_priority(wildcards):
-    """Longest runs first (mnistbench.schedule), so no core idles while the last one finishes."""
+    """Longest runs first (mnistbench.plan.schedule), so no core idles while the last one finishes."""
     n_train = config.get("subset", {}).get("train") or 60000
     hp = EXPERIMENT.hyperparameters[wildcards.variant]
     return schedule.train_priority(wildcards.variant, hp, n_train)
@@ -141,7 +138,7 @@ def get_train_priority(wildcards):
 
 def get_device(wildcards):
     """cpu or cuda: the device of the run's jobs, decided where the DAG is built (auto: CUDA if
-    this machine has a GPU the backend can use); see mnistbench.experiment.run_device."""
+    this machine has a GPU the backend can use); see mnistbench.plan.experiment.run_device."""
     return experiment.run_device(config, wildcards.backend)
 
 
@@ -167,7 +164,7 @@ def get_evaluate_mem_mb(wildcards):
 
 
 def get_checkpoint_dir(wildcards):
-    """The folder where the run's training job checkpoints every epoch (see mnistbench.epochs)."""
+    """The folder where the run's training job checkpoints every epoch (see mnistbench.training.epochs)."""
     return experiment.CHECKPOINT_DIR.format(**dict(wildcards.items()))
 
 

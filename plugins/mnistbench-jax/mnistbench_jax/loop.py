@@ -23,7 +23,7 @@ import jax
 import numpy as np
 from jax import lax
 
-from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench.plugin.backend import EpochResult, TrainSpec
 
 # Matrix products in full float32 on every device. On a GPU, XLA's default multiplies float32
 # matrices in TF32 (a 10-bit mantissa): losses then drift from the CPU's and the other backends'

@@ -3,7 +3,7 @@
 Only the columns of ``A`` into the free neurons (``W = A[:, FREE:]``, (N, F)) reach the loss: the
 clamp overwrites the others every tick. The loop trains ``W`` alone (:func:`params`), its free
 neurons padded with zeros to a multiple of 16 (matrix products 112 wide run faster than 110;
-:func:`mnistbench.variants.mnn.padded_layout`), and writes it back into ``A`` after each
+:func:`mnistbench.plugin.layouts.padded_layout`), and writes it back into ``A`` after each
 epoch (:func:`weights`); ``A[:, :FREE]`` comes back unchanged, as Adam leaves a parameter whose
 gradient is exactly zero.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS, padded_layout
+from mnistbench.plugin.layouts import padded_layout
+from mnistbench.variants.mnn import BIAS, FREE, OUTPUTS, PIXELS
 from mnistbench_jax.optimizers import adam, adam_state
 
 

@@ -3,8 +3,8 @@ the CPU and, where JAX sees a CUDA GPU, on it too (skipped elsewhere, CI include
 
 import pytest
 
-from mnistbench.plugins import load_backends
-from mnistbench.testing import BackendConformance
+from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import BackendConformance
 
 
 class TestJaxConformance(BackendConformance):

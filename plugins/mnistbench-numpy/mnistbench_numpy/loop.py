@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import EpochResult, TrainSpec
-from mnistbench.denormals import flush_denormals
+from mnistbench.plugin.backend import EpochResult, TrainSpec
+from mnistbench.plugin.denormals import flush_denormals
 
 
 class Trainer:
@@ -36,7 +36,7 @@ class Trainer:
 
     def train_epoch(self, epoch: int) -> EpochResult:
         """Every batch of ``spec.epochs[epoch]`` through the variant's ``STEP``, in order, with
-        denormals flushed to zero (:mod:`mnistbench.denormals`)."""
+        denormals flushed to zero (:mod:`mnistbench.plugin.denormals`)."""
         with flush_denormals():
             losses = self._steps(epoch)
         to_weights = getattr(self.module, "weights", lambda p, weights: p)

@@ -20,13 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.plugin.layouts import padded_free_columns, trained_matrix
 from mnistbench.variants.mnn import (
     BIAS,
     FREE,
     OUTPUTS,
     PIXELS,
-    padded_free_columns,
-    trained_matrix,
 )
 from mnistbench_numpy.adam import adam
 from mnistbench_numpy.losses import softmax_cross_entropy
@@ -90,7 +89,7 @@ def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray
 
 def params(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """What the loop trains: W = A[:, FREE:] with its free neurons padded to a multiple of 16
-    (:func:`~mnistbench.variants.mnn.padded_free_columns`), and the buffer its step writes the
+    (:func:`~mnistbench.plugin.layouts.padded_free_columns`), and the buffer its step writes the
     gradient into, so no step allocates it."""
     W = padded_free_columns(weights["A"])
     return {"W": W, "g": np.empty_like(W)}

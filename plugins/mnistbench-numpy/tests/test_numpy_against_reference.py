@@ -2,8 +2,8 @@
 
 The conformance suite compares other backends with NumPy; these tests compare NumPy itself with
 something independent: ``loss_and_gradients`` of every variant with a gradient with
-:mod:`mnistbench.reference` on the same float64 weights, images and labels, dropout with a real
-plan's masks, an mnn neuron at exactly zero, SGD on Fortran-ordered weights and Adam at
+:mod:`mnistbench.variants.reference` on the same float64 weights, images and labels, dropout with a
+real plan's masks, an mnn neuron at exactly zero, SGD on Fortran-ordered weights and Adam at
 non-default decays against their formulas, on small seeded inputs.
 """
 
@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistbench import reference
-from mnistbench.variants import get_variant
+from mnistbench.variants import get_variant, reference
 from mnistbench.variants.mnn import FREE
 from mnistbench_numpy import dropout_mlp, mlp, mnn, sigmoid_mlp
 from mnistbench_numpy.adam import adam

@@ -1,6 +1,6 @@
 """The conformance suite every backend passes: losses, predictions and weights against NumPy."""
 
-from mnistbench.testing import BackendConformance
+from mnistbench.plugin.testing import BackendConformance
 
 
 class TestNumpyConformance(BackendConformance):

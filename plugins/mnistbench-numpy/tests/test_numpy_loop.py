@@ -5,8 +5,8 @@ import types
 import numpy as np
 import pytest
 
-from mnistbench.denormals import supported
-from mnistbench.testing import small_spec
+from mnistbench.plugin.denormals import supported
+from mnistbench.plugin.testing import small_spec
 from mnistbench_numpy import loop
 
 TINY = np.float32(1e-20)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench import hookimpl
-from mnistbench.backend import Trainer, TrainSpec
+from mnistbench.plugin.backend import Trainer, TrainSpec
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 

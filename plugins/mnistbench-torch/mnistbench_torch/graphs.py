@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 from mnistbench_torch import runtime
 
 log = logging.getLogger(__name__)

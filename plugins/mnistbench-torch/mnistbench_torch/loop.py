@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mnistbench.backend import EpochResult, TrainSpec
+from mnistbench.plugin.backend import EpochResult, TrainSpec
 from mnistbench_torch import graphs, runtime
 from mnistbench_torch.runtime import tensor, to_numpy
 

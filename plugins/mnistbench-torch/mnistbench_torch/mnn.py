@@ -22,13 +22,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from mnistbench.plugin.layouts import padded_free_columns, trained_matrix
 from mnistbench.variants.mnn import (
     BIAS,
     FREE,
     OUTPUTS,
     PIXELS,
-    padded_free_columns,
-    trained_matrix,
 )
 from mnistbench_torch import runtime
 from mnistbench_torch.runtime import tensor
@@ -64,7 +63,7 @@ def parts(W: torch.Tensor, prefix: str = "") -> dict[str, torch.Tensor]:
 
 def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
     """The trained part of the weights on ``device``: W = A[:, FREE:] with its free neurons
-    padded to a multiple of 16 (:func:`~mnistbench.variants.mnn.padded_free_columns`); the
+    padded to a multiple of 16 (:func:`~mnistbench.plugin.layouts.padded_free_columns`); the
     buffer each step writes its gradient into, g; and the views of both a step uses."""
     W = tensor(padded_free_columns(weights["A"]), device)
     g = torch.empty_like(W)

@@ -32,7 +32,8 @@ def make_deterministic(device: str) -> None:
 def flush_denormals(device: str) -> Iterator[None]:
     """On the CPU, treat denormal floats as zero inside the block (``torch.set_flush_denormal``),
     as XLA does: a confident model's tiny probabilities and gradients otherwise become denormal
-    numbers, which x86 CPUs compute on tens of times slower (see :mod:`mnistbench.denormals`)."""
+    numbers, which x86 CPUs compute on tens of times slower (see
+    :mod:`mnistbench.plugin.denormals`)."""
     if device != "cpu" or not torch.set_flush_denormal(True):
         yield
         return

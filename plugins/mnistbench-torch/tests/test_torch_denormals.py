@@ -4,7 +4,7 @@ import types
 
 import torch
 
-from mnistbench.testing import small_spec
+from mnistbench.plugin.testing import small_spec
 from mnistbench_torch import loop
 
 TINY = 1e-20

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnistbench import testing
+from mnistbench.plugin import testing
 from mnistbench.variants import VARIANTS
 from mnistbench_torch import graphs, loop
 

@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnistbench.backend import train_all
-from mnistbench.plugins import load_backends
-from mnistbench.testing import small_spec, step_losses
+from mnistbench.plugin.backend import train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import small_spec, step_losses
 from mnistbench_torch import loop
 
 

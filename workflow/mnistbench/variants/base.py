@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import Weights
 from mnistbench.errors import MnistbenchError
+from mnistbench.plugin.backend import Weights
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Contract:
 
     The weights' names and shapes, the hyperparameters' types and defaults, the input scaling and
     the training plan are not written here: ``python -m mnistbench variants`` reads them off the
-    variant itself (see :mod:`mnistbench.contract`), so they cannot drift from the code.
+    variant itself (see :mod:`mnistbench.plugin.contract`), so they cannot drift from the code.
     """
 
     forward: str  # the forward pass, with shapes

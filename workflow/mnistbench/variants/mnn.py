@@ -53,45 +53,7 @@ PIXELS = 784  # neurons 0..783 are clamped to the image
 BIAS = PIXELS  # neuron 784 (the seed's ``inputs - 1``) is clamped to 1
 FREE = PIXELS + 1  # neurons 785.. are free: hidden first, then the outputs
 OUTPUTS = 10  # the last 10 neurons are the logits
-LANES = 16  # float32s per AVX-512 register; see padded_free_columns
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the seed normalises
-
-
-def padded_free_columns(A: np.ndarray) -> np.ndarray:
-    """``A[:, FREE:]`` as a float32 training matrix whose free neurons are padded with zeros to
-    a multiple of ``LANES``: (897, 112) for the seed's 895 neurons. :func:`trained_matrix`
-    reads it back.
-
-    Matrix products 110 columns wide (the seed's 100 hidden + 10 outputs) run about 10% slower
-    than 112 wide on AVX-512 CPUs. The padding neurons sit after the hidden ones, so the outputs
-    stay the last columns; their rows and columns are zero, so their pre-activation is 0, their
-    ReLU passes no gradient, their gradient is exactly zero and Adam keeps them at zero: the
-    arithmetic of the real neurons is unchanged (up to the order of float32 sums).
-    """
-    shape, rows, columns = padded_layout(A.shape[1] - FREE)
-    W = np.zeros(shape, np.float32)
-    W[np.ix_(rows, columns)] = A[:, FREE:]
-    return W
-
-
-def trained_matrix(A: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """A float32 copy of ``A`` with ``A[:, FREE:]`` read back from the padded training matrix
-    ``W`` (:func:`padded_free_columns`)."""
-    _, rows, columns = padded_layout(A.shape[1] - FREE)
-    trained = np.array(A, dtype=np.float32)
-    trained[:, FREE:] = W[np.ix_(rows, columns)]
-    return trained
-
-
-def padded_layout(n_free: int) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
-    """The padded training matrix's shape, and the rows and columns ``A[:, FREE:]`` takes in it
-    (for a backend that lays it out on its own device; :func:`padded_free_columns` does it in
-    NumPy)."""
-    padded = -(-n_free // LANES) * LANES
-    columns = np.arange(n_free)
-    columns[-OUTPUTS:] += padded - n_free
-    rows = np.concatenate([np.arange(FREE), FREE + columns])
-    return (FREE + padded, padded), rows, columns
 
 
 DEFAULTS = {

@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import artifacts
-from mnistbench.aggregate import RUN_KEYS
 from mnistbench.errors import MnistbenchError
-from mnistbench.report_html import environment, table
-from mnistbench.report_tables import TEXT_COLUMNS, with_derived
+from mnistbench.report.aggregate import RUN_KEYS
+from mnistbench.report.html import environment, table
+from mnistbench.report.tables import TEXT_COLUMNS, with_derived
 
 FLAG = "⚑"  # marks a flagged run in the table and on the page
 ACCURACY_A, ACCURACY_B = "accuracy before", "accuracy after"

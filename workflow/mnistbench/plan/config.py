@@ -21,7 +21,7 @@ import yaml
 
 from mnistbench.errors import MnistbenchError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 _INTEGER = re.compile(r"[+-]?\d+")
 _NULLS = ("null", "Null", "NULL", "~", "None")
 _BOOLEANS = {"true": True, "True": True, "false": False, "False": False}

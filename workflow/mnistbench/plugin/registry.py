@@ -14,9 +14,11 @@ from typing import Any
 
 import pluggy
 
-from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs, identity, names
-from mnistbench.backend import Backend
+from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import identity, names
+from mnistbench.plugin import hookspecs
+from mnistbench.plugin.backend import Backend
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Registry:
     backends: dict[str, Backend] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
     # Per backend: its framework version, the distribution that provides it and a digest of the
-    # plugin's source (see mnistbench.identity); a change re-runs that backend's runs.
+    # plugin's source (see mnistbench.plan.identity); a change re-runs that backend's runs.
     fingerprints: dict[str, str] = field(default_factory=dict)
     distributions: dict[str, str] = field(default_factory=dict)  # "name version", per backend
 

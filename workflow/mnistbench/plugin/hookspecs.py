@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from mnistbench import hookspec
 
 if TYPE_CHECKING:
-    from mnistbench.backend import Backend
+    from mnistbench.plugin.backend import Backend
 
 HOOK_VERSION = 2
 
@@ -34,13 +34,14 @@ def mnistbench_register_backends() -> list[Backend]:
 
     Each backend trains in two phases: ``setup(spec)``, not timed, moves the data and weights to
     the device, compiles and warms up, and returns a trainer; ``trainer.train_epoch(epoch)``,
-    timed, trains one epoch and returns its :class:`mnistbench.backend.EpochResult`.
+    timed, trains one epoch and returns its :class:`mnistbench.plugin.backend.EpochResult`.
 
     A backend may also set ``resumable = True``: then its trainer continues from
     ``TrainSpec.start_epoch`` and ``TrainSpec.initial_state`` and returns its optimiser state in
     ``EpochResult.state``, so a stopped training job resumes from its last checkpoint (see
-    :meth:`mnistbench.backend.Backend.setup`). Without it, such a job starts again from epoch 1.
+    :meth:`mnistbench.plugin.backend.Backend.setup`). Without it, such a job starts again from
+    epoch 1.
 
-    :returns: A list of objects satisfying :class:`mnistbench.backend.Backend`; an empty list
+    :returns: A list of objects satisfying :class:`mnistbench.plugin.backend.Backend`; an empty list
         (or ``None``) means the plugin provides none.
     """

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistbench import artifacts, provenance
+from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
-from mnistbench.experiment import RUN_DIR, Run
+from mnistbench.plan.experiment import RUN_DIR, Run
+from mnistbench.training import provenance
 
 RUN_KEYS = ["dataset", "variant", "backend", "seed"]
 REQUIRED_KEYS = [*RUN_KEYS, "test_accuracy", "confusion_matrix"]

@@ -1,6 +1,6 @@
 """The report's tables, computed from the aggregated ones: plain DataFrames of raw numbers.
 
-Each column name says what was measured and its unit; :mod:`mnistbench.report_html` formats
+Each column name says what was measured and its unit; :mod:`mnistbench.report.html` formats
 them for the page, and the report step also writes them as CSV beside it.
 """
 

@@ -1,7 +1,8 @@
 """Every variant's arithmetic in float64, written from its contract: the conformance suite's
 yardstick for the reference backend itself.
 
-The conformance suite (:mod:`mnistbench.testing`) compares a backend with the reference backend,
+The conformance suite (:mod:`mnistbench.plugin.testing`) compares a backend with the reference
+backend,
 NumPy. NumPy cannot be compared with itself, so it is compared with this module instead: each
 variant's forward pass, loss, gradients and update, in float64, written out from the variant's
 contract (``python -m mnistbench variants``) and sharing no code with any backend. It is slow and
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.backend import TrainSpec
+from mnistbench.plugin.backend import TrainSpec
 from mnistbench.variants.mnn import FREE, OUTPUTS
 
 Weights = dict[str, np.ndarray]

@@ -4,7 +4,7 @@ A mirror is an ``https://`` or ``http://`` URL prefix, a ``file://`` URL or a pl
 Mirrors named in ``MNISTBENCH_MIRROR`` (space-separated) are tried before the configured ones,
 which is how compute nodes without internet read from a shared copy.
 
-The file streams from the mirror through :class:`mnistbench.incoming.Verifier` (digests, gzip,
+The file streams from the mirror through :class:`mnistbench.data.incoming.Verifier` (digests, gzip,
 bounds from the IDX header or the pinned size) into a temporary file beside the output, which is
 renamed into place only once the SHA-256 of the decompressed IDX file matches (that digest is
 stable across mirrors that re-compress). Any failure moves on to the next mirror; when all fail,
@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mnistbench import artifacts, incoming, names
+from mnistbench import artifacts
+from mnistbench.data import incoming
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import names
 
 MIRROR_ENV = "MNISTBENCH_MIRROR"
 CHUNK = 1 << 20

@@ -5,8 +5,8 @@
 
 Every number on the page is read from the tables that ``aggregate`` wrote from the runs' own
 measurements; each column says its unit and what was timed. The tables are computed in
-:mod:`mnistbench.report_tables`, drawn in :mod:`mnistbench.report_figures` and formatted in
-:mod:`mnistbench.report_html`; this module reads, assembles and writes.
+:mod:`mnistbench.report.tables`, drawn in :mod:`mnistbench.report.figures` and formatted in
+:mod:`mnistbench.report.html`; this module reads, assembles and writes.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import artifacts
-from mnistbench import report_figures as figures
-from mnistbench import report_tables as tables
-from mnistbench.aggregate import RUN_KEYS
 from mnistbench.errors import MnistbenchError
-from mnistbench.report_html import environment, table
+from mnistbench.report import figures, tables
+from mnistbench.report.aggregate import RUN_KEYS
+from mnistbench.report.html import environment, table
 from mnistbench.variants import VARIANTS
 
 # The derived tables the report step also writes as CSV (``--csv-dir``), for people and for

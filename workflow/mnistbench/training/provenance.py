@@ -18,7 +18,7 @@ from typing import Any
 
 from mnistbench import __version__
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 UNKNOWN = "unknown"
 
 

@@ -3,7 +3,7 @@
 A plugin author subclasses :class:`BackendConformance` in their own test suite and runs pytest:
 
     # tests/test_conformance.py of mnistbench-jax
-    from mnistbench.testing import BackendConformance
+    from mnistbench.plugin.testing import BackendConformance
 
     class TestJaxConformance(BackendConformance):
         backend = "jax"
@@ -12,7 +12,7 @@ Every test runs once per variant the backend implements, on a short run (the var
 ``small`` hyperparameters, at least 20 steps) built by the core from one seed:
 
 - the first step (its loss and how it moves every weight) matches the variant's arithmetic done
-  in float64 by :mod:`mnistbench.reference`, which shares no code with any backend;
+  in float64 by :mod:`mnistbench.variants.reference`, which shares no code with any backend;
 - the step losses match the reference backend's (``numpy``) within ``rtol``;
 - predictions from the same weights agree with the reference's;
 - weights survive the round trip through the core's ``.npz`` files;
@@ -23,8 +23,8 @@ Every test runs once per variant the backend implements, on a short run (the var
   weights and optimiser state saved in a checkpoint, it yields bit for bit what the
   uninterrupted run yields from there.
 
-The reference backend itself is held to :mod:`mnistbench.reference` in place of the reference
-backend, so no test compares a backend with itself.
+The reference backend itself is held to :mod:`mnistbench.variants.reference` in place of the
+reference backend, so no test compares a backend with itself.
 
 The data are synthetic by default, so the suite needs no download; override the
 ``conformance_data`` fixture to use real images.
@@ -37,11 +37,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnistbench import checkpoint, npz, reference
-from mnistbench.backend import TrainSpec, is_resumable, train_all
-from mnistbench.plugins import load_backends
-from mnistbench.train import build_spec
-from mnistbench.variants import VARIANTS
+from mnistbench.plugin.backend import TrainSpec, is_resumable, train_all
+from mnistbench.plugin.registry import load_backends
+from mnistbench.training import checkpoint, weights_file
+from mnistbench.training.train import build_spec
+from mnistbench.variants import VARIANTS, reference
 
 SAMPLES = 96
 MIN_STEPS = 20
@@ -165,9 +165,9 @@ class BackendConformance:
     def test_weights_round_trip_through_npz(self, registry, spec, tmp_path):
         backend = registry.get(self.backend)
         *_, last = train_all(backend, spec)
-        npz.save(tmp_path, "weights.npz", last.weights)
+        weights_file.save(tmp_path, "weights.npz", last.weights)
         shapes = {name: np.shape(array) for name, array in spec.initial_weights.items()}
-        loaded = npz.load(tmp_path / "weights.npz", shapes)
+        loaded = weights_file.load(tmp_path / "weights.npz", shapes)
         x = spec.x_train
         np.testing.assert_array_equal(
             backend.predict(spec.variant, spec.hyperparameters, loaded, x, self.device),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mnistbench import idx
+from mnistbench.data import idx
 from mnistbench.errors import MnistbenchError
 
 CHUNK = 1 << 20  # the most bytes inflated at once

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import Registry, load_backends
+from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
 """Driving a backend through its epochs: timing, scoring, divergence, checkpoints, stopping.
 
 :func:`fit` sets the backend up (not timed), times each epoch (the backend's
-:meth:`~mnistbench.backend.Trainer.train_epoch` call, nothing else), checks what it returned and
-scores it on the test set between epochs (not timed).
+:meth:`~mnistbench.plugin.backend.Trainer.train_epoch` call, nothing else), checks what it returned
+and scores it on the test set between epochs (not timed).
 :func:`train_with_checkpoints` adds what makes a run survive a cluster: a checkpoint after every
-epoch (:mod:`mnistbench.checkpoint`), resuming from one, and, when the command is stopped
+epoch (:mod:`mnistbench.training.checkpoint`), resuming from one, and, when the command is stopped
 (SIGTERM, Ctrl-C), keeping the progress and saying where it is.
 """
 
@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import checkpoint
-from mnistbench.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
-from mnistbench.checkpoint import Checkpoint
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import backend_errors
+from mnistbench.plugin.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
+from mnistbench.plugin.registry import backend_errors
+from mnistbench.training import checkpoint
+from mnistbench.training.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
 History = list[dict[str, Any]]  # one row per finished epoch, the columns of history.csv
@@ -81,7 +81,7 @@ def fit(
     on_epoch: Callable[[EpochResult, History], None] | None = None,
 ) -> TrainedModel:
     """Set the backend up, then train it epoch by epoch, timing each and scoring it on the
-    test set. Only :meth:`~mnistbench.backend.Trainer.train_epoch` is timed.
+    test set. Only :meth:`~mnistbench.plugin.backend.Trainer.train_epoch` is timed.
 
     A loss (or weights) gone NaN or infinite stops training after that epoch: the run is
     recorded as diverged, and its last epoch gets no test accuracy (argmax of NaN reads as

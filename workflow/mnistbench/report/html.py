@@ -92,7 +92,7 @@ def _blank(value) -> bool:
 def environment() -> jinja2.Environment:
     """The templates, autoescaped: every value from a table or a config is text, never markup."""
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("mnistbench", "templates"),
+        loader=jinja2.PackageLoader("mnistbench.report", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -9,7 +9,8 @@ set-up excluded), evaluates test accuracy between epochs (not timed), and writes
 ``history.csv`` and ``train.json``.
 
 With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/
-seed<N>``) the run saves its progress after every epoch (:mod:`mnistbench.checkpoint`), continues
+seed<N>``) the run saves its progress after every epoch (:mod:`mnistbench.training.checkpoint`),
+continues
 from there when run again, and removes the checkpoint once its outputs are written. SIGTERM
 (preemption, a time limit) or SIGINT (Ctrl-C) stops the command at once with the checkpoint kept
 and one error line; SIGKILL loses at most the epoch in progress. A resumed run ends with the
@@ -27,10 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, checkpoint, datasets, epochs, identity, npz, provenance
-from mnistbench.backend import Backend, TrainSpec
+from mnistbench import artifacts
+from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import backend_errors, load_backends
+from mnistbench.plan import identity
+from mnistbench.plugin.backend import Backend, TrainSpec
+from mnistbench.plugin.registry import backend_errors, load_backends
+from mnistbench.training import checkpoint, epochs, provenance, weights_file
 from mnistbench.variants import Variant, get_variant, random_streams
 
 log = logging.getLogger(__name__)
@@ -134,7 +138,7 @@ def run(
                 "seed": seed,
                 "backend": registry.fingerprints.get(backend, backend),
                 "backend_version": the_backend.version,
-                "core": identity.core(identity.TRAIN_CODE),
+                "core": identity.step("train"),
                 "device": resolved,
                 "threads": os.environ.get("OMP_NUM_THREADS"),
             }
@@ -175,7 +179,7 @@ def run(
         artifacts.write_all(
             out,
             {
-                "weights.npz": npz.writer(model.weights),
+                "weights.npz": weights_file.writer(model.weights),
                 "history.csv": lambda p: _write_history(p, model.history),
                 "train.json": artifacts.json_file(info),
             },

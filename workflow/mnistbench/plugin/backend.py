@@ -132,7 +132,9 @@ class Backend(Protocol):
 
 def train_all(backend: Backend, spec: TrainSpec) -> list[EpochResult]:
     """Set ``backend`` up for ``spec`` and train every epoch from ``spec.start_epoch``, untimed
-    and unchecked: for tests and tools. A real run goes through :func:`mnistbench.epochs.fit`."""
+    and unchecked: for tests and tools. A real run goes through
+    :func:`mnistbench.training.epochs.fit`.
+    """
     trainer = backend.setup(spec)
     return [trainer.train_epoch(epoch) for epoch in range(spec.start_epoch, len(spec.epochs))]
 

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import artifacts, datasets, npz
+from mnistbench import artifacts
+from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugins import backend_errors, load_backends
-from mnistbench.train import resolve_device
+from mnistbench.plugin.registry import backend_errors, load_backends
+from mnistbench.training import weights_file
+from mnistbench.training.train import resolve_device
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,7 @@ DIVERGED_METRICS = {
 def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256) -> dict[str, Any]:
     """Accuracy, confusion, per-class scores and predict timing of the run's weights."""
     weights_path = run_dir / "weights.npz"
-    weights = npz.load(weights_path, variant.weight_shapes(hp))
+    weights = weights_file.load(weights_path, variant.weight_shapes(hp))
     for name, array in weights.items():
         if not np.isfinite(array).all():
             raise MnistbenchError(

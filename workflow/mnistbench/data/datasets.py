@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench import idx
+from mnistbench.data import idx
 from mnistbench.errors import MnistbenchError
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")

@@ -1,0 +1,1 @@
+"""The data stage: fetching, verifying and reading MNIST-format IDX files."""

@@ -1,0 +1,1 @@
+"""The evaluate stage: trained weights scored on the test set."""

@@ -1,0 +1,1 @@
+"""The aggregate and report stages: tidy tables, figures, the HTML page, compare."""
