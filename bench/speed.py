@@ -93,16 +93,8 @@ def full_run_epochs(variant: str) -> int:
 
 def time_epochs(backend, spec) -> list[float]:
     """Seconds of each epoch, timed as the core times them: each ``train_epoch`` call of the
-    trainer ``setup`` returns (set-up untimed), or for a backend with only ``train``, each step
-    of its epoch iterator."""
-    if hasattr(backend, "setup"):
-        epoch_of = backend.setup(spec).train_epoch
-    else:
-        iterator = iter(backend.train(spec))
-
-        def epoch_of(epoch):
-            return next(iterator)
-
+    trainer ``setup`` returns (set-up untimed)."""
+    epoch_of = backend.setup(spec).train_epoch
     seconds = []
     for epoch in range(len(spec.epochs)):
         start = time.perf_counter()

@@ -90,7 +90,7 @@ def test_learning_curves_plot_the_means_by_epoch_side_by_side_and_by_seconds():
     assert loss_epoch.get_ylabel() == "training loss (mean over the epoch)"
     assert acc_epoch.get_ylabel() == "test accuracy (fraction)"
     assert acc_epoch.get_xlabel() == "epoch" and loss_epoch.get_xlabel() == ""
-    assert acc_s.get_xlabel() == "training seconds (inside backend.train)"
+    assert acc_s.get_xlabel() == "training seconds (inside train_epoch)"
     numpy, torch = loss_epoch.get_lines()
     assert np.allclose(numpy.get_xydata(), [[0.97, 0.5], [1.97, 0.4], [2.97, 0.3]])
     assert np.allclose(torch.get_xydata(), [[1.03, 0.6], [2.03, 0.45], [3.03, 0.35]])

@@ -59,7 +59,7 @@ def test_the_runs_table_gives_every_run_its_named_columns_and_predict_microsecon
     assert (
         row["backend"],
         row["seed"],
-        row["train time (s, inside backend.train, all epochs)"],
+        row["train time (s, inside train_epoch, all epochs)"],
     ) == (
         "numpy",
         1,

@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from mnistbench import __version__
-from mnistbench.errors import MnistbenchError
+from mnistbench.errors import MnistbenchError, Stopped
 
 log = logging.getLogger("mnistbench")
 
@@ -162,7 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", type=Path, help="also write the log to this file")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+    add_fetch_parser(steps)
+    add_train_parser(steps)
+    add_evaluate_parser(steps)
+    add_aggregate_parser(steps)
+    add_report_parser(steps)
+    add_compare_parser(steps)
+    add_listing_parsers(steps)
+    return parser
 
+
+def add_fetch_parser(steps) -> None:
+    """The ``fetch`` step's arguments: the file, its digests, the mirrors, retries."""
     p = steps.add_parser("fetch", help="fetch and verify one dataset file from mirrors")
     p.add_argument(
         "--file", required=True, help="file name on the mirrors, e.g. t10k-labels-idx1-ubyte.gz"
@@ -186,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff", type=float, default=1.0, help="seconds before the first retry")
     p.set_defaults(func=cmd_fetch)
 
+
+def add_train_parser(steps) -> None:
+    """The ``train`` step's arguments: the run, its data, settings and checkpoint."""
     p = steps.add_parser("train", help="train one (dataset, variant, backend, seed) run")
     p.add_argument("--data", required=True, type=Path, help="directory of fetched IDX files")
     p.add_argument("--dataset", required=True, help="dataset name, recorded in the outputs")
@@ -207,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
+
+def add_evaluate_parser(steps) -> None:
+    """The ``evaluate`` step's arguments: a trained run and the data to score."""
     p = steps.add_parser("evaluate", help="predict the test set with a trained run's weights")
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--run", required=True, type=Path, help="run directory written by train")
@@ -219,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_digest_option(p)
     p.set_defaults(func=cmd_evaluate)
 
+
+def add_aggregate_parser(steps) -> None:
+    """The ``aggregate`` step's arguments: the metrics files and the output."""
     p = steps.add_parser("aggregate", help="collect runs' metrics into CSV tables")
     p.add_argument("metrics", nargs="+", type=Path, help="metrics.json files")
     p.add_argument("--out", required=True, type=Path, help="directory for the CSV tables")
@@ -229,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_aggregate)
 
+
+def add_report_parser(steps) -> None:
+    """The ``report`` step's arguments: the tables, baseline, targets and config."""
     p = steps.add_parser("report", help="write the HTML report from the aggregated tables")
     p.add_argument("--tables", required=True, type=Path, help="directory of aggregate's CSVs")
     p.add_argument("--out", required=True, type=Path, help="the HTML file to write")
@@ -252,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_report)
 
+
+def add_compare_parser(steps) -> None:
+    """The ``compare`` command's arguments: two result folders and thresholds."""
     p = steps.add_parser("compare", help="what changed between two result folders, per run")
     p.add_argument("before", type=Path, help="a results folder (with summary.csv)")
     p.add_argument("after", type=Path, help="another results folder")
@@ -270,13 +296,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", type=Path, help="also write the comparison as an HTML page")
     p.set_defaults(func=cmd_compare)
 
+
+def add_listing_parsers(steps) -> None:
+    """The ``backends`` and ``variants`` listings."""
     p = steps.add_parser("backends", help="list installed backends, their versions and devices")
     p.add_argument("--json", action="store_true", help="as JSON, failed plugins included")
     p.set_defaults(func=cmd_backends)
 
     p = steps.add_parser("variants", help="print what every backend computes for each variant")
     p.set_defaults(func=cmd_variants)
-    return parser
 
 
 def _configure_logging(log_file: Path | None, quiet: bool) -> None:
@@ -311,7 +339,7 @@ def _fail(args, reason: str, cause: BaseException | None = None) -> int:
 
 def _stop_on_sigterm(signum, frame) -> None:
     """SIGTERM (a time limit, a cancelled job) unwinds like Ctrl-C, so temporary files go."""
-    raise KeyboardInterrupt(signal.Signals(signum))
+    raise Stopped(signal.Signals(signum))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,13 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except MnistbenchError as error:
         return _fail(args, str(error), error.__cause__)
-    except KeyboardInterrupt as error:
-        stopped_by = error.args[0] if error.args else None
-        signum = stopped_by if isinstance(stopped_by, signal.Signals) else signal.SIGINT
-        # A step may add what it kept: KeyboardInterrupt(signum, "in epoch 3 of 20: ...").
-        detail = f" {error.args[1]}" if len(error.args) > 1 else ""
-        _fail(args, f"stopped by {signum.name}{detail}")
-        return 128 + signum
+    except KeyboardInterrupt as interrupt:
+        stop = Stopped.from_interrupt(interrupt)
+        _fail(args, f"stopped by {stop.signum.name}" + (f" {stop.where}" if stop.where else ""))
+        return 128 + stop.signum
     except Exception as error:  # noqa: BLE001 - a bug here or in a plugin: traceback to the log
         text = str(error).strip().splitlines()
         return _fail(args, f"unexpected {type(error).__name__}: {text[0] if text else ''}", error)

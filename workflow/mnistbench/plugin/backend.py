@@ -17,7 +17,7 @@ run continues where it stopped and ends exactly as an uninterrupted one would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -52,12 +52,6 @@ class TrainSpec:
     # ``epochs[start_epoch]`` is still the next epoch's order.
     start_epoch: int = 0
     initial_state: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-    def batches(self, epoch: int) -> Iterator[np.ndarray]:
-        """Yield the sample indices of each batch of ``epoch``, in order."""
-        order = self.epochs[epoch]
-        for start in range(0, len(order), self.batch_size):
-            yield order[start : start + self.batch_size]
 
     def steps_in_epoch(self, epoch: int) -> int:
         """Number of optimiser steps in ``epoch``."""

@@ -76,7 +76,7 @@ PANELS = [
 def curve_stats(history: pd.DataFrame) -> pd.DataFrame:
     """Per backend and epoch: mean and sd over seeds of loss, accuracy and training seconds.
 
-    ``train_s`` is the time inside backend.train summed up to and including the epoch.
+    ``train_s`` is the time inside train_epoch summed up to and including the epoch.
     """
     history = history.sort_values(["backend", "seed", "epoch"])
     history = history.assign(
@@ -129,7 +129,7 @@ def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Fi
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         _readable_range(ax)
         if y == "test_accuracy":
-            ax.set_xlabel("epoch" if x == "epoch" else "training seconds (inside backend.train)")
+            ax.set_xlabel("epoch" if x == "epoch" else "training seconds (inside train_epoch)")
     seconds = stats[("train_s", "mean")]
     if len(seconds) and seconds.max() > 20 * seconds.min() > 0:
         ax = grid[("train_s", "train_loss")]

@@ -85,66 +85,83 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
     """The report as one HTML string."""
     found = read_tables(tables_dir)
     ok, not_ok = split_by_status(found["summary"])
+    style = figures.styles(ok["backend"], settings.baseline)
+    context = {
+        "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": settings,
+        **results_context(found, ok, not_ok, settings, style),
+        **figures_context(found, ok, settings, style),
+        **provenance_context(found["provenance"], ok),
+    }
+    return environment().get_template("report.html.j2").render(**context)
+
+
+def results_context(found, ok, not_ok, settings: Settings, style) -> dict:
+    """The overview, the runs without a result, and the accuracy, speed and time tables."""
     derived = derived_tables(found, settings)
-    history, confusion = found["history"], found["confusion"]
+    accuracy = derived["accuracy"]
+    return {
+        "counts": {
+            "runs": len(ok),
+            "datasets": sorted(ok["dataset"].unique()),
+            "variants": sorted(ok["variant"].unique()),
+            "backends": list(style),
+            "seeds": sorted(ok["seed"].unique()),
+        },
+        "has_baseline": settings.baseline in set(ok["backend"]),
+        "cut_down": int((accuracy["departs from the seed's recipe"] != "").sum()),
+        "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
+        "accuracy": accuracy_view(accuracy),
+        "speed": table(derived["speed"]),
+        "speed_chart": figures.speed_chart(
+            tables.speedups(ok, settings.baseline), settings.baseline, style
+        )
+        if len(ok)
+        else None,
+        "time_to_accuracy": table(derived["time_to_accuracy"])
+        if len(derived["time_to_accuracy"])
+        else None,
+        "runs": table(tables.runs_table(ok)),
+    }
+
+
+def figures_context(found, ok, settings: Settings, style) -> dict:
+    """The learning curves and confusion matrices of the runs with a result, and where each
+    backend's confusion matrix differs from the baseline's."""
     keep = ok.set_index(RUN_KEYS).index
+    history, confusion = found["history"], found["confusion"]
     history = history[history.set_index(RUN_KEYS).index.isin(keep)]
     confusion = confusion[confusion.set_index(RUN_KEYS).index.isin(keep)]
-    style = figures.styles(ok["backend"], settings.baseline)
-    origin = tables.provenance_tables(found["provenance"])
-    accuracy = derived["accuracy"]
     differences = figures.differences(confusion, settings.baseline)
     identical = differences[differences[figures.CELLS] == 0]
-    identical = [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])]
-    differences = table(differences[differences[figures.CELLS] > 0])
-    return (
-        environment()
-        .get_template("report.html.j2")
-        .render(
-            generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            settings=settings,
-            counts={
-                "runs": len(ok),
-                "datasets": sorted(ok["dataset"].unique()),
-                "variants": sorted(ok["variant"].unique()),
-                "backends": list(style),
-                "seeds": sorted(ok["seed"].unique()),
-            },
-            has_baseline=settings.baseline in set(ok["backend"]),
-            cut_down=int((accuracy["departs from the seed's recipe"] != "").sum()),
-            not_ok=table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
-            accuracy=accuracy_view(accuracy),
-            speed=table(derived["speed"]),
-            speed_chart=figures.speed_chart(
-                tables.speedups(ok, settings.baseline), settings.baseline, style
+    return {
+        "curves": [
+            (dataset, variant, figures.learning_curves(runs, style), figures.same_curves(runs))
+            for (dataset, variant), runs in history.groupby(["dataset", "variant"])
+        ],
+        "confusions": [
+            (
+                dataset,
+                figures.confusion_grid(confusion, style, dataset),
+                figures.difference_grid(confusion, settings.baseline, style, dataset),
             )
-            if len(ok)
-            else None,
-            time_to_accuracy=table(derived["time_to_accuracy"])
-            if len(derived["time_to_accuracy"])
-            else None,
-            curves=[
-                (dataset, variant, figures.learning_curves(runs, style), figures.same_curves(runs))
-                for (dataset, variant), runs in history.groupby(["dataset", "variant"])
-            ],
-            confusions=[
-                (
-                    dataset,
-                    figures.confusion_grid(confusion, style, dataset),
-                    figures.difference_grid(confusion, settings.baseline, style, dataset),
-                )
-                for dataset in sorted(confusion["dataset"].unique())
-            ],
-            differences=differences,
-            identical=identical,
-            runs=table(tables.runs_table(ok)),
-            origin={name: table(frame) for name, frame in origin.items()},
-            code=dict(zip(origin["code"]["item"], origin["code"]["value"])),
-            machines=origin["machines"].to_dict("records"),
-            variants=[VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS],
-            used=ok.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
-        )
-    )
+            for dataset in sorted(confusion["dataset"].unique())
+        ],
+        "differences": table(differences[differences[figures.CELLS] > 0]),
+        "identical": [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])],
+    }
+
+
+def provenance_context(provenance: pd.DataFrame, ok: pd.DataFrame) -> dict:
+    """What produced the runs (code, machines, versions, data) and the variants they ran."""
+    origin = tables.provenance_tables(provenance)
+    return {
+        "origin": {name: table(frame) for name, frame in origin.items()},
+        "code": dict(zip(origin["code"]["item"], origin["code"]["value"])),
+        "machines": origin["machines"].to_dict("records"),
+        "variants": [VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS],
+        "used": ok.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
+    }
 
 
 def accuracy_view(accuracy: pd.DataFrame):

@@ -15,7 +15,7 @@ import pandas as pd
 from mnistbench.variants import VARIANTS
 
 GROUP_KEYS = ["dataset", "variant", "backend", "device"]
-EPOCH_SECONDS = "train time per epoch (s, inside backend.train)"
+EPOCH_SECONDS = "train time per epoch (s, inside train_epoch)"
 PREDICT_US = "predict time (µs per test image, whole test set, median of 3)"
 SPEEDUP = "training speed-up over {} (×, ratio of medians)"
 
@@ -30,7 +30,7 @@ RUN_COLUMNS = {
     "epochs": "epochs",
     "train_samples": "training images",
     "test_samples": "test images",
-    "train_seconds": "train time (s, inside backend.train, all epochs)",
+    "train_seconds": "train time (s, inside train_epoch, all epochs)",
     "samples_per_second": "training throughput (images/s)",
     "predict_us": PREDICT_US,
     "peak_rss_mb": "train peak memory (MiB, resident)",
@@ -205,7 +205,7 @@ def speed_table(summary: pd.DataFrame, baseline: str = "numpy") -> pd.DataFrame:
 def time_to_accuracy(history: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
     """Training seconds until test accuracy first reaches the variant's threshold, per backend.
 
-    Seconds are summed over epochs (time inside backend.train; per-epoch evaluation excluded) up
+    Seconds are summed over epochs (time inside train_epoch; per-epoch evaluation excluded) up
     to and including the first epoch at or above the threshold; median over the seeds that
     reached it. Variants without a threshold are left out.
     """

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench.errors import MnistbenchError
+from mnistbench.errors import MnistbenchError, Stopped
 from mnistbench.plugin.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
 from mnistbench.plugin.registry import backend_errors
 from mnistbench.training import checkpoint
@@ -89,8 +88,8 @@ def fit(
 
     Training starts at ``spec.start_epoch``, after the rows of ``history``; ``on_epoch(result,
     history)`` runs after each sound epoch (the train step saves its checkpoint there). A
-    KeyboardInterrupt (Ctrl-C, or SIGTERM in the command) leaves with the epoch it stopped
-    (``epoch``, from 0) and the training time not yet in a checkpoint (``unsaved_seconds``).
+    Ctrl-C, or SIGTERM in the command, leaves as :class:`~mnistbench.errors.Stopped` with the
+    epoch it stopped in and the training time not yet in a checkpoint.
     """
     history, weights, diverged = list(history or []), dict(spec.initial_weights), None
     with backend_errors(backend.name, "setup"):
@@ -112,10 +111,11 @@ def fit(
                 break
             if on_epoch:
                 on_epoch(result, history)
-        except KeyboardInterrupt as stop:
+        except KeyboardInterrupt as interrupt:
+            stop = Stopped.from_interrupt(interrupt)
             stop.epoch = epoch
             stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
-            raise
+            raise stop from None
         log.info(
             "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
             row["epoch"],
@@ -161,6 +161,28 @@ def _epoch(backend, spec, trainer, epoch, start, x_test, y_test):
     return result, seconds, row, diverged
 
 
+def resume(
+    backend: Backend, spec: TrainSpec, folder: Path | None, fingerprint: str
+) -> tuple[TrainSpec, Checkpoint]:
+    """The spec to train from and the progress so far: from the checkpoint in ``folder`` made
+    for ``fingerprint`` if there is one (counting this attempt), else from the first epoch."""
+    latest = checkpoint.load(folder, fingerprint) if folder else None
+    if not latest:
+        return spec, Checkpoint(fingerprint, 0, dict(spec.initial_weights), {})
+    latest.attempts += 1
+    log.info(
+        "resuming from %s: %d of %d epochs done; attempt %d",
+        folder,
+        latest.epoch,
+        len(spec.epochs),
+        latest.attempts,
+    )
+    spec = dataclasses.replace(
+        spec, start_epoch=latest.epoch, initial_weights=latest.weights, initial_state=latest.state
+    )
+    return spec, latest
+
+
 def train_with_checkpoints(
     backend: Backend,
     spec: TrainSpec,
@@ -172,29 +194,13 @@ def train_with_checkpoints(
     """:func:`fit`, resuming from the checkpoint in ``folder`` made for ``fingerprint`` if there
     is one, and saving one there after every epoch; return the model and the final progress.
 
-    Without ``folder``, or for a backend that cannot resume, nothing is saved.
+    Without ``folder``, or for a backend that cannot resume, nothing is saved. Stopped by a
+    signal, it saves what it has and re-raises :class:`~mnistbench.errors.Stopped` saying so.
     """
     if folder and not is_resumable(backend):
         log.info("backend %r cannot resume: no checkpoints", backend.name)
         folder = None
-    latest = checkpoint.load(folder, fingerprint) if folder else None
-    if latest:
-        latest.attempts += 1
-        log.info(
-            "resuming from %s: %d of %d epochs done; attempt %d",
-            folder,
-            latest.epoch,
-            len(spec.epochs),
-            latest.attempts,
-        )
-        spec = dataclasses.replace(
-            spec,
-            start_epoch=latest.epoch,
-            initial_weights=latest.weights,
-            initial_state=latest.state,
-        )
-    else:
-        latest = Checkpoint(fingerprint, 0, dict(spec.initial_weights), {})
+    spec, latest = resume(backend, spec, folder, fingerprint)
 
     def save(result: EpochResult, history: History) -> None:
         nonlocal latest
@@ -212,14 +218,14 @@ def train_with_checkpoints(
         if folder:  # at once, so this attempt counts even if it dies in its first epoch
             checkpoint.save(folder, latest)
         model = fit(backend, spec, x_test, y_test, latest.history, save)
-    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM in the command (mnistbench.cli)
-        latest.lost_seconds += getattr(stop, "unsaved_seconds", 0.0)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM in the command (mnistbench.cli)
+        stop = Stopped.from_interrupt(interrupt)
+        latest.lost_seconds += stop.unsaved_seconds
         kept = "nothing kept (no checkpoint folder)"
         if folder:
-            path = checkpoint.save(folder, latest)
-            kept = f"{latest.epoch} epochs kept in {path}; run again to resume"
-        epoch = getattr(stop, "epoch", latest.epoch)
-        signum = stop.args[0] if stop.args else signal.SIGINT
-        where = f"in epoch {epoch + 1} of {len(spec.epochs)}: {kept}"
-        raise KeyboardInterrupt(signum, where) from None
+            kept = f"{latest.epoch} epochs kept in {checkpoint.save(folder, latest)}; run again"
+            kept += " to resume"
+        epoch = latest.epoch if stop.epoch is None else stop.epoch
+        stop.where = f"in epoch {epoch + 1} of {len(spec.epochs)}: {kept}"
+        raise stop from None
     return model, latest

@@ -102,6 +102,11 @@ def machine(device: str) -> dict[str, Any]:
     }
 
 
+def record(device: str) -> dict[str, Any]:
+    """What a run records of its making in ``train.json``: project, versions and machine."""
+    return {"project": project(), "versions": versions(), "machine": machine(device)}
+
+
 def flatten(record: Mapping[str, Any]) -> dict[str, str]:
     """A run's provenance as ``item -> value`` strings, for ``provenance.csv``.
 

@@ -110,6 +110,9 @@ def run(
     if variant not in the_backend.variants:
         raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
     resolved = resolve_device(the_backend, device)
+    run_id = {"dataset": dataset, "variant": variant, "backend": backend, "seed": seed}
+    limits = {"n_classes": n_classes, "train_limit": train_limit, "test_limit": test_limit}
+    folder = Path(checkpoint_dir) if checkpoint_dir else None
     with artifacts.output_folder(out) as out:
         data_set = datasets.load(data, n_classes, train_limit, test_limit, sha256)
         n_train = len(data_set.train_images)
@@ -118,24 +121,15 @@ def run(
             the_variant, hp, data_set.train_images, data_set.train_labels, seed, resolved
         )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
-        log.info(
-            "training %s on %s with %s (%s), seed %d, %d samples",
-            variant,
-            dataset,
-            backend,
-            resolved,
-            seed,
-            n_train,
-        )
+        log.info("training %s on %s with %s (%s), seed %d, %d samples", variant, dataset,
+                 backend, resolved, seed, n_train)  # fmt: skip
         # Everything that shapes the numbers: a checkpoint made under anything else is discarded.
         fingerprint = checkpoint.fingerprint(
             {
-                "dataset": dataset,
+                **run_id,
                 "data_sha256": data_set.sha256,
                 "limits": [train_limit, test_limit, n_classes],
-                "variant": variant,
                 "hyperparameters": hp,
-                "seed": seed,
                 "backend": registry.fingerprints.get(backend, backend),
                 "backend_version": the_backend.version,
                 "core": identity.step("train"),
@@ -143,50 +137,52 @@ def run(
                 "threads": os.environ.get("OMP_NUM_THREADS"),
             }
         )
-        folder = Path(checkpoint_dir) if checkpoint_dir else None
         y_test = data_set.test_labels.astype(np.int64)
         model, progress = epochs.train_with_checkpoints(
             the_backend, spec, x_test, y_test, folder, fingerprint
         )
         info = {
-            "dataset": dataset,
-            "variant": variant,
-            "backend": backend,
+            **run_id,
             "backend_version": the_backend.version,
-            "seed": seed,
-            "status": "diverged" if model.diverged else "ok",
-            "diverged": model.diverged,
             "device": resolved,
-            "n_classes": n_classes,
             "hyperparameters": hp,
             "train_samples": n_train,
             "test_samples": len(x_test),
-            "train_limit": train_limit,  # the first N images only (config subset); None: all
-            "test_limit": test_limit,
-            "epochs": len(model.history),
-            # Every attempt's training time: the finished epochs and the interrupted ones.
-            "train_seconds": model.train_seconds + progress.lost_seconds,
-            "samples_per_second": model.samples / model.train_seconds,
-            "attempts": progress.attempts,
-            "lost_seconds": progress.lost_seconds,
-            "final_train_loss": model.history[-1]["train_loss"],
-            "peak_rss_mb": provenance.peak_rss_mb(),
-            "project": provenance.project(),
-            "versions": provenance.versions(),
-            "machine": provenance.machine(resolved),
+            **limits,  # train_limit: the first N images only (config subset); None: all
+            **outcome(model, progress),
+            **provenance.record(resolved),
             "data_sha256": data_set.sha256,
         }
-        artifacts.write_all(
-            out,
-            {
-                "weights.npz": weights_file.writer(model.weights),
-                "history.csv": lambda p: _write_history(p, model.history),
-                "train.json": artifacts.json_file(info),
-            },
-        )
+        artifacts.write_all(out, outputs(model, info))
     if folder:
         checkpoint.remove(folder)
     return info
+
+
+def outputs(model: epochs.TrainedModel, info: dict[str, Any]) -> dict[str, Any]:
+    """The run's three output files, by name, as :func:`mnistbench.artifacts.write_all` takes
+    them: the weights, the learning curve and ``train.json``."""
+    return {
+        "weights.npz": weights_file.writer(model.weights),
+        "history.csv": lambda p: _write_history(p, model.history),
+        "train.json": artifacts.json_file(info),
+    }
+
+
+def outcome(model: epochs.TrainedModel, progress: checkpoint.Checkpoint) -> dict[str, Any]:
+    """What training gave, for ``train.json``: status, epochs, seconds, attempts, memory."""
+    return {
+        "status": "diverged" if model.diverged else "ok",
+        "diverged": model.diverged,
+        "epochs": len(model.history),
+        # Every attempt's training time: the finished epochs and the interrupted ones.
+        "train_seconds": model.train_seconds + progress.lost_seconds,
+        "samples_per_second": model.samples / model.train_seconds,
+        "attempts": progress.attempts,
+        "lost_seconds": progress.lost_seconds,
+        "final_train_loss": model.history[-1]["train_loss"],
+        "peak_rss_mb": provenance.peak_rss_mb(),
+    }
 
 
 def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
