@@ -53,16 +53,17 @@ NUMPY_PLUGIN = "plugins/mnistbench-numpy"
 # in-process; the environments' test also reads the plugins' pyproject.toml files). mutmut runs,
 # for each mutant, only the tests among these that called the function it changed.
 UNIT = [
-    "tests/unit",
-    "--ignore=tests/unit/test_fetch.py",
-    "--ignore=tests/unit/test_plugins.py",
-    "--ignore=tests/unit/test_envs.py",
+    *(f"tests/{stage}" for stage in ("plan", "data", "training", "evaluation", "report")),
+    *("tests/plugin", "tests/variants", "tests/test_cli.py", "tests/test_step_errors.py"),
+    "tests/test_artifacts.py",
+    "--ignore=tests/data/test_fetch.py",
+    "--ignore=tests/plugin/test_plugins.py",
 ]
 BACKEND = [*UNIT, "tests/backends", f"{NUMPY_PLUGIN}/tests"]
 # The report's tests, without the one that renders the page in Chromium (it checks the layout at
 # a phone's width and sorting by click, no number, and takes seconds per mutant).
 REPORT = [
-    f"tests/unit/test_{name}.py"
+    f"tests/report/test_{name}.py"
     for name in (
         *("report", "report_numbers", "report_html", "report_step", "report_figures"),
         *("report_tables", "compare"),

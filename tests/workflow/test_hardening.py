@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli import tree
 from tests.conftest import SAMPLE_DATASET, SAMPLE_FILES
-from tests.unit.test_plugins import write_distribution
+from tests.plugin.test_plugins import write_distribution
 from tests.workflow.runner import copy_workflow, planned_jobs, run_snakemake, run_with_override
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO, SAMPLE_DATASET
-from tests.unit.test_config import documented_overrides
+from tests.plan.test_config import documented_overrides
 from tests.workflow.runner import copy_workflow, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.slow

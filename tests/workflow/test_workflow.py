@@ -74,7 +74,7 @@ def summary_row(summary: pd.DataFrame, variant: str, backend: str, seed: int) ->
 
 
 def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir):
-    """Its numbers are checked in tests/unit/test_report_numbers.py; here, that the page is
+    """Its numbers are checked in tests/report/test_report_numbers.py; here, that the page is
     the one made from this run's tables (the generation time aside)."""
     # what differs between two renderings: the time, and the random ids pandas gives tables
     varying = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC|T_[0-9a-f]{5}")

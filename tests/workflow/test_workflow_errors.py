@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from tests.conftest import SAMPLE_DATASET, SAMPLE_FILES
-from tests.unit.test_idx_errors import GOOD, labels
+from tests.data.test_idx_errors import GOOD, labels
 from tests.workflow.runner import copy_workflow, run_with_override
 
 WRONG_SHA256 = SAMPLE_FILES["test_labels"]["sha256"]  # a real digest, of another file

@@ -1,6 +1,6 @@
 """The report step's reading, sorting by status and assembling, from the known tables.
 
-The known runs (tests/unit/known_results.py): mlp on MNIST with numpy and torch, seeds 0 and 1,
+The known runs (tests/known.py): mlp on MNIST with numpy and torch, seeds 0 and 1,
 a quick run (one epoch on 4,000 images), and one failed mnn run.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import figures, render, tables
 from mnistbench.variants import VARIANTS
-from tests.unit import known_results as known
+from tests import known
 
 
 def text(html: str) -> str:

@@ -10,8 +10,8 @@ import pytest
 
 from mnistbench.cli import main
 from mnistbench.report import compare
+from tests import known
 from tests.cli import error_line, run_cli
-from tests.unit import known_results as known
 
 RUNS = [(variant, seed) for variant in ("mlp", "sigmoid_mlp") for seed in (0, 1)]
 SMALL = {"mlp": {"epochs": 1}, "sigmoid_mlp": {"iterations": 60, "log_every": 20}}

@@ -10,8 +10,8 @@ import pytest
 
 from mnistbench.report import figures, render
 from mnistbench.report import tables as report_tables
+from tests import known
 from tests.cli import error_line, run_cli
-from tests.unit import known_results as known
 
 SETTINGS = render.Settings(
     baseline="numpy",

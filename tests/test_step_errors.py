@@ -23,7 +23,7 @@ from mnistbench.training import provenance
 from mnistbench.variants import get_variant
 from tests.cli import error_line, run_cli, tree, unprivileged
 from tests.conftest import REPO, SAMPLE_FILES
-from tests.unit.test_plugins import write_distribution
+from tests.plugin.test_plugins import write_distribution
 
 RUN = "results/mnist/mlp/numpy/seed0"
 PINNED = [

@@ -18,9 +18,9 @@ import subprocess
 import pytest
 
 from mnistbench.report import render
+from tests import known
 from tests.conftest import skip_or_fail
-from tests.unit import known_results as known
-from tests.unit.test_report import SETTINGS
+from tests.report.test_report import SETTINGS
 
 FRAME = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>at {width} px</title></head>
