@@ -38,7 +38,7 @@ def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_c
     assert f"cpu: {known.CPU}, 64 cores, threads 1" in page
     assert "4 runs, one row each" in page
     # the quick runs depart from their recipe: both rows of the accuracy table (numpy, torch)
-    assert re.search(r"\b2 of the rows below depart from their seed notebook's recipe", page)
+    assert re.search(r"\b2 of the rows below depart from their source notebook's recipe", page)
     # the failed run is listed apart, with its reason, and counted nowhere else
     assert "Runs without a result" in page and "train: out of memory" in page
     assert "mnn" not in page.split("Runs without a result")[-1].split("out of memory")[-1]
@@ -144,8 +144,8 @@ def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_pat
         frame["dataset"] = "fashion"
         frame.to_csv(folder / f"{name}.csv", index=False)
     html = render.render(folder)
-    assert "seed notebook's test accuracy" not in text(html)
-    note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
+    assert "source notebook's test accuracy" not in text(html)
+    note = "The source notebooks' figures are for MNIST: none applies to these datasets."
     captions = [
         " ".join(c.text_content().split()) for c in lxml.html.fromstring(html).iter("caption")
     ]
@@ -207,7 +207,7 @@ def test_the_warning_counts_only_the_rows_that_depart_from_their_recipe(tmp_path
     summary.loc[torch, ["hyperparameters", "train_limit", "test_limit"]] = [full, None, None]
     summary.to_csv(folder / "summary.csv", index=False)
     page = text(render.render(folder))
-    assert re.search(r"\b1 of the rows below depart from their seed notebook's recipe", page)
+    assert re.search(r"\b1 of the rows below depart from their source notebook's recipe", page)
 
 
 def test_the_page_is_dated_in_utc_whatever_the_local_time_zone(tmp_path, monkeypatch):
