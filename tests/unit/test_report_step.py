@@ -193,7 +193,7 @@ def test_the_page_says_when_it_was_made_and_lists_failed_runs_only_when_there_ar
     folder = known.write(tmp_path)
     page = text(render.render(folder))
     assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC from commit", page)
-    assert "none applies to these datasets" not in page  # MNIST: the seed's figures apply
+    assert "none applies to these datasets" not in page  # MNIST: the notebooks' figures apply
     summary = known.summary()
     summary[summary["status"] == "ok"].to_csv(folder / "summary.csv", index=False)
     assert "Runs without a result" not in text(render.render(folder))
@@ -203,7 +203,7 @@ def test_the_warning_counts_only_the_rows_that_depart_from_their_recipe(tmp_path
     folder = known.write(tmp_path)
     summary = known.summary()
     torch = summary["backend"] == "torch"
-    full = json.dumps(VARIANTS["mlp"].hyperparameters({}), sort_keys=True)  # the seed's recipe
+    full = json.dumps(VARIANTS["mlp"].hyperparameters({}), sort_keys=True)  # the notebook's recipe
     summary.loc[torch, ["hyperparameters", "train_limit", "test_limit"]] = [full, None, None]
     summary.to_csv(folder / "summary.csv", index=False)
     page = text(render.render(folder))
