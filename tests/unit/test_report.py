@@ -102,7 +102,7 @@ def test_a_quick_runs_accuracy_stands_beside_its_epochs_subset_and_departures(ht
         "first 1,000 test images only"
     )
     assert "first 4,000 train images only" in html
-    assert "the notebook's figure, which comes from its full recipe" in html  # the note above the tables
+    assert "the notebook's figure, which comes from its full recipe" in html  # the note above
 
 
 def test_a_failed_run_is_listed_with_its_reason_and_without_an_accuracy(html, tables):
