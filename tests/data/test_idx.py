@@ -19,7 +19,7 @@ def test_reads_the_samples_gzip_training_images_with_their_shape(mirror):
 def test_reads_the_samples_test_labels_first_label_is_seven(mirror):
     labels = idx.read(mirror / SAMPLE_FILES["test_labels"]["name"])
     assert labels.shape == (SAMPLE_TEST,)
-    assert labels[0] == 7  # the seed notebook shows test image 0 is a 7
+    assert labels[0] == 7  # the source notebook shows test image 0 is a 7
     assert np.bincount(labels).tolist()[:3] == [85, 126, 116]
 
 

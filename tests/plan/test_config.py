@@ -95,10 +95,15 @@ def test_the_shipped_configs_pass_unchanged():
 
 
 def documented_overrides() -> list[list[str]]:
-    """Every ``--config`` example in the README and in config/config.yaml's comments."""
+    """Every ``--config`` example in the README, the docs pages and config/config.yaml's
+    comments."""
     found = []
-    for path in ("README.md", "config/config.yaml"):
-        for line in (REPO / path).read_text().splitlines():
+    for path in [
+        REPO / "README.md",
+        *sorted((REPO / "docs").glob("*.md")),
+        REPO / "config" / "config.yaml",
+    ]:
+        for line in path.read_text().splitlines():
             if "snakemake" in line and re.search(r"--config\s", line):
                 args = re.split(r"--config\s", line, maxsplit=1)[1].split("#")[0]
                 found.append(re.findall(r"'([^']+)'|(\S+=\S+)", args))

@@ -97,11 +97,12 @@ def test_a_quick_runs_accuracy_stands_beside_its_epochs_subset_and_departures(ht
     table = report_tables.accuracy_table(known.summary().query("status == 'ok'"))
     row = table.set_index("backend").loc["torch"]
     assert row["epochs"] == 1 and row["training images"] == 4000
-    assert row["departs from the seed's recipe"] == (
-        "epochs 1 (seed 20); first 4,000 train images only; first 1,000 test images only"
+    assert row["departs from the source notebook's recipe"] == (
+        "epochs 1 (source notebook: 20); first 4,000 train images only; "
+        "first 1,000 test images only"
     )
     assert "first 4,000 train images only" in html
-    assert "not a shortfall against the seed" in html  # the note above the tables
+    assert "the notebook's figure, which comes from its full recipe" in html  # the note above
 
 
 def test_a_failed_run_is_listed_with_its_reason_and_without_an_accuracy(html, tables):

@@ -38,7 +38,7 @@ def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_c
     assert f"cpu: {known.CPU}, 64 cores, threads 1" in page
     assert "4 runs, one row each" in page
     # the quick runs depart from their recipe: both rows of the accuracy table (numpy, torch)
-    assert re.search(r"\b2 of the rows below depart from their seed notebook's recipe", page)
+    assert re.search(r"\b2 of the rows below depart from their source notebook's recipe", page)
     # the failed run is listed apart, with its reason, and counted nowhere else
     assert "Runs without a result" in page and "train: out of memory" in page
     assert "mnn" not in page.split("Runs without a result")[-1].split("out of memory")[-1]
@@ -144,8 +144,8 @@ def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_pat
         frame["dataset"] = "fashion"
         frame.to_csv(folder / f"{name}.csv", index=False)
     html = render.render(folder)
-    assert "seed notebook's test accuracy" not in text(html)
-    note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
+    assert "source notebook's test accuracy" not in text(html)
+    note = "The source notebooks' figures are for MNIST: none applies to these datasets."
     captions = [
         " ".join(c.text_content().split()) for c in lxml.html.fromstring(html).iter("caption")
     ]
@@ -193,7 +193,7 @@ def test_the_page_says_when_it_was_made_and_lists_failed_runs_only_when_there_ar
     folder = known.write(tmp_path)
     page = text(render.render(folder))
     assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC from commit", page)
-    assert "none applies to these datasets" not in page  # MNIST: the seed's figures apply
+    assert "none applies to these datasets" not in page  # MNIST: the notebooks' figures apply
     summary = known.summary()
     summary[summary["status"] == "ok"].to_csv(folder / "summary.csv", index=False)
     assert "Runs without a result" not in text(render.render(folder))
@@ -203,11 +203,11 @@ def test_the_warning_counts_only_the_rows_that_depart_from_their_recipe(tmp_path
     folder = known.write(tmp_path)
     summary = known.summary()
     torch = summary["backend"] == "torch"
-    full = json.dumps(VARIANTS["mlp"].hyperparameters({}), sort_keys=True)  # the seed's recipe
+    full = json.dumps(VARIANTS["mlp"].hyperparameters({}), sort_keys=True)  # the notebook's recipe
     summary.loc[torch, ["hyperparameters", "train_limit", "test_limit"]] = [full, None, None]
     summary.to_csv(folder / "summary.csv", index=False)
     page = text(render.render(folder))
-    assert re.search(r"\b1 of the rows below depart from their seed notebook's recipe", page)
+    assert re.search(r"\b1 of the rows below depart from their source notebook's recipe", page)
 
 
 def test_the_page_is_dated_in_utc_whatever_the_local_time_zone(tmp_path, monkeypatch):

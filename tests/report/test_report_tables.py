@@ -116,9 +116,9 @@ def test_the_accuracy_table_gives_mean_sample_sd_and_the_seed_figure_on_mnist_on
     assert numpy["seeds"] == 3
     assert numpy["test accuracy (fraction, mean over seeds)"] == pytest.approx(0.92)
     assert numpy["sd over seeds"] == pytest.approx(0.02)  # sample sd of 0.90, 0.94, 0.92
-    assert numpy["seed notebook's test accuracy (its full recipe)"] == 0.9829
+    assert numpy["source notebook's test accuracy (its full recipe)"] == 0.9829
     assert np.isnan(
-        table.loc[("fashion", "numpy"), "seed notebook's test accuracy (its full recipe)"]
+        table.loc[("fashion", "numpy"), "source notebook's test accuracy (its full recipe)"]
     )
     assert (numpy["epochs"], numpy["training images"], numpy["test images"]) == (2, 4000, 1000)
     assert list(rt.accuracy_table(summary).columns)[:5] == [
@@ -141,7 +141,7 @@ def test_departures_name_each_changed_hyperparameter_beside_the_recipe_and_the_s
     row = run("numpy", 0, hyperparameters=json.dumps({"lr": 0.5, "hidden": 300, "epochs": 1}))
     row.update(train_limit=4000.0, test_limit=1000)
     assert rt.recipe_departures(row) == (
-        "epochs 1 (seed 20); lr 0.5 (seed 0.1); "
+        "epochs 1 (source notebook: 20); lr 0.5 (source notebook: 0.1); "
         "first 4,000 train images only; first 1,000 test images only"
     )
     assert rt.recipe_departures(run("numpy", 0)) == ""
@@ -159,7 +159,7 @@ def test_an_unknown_variant_or_missing_hyperparameters_note_only_the_subsets():
 
 def test_departures_use_the_seed_recipe_over_the_defaults_and_flag_another_network():
     row = run("numpy", 0, variant="mnn", hyperparameters=json.dumps({"init_scale": 0.1}))
-    assert rt.recipe_departures(row) == "init_scale 0.1 (seed 1)"
+    assert rt.recipe_departures(row) == "init_scale 0.1 (source notebook: 1)"
     pc = run("numpy", 0, variant="predictive_coding", hyperparameters=json.dumps({}))
     assert rt.recipe_departures(pc) == "another network (see Variants)"
     unknown = run("numpy", 0, variant="nonesuch", hyperparameters=None, test_limit=10)
@@ -175,8 +175,8 @@ def test_the_accuracy_table_joins_the_seeds_distinct_departures():
             run("numpy", 3),
         ]
     )
-    found = rt.accuracy_table(summary).iloc[0]["departs from the seed's recipe"]
-    assert found == "epochs 1 (seed 20); lr 0.5 (seed 0.1)"
+    found = rt.accuracy_table(summary).iloc[0]["departs from the source notebook's recipe"]
+    assert found == "epochs 1 (source notebook: 20); lr 0.5 (source notebook: 0.1)"
 
 
 def history(seconds, accuracy, seed=0, backend="numpy", variant="mlp"):

@@ -1,4 +1,4 @@
-"""What every variant declares about the seed notebook it comes from, and where that shows."""
+"""What every variant declares about the source notebook it comes from, and where that shows."""
 
 from __future__ import annotations
 
@@ -46,9 +46,12 @@ def test_the_report_puts_departures_beside_the_seeds_figure():
         }
     )
     table = tables.accuracy_table(summary).set_index("variant")
-    assert table.loc["mnn", "seed notebook's test accuracy (its full recipe)"] == 0.9414
-    assert table.loc["mnn", "departs from the seed's recipe"] == "init_scale 0.1 (seed 1)"
-    assert table.loc["mlp", "departs from the seed's recipe"] == (
-        "epochs 1 (seed 20); first 4,000 train images only"
+    assert table.loc["mnn", "source notebook's test accuracy (its full recipe)"] == 0.9414
+    assert (
+        table.loc["mnn", "departs from the source notebook's recipe"]
+        == "init_scale 0.1 (source notebook: 1)"
+    )
+    assert table.loc["mlp", "departs from the source notebook's recipe"] == (
+        "epochs 1 (source notebook: 20); first 4,000 train images only"
     )
     assert table.loc["mlp", "epochs"] == 1 and table.loc["mlp", "training images"] == 4000

@@ -96,7 +96,7 @@ def test_the_report_shows_the_commit_the_cpu_the_config_files_and_the_quick_epoc
     assert head.stdout.strip() in html  # the checkout the package was imported from
     assert escape(provenance.cpu_model()) in html
     assert f"<code>config/quick.yaml</code>, <code>{SAMPLE_CONFIG}</code>" in html
-    assert "epochs 1 (seed 20)" in html  # the quick mlp run says why it trails the seed
+    assert "epochs 1 (source notebook: 20)" in html  # why the quick mlp run trails the notebook
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
 
 

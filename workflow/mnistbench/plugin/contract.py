@@ -88,7 +88,7 @@ def describe(variant: Variant) -> str:
     lines = [
         f"## `{variant.name}`",
         "",
-        f"{variant.summary}. Seed notebook `{variant.seed_notebook}`.",
+        f"{variant.summary}. Source notebook `{variant.seed_notebook}`.",
         "",
         f"- **Inputs:** {_doc(variant.prepare_inputs)}",
         f"- **Initial weights (made by the core):** {_doc(variant.initial_weights)}",

@@ -17,10 +17,10 @@ LANES = 16  # float32s per AVX-512 register
 
 def padded_free_columns(A: np.ndarray) -> np.ndarray:
     """``A[:, FREE:]`` as a float32 training matrix whose free neurons are padded with zeros to
-    a multiple of ``LANES``: (897, 112) for the seed's 895 neurons. :func:`trained_matrix`
+    a multiple of ``LANES``: (897, 112) for the default 895 neurons. :func:`trained_matrix`
     reads it back.
 
-    Matrix products 110 columns wide (the seed's 100 hidden + 10 outputs) run about 10% slower
+    Matrix products 110 columns wide (the default 100 hidden + 10 outputs) run about 10% slower
     than 112 wide on AVX-512 CPUs. The padding neurons sit after the hidden ones, so the outputs
     stay the last columns; their rows and columns are zero, so their pre-activation is 0, their
     ReLU passes no gradient, their gradient is exactly zero and Adam keeps them at zero: the

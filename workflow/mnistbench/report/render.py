@@ -109,7 +109,7 @@ def results_context(found, ok, not_ok, settings: Settings, style) -> dict:
             "seeds": sorted(ok["seed"].unique()),
         },
         "has_baseline": settings.baseline in set(ok["backend"]),
-        "cut_down": int((accuracy["departs from the seed's recipe"] != "").sum()),
+        "cut_down": int((accuracy["departs from the source notebook's recipe"] != "").sum()),
         "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
         "accuracy": accuracy_view(accuracy),
         "speed": table(derived["speed"]),
@@ -165,11 +165,12 @@ def provenance_context(provenance: pd.DataFrame, ok: pd.DataFrame) -> dict:
 
 
 def accuracy_view(accuracy: pd.DataFrame):
-    """The accuracy table for the page: without the seed's column where no figure applies."""
-    seed = "seed notebook's test accuracy (its full recipe)"
-    if len(accuracy) and accuracy[seed].isna().all():
-        note = "The seed notebooks' figures are for MNIST: none applies to these datasets."
-        return table(accuracy.drop(columns=seed), caption=note)
+    """The accuracy table for the page: without the source notebook's column where no figure
+    applies."""
+    notebook = "source notebook's test accuracy (its full recipe)"
+    if len(accuracy) and accuracy[notebook].isna().all():
+        note = "The source notebooks' figures are for MNIST: none applies to these datasets."
+        return table(accuracy.drop(columns=notebook), caption=note)
     return table(accuracy)
 
 

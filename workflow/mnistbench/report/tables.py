@@ -63,10 +63,10 @@ def runs_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def recipe_departures(row: Mapping) -> str:
-    """Where a run departs from its seed notebook's recipe: hyperparameters, subsets, network.
+    """Where a run departs from its source notebook's recipe: hyperparameters, subsets, network.
 
     Empty for a run that follows the recipe, so a cut-down run (one epoch on 4,000 images) says
-    why its accuracy sits below the seed's figure.
+    why its accuracy sits below the source notebook's figure.
     """
     variant = VARIANTS.get(row["variant"])
     notes = []
@@ -74,7 +74,7 @@ def recipe_departures(row: Mapping) -> str:
     if variant:
         recipe = {**variant.defaults, **variant.seed_recipe}
         notes += [
-            f"{key} {value:g} (seed {recipe[key]:g})"
+            f"{key} {value:g} (source notebook: {recipe[key]:g})"
             for key, value in sorted(used.items())
             if key in recipe and value != recipe[key]
         ]
@@ -88,7 +88,8 @@ def recipe_departures(row: Mapping) -> str:
 
 
 def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Test accuracy over seeds per backend, beside the seed's figure, epochs, images and recipe."""
+    """Test accuracy over seeds per backend, beside the source notebook's figure, epochs, images
+    and recipe."""
     runs = summary.assign(departures=summary.apply(recipe_departures, axis=1))
     for column in ("epochs", "train_samples", "test_samples"):
         if column not in runs:
@@ -106,7 +107,7 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
-    # The seed notebooks trained on MNIST: their figures mean nothing beside another dataset.
+    # The source notebooks trained on MNIST: their figures mean nothing beside another dataset.
     table["seed"] = [
         VARIANTS[v].seed_accuracy if v in VARIANTS and d == "mnist" else np.nan
         for d, v in zip(table["dataset"], table["variant"])
@@ -116,11 +117,11 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
             "seeds": "seeds",
             "mean": "test accuracy (fraction, mean over seeds)",
             "sd": "sd over seeds",
-            "seed": "seed notebook's test accuracy (its full recipe)",
+            "seed": "source notebook's test accuracy (its full recipe)",
             "epochs": "epochs",
             "train_images": "training images",
             "test_images": "test images",
-            "departures": "departs from the seed's recipe",
+            "departures": "departs from the source notebook's recipe",
         }
     )[
         [
@@ -128,11 +129,11 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
             "seeds",
             "test accuracy (fraction, mean over seeds)",
             "sd over seeds",
-            "seed notebook's test accuracy (its full recipe)",
+            "source notebook's test accuracy (its full recipe)",
             "epochs",
             "training images",
             "test images",
-            "departs from the seed's recipe",
+            "departs from the source notebook's recipe",
         ]
     ]
 

@@ -1,6 +1,6 @@
 """The model variants: what the core fixes for each, so that every backend runs the same thing.
 
-A variant module defines, for one network from the seed notebooks, its default hyperparameters
+A variant module defines, for one network from the source notebooks, its default hyperparameters
 and three functions of the core's own random streams: input scaling, initial weights and the
 training plan (sample order, batch size, random masks). Backends implement only the arithmetic.
 """

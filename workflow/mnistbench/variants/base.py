@@ -1,6 +1,6 @@
 """What a variant is, and the helpers every variant module shares.
 
-A variant module defines, for one network from the seed notebooks, its default hyperparameters
+A variant module defines, for one network from the source notebooks, its default hyperparameters
 and three functions of the core's own random streams: input scaling, initial weights and the
 training plan (sample order, batch size, random masks). Backends implement only the arithmetic.
 """
@@ -48,10 +48,10 @@ class Variant:
     """One network of the benchmark, as the core defines it for every backend."""
 
     name: str
-    seed_notebook: str  # the seed notebook it comes from
+    seed_notebook: str  # the notebook it comes from
     summary: str  # one line for tables and the report
-    seed_fix: str  # the seed's bug this variant fixes, for the report ("" if none)
-    seed_accuracy: float  # the test accuracy the seed notebook reports
+    seed_fix: str  # the notebook's bug this variant fixes, for the report ("" if none)
+    seed_accuracy: float  # the test accuracy the notebook reports
     defaults: Mapping[str, Any]
     prepare_inputs: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
     initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
@@ -66,11 +66,11 @@ class Variant:
     small: Mapping[str, Any] = field(default_factory=dict)
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.
     upper_limits: Mapping[str, float] = field(default_factory=dict)
-    # Where the defaults depart from the seed's recipe, and why, for the report ("" if nowhere).
+    # Where the defaults depart from the notebook's recipe, and why, for the report ("" if nowhere).
     departure: str = ""
-    # Overrides that put the seed's own values back where a default hyperparameter departs from
-    # them, so the seed's recipe stays one setting away and bench/accuracy.py measures it side by
-    # side. Empty where the departure is not a hyperparameter (predictive_coding's network).
+    # Overrides that put the notebook's own values back where a default hyperparameter departs from
+    # them, so the notebook's recipe stays one setting away and bench/accuracy.py measures it side
+    # by side. Empty where the departure is not a hyperparameter (predictive_coding's network).
     seed_recipe: Mapping[str, Any] = field(default_factory=dict)
 
     def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -1,13 +1,14 @@
-"""``dropout_mlp``: the 784-40-10 dropout network of seed 001 (``001_5340782962217d25.txt``).
+"""``dropout_mlp``: the 784-40-10 dropout network of source notebook ``001_5340782962217d25.txt``.
 
-Seed: ReLU hidden layer with a dropout mask (keep 0.5, kept units scaled by 2) while training,
-linear output, squared error to the one-hot target, per-sample SGD at 0.005, weights
+Source notebook: ReLU hidden layer with a dropout mask (keep 0.5, kept units scaled by 2) while
+training, linear output, squared error to the one-hot target, per-sample SGD at 0.005, weights
 ``U(-0.1, 0.1)``, no biases, inputs / 255, the first 1,000 training images, 100 passes in file
 order. Reported: 0.7942 test accuracy.
 
-Seed bug fixed: ``relu2deriv = (x >= 0)`` is 1 everywhere on a ReLU output, so the seed's hidden
-gradient ignored the ReLU; here it is ``(h > 0)`` on the pre-activation. The loss is
-``1/2 sum_k (out_k - onehot_k)^2`` per sample, whose gradient is the seed's update direction.
+Bug fixed from the source notebook: ``relu2deriv = (x >= 0)`` is 1 everywhere on a ReLU output, so
+the notebook's hidden gradient ignored the ReLU; here it is ``(h > 0)`` on the pre-activation. The
+loss is ``1/2 sum_k (out_k - onehot_k)^2`` per sample, whose gradient is the notebook's update
+direction.
 The core draws the dropout masks, so every backend drops the same units at the same step.
 """
 
@@ -86,11 +87,12 @@ CONTRACT = Contract(
     ),
     predict="the outputs without dropout, relu(x @ W1) @ W2 (N, 10)",
     hyperparameters={
-        "hidden": "hidden units (seed: 40)",
-        "lr": "per-sample SGD learning rate (seed: 0.005)",
-        "train_samples": "train on the first N training images only (seed: 1000)",
-        "epochs": "passes over those images (seed: 100)",
-        "keep": "probability of keeping a hidden unit while training, (0, 1] (seed: 0.5)",
+        "hidden": "hidden units (source notebook: 40)",
+        "lr": "per-sample SGD learning rate (source notebook: 0.005)",
+        "train_samples": "train on the first N training images only (source notebook: 1000)",
+        "epochs": "passes over those images (source notebook: 100)",
+        "keep": "probability of keeping a hidden unit while training, (0, 1] "
+        "(source notebook: 0.5)",
     },
 )
 

@@ -1,12 +1,12 @@
-"""``mlp``: the 784-300-10 ReLU network of seed 004 (``004_390e6385c68b6179.txt``).
+"""``mlp``: the 784-300-10 ReLU network of source notebook ``004_390e6385c68b6179.txt``.
 
-Seed: biases, ReLU hidden layer, softmax + cross-entropy, plain SGD at lr 0.1 on batches of 8
-taken in order (no shuffling), 20 epochs, weights ``randn / sqrt(fan_in)``, biases zero,
-inputs / 255. Reported: NumPy 0.9829 test accuracy.
+Source notebook: biases, ReLU hidden layer, softmax + cross-entropy, plain SGD at lr 0.1 on batches
+of 8 taken in order (no shuffling), 20 epochs, weights ``randn / sqrt(fan_in)``, biases zero, inputs
+/ 255. Reported: NumPy 0.9829 test accuracy.
 
-Seed bug fixed: the seed's PyTorch twin applies ``nn.Softmax(dim=0)`` (over the batch) before
-``CrossEntropyLoss``, which applies its own log-softmax; here every backend takes cross-entropy
-of the raw logits, softmax over the classes, as the seed's NumPy version does.
+Bug fixed from the source notebook: the notebook's PyTorch twin applies ``nn.Softmax(dim=0)`` (over
+the batch) before ``CrossEntropyLoss``, which applies its own log-softmax; here every backend takes
+cross-entropy of the raw logits, softmax over the classes, as the notebook's NumPy version does.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def plan(
     n_train: int,
     hp: Mapping[str, Any],
 ) -> Plan:
-    """Every epoch visits the training set in file order, as the seed does."""
+    """Every epoch visits the training set in file order, as the notebook does."""
     order = np.arange(n_train, dtype=np.int64)
     return Plan(epochs=[order] * int(hp["epochs"]), batch_size=int(hp["batch_size"]))
 

@@ -1,13 +1,13 @@
-"""``mnn``: the "matrix neural network" of seed 000 (``000_d9262ed16cdd3653.txt``).
+"""``mnn``: the "matrix neural network" of source notebook ``000_d9262ed16cdd3653.txt``.
 
-Seed: one square matrix ``A`` over all neurons, 785 input (784 pixels + 1 bias) + 100 hidden + 10
-output = 895. The state ``s`` (B, 895) starts at zero; each of 3 ticks clamps the pixel neurons to
-the image and the bias neuron to 1, then ``s = relu(s @ A)``. The logits are the last 10 neurons
-of the final state; cross-entropy loss, ``A ~ U(0, 1)``, Adam lr 1e-3 (PyTorch's defaults
+Source notebook: one square matrix ``A`` over all neurons, 785 input (784 pixels + 1 bias) + 100
+hidden + 10 output = 895. The state ``s`` (B, 895) starts at zero; each of 3 ticks clamps the pixel
+neurons to the image and the bias neuron to 1, then ``s = relu(s @ A)``. The logits are the last 10
+neurons of the final state; cross-entropy loss, ``A ~ U(0, 1)``, Adam lr 1e-3 (PyTorch's defaults
 otherwise), batch 64, shuffled every epoch, 100 epochs, inputs ``(x/255 - 0.1307) / 0.3081``.
 Reported: 0.9414 test accuracy.
 
-Seed bugs fixed:
+Bugs fixed from the source notebook:
 - it writes the bias to ``s[:, inputs]`` with ``inputs = 785``: index 785 is the first hidden
   neuron, so the "bias" overwrote a hidden unit and the real bias neuron (index 784) carried
   whatever the previous tick left there. Here the bias neuron is ``BIAS = 784`` (``inputs - 1``).
@@ -15,21 +15,21 @@ Seed bugs fixed:
   tick's matmul. Here each tick's input is built anew (the clamped part next to the free part),
   with no in-place write on a tensor the backward pass needs.
 
-Departure from the seed: ``A ~ U(0, 0.1)`` by default, not ``U(0, 1)``. From ``U(0, 1)`` the first
-logits are ~1e3-1e4 (the seed's first loss is 3372), and Adam's first epochs push nearly every
-image to ten zero logits. A ReLU output at zero passes no gradient back, so those images come back
-only as other weights drift, class by class: the sparsest digit, 1, usually never does, and the run
-plateaus near 0.82 with about 90% of the 1s predicted as 0 (the argmax of ten zeros). A run that
-does recover ends at 0.94-0.95, like the seed's 0.9414, whose log shows the same plateau at epoch
-40 (loss ~0.5, accuracy ~0.8); 3 of the 23 runs measured did. From ``U(0, 0.1)`` no class is lost
-and every run measured ends at 0.976-0.980; too small a scale fails too, losing the sparse digits
-early instead (``bench/mnn_init_scale.py``; README, "Variants"). ``init_scale: 1`` puts the seed's
-recipe back (``VARIANT.seed_recipe``).
+Departure from the source notebook: ``A ~ U(0, 0.1)`` by default, not ``U(0, 1)``. From ``U(0, 1)``
+the first logits are ~1e3-1e4 (the notebook's first loss is 3372), and Adam's first epochs push
+nearly every image to ten zero logits. A ReLU output at zero passes no gradient back, so those
+images come back only as other weights drift, class by class: the sparsest digit, 1, usually never
+does, and the run plateaus near 0.82 with about 90% of the 1s predicted as 0 (the argmax of ten
+zeros). A run that does recover ends at 0.94-0.95, like the notebook's 0.9414, whose log shows the
+same plateau at epoch 40 (loss ~0.5, accuracy ~0.8); 3 of the 23 runs measured did. From ``U(0,
+0.1)`` no class is lost and every run measured ends at 0.976-0.980; too small a scale fails too,
+losing the sparse digits early instead (``bench/mnn_init_scale.py``; docs/benchmarks.md).
+``init_scale: 1`` puts the notebook's recipe back (``VARIANT.seed_recipe``).
 
 Every tick overwrites the 785 clamped neurons, so ``s @ A`` matters only in the columns of the
 110 free (hidden + output) neurons: ``A[:, :785]`` never reaches the loss, its gradient is exactly
 zero, and Adam leaves it as initialised. The backends therefore compute and train only
-``A[:, FREE:]`` and return ``A[:, :FREE]`` unchanged, which is the seed's arithmetic without the
+``A[:, FREE:]`` and return ``A[:, :FREE]`` unchanged, which is the notebook's arithmetic without the
 discarded 785 columns.
 """
 
@@ -48,21 +48,21 @@ from mnistbench.variants.base import (
     shuffled_plan_bytes,
 )
 
-# Neuron layout of the state vector, fixed by the seed.
+# Neuron layout of the state vector, fixed by the notebook.
 PIXELS = 784  # neurons 0..783 are clamped to the image
-BIAS = PIXELS  # neuron 784 (the seed's ``inputs - 1``) is clamped to 1
+BIAS = PIXELS  # neuron 784 (the notebook's ``inputs - 1``) is clamped to 1
 FREE = PIXELS + 1  # neurons 785.. are free: hidden first, then the outputs
 OUTPUTS = 10  # the last 10 neurons are the logits
-MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the seed normalises
+MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the notebook has
 
 
 DEFAULTS = {
     "hidden": 100,
     "ticks": 3,
-    # A ~ U(0, init_scale), > 0 (seed: 1, which often strands a class at zero logits: see the
-    # module docstring). At 1 the first logits are ~1e3-1e4 and float32 rounding grows over
-    # Adam's first steps: two backends' losses differ by up to ~4e-3 after 24 steps, against
-    # ~2e-7 at 0.01, which the short comparison runs (``small``) use.
+    # A ~ U(0, init_scale), > 0 (source notebook: 1, which often strands a class at zero logits: see
+    # the module docstring). At 1 the first logits are ~1e3-1e4 and float32 rounding grows over
+    # Adam's first steps: two backends' losses differ by up to ~4e-3 after 24 steps, against ~2e-7
+    # at 0.01, which the short comparison runs (``small``) use.
     "init_scale": 0.1,
     "lr": 0.001,
     "beta1": 0.9,
@@ -82,12 +82,13 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
 
 
 def n_neurons(hp: Mapping[str, Any]) -> int:
-    """785 inputs (pixels + bias) + hidden + 10 outputs: 895 with the seed's 100 hidden."""
+    """785 inputs (pixels + bias) + hidden + 10 outputs: 895 with the notebook's 100 hidden."""
     return FREE + int(hp["hidden"]) + OUTPUTS
 
 
 def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """A ~ U(0, init_scale) (the seed's U(0, 1) at 1), (N, N), for ``s @ A``: row from, col to."""
+    """A ~ U(0, init_scale) (the notebook's U(0, 1) at 1), (N, N), for ``s @ A``: row from, col
+    to."""
     n = n_neurons(hp)
     return {"A": (rng.random((n, n)) * float(hp["init_scale"])).astype(np.float32)}
 
@@ -109,15 +110,19 @@ CONTRACT = Contract(
     ),
     predict="the logits (N, 10): the last 10 neurons after the last tick",
     hyperparameters={
-        "hidden": "hidden neurons between the bias neuron and the outputs, >= 0 (seed: 100)",
-        "ticks": "recurrent steps s = relu(clamp(s) @ A) per image, >= 1 (seed: 3)",
-        "init_scale": "A ~ U(0, init_scale) at the start, > 0 (seed: 1; see the README)",
-        "lr": "Adam learning rate, > 0 (seed: 0.001)",
-        "beta1": "Adam decay of the gradient mean, [0, 1) (seed: PyTorch's default 0.9)",
-        "beta2": "Adam decay of the squared-gradient mean, [0, 1) (seed: default 0.999)",
-        "eps": "Adam term added to the denominator, > 0 (seed: PyTorch's default 1e-8)",
-        "batch_size": "samples per Adam step; the last batch of an epoch may be short (seed: 64)",
-        "epochs": "passes over the training set, each in a fresh random order (seed: 100)",
+        "hidden": "hidden neurons between the bias neuron and the outputs, >= 0 "
+        "(source notebook: 100)",
+        "ticks": "recurrent steps s = relu(clamp(s) @ A) per image, >= 1 (source notebook: 3)",
+        "init_scale": "A ~ U(0, init_scale) at the start, > 0 "
+        "(source notebook: 1; see docs/benchmarks.md)",
+        "lr": "Adam learning rate, > 0 (source notebook: 0.001)",
+        "beta1": "Adam decay of the gradient mean, [0, 1) (source notebook: PyTorch's default 0.9)",
+        "beta2": "Adam decay of the squared-gradient mean, [0, 1) (source notebook: default 0.999)",
+        "eps": "Adam term added to the denominator, > 0 (source notebook: PyTorch's default 1e-8)",
+        "batch_size": "samples per Adam step; the last batch of an epoch may be short "
+        "(source notebook: 64)",
+        "epochs": "passes over the training set, each in a fresh random order "
+        "(source notebook: 100)",
     },
 )
 
@@ -130,15 +135,15 @@ VARIANT = Variant(
     seed_fix="bias written to index 785 (the first hidden neuron): now the bias neuron 784; "
     "in-place clamp into a tensor autograd saved: each tick's input is now built anew",
     seed_accuracy=0.9414,
-    departure="A ~ U(0, 0.1), not the seed's U(0, 1): from U(0, 1) whole classes (most often "
-    "the digit 1) can end with ten zero ReLU logits and no gradient, and the run plateaus near "
-    "0.82; init_scale: 1 restores the seed's recipe",
+    departure="A ~ U(0, 0.1), not the source notebook's U(0, 1): from U(0, 1) whole classes "
+    "(most often the digit 1) can end with ten zero ReLU logits and no gradient, and the run "
+    "plateaus near 0.82; init_scale: 1 restores the source notebook's recipe",
     seed_recipe={"init_scale": 1.0},
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
     contract=CONTRACT,
-    plan=shuffled_plan,  # a fresh random order every epoch, as the seed's DataLoader
+    plan=shuffled_plan,  # a fresh random order every epoch, as the notebook's DataLoader
     weight_shapes=weight_shapes,
     plan_bytes=shuffled_plan_bytes,
     small={"batch_size": 8, "epochs": 2, "init_scale": 0.01},  # 96 samples: 24 steps

@@ -1,28 +1,28 @@
-"""``predictive_coding``: the predictive-coding network of seed 002 (``002_0ca99921093de9a5.txt``).
+"""``predictive_coding``: predictive coding, from source notebook ``002_0ca99921093de9a5.txt``.
 
-Seed: top-down predictive coding, 784-128-10 with no biases; ``W1.T @ x1`` predicts the image,
-``W2.T @ x2`` predicts x1, and a label error ``y - softmax(x2)`` sits at the top. States start
-at zero and are refined 5 times at rate 0.1, with Hebbian weight updates (rate 0.005) after
-every refinement, on one batch of the first 64 training images. Reported: "100%" accuracy on
-that same training batch.
+Source notebook: top-down predictive coding, 784-128-10 with no biases; ``W1.T @ x1`` predicts the
+image, ``W2.T @ x2`` predicts x1, and a label error ``y - softmax(x2)`` sits at the top. States
+start at zero and are refined 5 times at rate 0.1, with Hebbian weight updates (rate 0.005) after
+every refinement, on one batch of the first 64 training images. Reported: "100%" accuracy on that
+same training batch.
 
-Seed bug fixed: the label enters the state updates (``x1 += lr_s * (W1 @ err_x0 - W2.T @ err_x2)``,
-``x2 += lr_s * (W2 @ err_x1 + err_x2)``), so ``argmax(x2)`` has been pulled towards the label it
-is then scored against: the "100%" leaks the label and is not a test accuracy (the seed has no
-test set at all). Its state updates are not the gradient of one energy either (the sign of
-``W2.T @ err_x2``, the missing softmax Jacobian). Here the label is clamped only while training,
-test-time inference never sees it, and training runs over the whole training set in shuffled
-mini-batches.
+Bug fixed from the source notebook: the label enters the state updates (``x1 += lr_s * (W1 @ err_x0
+- W2.T @ err_x2)``, ``x2 += lr_s * (W2 @ err_x1 + err_x2)``), so ``argmax(x2)`` has been pulled
+towards the label it is then scored against: the "100%" leaks the label and is not a test accuracy
+(the notebook has no test set at all). Its state updates are not the gradient of one energy either
+(the sign of ``W2.T @ err_x2``, the missing softmax Jacobian). Here the label is clamped only while
+training, test-time inference never sees it, and training runs over the whole training set in
+shuffled mini-batches.
 
-Why not the seed's top-down structure: trained properly (states following minus the gradient of
+Why not the notebook's top-down structure: trained properly (states following minus the gradient of
 F = 1/2|x0 - x1 W1|^2 + 1/2|x1 - x2 W2|^2 + beta * CE(y, softmax(x2)), Hebbian updates at the
-relaxed states, full MNIST in batches of 64) and tested by relaxing x1, x2 from the image alone,
-it reached at best 0.835 test accuracy (exact minimum of the label-free energy; 0.80 on the
-first 2,000 test images after 100 relaxation steps) after one epoch, then fell (0.81, 0.785 after
-epochs 2, 3). Seven shorter runs (20,000 images, one epoch) varying beta, the weight rate, the
-relaxation steps and rate, a tanh generator and a prior on x2 gave 0.45-0.79. A linear generative
-model with a 10-unit top infers the class by least squares from what explains the image, not
-from what separates the classes; none of these came near 0.90.
+relaxed states, full MNIST in batches of 64) and tested by relaxing x1, x2 from the image alone, it
+reached at best 0.835 test accuracy (exact minimum of the label-free energy; 0.80 on the first 2,000
+test images after 100 relaxation steps) after one epoch, then fell (0.81, 0.785 after epochs 2, 3).
+Seven shorter runs (20,000 images, one epoch) varying beta, the weight rate, the relaxation steps
+and rate, a tanh generator and a prior on x2 gave 0.45-0.79. A linear generative model with a
+10-unit top infers the class by least squares from what explains the image, not from what separates
+the classes; none of these came near 0.90.
 
 So this variant is the supervised predictive-coding network of Whittington & Bogacz (2017):
 predictions flow bottom-up, ``mu1 = x0 W1 + b1`` and ``mu2 = relu(x1) W2 + b2``, with energy
@@ -71,14 +71,14 @@ DEFAULTS = {
 
 
 def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
-    """Pixels / 255, flattened: (N, 784) float32 in [0, 1], as the seed does."""
+    """Pixels / 255, flattened: (N, 784) float32 in [0, 1], as the notebook does."""
     return flatten_scaled(images)
 
 
 def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """W ~ N(0, 1) / sqrt(fan_in), b = 0, laid out for bottom-up ``x @ W + b``.
 
-    The seed's ``randn * 0.01`` suits its top-down weights; the bottom-up predictions here need
+    The notebook's ``randn * 0.01`` suits its top-down weights; the bottom-up predictions here need
     the usual fan-in scale for the hidden layer to carry signal from the first step.
     """
     return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
@@ -104,11 +104,11 @@ CONTRACT = Contract(
     ),
     predict="mu2 = relu(x @ W1 + b1) @ W2 + b2 (N, 10): one feedforward pass, no label",
     hyperparameters={
-        "hidden": "hidden units (seed: 128)",
-        "batch_size": "samples per weight update (seed: one batch of 64)",
-        "epochs": "passes over the shuffled training set (seed: 5 steps on one batch)",
-        "inference_steps": "relaxation steps of x1 per batch, label clamped (seed: 5)",
-        "inference_rate": "step size of x1 along -dF/dx1 (seed: lr_s 0.1)",
+        "hidden": "hidden units (source notebook: 128)",
+        "batch_size": "samples per weight update (source notebook: one batch of 64)",
+        "epochs": "passes over the shuffled training set (source notebook: 5 steps on one batch)",
+        "inference_steps": "relaxation steps of x1 per batch, label clamped (source notebook: 5)",
+        "inference_rate": "step size of x1 along -dF/dx1 (source notebook: lr_s 0.1)",
         "lr": "Hebbian weight learning rate, applied once per batch after relaxing",
     },
 )
@@ -120,14 +120,14 @@ VARIANT = Variant(
     summary="784-128-10 supervised predictive coding (Whittington & Bogacz 2017), ReLU: x1 "
     "relaxed 20 steps at 0.1 with the label clamped, Hebbian updates lr 0.1, batch 64, "
     "10 epochs; test = one feedforward pass",
-    seed_fix="the seed fed the label into the state updates and scored its own training batch "
-    "('100%' leaks the label); here the label is clamped only in training and test-time "
-    "inference is label-free",
-    # The seed's "100%" is on its training batch with the label inside inference: not a test
+    seed_fix="the source notebook fed the label into the state updates and scored its own "
+    "training batch ('100%' leaks the label); here the label is clamped only in training and "
+    "test-time inference is label-free",
+    # The notebook's "100%" is on its training batch with the label inside inference: not a test
     # accuracy, so there is none to quote.
     seed_accuracy=float("nan"),
-    departure="the bottom-up supervised network of Whittington & Bogacz (2017), not the seed's "
-    "top-down one, whose best test accuracy over a dozen configurations was 0.835",
+    departure="the bottom-up supervised network of Whittington & Bogacz (2017), not the source "
+    "notebook's top-down one, whose best test accuracy over a dozen configurations was 0.835",
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,

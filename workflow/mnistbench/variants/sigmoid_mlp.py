@@ -1,17 +1,17 @@
-"""``sigmoid_mlp``: the 784-128-10 sigmoid network of seed 003 (``003_361637ee1fcf5944.txt``).
+"""``sigmoid_mlp``: the 784-128-10 sigmoid network of source notebook ``003_361637ee1fcf5944.txt``.
 
-Seed: sigmoid hidden layer, softmax output, no biases, squared error of the softmax output
-against the one-hot target, plain SGD at lr 0.001 on batches of 128 drawn with replacement,
-10,000 iterations, raw 0..255 inputs, weights ``U(-1, 1) / sqrt(fan_in * fan_out)``.
-Reported: 0.8383 test accuracy.
+Source notebook: sigmoid hidden layer, softmax output, no biases, squared error of the softmax
+output against the one-hot target, plain SGD at lr 0.001 on batches of 128 drawn with replacement,
+10,000 iterations, raw 0..255 inputs, weights ``U(-1, 1) / sqrt(fan_in * fan_out)``. Reported:
+0.8383 test accuracy.
 
-Seed bugs fixed:
+Bugs fixed from the source notebook:
 - its softmax normalises over the batch axis (``axis=0``, with one max over the whole array);
   here the softmax is over the classes of each sample.
 - its loss gradient keeps only the diagonal of the softmax Jacobian (``2(out-t)/N * s(1-s)``);
   here the loss is the same, ``mean over the batch of sum_k (softmax_k - onehot_k)^2``, with its
   exact gradient (which a finite-difference check confirms).
-The seed held out 10,000 training images for validation; they only served to print progress,
+The notebook held out 10,000 training images for validation; they only served to print progress,
 so here batches are drawn from the whole training set. History rows come every ``log_every``
 iterations (an "epoch" of this variant).
 """
@@ -35,7 +35,7 @@ DEFAULTS = {
 
 
 def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
-    """Raw pixel values, 0..255, flattened to (N, 784) float32, as the seed feeds them."""
+    """Raw pixel values, 0..255, flattened to (N, 784) float32, as the notebook feeds them."""
     return flatten_scaled(images, scale=1.0)
 
 
@@ -59,7 +59,7 @@ def plan(
     n_train: int,
     hp: Mapping[str, Any],
 ) -> Plan:
-    """Every iteration draws ``batch_size`` samples with replacement, as the seed does."""
+    """Every iteration draws ``batch_size`` samples with replacement, as the notebook does."""
     batch, total, per_row = int(hp["batch_size"]), int(hp["iterations"]), int(hp["log_every"])
     chunks = [min(per_row, total - start) for start in range(0, total, per_row)]
     epochs = [
@@ -85,10 +85,10 @@ CONTRACT = Contract(
     update="plain SGD: w -= lr * d loss / d w, for W1, W2",
     predict="the probabilities p (N, 10)",
     hyperparameters={
-        "hidden": "hidden units (seed: 128)",
-        "lr": "SGD learning rate (seed: 0.001)",
-        "batch_size": "samples per iteration, drawn with replacement (seed: 128)",
-        "iterations": "SGD steps in all (seed: 10000)",
+        "hidden": "hidden units (source notebook: 128)",
+        "lr": "SGD learning rate (source notebook: 0.001)",
+        "batch_size": "samples per iteration, drawn with replacement (source notebook: 128)",
+        "iterations": "SGD steps in all (source notebook: 10000)",
         "log_every": "iterations per history row; only changes what is logged",
     },
 )
