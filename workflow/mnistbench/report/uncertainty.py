@@ -51,7 +51,8 @@ def accuracy_intervals(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         images = group["test_samples"].max() if "test_samples" in group else np.nan
         if group["test_accuracy"].notna().sum() < 2 and pd.isna(images):
             continue  # one seed and no test-set size: no interval to give
-        interval = st.accuracy_interval(group["test_accuracy"].tolist(), int(images or 0))
+        images = 0 if pd.isna(images) else int(images)  # unused with two seeds or more
+        interval = st.accuracy_interval(group["test_accuracy"].tolist(), images)
         named = dict(zip(keys, key))
         rows.append({**named, LOW: interval.low, HIGH: interval.high, METHOD: interval.method})
     return pd.DataFrame(rows, columns=[*keys, LOW, HIGH, METHOD])
@@ -122,7 +123,7 @@ def baseline_differences(
             }
         )
     named = [c.format(baseline) for c in DIFFERENCE_COLUMNS]
-    table = pd.DataFrame(rows).reindex(columns=[*COMPARED_KEYS, *named])
+    table = pd.DataFrame(rows, columns=[*COMPARED_KEYS, *named])
     tested = table[P_MCNEMAR].notna()
     table[Q_BH] = st.benjamini_hochberg(table[P_MCNEMAR])
     better = np.where(table[DIFFERENCE.format(baseline)] > 0, "more", "less")
@@ -194,4 +195,4 @@ def speed_intervals(
                 "predict speed-up reading": _reading(predict) if len(base) else "",
             }
         )
-    return pd.DataFrame(rows).reindex(columns=[*keys, *SPEED_COLUMNS])
+    return pd.DataFrame(rows, columns=[*keys, *SPEED_COLUMNS])
