@@ -30,8 +30,8 @@ def write(path: str | Path, labels: np.ndarray, predicted: np.ndarray) -> Path:
     return artifacts.write_atomically(path.parent, path.name, lambda tmp: tmp.write_text(text))
 
 
-def correct(path: str | Path) -> np.ndarray:
-    """Per test image, whether the run classified it right (a boolean array)."""
+def read(path: str | Path) -> pd.DataFrame:
+    """The predictions in ``path``, with a boolean column ``correct`` added."""
     try:
         table = pd.read_csv(path, dtype="int64")
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -41,4 +41,4 @@ def correct(path: str | Path) -> np.ndarray:
             f"{path}: not a predictions file (columns {', '.join(table.columns)}; "
             f"expected {', '.join(COLUMNS)})"
         )
-    return (table["label"] == table["predicted"]).to_numpy()
+    return table.assign(correct=table["label"] == table["predicted"])

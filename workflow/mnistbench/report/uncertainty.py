@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mnistbench.errors import MnistbenchError
 from mnistbench.evaluation import predictions
 from mnistbench.report import statistics as st
 from mnistbench.report.aggregate import RUN_KEYS
@@ -66,10 +65,7 @@ def _correct(run: pd.Series, folder: Path) -> pd.DataFrame | None:
     kept = run.get("predictions")
     if not isinstance(kept, str) or not kept or not (folder / kept).is_file():
         return None
-    table = pd.read_csv(folder / kept, dtype="int64")
-    if list(table.columns) != predictions.COLUMNS:
-        raise MnistbenchError(f"{folder / kept}: not a predictions file")
-    return table.assign(correct=table["label"] == table["predicted"])
+    return predictions.read(folder / kept)
 
 
 def _paired(runs: pd.DataFrame, baseline: pd.DataFrame, folder: Path):
