@@ -66,6 +66,13 @@ def test_one_seed_takes_wilsons_interval_and_two_take_students():
     assert st.accuracy_interval([0.98, 0.99], 10_000).method == st.T_METHOD
 
 
+def test_seeds_of_one_accuracy_take_wilsons_interval_rather_than_one_of_width_zero():
+    interval = st.accuracy_interval([0.85, 0.85], 300)
+    assert interval.method == st.WILSON_SAME_METHOD
+    assert (interval.low, interval.high) == (st.wilson_interval(255, 300).low,
+                                             st.wilson_interval(255, 300).high)  # fmt: skip
+
+
 def test_a_bootstrap_interval_on_a_fixed_sample_with_a_fixed_seed():
     baseline = [2.0, 2.1, 1.9, 2.05, 1.95, 2.2]
     times = [1.0, 0.9, 1.1, 1.05, 0.95, 1.0]

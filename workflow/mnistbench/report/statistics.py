@@ -28,6 +28,7 @@ BOOTSTRAP_SEED = 0  # every bootstrap draws from this seed: the report is reprod
 
 T_METHOD = "Student's t over seeds"
 WILSON_METHOD = "Wilson, on the test images (one seed)"
+WILSON_SAME_METHOD = "Wilson, on the test images (every seed the same accuracy)"
 MCNEMAR_METHOD = "McNemar's exact test (binomial on the discordant pairs, seeds pooled)"
 BOOTSTRAP_METHOD = f"percentile bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}"
 TWO_STAGE_METHOD = (
@@ -58,19 +59,24 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Inter
     """Student's t interval for the mean of ``values`` (at least two)."""
     values = np.asarray(values, float)
     mean, sem = values.mean(), stats.sem(values)
-    if sem == 0:  # every seed the same: t.interval would give NaN
-        return Interval(float(mean), float(mean), T_METHOD)
     low, high = stats.t.interval(confidence, len(values) - 1, loc=mean, scale=sem)
     return Interval(float(low), float(high), T_METHOD)
 
 
 def accuracy_interval(accuracies: Sequence[float], test_images: int) -> Interval:
     """The interval of a mean accuracy: over seeds where there are two or more, else Wilson's
-    on the one run's test images (its accuracy times their number correct)."""
+    on the one run's test images (its accuracy times their number correct).
+
+    Seeds that all reach the same accuracy give a t interval of width zero, which would claim
+    a certainty the test set cannot give: Wilson's interval on the test images stands instead.
+    """
     accuracies = [a for a in accuracies if not math.isnan(a)]
-    if len(accuracies) >= 2:
+    if len(accuracies) >= 2 and len(set(accuracies)) > 1:
         return t_interval(accuracies)
-    return wilson_interval(round(accuracies[0] * test_images), test_images)
+    interval = wilson_interval(round(accuracies[0] * test_images), test_images)
+    if len(accuracies) >= 2:
+        return Interval(interval.low, interval.high, WILSON_SAME_METHOD)
+    return interval
 
 
 @dataclass(frozen=True)

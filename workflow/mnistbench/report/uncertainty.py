@@ -27,6 +27,7 @@ NO_PREDICTIONS = "no predictions kept"
 TOO_FEW = "too few repeats to tell"
 NO_DIFFERENCE = "no measurable difference"
 NOT_SIGNIFICANT = "no significant difference"
+SAME_PREDICTIONS = "no significant difference: the same prediction for every image"
 DIFFERENCE = "accuracy difference (fraction, minus {}'s)"
 P_MCNEMAR, Q_BH = "p (exact McNemar)", "q (Benjamini-Hochberg)"
 DIFFERENCE_COLUMNS = [
@@ -60,9 +61,8 @@ def accuracy_intervals(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 # Differences from the baseline, on the same test images ---------------------------------------
 
 
-def _correct(run: pd.Series, folder: Path) -> pd.DataFrame | None:
-    """The run's kept predictions as (label, correct), or None where it kept none."""
-    kept = run.get("predictions")
+def _correct(kept: object, folder: Path) -> pd.DataFrame | None:
+    """The run's kept predictions (``kept``: their path in ``folder``), or None if it kept none."""
     if not isinstance(kept, str) or not kept or not (folder / kept).is_file():
         return None
     return predictions.read(folder / kept)
@@ -75,8 +75,8 @@ def _paired(runs: pd.DataFrame, baseline: pd.DataFrame, folder: Path):
         return [], "no baseline run with the same seed"
     arrays = []
     for _, pair in pairs.iterrows():
-        mine = _correct(pair, folder)
-        theirs = _correct(pair.rename(lambda c: c.removesuffix("_baseline")), folder)
+        mine = _correct(pair["predictions"], folder)
+        theirs = _correct(pair["predictions_baseline"], folder)
         if mine is None or theirs is None:
             return [], NO_PREDICTIONS
         if not np.array_equal(mine["label"], theirs["label"]):
@@ -124,7 +124,9 @@ def baseline_differences(
     table[Q_BH] = st.benjamini_hochberg(table[P_MCNEMAR])
     better = np.where(table[DIFFERENCE.format(baseline)] > 0, "more", "less")
     verdict = [f"{b} accurate than {baseline}" for b in better]
-    table.loc[tested, "reading"] = np.where(table[Q_BH] <= alpha, verdict, NOT_SIGNIFICANT)[tested]
+    readings = np.where(table[Q_BH] <= alpha, verdict, NOT_SIGNIFICANT)
+    same = table[f"right where {baseline} is wrong"] + table[f"wrong where {baseline} is right"] == 0
+    table.loc[tested, "reading"] = np.where(same, SAME_PREDICTIONS, readings)[tested]
     return table
 
 
