@@ -125,7 +125,8 @@ def baseline_differences(
     better = np.where(table[DIFFERENCE.format(baseline)] > 0, "more", "less")
     verdict = [f"{b} accurate than {baseline}" for b in better]
     readings = np.where(table[Q_BH] <= alpha, verdict, NOT_SIGNIFICANT)
-    same = table[f"right where {baseline} is wrong"] + table[f"wrong where {baseline} is right"] == 0
+    better_only, worse_only = (table[c.format(baseline)] for c in DIFFERENCE_COLUMNS[2:4])
+    same = better_only + worse_only == 0
     table.loc[tested, "reading"] = np.where(same, SAME_PREDICTIONS, readings)[tested]
     return table
 
