@@ -49,9 +49,10 @@ def accuracy_intervals(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows = []
     for key, group in runs.groupby(keys, sort=True):
         images = group["test_samples"].max() if "test_samples" in group else np.nan
-        if group["test_accuracy"].notna().sum() < 2 and pd.isna(images):
-            continue  # one seed and no test-set size: no interval to give
-        images = 0 if pd.isna(images) else int(images)  # unused with two seeds or more
+        accuracies = group["test_accuracy"].dropna()
+        if len(accuracies) == 0 or accuracies.nunique() == 1 and not images > 0:
+            continue  # Wilson's interval needs the test-set size, and it is not known
+        images = int(images) if images > 0 else 0  # unused where the seeds differ
         interval = st.accuracy_interval(group["test_accuracy"].tolist(), images)
         named = dict(zip(keys, key))
         rows.append({**named, LOW: interval.low, HIGH: interval.high, METHOD: interval.method})
