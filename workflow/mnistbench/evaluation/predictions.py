@@ -10,12 +10,15 @@ have none: readers say so rather than fail.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PREDICTIONS = "predictions.csv"
 COLUMNS = ["label", "predicted"]
@@ -32,6 +35,8 @@ def write(path: str | Path, labels: np.ndarray, predicted: np.ndarray) -> Path:
 
 def read(path: str | Path) -> pd.DataFrame:
     """The predictions in ``path``, with a boolean column ``correct`` added."""
+    import pandas as pd  # here: the evaluate step writes predictions in envs without pandas
+
     try:
         table = pd.read_csv(path, dtype="int64")
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
