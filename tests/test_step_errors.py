@@ -283,9 +283,9 @@ def test_evaluate_refuses_a_test_file_changed_after_its_fetch(evaluated):
     assert line == digest_line("evaluate", path, actual, SAMPLE_FILES["test_labels"]["sha256"])
 
 
-def test_evaluate_of_an_intact_run_writes_only_its_metrics(evaluated):
+def test_evaluate_of_an_intact_run_writes_only_its_metrics_and_predictions(evaluated):
     before = tree(evaluated)
     result = run_cli(*evaluate_args(evaluated))
     assert result.returncode == 0, result.stderr
     added = set(tree(evaluated)) - set(before)
-    assert added == {f"{RUN}/metrics.json", "logs/evaluate.log"}
+    assert added == {f"{RUN}/metrics.json", f"{RUN}/predictions.csv", "logs/evaluate.log"}

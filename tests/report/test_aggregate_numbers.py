@@ -221,6 +221,7 @@ def test_summary_columns_come_in_their_documented_order(results):
         *["train_limit", "test_limit", "train_seconds", "attempts", "samples_per_second"],
         *["predict_seconds", "predict_samples_per_second"],
         *["peak_rss_mb", "job_wall_seconds", "backend_version", "hyperparameters"],
+        "predictions",
     ]
 
 

@@ -128,10 +128,14 @@ def cmd_report(args) -> None:
     render.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
 
 
-def cmd_compare(args) -> None:
+def cmd_compare(args) -> int:
     from mnistbench.report import compare
 
-    compare.run(args.before, args.after, args.threshold, args.time_threshold, args.html)
+    changes = compare.run(
+        args.before, args.after, args.threshold, args.time_threshold, args.html, args.alpha
+    )
+    flagged = (changes["flagged"] != "").any()
+    return compare.FLAGGED_EXIT if args.fail_on_flag and flagged else 0
 
 
 def cmd_backends(args) -> None:
@@ -293,7 +297,19 @@ def add_compare_parser(steps) -> None:
         default=1.5,
         help="flag a time ratio beyond this factor either way (default 1.5)",
     )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="flag a change past a threshold only where its test is significant at this level, "
+        "after Benjamini-Hochberg over every test (default 0.05)",
+    )
     p.add_argument("--html", type=Path, help="also write the comparison as an HTML page")
+    p.add_argument(
+        "--fail-on-flag",
+        action="store_true",
+        help="exit with status 3 when any run is flagged (for CI); 1 still means an error",
+    )
     p.set_defaults(func=cmd_compare)
 
 
@@ -352,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main_thread else None
     try:
-        args.func(args)
+        status = args.func(args) or 0
     except MnistbenchError as error:
         return _fail(args, str(error), error.__cause__)
     except KeyboardInterrupt as interrupt:
@@ -365,4 +381,4 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    return 0
+    return status

@@ -8,6 +8,7 @@ rule evaluate_model:
         info=f"{RUN_DIR}/train.json",
     output:
         metrics=f"{RUN_DIR}/metrics.json",
+        predictions=f"{RUN_DIR}/predictions.csv",
     log:
         LOGS["evaluate"],
     benchmark:

@@ -36,6 +36,11 @@ rule write_report:
         accuracy=report(
             "results/report/accuracy.csv", caption="../report/accuracy.rst", category="Tables"
         ),
+        differences=report(
+            "results/report/differences.csv",
+            caption="../report/differences.rst",
+            category="Tables",
+        ),
         speed=report("results/report/speed.csv", caption="../report/speed.rst", category="Tables"),
         time_to_accuracy=report(
             "results/report/time_to_accuracy.csv",

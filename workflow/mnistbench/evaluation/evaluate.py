@@ -3,6 +3,8 @@
     python -m mnistbench evaluate --data resources/mnist --run results/mnist/mlp/numpy/seed0
 
 Any backend can evaluate any backend's weights (``--backend``); by default the one that trained.
+Beside ``metrics.json`` it keeps the test-set predictions
+(:mod:`mnistbench.evaluation.predictions`), so that any two runs can be compared image by image.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from mnistbench import artifacts
 from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
+from mnistbench.evaluation import predictions
 from mnistbench.plugin.registry import backend_errors, load_backends
 from mnistbench.training import weights_file
 from mnistbench.training.train import resolve_device
@@ -79,12 +82,21 @@ def run(
     with artifacts.output_folder(out.parent):
         if info.get("status", "ok") == "diverged":
             metrics = {**info, "evaluated_by": evaluator.name, **DIVERGED_METRICS}
+            labels = predicted = np.empty(0, np.int64)
             log.warning("%s: the run diverged; no accuracy to measure", run_dir)
         else:
             metrics = {**info, "evaluated_by": evaluator.name, "evaluation_device": resolved}
-            metrics |= _measure(run_dir, variant, hp, evaluator, resolved, info, data, sha256)
+            measured, labels, predicted = _measure(
+                run_dir, variant, hp, evaluator, resolved, info, data, sha256
+            )
+            metrics |= measured
             log.info("%s: test accuracy %.4f", run_dir, metrics["test_accuracy"])
-        artifacts.write_json(out.parent, out.name, metrics)
+        kept = predictions.write(out.parent / predictions.PREDICTIONS, labels, predicted)
+        try:
+            artifacts.write_json(out.parent, out.name, metrics)
+        except BaseException:
+            kept.unlink(missing_ok=True)  # no half of a result
+            raise
     return metrics
 
 
@@ -100,8 +112,9 @@ DIVERGED_METRICS = {
 }
 
 
-def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256) -> dict[str, Any]:
-    """Accuracy, confusion, per-class scores and predict timing of the run's weights."""
+def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256):
+    """Accuracy, confusion, per-class scores and predict timing of the run's weights, with the
+    test labels and the predicted classes: (metrics, labels, predicted)."""
     weights_path = run_dir / "weights.npz"
     weights = weights_file.load(weights_path, variant.weight_shapes(hp))
     for name, array in weights.items():
@@ -137,7 +150,7 @@ def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256) -> dic
     predicted = np.argmax(scores, axis=1)
     confusion = confusion_matrix(labels, predicted, n_classes)
     precision, recall = per_class_scores(confusion)
-    return {
+    measured = {
         "test_accuracy": float(np.mean(predicted == labels)),
         "confusion_matrix": confusion.tolist(),
         "precision": precision,
@@ -145,3 +158,4 @@ def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256) -> dic
         "predict_seconds": predict_seconds,
         "predict_samples_per_second": len(x) / predict_seconds,
     }
+    return measured, labels, predicted

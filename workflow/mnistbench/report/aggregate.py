@@ -6,7 +6,9 @@ Writes ``summary.csv`` (one row per run), ``confusion.csv`` (long form: one row 
 class and predicted class), ``history.csv`` (one row per run and epoch) and ``provenance.csv``
 (long form: one row per run and item: commit, CPU model, threads, versions, data digests).
 Each run's Snakemake benchmark (``train_benchmark.tsv`` beside its metrics) adds the train job's
-wall time, when present.
+wall time, when present; its test-set predictions (``predictions.csv`` beside its metrics) are
+named in ``summary.csv``'s ``predictions`` column, relative to the output folder, for the paired
+tests of the report and ``compare``.
 
 With ``--allow-missing`` (what the workflow does after a failed job), a run whose metrics file
 does not exist still gets a summary row: ``status`` is ``failed`` when one of its jobs left a log,
@@ -16,6 +18,7 @@ with the log's error line as ``reason``, else ``missing`` (its jobs never ran).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +26,7 @@ import pandas as pd
 
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
+from mnistbench.evaluation.predictions import PREDICTIONS
 from mnistbench.plan.experiment import RUN_DIR, Run
 from mnistbench.training import provenance
 
@@ -49,6 +53,7 @@ SUMMARY_COLUMNS = [
     "job_wall_seconds",
     "backend_version",
     "hyperparameters",  # JSON: the values the run used
+    "predictions",  # the run's predictions.csv, relative to the summary's folder; blank: none
 ]
 
 
@@ -62,6 +67,14 @@ def _benchmark(run_dir: Path) -> dict[str, float]:
     if not path.exists():
         return {"job_wall_seconds": float("nan")}
     return {"job_wall_seconds": float(pd.read_csv(path, sep="\t")["s"].iloc[0])}
+
+
+def predictions_path(run_dir: Path, relative_to: str | Path | None) -> str | None:
+    """Where the run's test-set predictions are, relative to ``relative_to``; None if not kept."""
+    path = run_dir / PREDICTIONS
+    if not path.is_file():
+        return None
+    return os.path.relpath(path, relative_to) if relative_to is not None else str(path)
 
 
 def unfinished(metrics_path: Path) -> dict[str, object]:
@@ -100,12 +113,15 @@ def _status(metrics: dict) -> dict[str, str]:
 
 
 def tables(
-    metrics_paths: Sequence[str | Path], allow_missing: bool = False
+    metrics_paths: Sequence[str | Path],
+    allow_missing: bool = False,
+    relative_to: str | Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the summary, confusion and history tables from ``metrics.json`` files.
 
     With ``allow_missing``, a metrics file that does not exist gives a ``failed`` or ``missing``
-    summary row (see :func:`unfinished`) instead of an error.
+    summary row (see :func:`unfinished`) instead of an error. Prediction paths are relative to
+    ``relative_to`` (the folder the tables go to), else as found.
     """
     if not metrics_paths:
         raise MnistbenchError("no metrics files given")
@@ -121,7 +137,13 @@ def tables(
         keys = {k: metrics[k] for k in RUN_KEYS}
         used = json.dumps(metrics.get("hyperparameters", {}), sort_keys=True)
         summary.append(
-            {**metrics, **_status(metrics), "hyperparameters": used, **_benchmark(path.parent)}
+            {
+                **metrics,
+                **_status(metrics),
+                "hyperparameters": used,
+                **_benchmark(path.parent),
+                "predictions": predictions_path(path.parent, relative_to),
+            }
         )
         for true, row in enumerate(metrics["confusion_matrix"] or []):
             confusion.extend(
@@ -155,7 +177,7 @@ def run(
 ) -> dict[str, Path]:
     """Write each table as ``<out>/<name>.csv``; return the paths written."""
     written = {}
-    for name, table in tables(metrics_paths, allow_missing).items():
+    for name, table in tables(metrics_paths, allow_missing, relative_to=out).items():
         written[name] = artifacts.write_atomically(
             out, f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)
         )

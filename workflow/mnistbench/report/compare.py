@@ -3,12 +3,19 @@ diff`` show it.
 
     python -m mnistbench compare results-before results-after --html compare.html
 
-Each folder is what ``aggregate`` wrote (``summary.csv`` in it). Runs are matched by dataset,
-variant, backend and seed. For each run: the accuracy change, the ratio of seconds per epoch and
-of predict time (after / before), and the hyperparameters that differ. A run is flagged when its
-accuracy moved by more than ``--threshold`` (a fraction of the test set), when a time ratio lies
-beyond ``--time-threshold`` either way (1.5: slower than 1.5x or faster than 1/1.5x), when its
-hyperparameters differ, or when it is in one folder only.
+Each folder is what ``aggregate`` wrote (``summary.csv`` in it). Runs are matched by the
+aggregate step's run keys (dataset, variant, backend, seed). For each run: the accuracy change,
+the ratio of seconds per epoch and of predict time (after / before), the hyperparameters that
+differ, and whether a change is larger than noise (:mod:`mnistbench.report.significance`).
+
+As asv does, a change is flagged when it is both past its threshold and significant: accuracy
+moved by more than ``--threshold`` (a fraction of the test set) with McNemar's exact test on
+the run's predictions significant at ``--alpha`` after Benjamini-Hochberg; train time beyond
+``--time-threshold`` either way (1.5: slower than 1.5x or faster than 1/1.5x) with the
+Mann-Whitney U test on its epoch times significant likewise. Where a test cannot be made (no
+predictions kept, too few epochs for the test to reach ``--alpha``), the threshold alone decides
+and the flag says why. Predict time, one median per run, is judged by its threshold alone. A run
+is also flagged when its hyperparameters differ or it is in one folder only.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import pandas as pd
 
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
+from mnistbench.report import significance as sig
 from mnistbench.report.aggregate import RUN_KEYS
 from mnistbench.report.html import environment, table
 from mnistbench.report.tables import TEXT_COLUMNS, with_derived
@@ -29,6 +37,7 @@ ACCURACY_A, ACCURACY_B = "accuracy before", "accuracy after"
 CHANGE = "change (accuracy after − before)"
 TRAIN_RATIO = "train s/epoch ratio (×, after / before)"
 PREDICT_RATIO = "predict time ratio (×, after / before)"
+FLAGGED_EXIT = 3  # the exit status of ``compare --fail-on-flag`` that flags a run (1: an error)
 
 
 def read_summary(folder: str | Path) -> pd.DataFrame:
@@ -65,15 +74,20 @@ def compare(
     after: str | Path,
     threshold: float = 0.005,
     time_threshold: float = 1.5,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """One row per run in either folder: accuracies, change, time ratios and why it is flagged."""
-    if threshold < 0 or time_threshold < 1:
-        raise MnistbenchError("--threshold must be >= 0 and --time-threshold >= 1")
-    columns = ["test_accuracy", "epoch_seconds", "predict_us", "hyperparameters"]
+    """One row per run in either folder: accuracies, change, time ratios, the tests' p and q,
+    and why it is flagged."""
+    if threshold < 0 or time_threshold < 1 or not 0 < alpha < 1:
+        raise MnistbenchError(
+            "--threshold must be >= 0, --time-threshold >= 1 and --alpha between 0 and 1"
+        )
+    columns = ["test_accuracy", "epoch_seconds", "predict_us", "hyperparameters", "predictions"]
     a = read_summary(before).reindex(columns=[*RUN_KEYS, *columns])
     b = read_summary(after).reindex(columns=[*RUN_KEYS, *columns])
     both = a.merge(b, on=RUN_KEYS, how="outer", suffixes=("_a", "_b"), indicator=True)
     both = both.sort_values(RUN_KEYS, ignore_index=True)
+    tests = sig.run_tests(both, Path(before), Path(after), alpha)
     change = both["test_accuracy_b"] - both["test_accuracy_a"]
     train_ratio = both["epoch_seconds_b"] / both["epoch_seconds_a"]
     predict_ratio = both["predict_us_b"] / both["predict_us_a"]
@@ -83,10 +97,11 @@ def compare(
         if row["_merge"] != "both":
             why.append("only before" if row["_merge"] == "left_only" else "only after")
         if abs(change[i]) > threshold:
-            why.append(f"accuracy {change[i]:+.4f}")
+            why += _if_significant(f"accuracy {change[i]:+.4f}", tests.loc[i], "accuracy", alpha)
         for name, ratio in (("train", train_ratio[i]), ("predict", predict_ratio[i])):
             if ratio > time_threshold or ratio < 1 / time_threshold:
-                why.append(f"{name} {'slower' if ratio > 1 else 'faster'} {ratio:.2f}×")
+                change_text = f"{name} {'slower' if ratio > 1 else 'faster'} {ratio:.2f}×"
+                why += _if_significant(change_text, tests.loc[i], name, alpha)
         hp = changed_hyperparameters(row["hyperparameters_a"], row["hyperparameters_b"])
         if hp and row["_merge"] == "both":
             why.append(hp)
@@ -99,9 +114,28 @@ def compare(
             CHANGE: change,
             TRAIN_RATIO: train_ratio,
             PREDICT_RATIO: predict_ratio,
+            **{c: tests[c] for c in tests.columns},
             "flagged": flags,
         }
     )
+
+
+def _if_significant(change: str, tests: pd.Series, what: str, alpha: float) -> list[str]:
+    """``[change, with its test]`` where the change is significant or cannot be tested;
+    ``[]`` where a test finds it within noise."""
+    p, q = {
+        "accuracy": (sig.ACCURACY_P, sig.ACCURACY_Q),
+        "train": (sig.TRAIN_P, sig.TRAIN_Q),
+    }.get(what, (None, None))
+    if p is None:
+        return [f"{change} (predict time: one median per run, threshold only)"]
+    if pd.isna(tests[p]):
+        reason = next((r for r in tests[sig.UNTESTED].split("; ") if r.startswith(what)), "")
+        return [f"{change} ({reason.split(': ', 1)[-1] or 'not tested'}: threshold only)"]
+    if tests[q] > alpha:
+        return []
+    test = "exact McNemar" if what == "accuracy" else "Mann-Whitney U"
+    return [f"{change} ({test} p {tests[p]:.2g}, q {tests[q]:.2g})"]
 
 
 def text_table(changes: pd.DataFrame) -> str:
@@ -128,13 +162,17 @@ def text_table(changes: pd.DataFrame) -> str:
     return "\n".join([line((c, c) for c in shown.columns), *rows]) + "\n"
 
 
-def legend(changes: pd.DataFrame, threshold: float, time_threshold: float) -> str:
+def legend(changes: pd.DataFrame, threshold: float, time_threshold: float, alpha: float) -> str:
     """What the terminal table's columns mean and how many runs it flags."""
     flagged = int((changes["flagged"] != "").sum())
     return (
         f"\n{flagged} of {len(changes)} runs flagged (accuracy moved by more than {threshold:g}, "
-        f"a time ratio beyond {time_threshold:g}x either way, other hyperparameters, or in one "
-        "folder only).\nbefore, after: test accuracy (fraction of the test set); train ×: "
+        f"a time ratio beyond {time_threshold:g}x either way, each where significant at "
+        f"{alpha:g} after Benjamini-Hochberg over every test made or where no test could be "
+        "made; other hyperparameters; or in one folder only).\n"
+        "Tests: accuracy, McNemar's exact test on the run's test-set predictions; train time, "
+        "Mann-Whitney U on its per-epoch times; q is the Benjamini-Hochberg adjusted p.\n"
+        "before, after: test accuracy (fraction of the test set); train ×: "
         "seconds per training epoch, after / before; predict ×: predict time, after / before "
         "(below 1: faster)."
     )
@@ -166,13 +204,14 @@ def run(
     threshold: float = 0.005,
     time_threshold: float = 1.5,
     html: str | Path | None = None,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Print the comparison; with ``html``, also write it as a page. Returns the table."""
-    changes = compare(before, after, threshold, time_threshold)
+    changes = compare(before, after, threshold, time_threshold, alpha)
     print(text_table(changes), end="")
-    print(legend(changes, threshold, time_threshold))
+    print(legend(changes, threshold, time_threshold, alpha))
     if html is not None:
-        settings = {"threshold": threshold, "time_threshold": time_threshold}
+        settings = {"threshold": threshold, "time_threshold": time_threshold, "alpha": alpha}
         page = render(changes, str(before), str(after), settings)
         html = Path(html)
         artifacts.write_atomically(html.parent, html.name, lambda p: p.write_text(page))

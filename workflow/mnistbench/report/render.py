@@ -20,14 +20,14 @@ import pandas as pd
 
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
-from mnistbench.report import figures, tables
+from mnistbench.report import figures, statistics, tables, uncertainty
 from mnistbench.report.aggregate import RUN_KEYS
 from mnistbench.report.html import environment, table
 from mnistbench.variants import VARIANTS
 
 # The derived tables the report step also writes as CSV (``--csv-dir``), for people and for
 # ``snakemake --report``.
-CSV_TABLES = ("accuracy", "speed", "time_to_accuracy")
+CSV_TABLES = ("accuracy", "differences", "speed", "time_to_accuracy")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Settings:
     time_to_accuracy: Mapping[str, float] = field(default_factory=dict)  # variant -> accuracy
     configfiles: Sequence[str] = ()  # the config files of the run, in the order applied
     overrides: Sequence[str] = ()  # the command line's --config entries, as typed
+    alpha: float = 0.05  # false discovery rate at which a difference from the baseline is shown
 
 
 def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -70,15 +71,41 @@ def split_by_status(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def derived_tables(
-    found: Mapping[str, pd.DataFrame], settings: Settings
+    found: Mapping[str, pd.DataFrame], settings: Settings, folder: str | Path | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The accuracy, speed and time-to-accuracy tables of the runs with a result."""
+    """The accuracy, difference, speed and time-to-accuracy tables of the runs with a result.
+
+    ``folder`` holds the tables, and the runs' predictions named in the summary relative to it;
+    without it, no difference is tested ("no predictions kept").
+    """
     ok, _ = split_by_status(found["summary"])
+    if folder is None:
+        ok = ok.drop(columns="predictions", errors="ignore")
+    speed = tables.speed_table(ok, settings.baseline)
+    intervals = uncertainty.speed_intervals(
+        ok, found["history"], settings.baseline, tables.GROUP_KEYS
+    )
     return {
         "accuracy": tables.accuracy_table(ok),
-        "speed": tables.speed_table(ok, settings.baseline),
+        "differences": uncertainty.baseline_differences(
+            ok, folder or ".", settings.baseline, settings.alpha
+        ),
+        "speed": _beside(speed, intervals, tables.SPEEDUP.format(settings.baseline)),
         "time_to_accuracy": tables.time_to_accuracy(found["history"], settings.time_to_accuracy),
     }
+
+
+def _beside(speed: pd.DataFrame, intervals: pd.DataFrame, speedup: str) -> pd.DataFrame:
+    """The speed table with each speed-up's interval and reading right after it."""
+    table = speed.merge(intervals, on=tables.GROUP_KEYS, how="left")
+    order = list(speed.columns)
+    train = [c for c in intervals.columns if c.startswith("train speed-up")]
+    predict = [c for c in intervals.columns if c.startswith("predict speed-up")]
+    at = order.index(speedup) + 1
+    order[at:at] = train
+    at = next(i for i, c in enumerate(order) if c.startswith("predict speed-up over")) + 1
+    order[at:at] = predict
+    return table[order]
 
 
 def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
@@ -89,16 +116,17 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
     context = {
         "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "settings": settings,
-        **results_context(found, ok, not_ok, settings, style),
+        **results_context(found, ok, not_ok, settings, style, tables_dir),
         **figures_context(found, ok, settings, style),
         **provenance_context(found["provenance"], ok),
     }
     return environment().get_template("report.html.j2").render(**context)
 
 
-def results_context(found, ok, not_ok, settings: Settings, style) -> dict:
-    """The overview, the runs without a result, and the accuracy, speed and time tables."""
-    derived = derived_tables(found, settings)
+def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dict:
+    """The overview, the runs without a result, and the accuracy (with its differences from
+    the baseline), speed and time tables."""
+    derived = derived_tables(found, settings, folder)
     accuracy = derived["accuracy"]
     return {
         "counts": {
@@ -112,6 +140,10 @@ def results_context(found, ok, not_ok, settings: Settings, style) -> dict:
         "cut_down": int((accuracy["departs from the source notebook's recipe"] != "").sum()),
         "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
         "accuracy": accuracy_view(accuracy),
+        "differences_from_baseline": table(derived["differences"])
+        if len(derived["differences"])
+        else None,
+        "methods": statistics,
         "speed": table(derived["speed"]),
         "speed_chart": figures.speed_chart(
             tables.speedups(ok, settings.baseline), settings.baseline, style
@@ -183,7 +215,7 @@ def run(
     """Write the report to ``out`` and, with ``csv_dir``, its derived tables as CSV there."""
     html = render(tables_dir, settings)
     if csv_dir is not None:
-        for name, frame in derived_tables(read_tables(tables_dir), settings).items():
+        for name, frame in derived_tables(read_tables(tables_dir), settings, tables_dir).items():
             write = lambda p, f=frame: f.to_csv(p, index=False)  # noqa: E731
             artifacts.write_atomically(csv_dir, f"{name}.csv", write)
     artifacts.write_atomically(Path(out).parent, Path(out).name, lambda p: p.write_text(html))

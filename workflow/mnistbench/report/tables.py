@@ -12,12 +12,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from mnistbench.report import uncertainty
 from mnistbench.variants import VARIANTS
 
 GROUP_KEYS = ["dataset", "variant", "backend", "device"]
 EPOCH_SECONDS = "train time per epoch (s, inside train_epoch)"
 PREDICT_US = "predict time (µs per test image, whole test set, median of 3)"
 SPEEDUP = "training speed-up over {} (×, ratio of medians)"
+ACCURACY_LOW = "test accuracy, 95% interval, low"
+ACCURACY_HIGH = "test accuracy, 95% interval, high"
 
 RUN_COLUMNS = {
     "dataset": "dataset",
@@ -107,6 +110,7 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
+    table = table.merge(uncertainty.accuracy_intervals(runs, GROUP_KEYS), on=GROUP_KEYS, how="left")
     # The source notebooks trained on MNIST: their figures mean nothing beside another dataset.
     table["seed"] = [
         VARIANTS[v].seed_accuracy if v in VARIANTS and d == "mnist" else np.nan
@@ -122,6 +126,8 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
             "train_images": "training images",
             "test_images": "test images",
             "departures": "departs from the source notebook's recipe",
+            uncertainty.LOW: ACCURACY_LOW,
+            uncertainty.HIGH: ACCURACY_HIGH,
         }
     )[
         [
@@ -129,6 +135,9 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
             "seeds",
             "test accuracy (fraction, mean over seeds)",
             "sd over seeds",
+            ACCURACY_LOW,
+            ACCURACY_HIGH,
+            "interval",
             "source notebook's test accuracy (its full recipe)",
             "epochs",
             "training images",
