@@ -68,3 +68,13 @@ def test_predict_in_chunks_is_predict_at_once(batch, monkeypatch):
     monkeypatch.setattr(numpy_steps, "PREDICT_ROWS", 3)
     chunked = numpy_steps.predict(w, x.astype(np.float32), {})
     np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6)  # BLAS blocks by rows
+
+
+def test_first_loss_at_zero_weights_is_ln_10_in_the_step_and_the_reference(batch):
+    """Zero weights give ten zero logits: a uniform softmax, cross-entropy ln 10."""
+    w, x, y = batch
+    zeros = {k: np.zeros_like(v) for k, v in w.items()}
+    assert reference.loss_and_gradients(zeros, x, y, {}, {})[0] == pytest.approx(np.log(10))
+    zeros32 = {k: v.astype(np.float32) for k, v in zeros.items()}
+    step_loss = numpy_steps.STEP(zeros32, {}, x.astype(np.float32), y, {}, {"lr": 0.1})
+    assert step_loss == pytest.approx(np.log(10), rel=1e-6)
