@@ -14,7 +14,8 @@ CORES ?= all
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[test,slurm]' \
-		-e plugins/mnistbench-numpy -e plugins/mnistbench-torch -e plugins/mnistbench-jax
+		-e plugins/mnistbench-numpy -e plugins/mnistbench-torch -e plugins/mnistbench-jax \
+		-e plugins/mnistbench-lenet
 	touch $@
 
 run: $(VENV)/.installed

@@ -98,4 +98,5 @@ def test_plugins_md_states_the_hook_version_the_registry_loads():
 def test_plugins_md_names_every_shipped_backend():
     docs = (REPO / "docs" / "plugins.md").read_text()
     for folder in sorted((REPO / "plugins").glob("mnistbench-*")):
-        assert f"plugins/{folder.name}" in docs, f"docs/plugins.md does not name {folder.name}"
+        if "mnistbench.backends" in (folder / "pyproject.toml").read_text():
+            assert f"plugins/{folder.name}" in docs, f"docs/plugins.md does not name {folder.name}"

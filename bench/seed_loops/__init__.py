@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from mnistbench.plugin.backend import TrainSpec
 
 from . import (
+    lenet_idiomatic_torch,
     seed000_mnn_torch,
     seed001_dropout_numpy,
     seed003_sigmoid_numpy,
@@ -47,6 +48,8 @@ LOOPS: dict[str, list[SeedLoop]] = {
     "sigmoid_mlp": [SeedLoop("seed 003 NumPy", "numpy", seed003_sigmoid_numpy.prepare)],
     "dropout_mlp": [SeedLoop("seed 001 NumPy", "numpy", seed001_dropout_numpy.prepare)],
     "mnn": [SeedLoop("seed 000 PyTorch", "torch", seed000_mnn_torch.prepare)],
+    # No seed notebook: the loop a PyTorch user writes (nn.Sequential, DataLoader, optim).
+    "lenet": [SeedLoop("idiomatic PyTorch", "torch", lenet_idiomatic_torch.prepare)],
 }
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from mnistbench.plan import schedule
-from mnistbench.variants import VARIANTS
+from mnistbench.plugin import contract
 
 
 def priorities(n_train=60_000, **overrides):
+    """The built-in variants' priorities (a variant plugin installed beside them has its own)."""
     return {
         name: schedule.train_priority(name, v.hyperparameters(overrides.get(name)), n_train)
-        for name, v in VARIANTS.items()
+        for name, v in contract.shipped_with("mnistbench").items()
     }
 
 

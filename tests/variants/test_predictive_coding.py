@@ -13,7 +13,6 @@ from mnistbench.plugin.backend import EpochResult, train_all
 from mnistbench.plugin.registry import load_backends
 from mnistbench.training.train import build_spec
 from mnistbench.variants import predictive_coding as variant
-from mnistbench.variants import reference
 from mnistbench_numpy import predictive_coding as pc_numpy
 
 STEPS_PER_EPOCH = 20  # 1,280 images / batch 64
@@ -187,12 +186,12 @@ def test_prediction_is_where_label_free_relaxation_ends(data):
     rng = np.random.default_rng(0)
     x1 = x0 @ w["W1"] + w["b1"] + 0.3 * rng.standard_normal((128, w["W1"].shape[1]))
     x2 = np.zeros((128, 10))
-    start = reference.pc_energy(w, x0, x1, x2)
+    start = variant.reference_energy(w, x0, x1, x2)
     for _ in range(400):  # gradient descent on F = 1/2 |e1|^2 + 1/2 |e2|^2 in both states
         e1 = x1 - (x0 @ w["W1"] + w["b1"])
         e2 = x2 - (np.maximum(x1, 0) @ w["W2"] + w["b2"])
         x1, x2 = x1 - 0.2 * (e1 - (x1 > 0) * (e2 @ w["W2"].T)), x2 - 0.2 * e2
-    assert start > 1.0 and reference.pc_energy(w, x0, x1, x2) < 1e-8 * start
+    assert start > 1.0 and variant.reference_energy(w, x0, x1, x2) < 1e-8 * start
     scores = pc_numpy.predict(epoch.weights, spec.x_train[:128], spec.hyperparameters)
     np.testing.assert_allclose(scores, x2, rtol=1e-4, atol=1e-4)
 

@@ -6,9 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
+from mnistbench.plugin import contract
 from mnistbench.report import tables
 from mnistbench.variants import VARIANTS
+from tests.conftest import REPO
 
 DEPARTING = [v for v in VARIANTS.values() if v.seed_recipe]
 
@@ -55,3 +58,12 @@ def test_the_report_puts_departures_beside_the_seeds_figure():
         "epochs 1 (source notebook: 20); first 4,000 train images only"
     )
     assert table.loc["mlp", "epochs"] == 1 and table.loc["mlp", "training images"] == 4000
+
+
+def test_config_yaml_shows_each_built_in_variants_defaults_exactly():
+    """config/config.yaml shows the defaults for users to edit; the variants declare them."""
+    shown = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["hyperparameters"]
+    built_in = contract.shipped_with("mnistbench")
+    assert sorted(shown) == sorted(built_in)
+    for name, variant in built_in.items():
+        assert shown[name] == dict(variant.defaults), name

@@ -156,8 +156,20 @@ def cmd_backends(args) -> None:
 
 def cmd_variants(args) -> None:
     from mnistbench.plugin import contract
+    from mnistbench.plugin.registry import load_backends
+    from mnistbench.plugin.variant_registry import installed_variants
 
-    print(contract.document(), end="")
+    if args.json:
+        implemented_by: dict[str, list[str]] = {}
+        for name, backend in load_backends().backends.items():
+            for variant in backend.variants:
+                implemented_by.setdefault(variant, []).append(name)
+        print(json.dumps(installed_variants().describe(implemented_by), indent=2))
+        return
+    chosen = contract.shipped_with(args.distribution) if args.distribution else None
+    print(contract.document(chosen), end="")
+    for failure in installed_variants().failures:
+        print(f"{failure.plugin}: failed to load: {failure.error}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,6 +332,12 @@ def add_listing_parsers(steps) -> None:
     p.set_defaults(func=cmd_backends)
 
     p = steps.add_parser("variants", help="print what every backend computes for each variant")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="list each variant with its distribution and the backends that implement it",
+    )
+    p.add_argument("--distribution", help="only the variants this distribution provides")
     p.set_defaults(func=cmd_variants)
 
 

@@ -12,6 +12,7 @@ from mnistbench.plan import config as mnistbench_config
 from mnistbench.plan import experiment
 from mnistbench.plan import identity
 from mnistbench.plan import schedule
+from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.data.datasets import ROLES
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan.names import NAME_PATTERN
@@ -168,14 +169,21 @@ def get_checkpoint_dir(wildcards):
     return experiment.CHECKPOINT_DIR.format(**dict(wildcards.items()))
 
 
+def get_variant_code(wildcards):
+    """The code that declares the run's variant (a built-in's module, a plugin's package)."""
+    return installed_variants().fingerprint(wildcards.variant)
+
+
 def get_train_code(wildcards):
-    """The core's training code and the run's backend plugin, as one fingerprint."""
-    return f"{CODE['train']}; {EXPERIMENT.fingerprints[wildcards.backend]}"
+    """The core's training code, the run's backend plugin and its variant, as one fingerprint."""
+    backend = EXPERIMENT.fingerprints[wildcards.backend]
+    return f"{CODE['train']}; {backend}; {get_variant_code(wildcards)}"
 
 
 def get_evaluate_code(wildcards):
-    """The core's evaluation code and the run's backend plugin, as one fingerprint."""
-    return f"{CODE['evaluate']}; {EXPERIMENT.fingerprints[wildcards.backend]}"
+    """The core's evaluation code, the run's backend plugin and its variant, as one fingerprint."""
+    backend = EXPERIMENT.fingerprints[wildcards.backend]
+    return f"{CODE['evaluate']}; {backend}; {get_variant_code(wildcards)}"
 
 
 def get_all_metrics(wildcards):

@@ -6,6 +6,10 @@ supplies the initial weights, the sample order and the dropout masks, so no ``ja
 needed and the losses match the NumPy backend's step for step. JAX is imported only when a
 method needs it, so listing backends stays fast and a machine without JAX reports this backend
 as unavailable.
+
+What a variant module gives is the JAX step protocol (``docs/step-protocol.md``, version
+:data:`STEP_PROTOCOL`): a variant plugin that ships a module written to it (``Variant.steps``)
+is run the same way.
 """
 
 from __future__ import annotations
@@ -21,24 +25,33 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.plugin.backend import Trainer, TrainSpec
+from mnistbench.plugin.variant_registry import step_module, variant_steps
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 
 # JAX logs at INFO that it found no TPU; that is not news on a CPU or GPU machine.
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
-VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
+STEP_PROTOCOL = 1  # the version of the JAX step protocol the loop speaks
+VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # written here
 
 
 def _module(variant: str):
-    return importlib.import_module(f"mnistbench_jax.{variant}")
+    """This package's module for ``variant``, or the one a variant plugin ships for it."""
+    if variant in VARIANTS:
+        return importlib.import_module(f"mnistbench_jax.{variant}")
+    return step_module(JaxBackend.name, variant, STEP_PROTOCOL)
 
 
 class JaxBackend:
     """Trains and predicts with JAX; ``device: auto`` takes a CUDA GPU when jaxlib has one."""
 
     name = "jax"
-    variants = frozenset(VARIANTS)
     resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """This package's variants and those plugins ship a JAX step for."""
+        return frozenset(VARIANTS) | set(variant_steps(self.name, STEP_PROTOCOL))
 
     @property
     def version(self) -> str:

@@ -1,7 +1,9 @@
 """The NumPy backend: every variant written out by hand (forward, backward, update), on the CPU.
 
 Each variant module gives one training step, ``STEP``, and ``predict``;
-:mod:`mnistbench_numpy.loop` is the one training loop they all plug into. The backend is
+:mod:`mnistbench_numpy.loop` is the one training loop they all plug into. That is the NumPy step
+protocol (``docs/step-protocol.md``, version :data:`STEP_PROTOCOL`): a variant plugin that ships
+a module written to it (``Variant.steps``) is trained by the same loop. The backend is
 registered through the ``mnistbench.backends`` entry point, exactly as a third-party backend
 would be, and serves as the reference the conformance suite compares other backends to.
 """
@@ -16,14 +18,19 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.plugin.backend import Trainer, TrainSpec
+from mnistbench.plugin.variant_registry import step_module, variant_steps
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
-VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
+STEP_PROTOCOL = 1  # the version of the NumPy step protocol the loop speaks
+VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # written here
 
 
 def _module(variant: str):
-    """The variant's module, imported when first used (with SciPy), not when listing backends."""
-    return importlib.import_module(f"mnistbench_numpy.{variant}")
+    """The variant's module, imported when first used (with SciPy), not when listing backends:
+    this package's own, or the one a variant plugin ships for this protocol."""
+    if variant in VARIANTS:
+        return importlib.import_module(f"mnistbench_numpy.{variant}")
+    return step_module(NumpyBackend.name, variant, STEP_PROTOCOL)
 
 
 class NumpyBackend:
@@ -31,8 +38,12 @@ class NumpyBackend:
 
     name = "numpy"
     version = np.__version__
-    variants = frozenset(VARIANTS)
     resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """This package's variants and those plugins ship a NumPy step for."""
+        return frozenset(VARIANTS) | set(variant_steps(self.name, STEP_PROTOCOL))
 
     def unavailable_reason(self) -> str | None:
         return None

@@ -4,6 +4,10 @@ Each variant module gives one training step, ``STEP``, its optimiser and ``predi
 :mod:`mnistbench_torch.loop` is the one training loop they all plug into. PyTorch is imported
 only when a backend method needs it, so listing backends stays fast and a machine without
 PyTorch reports this backend as unavailable instead of failing to load it.
+
+What a variant module gives is the PyTorch step protocol (``docs/step-protocol.md``, version
+:data:`STEP_PROTOCOL`): a variant plugin that ships a module written to it (``Variant.steps``)
+is run the same way, CUDA graphs included.
 """
 
 from __future__ import annotations
@@ -18,25 +22,34 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.plugin.backend import Trainer, TrainSpec
+from mnistbench.plugin.variant_registry import step_module, variant_steps
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 
-MODEL_MODULES = {
+STEP_PROTOCOL = 1  # the version of the PyTorch step protocol the loop speaks
+MODEL_MODULES = {  # the variants written here
     name: f"mnistbench_torch.{name}"
     for name in ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
 }
 
 
 def _model(variant: str):
-    return importlib.import_module(MODEL_MODULES[variant])
+    """This package's module for ``variant``, or the one a variant plugin ships for it."""
+    if variant in MODEL_MODULES:
+        return importlib.import_module(MODEL_MODULES[variant])
+    return step_module(TorchBackend.name, variant, STEP_PROTOCOL)
 
 
 class TorchBackend:
     """Trains and predicts with PyTorch; ``device: auto`` takes CUDA when present."""
 
     name = "torch"
-    variants = frozenset(MODEL_MODULES)
     resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """This package's variants and those plugins ship a PyTorch step for."""
+        return frozenset(MODEL_MODULES) | set(variant_steps(self.name, STEP_PROTOCOL))
 
     @property
     def version(self) -> str:

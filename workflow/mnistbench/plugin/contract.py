@@ -18,6 +18,11 @@ import numpy as np
 
 from mnistbench.variants import VARIANTS, Variant, random_streams
 
+LAYOUTS = {
+    "flat": "each sample one flat float32 vector, (N, pixels)",
+    "images": "each sample one float32 image, (N, 1, H, W)",
+}
+
 PROBE_SAMPLES = 96  # training samples of the plan drawn to show the extras' shapes
 
 
@@ -91,6 +96,7 @@ def describe(variant: Variant) -> str:
         f"{variant.summary}. Source notebook `{variant.seed_notebook}`.",
         "",
         f"- **Inputs:** {_doc(variant.prepare_inputs)}",
+        f"- **Input layout:** `{variant.input_layout}`, {LAYOUTS[variant.input_layout]}",
         f"- **Initial weights (made by the core):** {_doc(variant.initial_weights)}",
         f"- **Training plan (made by the core):** {_doc(variant.plan)}",
         f"- **Forward pass:** {c.forward}",
@@ -116,13 +122,27 @@ def describe(variant: Variant) -> str:
     return "\n".join(lines) + "\n"
 
 
-def document(variants: Mapping[str, Variant] = VARIANTS) -> str:
-    """Every variant's contract: the text of ``docs/variants.md``."""
+def shipped_with(distribution: str) -> dict[str, Variant]:
+    """The installed variants that ``distribution`` provides, by name."""
+    from mnistbench.plugin.variant_registry import installed_variants
+
+    found = installed_variants()
+    return {
+        name: variant
+        for name, variant in found.variants.items()
+        if found.distributions[name].partition(" ")[0] == distribution
+    }
+
+
+def document(variants: Mapping[str, Variant] | None = None) -> str:
+    """The contract of ``variants`` (default: every installed one). Those of the core's own
+    distribution are the text of ``docs/variants.md``."""
+    variants = VARIANTS if variants is None else variants
     head = (
         "# The variants' contract\n\n"
-        "What every backend computes for each variant. Generated from the variant modules in\n"
-        "`workflow/mnistbench/variants/` by `python -m mnistbench variants`; a test fails when\n"
-        "this file and the code disagree. Shapes use B for the batch and N for all samples;\n"
+        "What every backend computes for each variant. Generated from the variants' declarations\n"
+        "by `python -m mnistbench variants --distribution mnistbench`; a test fails when this\n"
+        "file and the code disagree. Shapes use B for the batch and N for all samples; dense\n"
         "weights are laid out for `x @ W` (rows in, columns out).\n"
     )
     return head + "".join("\n" + describe(v) for v in variants.values())

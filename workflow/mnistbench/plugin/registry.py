@@ -81,7 +81,7 @@ class Registry:
         return entries
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
@@ -92,7 +92,7 @@ def _availability_error(backend: Backend) -> str | None:
     try:
         backend.unavailable_reason()
     except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the others
-        return f"backend {backend.name!r}: unavailable_reason() raised {_one_line(error)}"
+        return f"backend {backend.name!r}: unavailable_reason() raised {one_line(error)}"
     return None
 
 
@@ -107,7 +107,7 @@ def backend_errors(backend: str, call: str) -> Iterator[None]:
     except MnistbenchError:
         raise
     except Exception as error:  # noqa: BLE001 - whatever a plugin raises is reported, not a crash
-        message = f"backend {backend!r} failed in {call}: {_one_line(error)}"
+        message = f"backend {backend!r} failed in {call}: {one_line(error)}"
         raise MnistbenchError(message) from error
 
 
@@ -124,7 +124,7 @@ def get_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginFailure]]:
         try:
             manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=entry_point.name)
         except Exception as error:  # noqa: BLE001 - any import error of a plugin is reported
-            failures.append(PluginFailure(entry_point.name, _one_line(error)))
+            failures.append(PluginFailure(entry_point.name, one_line(error)))
             continue
         incompatible = _incompatible(manager.get_plugin(entry_point.name))
         if incompatible:
@@ -156,7 +156,7 @@ def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
         try:
             provided = impl.function() or []
         except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the others
-            registry.failures.append(PluginFailure(impl.plugin_name, _one_line(error)))
+            registry.failures.append(PluginFailure(impl.plugin_name, one_line(error)))
             continue
         for backend in provided:
             if not isinstance(backend, Backend):

@@ -8,7 +8,8 @@ A plugin author subclasses :class:`BackendConformance` in their own test suite a
     class TestJaxConformance(BackendConformance):
         backend = "jax"
 
-Every test runs once per variant the backend implements, on a short run (the variant's
+Every test runs once per installed variant the backend implements (a variant plugin's
+included; ``variants = ("lenet",)`` narrows a suite to some), on a short run (the variant's
 ``small`` hyperparameters, at least 20 steps) built by the core from one seed:
 
 - the first step (its loss and how it moves every weight) matches the variant's arithmetic done
@@ -82,6 +83,7 @@ class BackendConformance:
     seed: int = 0
     rtol: float = 1e-4  # relative agreement of step losses with the reference
     atol: float = 1e-6
+    variants: tuple[str, ...] | None = None  # the variants to check; None: every installed one
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -116,6 +118,8 @@ class BackendConformance:
     @pytest.fixture(params=sorted(VARIANTS))
     def variant(self, request, registry):
         backend = registry.get(self.backend)
+        if self.variants is not None and request.param not in self.variants:
+            pytest.skip(f"this suite checks variants {', '.join(self.variants)} only")
         if request.param not in backend.variants:
             pytest.skip(f"backend {self.backend!r} does not implement variant {request.param!r}")
         return VARIANTS[request.param]

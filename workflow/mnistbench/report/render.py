@@ -139,6 +139,7 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "has_baseline": settings.baseline in set(ok["backend"]),
         "cut_down": int((accuracy["departs from the source notebook's recipe"] != "").sum()),
         "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
+        "not_implemented": not_implemented(ok),
         "accuracy": accuracy_view(accuracy),
         "differences_from_baseline": table(derived["differences"])
         if len(derived["differences"])
@@ -194,6 +195,20 @@ def provenance_context(provenance: pd.DataFrame, ok: pd.DataFrame) -> dict:
         "variants": [VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS],
         "used": ok.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
     }
+
+
+def not_implemented(ok: pd.DataFrame) -> list[str]:
+    """ "variant on backend" for each pair of the runs' variants and backends that the installed
+    backend does not implement: planned out, so shown as not implemented, never as a failure."""
+    from mnistbench.plugin.registry import load_backends
+
+    backends = load_backends().backends
+    return [
+        f"{variant} on {backend}"
+        for variant in sorted(ok["variant"].unique())
+        for backend in sorted(ok["backend"].unique())
+        if backend in backends and variant not in backends[backend].variants
+    ]
 
 
 def accuracy_view(accuracy: pd.DataFrame):

@@ -1,40 +1,58 @@
 """The model variants: what the core fixes for each, so that every backend runs the same thing.
 
-A variant module defines, for one network from the source notebooks, its default hyperparameters
-and three functions of the core's own random streams: input scaling, initial weights and the
-training plan (sample order, batch size, random masks). Backends implement only the arithmetic.
+A variant module declares, once, one network: its defaults, input scaling, initial weights,
+training plan, float64 reference arithmetic, cost and contract (:class:`Variant`). Variants
+arrive through the ``mnistbench.variants`` entry-point group, the five built-in ones included
+(see ``pyproject.toml``), exactly as a third party's would: :data:`VARIANTS` is every variant
+installed, discovered on first use (:func:`mnistbench.plugin.variant_registry.installed_variants`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
+from collections.abc import Iterator, Mapping
 
 from mnistbench.errors import MnistbenchError
-from mnistbench.variants import dropout_mlp, mlp, mnn, predictive_coding, sigmoid_mlp
 from mnistbench.variants.base import Plan, Variant, flatten_scaled, random_streams
 
-VARIANTS: Mapping[str, Variant] = MappingProxyType(
-    {
-        v.name: v
-        for v in (
-            mlp.VARIANT,
-            sigmoid_mlp.VARIANT,
-            dropout_mlp.VARIANT,
-            mnn.VARIANT,
-            predictive_coding.VARIANT,
-        )
-    }
-)
+
+class _Installed(Mapping[str, Variant]):
+    """Every installed variant by name, in the order the entry points list them; read from
+    the entry points the first time it is used, so importing this package loads no plugin."""
+
+    def __getitem__(self, name: str) -> Variant:
+        return _registry().variants[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_registry().variants)
+
+    def __len__(self) -> int:
+        return len(_registry().variants)
+
+    def __repr__(self) -> str:
+        return f"VARIANTS({', '.join(self)})"
+
+
+def _registry():
+    from mnistbench.plugin.variant_registry import installed_variants
+
+    return installed_variants()
+
+
+VARIANTS: Mapping[str, Variant] = _Installed()
 
 
 def get_variant(name: str) -> Variant:
-    """Return the variant ``name`` or raise a one-line error listing the known ones."""
+    """Return the variant ``name`` or raise a one-line error: why its plugin failed to load, or
+    the known ones."""
+    registry = _registry()
+    for failure in registry.failures:
+        if failure.plugin == name:
+            raise MnistbenchError(f"variant {name!r} failed to load: {failure.error}")
     try:
-        return VARIANTS[name]
+        return registry.variants[name]
     except KeyError:
         raise MnistbenchError(
-            f"unknown variant {name!r} (known: {', '.join(sorted(VARIANTS))})"
+            f"unknown variant {name!r} (known: {', '.join(sorted(registry.variants))})"
         ) from None
 
 

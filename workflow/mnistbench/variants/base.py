@@ -1,8 +1,12 @@
 """What a variant is, and the helpers every variant module shares.
 
-A variant module defines, for one network from the source notebooks, its default hyperparameters
-and three functions of the core's own random streams: input scaling, initial weights and the
-training plan (sample order, batch size, random masks). Backends implement only the arithmetic.
+A variant module declares one network once: its default hyperparameters, three functions of the
+core's own random streams (input scaling, initial weights and the training plan: sample order,
+batch size, random masks), its float64 reference arithmetic, its cost, its contract and its input
+layout. It reaches the core through the ``mnistbench.variants`` entry-point group, as a backend
+does (:func:`mnistbench.plugin.variant_registry.installed_variants`). Backends implement only
+the arithmetic, themselves or through step modules the variant ships
+(:class:`~mnistbench.variants.parts.StepModule`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench.errors import MnistbenchError
-from mnistbench.plugin.backend import Weights
+from mnistbench.variants.parts import Cost, InputLayout, Reference, StepModule, Weights
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,15 @@ class Variant:
     # Bytes the plan holds for ``n_train`` samples (orders, one epoch's masks), without making it.
     plan_bytes: Callable[[Mapping[str, Any], int], int]
     contract: Contract
+    # Its arithmetic in float64, for the conformance suite (see parts.Reference).
+    reference: Reference
+    # Its cost per sample, for the schedule; None: not measured (its runs start after the others).
+    cost: Cost | None = None
+    # How prepare_inputs lays a sample out: "flat" (N, pixels) or "images" (N, 1, H, W).
+    input_layout: InputLayout = "flat"
+    # Implementations the variant ships for backends (see parts.StepModule); the built-in
+    # variants have none: each backend implements them itself.
+    steps: tuple[StepModule, ...] = ()
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from mnistbench.variants.base import Contract, PerEpoch, Plan, Variant, flatten_scaled
+from mnistbench.variants.float64 import SGD, one_hot, relu
+from mnistbench.variants.parts import Cost, Reference
 
 DEFAULTS = {
     "hidden": 40,
@@ -74,6 +76,28 @@ def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
     return 8 * (samples + int(hp["epochs"])) + 4 * samples * int(hp["hidden"])
 
 
+def samples_visited(hp: Mapping[str, Any], n_train: int) -> int:
+    """Its first ``train_samples`` images each epoch, however large the training set."""
+    return int(hp["epochs"]) * min(int(hp["train_samples"]), n_train)
+
+
+def reference_loss(w, x, y, hp, extras):
+    """(relu(x W1) * mask) W2, half the squared error to the one-hot target; float64."""
+    mask = extras["dropout_masks"]
+    h = x @ w["W1"]
+    a = relu(h) * mask
+    err = a @ w["W2"] - one_hot(y)
+    loss = float(0.5 * np.sum(err**2) / len(x))
+    d_out = err / len(x)
+    dh = (d_out @ w["W2"].T) * mask * (h > 0)
+    return loss, {"W1": x.T @ dh, "W2": a.T @ d_out}
+
+
+def reference_predict(w, x, hp):
+    """The outputs without dropout, float64."""
+    return relu(x @ w["W1"]) @ w["W2"]
+
+
 CONTRACT = Contract(
     forward=(
         "a = relu(x @ W1) * mask  (B, hidden), with the core's mask (0 or 1/keep, "
@@ -114,4 +138,6 @@ VARIANT = Variant(
     plan_bytes=plan_bytes,
     small={"train_samples": 12, "epochs": 2},
     upper_limits={"keep": 1.0},
+    reference=Reference(reference_loss, reference_predict, SGD),
+    cost=Cost(0.076 / 1_000, samples_visited),  # one sample per step: 76 us each
 )

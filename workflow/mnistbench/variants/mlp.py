@@ -24,6 +24,8 @@ from mnistbench.variants.base import (
     fan_in_normal_layers,
     flatten_scaled,
 )
+from mnistbench.variants.float64 import SGD, cross_entropy, relu
+from mnistbench.variants.parts import Cost, Reference
 
 DEFAULTS = {
     "hidden": 300,
@@ -63,6 +65,20 @@ def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
     return 8 * (n_train + int(hp["epochs"]))
 
 
+def reference_loss(w, x, y, hp, extras):
+    """relu(x W1 + b1) W2 + b2, cross-entropy of the logits; float64."""
+    h = x @ w["W1"] + w["b1"]
+    a = relu(h)
+    loss, dz = cross_entropy(a @ w["W2"] + w["b2"], y)
+    dh = (dz @ w["W2"].T) * (h > 0)
+    return loss, {"W1": x.T @ dh, "b1": dh.sum(0), "W2": a.T @ dz, "b2": dz.sum(0)}
+
+
+def reference_predict(w, x, hp):
+    """The logits, float64."""
+    return relu(x @ w["W1"] + w["b1"]) @ w["W2"] + w["b2"]
+
+
 CONTRACT = Contract(
     forward="h = relu(x @ W1 + b1)  (B, hidden); logits = h @ W2 + b2  (B, 10)",
     loss=(
@@ -94,4 +110,7 @@ VARIANT = Variant(
     weight_shapes=weight_shapes,
     plan_bytes=plan_bytes,
     small={"epochs": 2},
+    reference=Reference(reference_loss, reference_predict, SGD),
+    # batch-8 steps pay per-step overhead: 2.6 s per epoch of 60,000 (bench/speed.py)
+    cost=Cost(2.6 / 60_000),
 )
