@@ -32,9 +32,9 @@ import speed  # first: it fixes the thread count before NumPy, PyTorch and JAX l
 
 import numpy as np
 import pandas as pd
-
 from floors import StepKernels, compiled, eager
 from floors.variants import DESCRIBED
+
 from mnistbench.data import datasets
 from mnistbench.plugin.backend import TrainSpec
 from mnistbench.plugin.registry import load_backends

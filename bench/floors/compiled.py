@@ -44,7 +44,8 @@ def jax_scan(kernels: StepKernels, spec, hp: Mapping[str, Any]):
     pairs = [tuple(map(jnp.asarray, operands(p, rng))) for p in kernels.products]
     outs = [jnp.zeros((p.m, p.n), jnp.float32) for p in kernels.products]
     kinds = [p.kind for p in kernels.products]
-    moments = [(jnp.zeros(s, jnp.float32), adam_state(jnp.zeros(s, jnp.float32))) for s in kernels.adam]
+    zeros = [jnp.zeros(shape, jnp.float32) for shape in kernels.adam]
+    moments = [(p, adam_state(p)) for p in zeros]
     x_train, y_train = jnp.asarray(spec.x_train), jnp.asarray(spec.y_train.astype(np.int32))
 
     def body(carry, rows):

@@ -60,8 +60,9 @@ def numpy_kernels(kernels: StepKernels, spec, hp: Mapping[str, Any]) -> list[Ker
     for shape in kernels.adam:
         p, g, m, v = (np.zeros(shape, np.float32) for _ in range(4))
         g += rng.standard_normal(shape, dtype=np.float32) * np.float32(1e-3)
-        step = iter(range(1, 2**31))
-        found.append(("adam", lambda rows, p=p, g=g, m=m, v=v: adam(p, g, m, v, next(step), hp)))
+        steps = iter(range(1, 2**31))
+        run = lambda rows, p=p, g=g, m=m, v=v, s=steps: adam(p, g, m, v, next(s), hp)  # noqa: E731
+        found.append(("adam", run))
     return found
 
 

@@ -53,9 +53,7 @@ def test_a_variant_without_a_description_gets_a_row_that_says_so(floor):
 
 
 @pytest.mark.parametrize("variant", ["mlp", "sigmoid_mlp", "dropout_mlp", "predictive_coding"])
-def test_each_dense_weight_of_a_variant_is_a_forward_product_of_its_description(
-    floor, variant
-):
+def test_each_dense_weight_of_a_variant_is_a_forward_product_of_its_description(floor, variant):
     from floors.variants import DESCRIBED
 
     hp = VARIANTS[variant].hyperparameters()
