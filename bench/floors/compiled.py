@@ -2,10 +2,10 @@
 backend runs its steps, so the floor pays XLA's cost per step and no per-call dispatch.
 
 Each scan step gathers the batch, runs every product of the :class:`~floors.StepKernels` and each
-Adam update (the backend's own, :func:`mnistbench_jax.optimizers.adam`). Every product's first
-operand takes one element from the gathered batch (an in-place write), so no product is the same
-from one step to the next and XLA cannot hoist it out of the loop; every result is carried to the
-next step, so none is dropped.
+Adam update (the backend's own, :func:`mnistbench_jax.optimizers.adam`). The operands pass
+through an optimisation barrier with the step's batch, so XLA cannot hoist a product out of the
+loop as the same every step (the barrier moves no data); every result is carried to the next
+step, so none is dropped.
 """
 
 from __future__ import annotations
@@ -50,11 +50,10 @@ def jax_scan(kernels: StepKernels, spec, hp: Mapping[str, Any]):
 
     def body(carry, rows):
         pairs, outs, moments = carry
-        x, y = x_train[rows], y_train[rows]
-        touch = x.reshape(-1)[0] + y[0].astype(jnp.float32)  # differs from step to step
-        pairs = [(a.at[0, 0].set(touch), b) for a, b in pairs]
+        batch = x_train[rows], y_train[rows]
+        (pairs, grads), _ = lax.optimization_barrier(((pairs, moments), batch))
         outs = [_apply(kind, a, b, out) for kind, (a, b), out in zip(kinds, pairs, outs)]
-        moments = [adam(p, p.at[0, 0].set(touch), state, hp) for p, state in moments]
+        moments = [adam(p, g, state, hp) for (p, state), (g, _) in zip(moments, grads)]
         return (pairs, outs, moments), None
 
     epoch = jax.jit(lambda carry, order: lax.scan(body, carry, order)[0])

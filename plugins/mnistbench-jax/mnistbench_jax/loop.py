@@ -76,6 +76,10 @@ class Trainer:
             state = _device_state(state, spec.initial_state)
         self.state = jax.tree.map(put, state)
         epoch_fn = jax.jit(partial(_epoch, module.STEP, hp))
+        # The trained part back into the whole weights after each epoch, as one compiled call
+        # (op by op, mnn's scatter into its (N, N) matrix cost milliseconds per epoch).
+        self.to_weights = jax.jit(getattr(module, "weights", lambda params, weights: params))
+        self.to_weights(self.w, self.weights)
         self.compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
         for epoch in range(spec.start_epoch, len(spec.epochs)):
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
@@ -95,8 +99,7 @@ class Trainer:
                 self.w, self.state, self.x_train, self.y_train, self.put(order), self.put(extras)
             )
             losses.append(np.asarray(part))
-        to_weights = getattr(self.module, "weights", lambda params, weights: params)
-        self.weights = to_weights(self.w, self.weights)
+        self.weights = self.to_weights(self.w, self.weights)
         host = jax.tree.map(np.asarray, self.weights)
         return EpochResult(np.concatenate(losses), host, _host_state(self.state))
 
