@@ -206,13 +206,20 @@ def devices_table(rows: pd.DataFrame, options: dict) -> str:
 
 
 def floor_table(rows: pd.DataFrame, options: dict) -> str:
-    """bench/mnn_floor.py's mnn_floor.csv: microseconds per mnn step, per backend, its kernels,
-    their sum, the whole step, the rest, and the step a speed-up over the notebook's loop leaves."""
-    speedup = options.get("speedup", 40)
-    summary = load_bench("mnn_floor").summarise(rows, speedup)
-    header = ["backend", "gather", "drive", "pixel grad", "Adam", "floor", "whole step", "rest"]
-    header.append(f"notebook's step / {speedup:g}")
-    body = [[f"{backend_name(b)}", *(f"{v:.1f}" for v in row)] for b, row in summary.iterrows()]
+    """bench/floor.py's floor.csv: per variant and backend, microseconds per step of the kernels
+    its framework cannot skip, of the whole step, their ratio and, over 1.5, why."""
+    rows = rows.drop_duplicates(["variant", "backend"], keep="last")
+    header = ["variant", "backend", "floor (µs)", "step (µs)", "ratio", "why over 1.5"]
+    body = []
+    for variant in variant_order(rows["variant"]):
+        runs = rows[rows["variant"] == variant].set_index("backend")
+        for backend in backend_order(runs.index):
+            run = runs.loc[backend]
+            numbers = [run["floor_us"], run["step_us"]]
+            cells = ["-" if pd.isna(v) else f"{v:,.1f}" for v in numbers]
+            ratio = "-" if pd.isna(run["ratio"]) else f"{run['ratio']:.2f}"
+            why = "" if pd.isna(run["why"]) else run["why"]
+            body.append([f"`{variant}`", backend_name(backend), *cells, ratio, why])
     return markdown(header, body)
 
 

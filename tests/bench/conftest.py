@@ -26,6 +26,6 @@ def bench_script(monkeypatch):
         return module
 
     yield load
-    sys.modules.pop("speed", None)  # bench/mnn_floor.py imports it by its script name
+    sys.modules.pop("speed", None)  # bench/floor.py imports it by its script name
     os.environ.clear()
     os.environ.update(saved)

@@ -14,6 +14,7 @@ is run the same way.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -91,9 +92,17 @@ class JaxBackend:
         target = jax.devices("gpu" if device == "cuda" else "cpu")[0]
         w = {k: jax.device_put(np.asarray(v, np.float32), target) for k, v in weights.items()}
         x = jax.device_put(np.asarray(x, np.float32), target)
-        scores = jax.jit(_module(variant).predict, static_argnums=2)
         with jax.default_matmul_precision(FLOAT32_MATMULS):  # traced and compiled in here
-            return np.asarray(scores(w, x, _Frozen(hyperparameters)))
+            return np.asarray(_predict(variant)(w, x, _Frozen(hyperparameters)))
+
+
+@functools.cache
+def _predict(variant: str):
+    """The variant's ``predict``, compiled once per shape for the whole process: the core scores
+    the test set after every epoch, and a fresh ``jax.jit`` each time would trace it anew."""
+    import jax
+
+    return jax.jit(_module(variant).predict, static_argnums=2)
 
 
 class _Frozen(dict):

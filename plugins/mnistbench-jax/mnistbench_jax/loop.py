@@ -73,9 +73,13 @@ class Trainer:
         self.w = getattr(module, "params", lambda weights: weights)(self.weights)
         state = module.initial_state(self.w)
         if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
-            state = {k: np.asarray(spec.initial_state[k]) for k in state}
+            state = _device_state(state, spec.initial_state)
         self.state = jax.tree.map(put, state)
         epoch_fn = jax.jit(partial(_epoch, module.STEP, hp))
+        # The trained part back into the whole weights after each epoch, as one compiled call
+        # (op by op, mnn's scatter into its (N, N) matrix cost milliseconds per epoch).
+        self.to_weights = jax.jit(getattr(module, "weights", lambda params, weights: params))
+        self.to_weights(self.w, self.weights)
         self.compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
         for epoch in range(spec.start_epoch, len(spec.epochs)):
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
@@ -95,14 +99,24 @@ class Trainer:
                 self.w, self.state, self.x_train, self.y_train, self.put(order), self.put(extras)
             )
             losses.append(np.asarray(part))
-        to_weights = getattr(self.module, "weights", lambda params, weights: params)
-        self.weights = to_weights(self.w, self.weights)
+        self.weights = self.to_weights(self.w, self.weights)
         host = jax.tree.map(np.asarray, self.weights)
         return EpochResult(np.concatenate(losses), host, _host_state(self.state))
 
 
+def _state_names(state: Any) -> list[tuple[str, Any]]:
+    """The optimiser state's leaves with flat names: Adam's ``m``, ``v``, ``step``, and
+    ``m.pixels``-style names where it keeps moments per part of the weights."""
+    leaves = jax.tree_util.tree_flatten_with_path(state)[0]
+    return [(jax.tree_util.keystr(path, simple=True, separator="."), leaf) for path, leaf in leaves]
+
+
 def _host_state(state: Any) -> dict[str, np.ndarray]:
-    """The optimiser state as named host arrays (Adam's ``m``, ``v``, ``step``); ``{}`` for SGD."""
-    if not isinstance(state, Mapping):
-        return {}
-    return {k: np.asarray(v) for k, v in jax.device_get(dict(state)).items()}
+    """The optimiser state as named host arrays; ``{}`` for SGD."""
+    return {name: np.asarray(leaf) for name, leaf in _state_names(jax.device_get(state))}
+
+
+def _device_state(fresh: Any, saved: Mapping[str, np.ndarray]) -> Any:
+    """``fresh``'s structure filled with the arrays a checkpoint kept under the same names."""
+    treedef = jax.tree.structure(fresh)
+    return treedef.unflatten([np.asarray(saved[name]) for name, _ in _state_names(fresh)])
