@@ -95,6 +95,8 @@ def torch_kernels(spec: TrainSpec) -> np.ndarray:
     from mnistbench_torch import runtime
     from mnistbench_torch.updates import adam_
 
+    runtime.use_job_threads()  # the job's count, which importing bench/speed.py set
+
     hp = spec.hyperparameters
     w = mnn.params(spec.initial_weights, "cpu")
     state = mnn.initial_state(w)
@@ -175,7 +177,6 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=speed.REPO / "resources" / "mnist")
     parser.add_argument("--out", type=Path, default=OUT, help="the CSV to write")
     args = parser.parse_args()
-    speed.set_torch_threads()
     speed.ensure_data(args.data)
     data = datasets.load(args.data)
     variant = VARIANTS["mnn"]
