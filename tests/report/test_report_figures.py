@@ -372,14 +372,14 @@ def test_each_chart_in_the_report_is_its_figure_as_an_svg():
         [("mnist", "mlp", "numpy", 0, 2.0, 1.0), ("mnist", "mlp", "torch", 0, 1.0, 2.0)]
     )
     matrices = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED})
-    assert rf.learning_curves(runs, style) == rf.inline_svg(rf.learning_curves_figure(runs, style))
-    assert rf.speed_chart(rates, "numpy", style) == rf.inline_svg(
+    assert rf.learning_curves(runs, style) == rf.svg.inline(rf.learning_curves_figure(runs, style))
+    assert rf.speed_chart(rates, "numpy", style) == rf.svg.inline(
         rf.speed_chart_figure(rates, "numpy", style)
     )
-    assert rf.confusion_grid(matrices, style, "mnist") == rf.inline_svg(
+    assert rf.confusion_grid(matrices, style, "mnist") == rf.svg.inline(
         rf.confusion_grid_figure(matrices, style, "mnist")
     )
-    assert rf.difference_grid(matrices, "numpy", style, "mnist") == rf.inline_svg(
+    assert rf.difference_grid(matrices, "numpy", style, "mnist") == rf.svg.inline(
         rf.difference_grid_figure(matrices, "numpy", style, "mnist")
     )
 

@@ -8,9 +8,6 @@ numbers) stay distinguishable.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,13 +18,12 @@ from matplotlib.colors import PowerNorm, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from mnistbench.report import svg
+
 COLOURS = ["#1b6ca8", "#d1495b", "#2e933c", "#8f5db7", "#e08a00", "#4d4d4d"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 LINESTYLES = ["-", "--", ":", "-."]
 matplotlib.rcParams["svg.hashsalt"] = "mnistbench"  # the same SVG for the same data
-# Text as text, drawn in the reader's sans-serif font where DejaVu Sans is missing: a tenth of
-# the bytes of glyph outlines, and searchable and selectable in the page.
-matplotlib.rcParams["svg.fonttype"] = "none"
 # Figures are drawn about as wide as a phone screen in points, so text stays legible there.
 matplotlib.rcParams.update(
     {"font.size": 8, "axes.titlesize": 8.5, "axes.labelsize": 8, "legend.fontsize": 8}
@@ -60,25 +56,6 @@ def styles(backends: Sequence[str], baseline: str) -> dict[str, Style]:
     }
 
 
-def inline_svg(fig: Figure) -> str:
-    """The figure as an ``<svg>`` element of the page itself: sharp at any zoom, inside the one
-    HTML file, with none of base64's third more bytes.
-
-    An HTML page gives an ``<svg>`` its namespaces, so the XML declaration, DOCTYPE, namespace
-    declarations and RDF metadata go, and ``xlink:href`` becomes SVG 2's ``href``. Its ids
-    (matplotlib numbers them from 1 in every figure) get a prefix of the figure's own digest, so
-    they are unique in the page and the same for the same data.
-    """
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
-    svg = buffer.getvalue().decode()
-    svg = svg[svg.index("<svg") :].rstrip()
-    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
-    svg = re.sub(r' xmlns(:xlink)?="[^"]*"', "", svg).replace("xlink:href=", "href=")
-    prefix = "f" + hashlib.sha256(svg.encode()).hexdigest()[:8] + "-"
-    return re.sub(r'(\bid="|\bhref="#|url\(#)', rf"\g<1>{prefix}", svg)
-
-
 # Learning curves ------------------------------------------------------------------------------
 
 PANELS = [
@@ -107,7 +84,7 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
 
     One line per backend: the mean over seeds, with a band of ± one sd where there are several.
     """
-    return inline_svg(learning_curves_figure(history, style))
+    return svg.inline(learning_curves_figure(history, style))
 
 
 def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Figure:
@@ -176,7 +153,7 @@ def _readable_range(ax) -> None:
 
 def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> str:
     """Bars of training speed-up over ``baseline`` per variant and backend, seeds' range."""
-    return inline_svg(speed_chart_figure(speedups, baseline, style))
+    return svg.inline(speed_chart_figure(speedups, baseline, style))
 
 
 def speed_chart_figure(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> Figure:
@@ -300,7 +277,7 @@ def _matrix_grid(keys: Sequence[tuple[str, str]], columns: Sequence[str]):
 
 def confusion_grid(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> str:
     """Every (variant, backend) of ``dataset`` as a small multiple on one shared colour scale."""
-    return inline_svg(confusion_grid_figure(confusion, style, dataset))
+    return svg.inline(confusion_grid_figure(confusion, style, dataset))
 
 
 def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> Figure:
@@ -334,7 +311,7 @@ def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str)
     None when no pair differs.
     """
     fig = difference_grid_figure(confusion, baseline, style, dataset)
-    return None if fig is None else inline_svg(fig)
+    return None if fig is None else svg.inline(fig)
 
 
 def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, dataset: str):
