@@ -49,7 +49,10 @@ def test_a_figure_holds_its_text_as_text_not_glyph_outlines():
     texts = {"".join(t.itertext()) for t in svg.iter("text")}
     assert {"training loss (mean over the epoch)", "test accuracy (fraction)"} <= texts
     assert not any(use.get("href").startswith("#DejaVu") for use in svg.iter("use"))
-    assert "sans-serif" in next(svg.iter("text")).get("style")
+    # one font rule for the figure's labels, ending in the reader's own sans-serif
+    rule = f"#{svg.get('id')} text{{font-family: 'DejaVu Sans'"
+    assert rule in svg.find("defs/style").text and "sans-serif}" in svg.find("defs/style").text
+    assert not any("font-family" in (t.get("style") or "") for t in svg.iter("text"))
 
 
 def test_two_figures_share_no_id_so_both_fit_in_one_page():

@@ -19,7 +19,8 @@ ITEM_PREFIX = "kernels: "  # provenance items naming a library, e.g. "kernels: B
 
 
 def loaded() -> list[dict[str, Any]]:
-    """The BLAS and OpenMP libraries loaded in this process, in the order found.
+    """The BLAS and OpenMP libraries loaded in this process, by API and the package that brought
+    them (not by load order, which differs between a run and its resumption).
 
     Each: ``api`` (blas, openmp), ``library`` (openblas, mkl...), ``version``, ``threads``,
     ``architecture`` (the kernel set it chose; None where it does not say), ``threading_layer``,
@@ -42,7 +43,7 @@ def loaded() -> list[dict[str, Any]]:
     ]
     if "torch" in sys.modules:
         found.append(_torch_blas(sys.modules["torch"]))
-    return found
+    return sorted(found, key=lambda k: (k["api"], k["shipped_by"], k["library"], k["file"] or ""))
 
 
 def shipped_by(filepath: str) -> str:
