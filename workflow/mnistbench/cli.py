@@ -89,7 +89,7 @@ def _add_threads_option(parser: argparse.ArgumentParser) -> None:
 def cmd_train(args) -> None:
     from mnistbench.plugin import threads
 
-    threads.limit(args.threads)  # before the step's imports load NumPy's BLAS
+    threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
     from mnistbench.training import train
 
     train.run(
@@ -112,7 +112,7 @@ def cmd_train(args) -> None:
 def cmd_evaluate(args) -> None:
     from mnistbench.plugin import threads
 
-    threads.limit(args.threads)  # before the step's imports load NumPy's BLAS
+    threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
     from mnistbench.evaluation import evaluate
 
     evaluate.run(
