@@ -28,21 +28,17 @@ import argparse
 import os
 import sys
 
-# Threads are fixed before NumPy, PyTorch or JAX load: every backend gets the same number.
+from mnistbench.plugin import threads  # loads no numeric library
+
+# Threads are fixed before NumPy, PyTorch or JAX load, by the mechanism the workflow's jobs use
+# (each backend applies its framework's own controls): every backend gets the same number.
 _threads = next((a.split("=")[1] for a in sys.argv if a.startswith("--threads=")), None)
 if _threads is None and "--threads" in sys.argv:
     _threads = sys.argv[sys.argv.index("--threads") + 1]
-THREADS = int(_threads or 1)
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+THREADS = threads.limit(int(_threads or 1))
 # JAX would reserve 75% of a GPU's memory on first sight, leaving PyTorch's runs in this process
 # short of it.
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "")
-    + f" --xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'}"
-    + f" intra_op_parallelism_threads={THREADS}"
-)
 
 import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
@@ -112,14 +108,6 @@ def time_seed_epochs(loop, spec) -> list[float]:
         run_epoch(epoch)
         seconds.append(time.perf_counter() - start)
     return seconds
-
-
-def set_torch_threads() -> None:
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(THREADS)
 
 
 def runners(
@@ -228,7 +216,6 @@ def main() -> None:
     if args.quick:
         for key, value in QUICK.items():
             setattr(args, key, value)
-    set_torch_threads()
     ensure_data(args.data)
     data = datasets.load(args.data)
     registry = load_backends()

@@ -277,7 +277,7 @@ def provenance(cpu_of: dict | None = None) -> pd.DataFrame:
             "CPU model": (cpu_of or {}).get((backend, seed), CPU),
             "CPU cores": "64",
             "cores available to the job": "2",
-            "threads (OMP_NUM_THREADS)": "1",
+            "threads": "1",
             "GPU": "none",
             "platform": "Linux-6.1-x86_64-with-glibc2.36",
             "framework": f"{backend} {'2.4.6' if backend == 'numpy' else '2.13.0+cpu'}",

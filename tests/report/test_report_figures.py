@@ -5,7 +5,8 @@ Inputs are a few hand-made runs whose expected plotted values are worked out her
 
 from __future__ import annotations
 
-import base64
+import re
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -34,14 +35,43 @@ def test_each_backend_keeps_one_style_the_baseline_first():
     }
 
 
-def test_a_figure_is_an_svg_data_uri_the_same_for_the_same_data():
+def test_a_figure_is_an_inline_svg_the_same_for_the_same_data():
     runs = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])})
     style = rf.styles(["numpy"], "numpy")
     first, second = rf.learning_curves(runs, style), rf.learning_curves(runs, style)
-    prefix = "data:image/svg+xml;base64,"
-    assert first.startswith(prefix) and first == second
-    svg = base64.b64decode(first.removeprefix(prefix)).decode()
-    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<dc:date>" not in svg
+    assert first.startswith("<svg") and first.rstrip().endswith("</svg>") and first == second
+    assert "<dc:date>" not in first
+
+
+def test_a_figure_holds_its_text_as_text_not_glyph_outlines():
+    runs = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])})
+    svg = ElementTree.fromstring(rf.learning_curves(runs, rf.styles(["numpy"], "numpy")))
+    texts = {"".join(t.itertext()) for t in svg.iter("text")}
+    assert {"training loss (mean over the epoch)", "test accuracy (fraction)"} <= texts
+    assert not any(use.get("href").startswith("#DejaVu") for use in svg.iter("use"))
+    # one font rule for the figure's labels, ending in the reader's own sans-serif
+    rule = f"#{svg.get('id')} text{{font-family: 'DejaVu Sans'"
+    assert rule in svg.find("defs/style").text and "sans-serif}" in svg.find("defs/style").text
+    assert not any("font-family" in (t.get("style") or "") for t in svg.iter("text"))
+
+
+def test_two_figures_share_no_id_so_both_fit_in_one_page():
+    one = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])})
+    two = history({"numpy": ([1.0, 1.0], [0.6, 0.3], [0.7, 0.9])})
+    style = rf.styles(["numpy"], "numpy")
+    ids = [ids_and_references(rf.learning_curves(runs, style)) for runs in (one, two)]
+    assert ids[0][0] and not ids[0][0] & ids[1][0]
+    for defined, referenced in ids:
+        assert referenced <= defined  # every reference still finds its element
+
+
+def ids_and_references(svg: str) -> tuple[set[str], set[str]]:
+    """The ids an SVG defines and the ids its ``href`` and ``url(#...)`` refer to."""
+    root = ElementTree.fromstring(svg)
+    defined = {e.get("id") for e in root.iter() if e.get("id")}
+    referenced = {e.get("href")[1:] for e in root.iter() if e.get("href")}
+    referenced |= set(re.findall(r"url\(#([^)]+)\)", svg))
+    return defined, referenced
 
 
 def history(curves: dict, seeds=(0,)) -> pd.DataFrame:
@@ -317,7 +347,7 @@ def test_the_difference_grid_shows_percentage_points_where_a_backend_departs():
     assert bar.get_ylabel() == "percentage points of the true class"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
     assert rf.difference_grid(data[data["backend"] != "torch"], "numpy", style, "mnist") is None
-    assert rf.difference_grid(data, "numpy", style, "mnist").startswith("data:image/svg+xml")
+    assert rf.difference_grid(data, "numpy", style, "mnist").startswith("<svg")
 
 
 def test_the_difference_grid_puts_three_panels_a_row_ordered_by_variant_then_backend():
@@ -345,14 +375,14 @@ def test_each_chart_in_the_report_is_its_figure_as_an_svg():
         [("mnist", "mlp", "numpy", 0, 2.0, 1.0), ("mnist", "mlp", "torch", 0, 1.0, 2.0)]
     )
     matrices = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED})
-    assert rf.learning_curves(runs, style) == rf.data_uri(rf.learning_curves_figure(runs, style))
-    assert rf.speed_chart(rates, "numpy", style) == rf.data_uri(
+    assert rf.learning_curves(runs, style) == rf.svg.inline(rf.learning_curves_figure(runs, style))
+    assert rf.speed_chart(rates, "numpy", style) == rf.svg.inline(
         rf.speed_chart_figure(rates, "numpy", style)
     )
-    assert rf.confusion_grid(matrices, style, "mnist") == rf.data_uri(
+    assert rf.confusion_grid(matrices, style, "mnist") == rf.svg.inline(
         rf.confusion_grid_figure(matrices, style, "mnist")
     )
-    assert rf.difference_grid(matrices, "numpy", style, "mnist") == rf.data_uri(
+    assert rf.difference_grid(matrices, "numpy", style, "mnist") == rf.svg.inline(
         rf.difference_grid_figure(matrices, "numpy", style, "mnist")
     )
 

@@ -100,6 +100,38 @@ def test_the_report_shows_the_commit_the_cpu_the_config_files_and_the_quick_epoc
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
 
 
+def test_every_run_names_the_libraries_that_did_its_arithmetic_and_the_report_shows_them(
+    workdir,
+):
+    provenance_csv = pd.read_csv(workdir / "results" / "provenance.csv", dtype=str)
+    html = (workdir / "results" / "report.html").read_text()
+    expected = {
+        "numpy": ["kernels: BLAS from numpy", "kernels: BLAS from scipy"],  # two OpenBLAS copies
+        "torch": ["kernels: BLAS from torch", "kernels: OpenMP from torch"],
+    }
+    for (backend, seed), run in provenance_csv.groupby(["backend", "seed"]):
+        items = dict(zip(run["item"], run["value"]))
+        assert items["threads"] == "1" and items["CUDA"] == items["cuDNN"] == "none"
+        assert {"scipy", "numba", "jaxlib", "threadpoolctl"} <= set(items)
+        kernels = {item: value for item, value in items.items() if item.startswith("kernels: ")}
+        assert kernels and all(", 1 thread" in value for value in kernels.values()), kernels
+        for item in expected.get(backend, []):
+            assert item in kernels, f"{backend} seed {seed}: {sorted(kernels)}"
+            shown = f"<td>{escape(item)} ({backend} runs)</td><td>{escape(kernels[item])}</td>"
+            assert shown in html
+
+
+def test_the_report_is_light_and_its_figures_hold_their_text_as_text(workdir):
+    html = (workdir / "results" / "report.html").read_text()
+    assert len(html.encode()) < 375_000  # half the 749 KB of base64 SVG with glyph outlines
+    assert "data:image/svg+xml" not in html  # (the heat maps stay PNG images inside the SVG)
+    figures = re.findall(r"<svg .*?</svg>", html, re.S)
+    assert len(figures) >= 3
+    texts = [re.findall(r"<text [^>]*>([^<]+)</text>", figure) for figure in figures]
+    assert all(texts), "a figure without text elements"
+    assert any("test accuracy (fraction)" in found for found in texts)
+
+
 def test_snakemake_report_carries_every_table_and_the_page(workdir):
     result = run_snakemake(workdir, "--report", "report.zip")
     assert result.returncode == 0, result.stderr[-2000:]

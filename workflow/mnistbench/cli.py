@@ -77,7 +77,19 @@ def cmd_fetch(args) -> None:
     )
 
 
+def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for every library the step uses (BLAS, PyTorch, XLA), set before any "
+        "starts (default: MNISTBENCH_THREADS, else OMP_NUM_THREADS, else the libraries choose)",
+    )
+
+
 def cmd_train(args) -> None:
+    from mnistbench.plugin import threads
+
+    threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
     from mnistbench.training import train
 
     train.run(
@@ -98,6 +110,9 @@ def cmd_train(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
+    from mnistbench.plugin import threads
+
+    threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
     from mnistbench.evaluation import evaluate
 
     evaluate.run(
@@ -235,6 +250,7 @@ def add_train_parser(steps) -> None:
         help="folder for a checkpoint after every epoch, resumed from when run again and "
         "removed once the outputs are written (default: none)",
     )
+    _add_threads_option(p)
     p.set_defaults(func=cmd_train)
 
 
@@ -250,6 +266,7 @@ def add_evaluate_parser(steps) -> None:
         help="auto, cpu or cuda (default: the training device, or auto for another backend)",
     )
     _add_digest_option(p)
+    _add_threads_option(p)
     p.set_defaults(func=cmd_evaluate)
 
 

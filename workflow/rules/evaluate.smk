@@ -29,5 +29,5 @@ rule evaluate_model:
         digests=get_data_digests,
         code=get_evaluate_code,
     shell:
-        "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} evaluate"
+        "{params.python:q} -m mnistbench --log {log:q} evaluate --threads {threads}"
         " --data {params.data:q} --run {params.run:q} {params.digests} --out {output.metrics:q}"

@@ -34,7 +34,7 @@ rule train_model:
         checkpoint=get_checkpoint_dir,
         code=get_train_code,
     shell:
-        "OMP_NUM_THREADS={threads} {params.python:q} -m mnistbench --log {log:q} train"
+        "{params.python:q} -m mnistbench --log {log:q} train --threads {threads}"
         " --data {params.data:q} --dataset {wildcards.dataset} --variant {wildcards.variant}"
         " --backend {wildcards.backend} --seed {wildcards.seed} {params.args} {params.digests}"
         " --out {params.out:q} --checkpoint {params.checkpoint:q}"

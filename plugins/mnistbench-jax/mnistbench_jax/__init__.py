@@ -5,7 +5,8 @@ runs every epoch as one ``lax.scan`` over its batches, compiled in the untimed s
 supplies the initial weights, the sample order and the dropout masks, so no ``jax.random`` is
 needed and the losses match the NumPy backend's step for step. JAX is imported only when a
 method needs it, so listing backends stays fast and a machine without JAX reports this backend
-as unavailable.
+as unavailable; :func:`mnistbench_jax.runtime.start` imports it, with XLA's thread pools at the
+job's thread count.
 
 What a variant module gives is the JAX step protocol (``docs/step-protocol.md``, version
 :data:`STEP_PROTOCOL`): a variant plugin that ships a module written to it (``Variant.steps``)
@@ -67,12 +68,18 @@ class JaxBackend:
         return None
 
     def devices(self) -> list[str]:
+        from mnistbench_jax import runtime
+
+        runtime.start()
         import jax
 
         platforms = {d.platform for d in jax.devices()}
         return ["cuda", "cpu"] if "gpu" in platforms or "cuda" in platforms else ["cpu"]
 
     def setup(self, spec: TrainSpec) -> Trainer:
+        from mnistbench_jax import runtime
+
+        runtime.start()
         from mnistbench_jax import loop
 
         return loop.Trainer(spec, _module(spec.variant), dict(spec.hyperparameters))
@@ -85,6 +92,9 @@ class JaxBackend:
         x: np.ndarray,
         device: str,
     ) -> np.ndarray:
+        from mnistbench_jax import runtime
+
+        runtime.start()
         import jax
 
         from mnistbench_jax.loop import FLOAT32_MATMULS

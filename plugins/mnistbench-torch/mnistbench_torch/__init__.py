@@ -69,8 +69,9 @@ class TorchBackend:
         return ["cuda", "cpu"] if torch.cuda.is_available() else ["cpu"]
 
     def setup(self, spec: TrainSpec) -> Trainer:
-        from mnistbench_torch import loop
+        from mnistbench_torch import loop, runtime
 
+        runtime.use_job_threads()
         return loop.Trainer(spec, _model(spec.variant))
 
     def predict(
@@ -81,6 +82,9 @@ class TorchBackend:
         x: np.ndarray,
         device: str,
     ) -> np.ndarray:
+        from mnistbench_torch import runtime
+
+        runtime.use_job_threads()
         return _model(variant).predict(weights, x, hyperparameters, device)
 
 

@@ -1,14 +1,37 @@
-"""PyTorch settings shared by every variant: determinism, and moving arrays on and off a device."""
+"""PyTorch settings shared by every variant: threads, determinism, and moving arrays on and off a
+device."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+
+from mnistbench.plugin import threads
+
+log = logging.getLogger(__name__)
+
+
+def use_job_threads() -> None:
+    """PyTorch's intra-op and inter-op pools at the job's thread count, if it set one
+    (:mod:`mnistbench.plugin.threads`). ``OMP_NUM_THREADS`` sizes only the intra-op pool; the
+    inter-op pool takes one thread per core unless set before its first use."""
+    n = threads.configured()
+    if n is None or (torch.get_num_threads(), torch.get_num_interop_threads()) == (n, n):
+        return
+    torch.set_num_threads(n)
+    if torch.get_num_interop_threads() != n:
+        try:
+            torch.set_num_interop_threads(n)
+        except RuntimeError:  # the pool started earlier in this process: its size is fixed
+            log.warning("PyTorch's inter-op pool had started: it keeps its threads")
+            return
+    log.info("PyTorch: %d intra-op and %d inter-op threads", n, n)
 
 
 def make_deterministic(device: str) -> None:

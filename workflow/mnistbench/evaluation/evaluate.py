@@ -22,6 +22,7 @@ from mnistbench import artifacts
 from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
 from mnistbench.evaluation import predictions
+from mnistbench.plugin import threads as thread_control
 from mnistbench.plugin.registry import backend_errors, load_backends
 from mnistbench.training import weights_file
 from mnistbench.training.train import resolve_device
@@ -57,13 +58,17 @@ def run(
     backend: str | None = None,
     device: str | None = None,
     sha256: Mapping[str, str] | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate the run in ``run_dir`` and write ``metrics.json`` (or ``out``).
 
     ``device`` defaults to the one that trained when the same backend evaluates, else ``auto``.
     ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
-    A run that diverged gets metrics that say so, with no accuracy.
+    A run that diverged gets metrics that say so, with no accuracy. ``threads`` sets the job's
+    thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has.
     """
+    if threads is not None:
+        thread_control.limit(threads)
     run_dir = Path(run_dir)
     info = artifacts.read_json(run_dir / "train.json")
     missing = [k for k in TRAIN_KEYS if k not in info]

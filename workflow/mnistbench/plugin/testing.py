@@ -36,7 +36,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pytest
+
+try:
+    import pytest
+except ImportError as error:  # a shipped module: say how to get what it needs
+    raise ImportError(
+        "mnistbench.plugin.testing is a pytest suite: pip install 'mnistbench[testing]'"
+    ) from error
 
 from mnistbench.plugin.backend import TrainSpec, is_resumable, train_all
 from mnistbench.plugin.registry import load_backends

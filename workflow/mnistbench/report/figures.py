@@ -1,4 +1,4 @@
-"""The report's figures: learning curves, speed-ups and confusion matrices, as SVG data URIs.
+"""The report's figures: learning curves, speed-ups and confusion matrices, as inline SVG.
 
 Matplotlib's object API (``Figure``), never pyplot: no global state and no display backend, so
 figures are made the same way in a job, a test or a notebook. Each backend keeps one colour,
@@ -8,8 +8,6 @@ numbers) stay distinguishable.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +17,8 @@ import pandas as pd
 from matplotlib.colors import PowerNorm, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+from mnistbench.report import svg
 
 COLOURS = ["#1b6ca8", "#d1495b", "#2e933c", "#8f5db7", "#e08a00", "#4d4d4d"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
@@ -56,13 +56,6 @@ def styles(backends: Sequence[str], baseline: str) -> dict[str, Style]:
     }
 
 
-def data_uri(fig: Figure) -> str:
-    """The figure as an SVG data URI: sharp at any zoom, inside the one HTML file."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 # Learning curves ------------------------------------------------------------------------------
 
 PANELS = [
@@ -91,7 +84,7 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
 
     One line per backend: the mean over seeds, with a band of ± one sd where there are several.
     """
-    return data_uri(learning_curves_figure(history, style))
+    return svg.inline(learning_curves_figure(history, style))
 
 
 def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Figure:
@@ -160,7 +153,7 @@ def _readable_range(ax) -> None:
 
 def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> str:
     """Bars of training speed-up over ``baseline`` per variant and backend, seeds' range."""
-    return data_uri(speed_chart_figure(speedups, baseline, style))
+    return svg.inline(speed_chart_figure(speedups, baseline, style))
 
 
 def speed_chart_figure(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> Figure:
@@ -284,7 +277,7 @@ def _matrix_grid(keys: Sequence[tuple[str, str]], columns: Sequence[str]):
 
 def confusion_grid(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> str:
     """Every (variant, backend) of ``dataset`` as a small multiple on one shared colour scale."""
-    return data_uri(confusion_grid_figure(confusion, style, dataset))
+    return svg.inline(confusion_grid_figure(confusion, style, dataset))
 
 
 def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> Figure:
@@ -318,7 +311,7 @@ def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str)
     None when no pair differs.
     """
     fig = difference_grid_figure(confusion, baseline, style, dataset)
-    return None if fig is None else data_uri(fig)
+    return None if fig is None else svg.inline(fig)
 
 
 def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, dataset: str):

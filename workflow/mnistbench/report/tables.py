@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.report import uncertainty
+from mnistbench.training.kernels import ITEM_PREFIX as KERNELS
 from mnistbench.variants import VARIANTS
 
 GROUP_KEYS = ["dataset", "variant", "backend", "device"]
@@ -253,8 +254,10 @@ MACHINE_ITEMS = [
     "CPU model",
     "CPU cores",
     "cores available to the job",
-    "threads (OMP_NUM_THREADS)",
+    "threads",
     "GPU",
+    "CUDA",
+    "cuDNN",
     "platform",
 ]
 CODE_ITEMS = ["commit", "uncommitted changes"]
@@ -265,7 +268,7 @@ def _scope(item: str) -> list[str]:
     """What an item may rightly differ by: the machine by device, a framework by backend..."""
     if item in MACHINE_ITEMS:
         return ["device"]
-    if item == "framework":
+    if item == "framework" or item.startswith(KERNELS):
         return ["backend"]
     if item.startswith("data "):
         return ["dataset"]
@@ -306,7 +309,7 @@ def provenance_tables(provenance: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "code": shared[shared["item"].isin(CODE_ITEMS)][["item", "value"]],
         "machines": machines,
         "libraries": libraries.assign(
-            item=np.where(libraries["item"] == "framework", "backend framework", libraries["item"])
+            item=[_library_label(i, b) for i, b in zip(libraries["item"], libraries["backend"])]
         )[["item", "value"]],
         "data": pd.DataFrame(
             {
@@ -317,6 +320,13 @@ def provenance_tables(provenance: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ),
         "differs": _by_run(differs),
     }
+
+
+def _library_label(item: str, backend: str) -> str:
+    """A library item as the table shows it: a backend's own items say which backend's runs."""
+    if item == "framework":
+        return "backend framework"
+    return f"{item} ({backend} runs)" if item.startswith(KERNELS) else item
 
 
 def _by_run(differs: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""What produced a number: project commit, package versions, machine and device, per run.
+"""What produced a number: project commit, package versions, machine and device, and the
+libraries that did the arithmetic (:mod:`mnistbench.training.kernels`), per run.
 
 ``train`` records these in ``train.json``; ``aggregate`` flattens them into ``provenance.csv``
 (:func:`flatten`); the report shows what all runs share once and lists the runs that differ.
@@ -17,13 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from mnistbench import __version__
+from mnistbench.plugin import threads as thread_control
+from mnistbench.training import kernels
 
 PACKAGE = Path(__file__).resolve().parents[1]
 UNKNOWN = "unknown"
+# The core's libraries and those the built-in backends compute with beside their framework:
+# SciPy's BLAS and numba's kernels (NumPy backend), jaxlib (XLA itself; jax is its Python API).
+PACKAGES = ("numpy", "pandas", "pluggy", "scipy", "numba", "jaxlib", "threadpoolctl")
 
 
-def versions(packages: tuple[str, ...] = ("numpy", "pandas", "pluggy")) -> dict[str, str]:
-    """Installed versions of mnistbench, Python and the core's ``packages``.
+def versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed versions of mnistbench, Python and ``packages`` (``not installed`` if absent).
 
     The backend's own framework version is recorded beside it as ``backend_version``.
     """
@@ -69,12 +75,6 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine() or UNKNOWN
 
 
-def threads() -> str:
-    """The thread setting the numeric libraries ran under (``OMP_NUM_THREADS``), as set."""
-    setting = os.environ.get("OMP_NUM_THREADS")
-    return setting if setting else f"not set (libraries choose; {os.cpu_count()} cores)"
-
-
 def gpu(device: str) -> str:
     """The GPU model a CUDA run used, asked of the framework already loaded; ``none`` on CPU."""
     if device != "cuda":
@@ -87,8 +87,9 @@ def gpu(device: str) -> str:
 
 
 def machine(device: str) -> dict[str, Any]:
-    """The host: platform, CPU model, cores, threads setting, for CUDA the GPU model, and on
-    SLURM the job that ran it (look it up with ``sacct -j``)."""
+    """The host: platform, CPU model, cores, the job's thread count, for CUDA the GPU model and
+    the CUDA and cuDNN versions, and on SLURM the job that ran it (look it up with ``sacct -j``).
+    """
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "platform": platform.platform(),
@@ -96,15 +97,23 @@ def machine(device: str) -> dict[str, Any]:
         "cpu_model": cpu_model(),
         "cpu_cores": os.cpu_count(),
         "cores_available": available or os.cpu_count(),
-        "threads": threads(),
+        "threads": thread_control.describe(),
         "gpu": gpu(device),
+        **kernels.gpu_libraries(device),
         **({"slurm_job_id": os.environ["SLURM_JOB_ID"]} if os.environ.get("SLURM_JOB_ID") else {}),
     }
 
 
 def record(device: str) -> dict[str, Any]:
-    """What a run records of its making in ``train.json``: project, versions and machine."""
-    return {"project": project(), "versions": versions(), "machine": machine(device)}
+    """What a run records of its making in ``train.json``: project, versions, the libraries that
+    did its arithmetic (asked after training, so every library the run loaded is there) and
+    machine."""
+    return {
+        "project": project(),
+        "versions": versions(),
+        "kernels": kernels.loaded(),
+        "machine": machine(device),
+    }
 
 
 def flatten(record: Mapping[str, Any]) -> dict[str, str]:
@@ -122,12 +131,15 @@ def flatten(record: Mapping[str, Any]) -> dict[str, str]:
         "CPU model": host.get("cpu_model", UNKNOWN),
         "CPU cores": host.get("cpu_cores", UNKNOWN),
         "cores available to the job": host.get("cores_available", UNKNOWN),
-        "threads (OMP_NUM_THREADS)": host.get("threads", UNKNOWN),
+        "threads": host.get("threads", UNKNOWN),
         "GPU": host.get("gpu", UNKNOWN),
+        "CUDA": host.get("cuda", UNKNOWN),
+        "cuDNN": host.get("cudnn", UNKNOWN),
         "platform": host.get("platform", UNKNOWN),
         "framework": f"{record.get('backend', '?')} {record.get('backend_version', UNKNOWN)}",
     }
     items.update({name: version for name, version in record.get("versions", {}).items()})
+    items.update(kernels.describe(kernel) for kernel in record.get("kernels", []))
     items.update({f"data {role}": sha for role, sha in record.get("data_sha256", {}).items()})
     return {item: str(value) for item, value in items.items()}
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from mnistbench import artifacts
 from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity
+from mnistbench.plugin import threads as thread_control
 from mnistbench.plugin.backend import Backend, TrainSpec
 from mnistbench.plugin.registry import backend_errors, load_backends
 from mnistbench.training import checkpoint, epochs, provenance, weights_file
@@ -94,6 +94,7 @@ def run(
     test_limit: int | None = None,
     sha256: Mapping[str, str] | None = None,
     checkpoint_dir: str | Path | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
@@ -101,8 +102,11 @@ def run(
     Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
     memory) runs before training starts; the three outputs are written together or not at all.
     With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
-    run is started again, and removed once the outputs are written.
+    run is started again, and removed once the outputs are written. ``threads`` sets the job's
+    thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has.
     """
+    if threads is not None:
+        thread_control.limit(threads)
     the_variant = get_variant(variant)
     hp = the_variant.hyperparameters(hyperparameters)
     registry = load_backends()
@@ -134,7 +138,7 @@ def run(
                 "backend_version": the_backend.version,
                 "core": identity.step("train"),
                 "device": resolved,
-                "threads": os.environ.get("OMP_NUM_THREADS"),
+                "threads": thread_control.configured(),
             }
         )
         y_test = data_set.test_labels.astype(np.int64)
