@@ -109,8 +109,22 @@ def get_data_digests(wildcards):
     return shlex.join(arg for digest in pinned for arg in ("--sha256", digest))
 
 
+def get_dataset_args(wildcards):
+    """How the run's dataset is read, from its definition: declared classes, label offset and
+    transposition (the image size comes from the files)."""
+    definition = config["dataset_definitions"][wildcards.dataset]
+    args = []
+    if "classes" in definition:
+        args += ["--classes", str(definition["classes"])]
+    if definition.get("label_offset"):
+        args += ["--label-offset", str(definition["label_offset"])]
+    if definition.get("transpose"):
+        args += ["--transpose"]
+    return args
+
+
 def get_train_args(wildcards):
-    """Hyperparameters, device, class count and subset of a run, as command-line arguments.
+    """Hyperparameters, device, dataset options and subset of a run, as command-line arguments.
 
     They are a rule parameter, so changing one hyperparameter re-runs only the runs it touches.
     """
@@ -120,8 +134,7 @@ def get_train_args(wildcards):
         json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
         "--device",
         get_device(wildcards),
-        "--classes",
-        str(config["dataset_definitions"][wildcards.dataset]["classes"]),
+        *get_dataset_args(wildcards),
     ]
     if subset.get("train"):
         args += ["--train-limit", str(subset["train"])]
