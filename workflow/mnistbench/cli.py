@@ -242,8 +242,9 @@ def add_train_parser(steps) -> None:
     p.add_argument("--hparams", type=_json_object, default={}, help="JSON object of overrides")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument(
-        "--classes", type=int, help="number of classes, checked against the labels (default: "
-        "the largest label + 1)"
+        "--classes",
+        type=int,
+        help="number of classes, checked against the labels (default: the largest label + 1)",
     )
     p.add_argument(
         "--label-offset", type=int, default=0, help="subtracted from every label (default 0)"

@@ -101,8 +101,9 @@ def run(
 
     ``conventions`` are the dataset's options (declared classes, label offset, transpose); the
     image size and classes come from the data. ``sha256`` maps data roles to their pinned
-    digests: a data file that differs is refused. Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
-    memory) runs before training starts; the three outputs are written together or not at all.
+    digests: a data file that differs is refused. Every check that can fail (variant,
+    hyperparameters, backend, device, output folder, data, memory) runs before training starts;
+    the three outputs are written together or not at all.
     With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
     run is started again, and removed once the outputs are written. ``threads`` sets the job's
     thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has.
