@@ -99,7 +99,8 @@ def get_fetch_args(wildcards):
 
 def get_dataset_files(wildcards):
     """The four verified IDX files of the run's dataset, by role."""
-    return {role: f"resources/{wildcards.dataset}/{role}.idx" for role in ROLES}
+    folder = experiment.DATA_DIR.format(dataset=wildcards.dataset)
+    return {role: f"{folder}/{role}.idx" for role in ROLES}
 
 
 def get_data_digests(wildcards):

@@ -104,6 +104,20 @@ def describe(data_dir: str | Path, conventions: Conventions | None = None) -> Sh
     return _checked(files, conventions, {}, {}).shape
 
 
+def known_shape(data_dir: str | Path, conventions: Conventions) -> Shape | None:
+    """The dataset's shape where it can be known without fetching: from its files if all four
+    are in ``data_dir`` (and readable), else from a definition that declares both classes and
+    image size; None otherwise (the train step reads it from the files once they arrive)."""
+    if all(role_path(data_dir, role).is_file() for role in ROLES):
+        try:
+            return describe(data_dir, conventions)
+        except MnistbenchError:
+            return None  # the fetch and train steps refuse such files, naming the fault
+    if conventions.classes and conventions.image_size:
+        return Shape(*conventions.image_size, conventions.classes)
+    return None
+
+
 def _checked(files, conventions: Conventions, limits, digests) -> Dataset:
     """Check the four arrays against each other and the conventions; keep the first samples."""
     images, labels = [], []

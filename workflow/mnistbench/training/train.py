@@ -29,7 +29,7 @@ import numpy as np
 
 from mnistbench import artifacts
 from mnistbench.data import datasets
-from mnistbench.data.shapes import Conventions
+from mnistbench.data.shapes import MNIST, Conventions, Shape
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity
 from mnistbench.plugin import threads as thread_control
@@ -63,20 +63,23 @@ def build_spec(
     labels: np.ndarray,
     seed: int,
     device: str,
+    shape: Shape = MNIST,
 ) -> TrainSpec:
-    """Everything the backend needs, made by the core from ``seed`` alone."""
+    """Everything the backend needs, made by the core from ``seed`` alone; the weights sized
+    for ``shape``, the dataset's image size and classes."""
     init_rng, order_rng, mask_rng = random_streams(seed)
     plan = variant.plan(order_rng, mask_rng, len(images), hyperparameters)
     return TrainSpec(
         variant=variant.name,
         hyperparameters=dict(hyperparameters),
-        initial_weights=variant.initial_weights(init_rng, hyperparameters),
+        initial_weights=variant.initial_weights(init_rng, hyperparameters, shape),
         x_train=variant.prepare_inputs(images, hyperparameters),
         y_train=labels.astype(np.int64),
         epochs=plan.epochs,
         batch_size=plan.batch_size,
         device=device,
         extras=plan.extras,
+        classes=shape.classes,
     )
 
 
@@ -125,9 +128,17 @@ def run(
         data_set = datasets.load(data, conventions, train_limit, test_limit, sha256)
         shape = {**data_set.shape.record(), **conventions.record()}
         n_train = len(data_set.train_images)
-        the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes())
+        if reason := the_variant.takes(data_set.shape):
+            raise MnistbenchError(f"variant {variant!r} on dataset {dataset!r}: {reason}")
+        the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes(), data_set.shape)
         spec = build_spec(
-            the_variant, hp, data_set.train_images, data_set.train_labels, seed, resolved
+            the_variant,
+            hp,
+            data_set.train_images,
+            data_set.train_labels,
+            seed,
+            resolved,
+            data_set.shape,
         )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
         log.info("training %s on %s with %s (%s), seed %d, %d samples", variant, dataset,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.errors import MnistbenchError
 from mnistbench.variants.parts import Cost, InputLayout, Reference, StepModule, Weights
 
@@ -58,11 +59,13 @@ class Variant:
     seed_accuracy: float  # the test accuracy the notebook reports
     defaults: Mapping[str, Any]
     prepare_inputs: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
-    initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
+    # initial_weights(rng, hyperparameters, shape): sized from the dataset's image and classes
+    initial_weights: Callable[[np.random.Generator, Mapping[str, Any], Shape], Weights]
     # plan(order_rng, mask_rng, n_train, hyperparameters)
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
-    # The shape of each weight for these hyperparameters, computed without making the weights.
-    weight_shapes: Callable[[Mapping[str, Any]], dict[str, tuple[int, ...]]]
+    # The shape of each weight for these hyperparameters and dataset shape, computed without
+    # making the weights.
+    weight_shapes: Callable[[Mapping[str, Any], Shape], dict[str, tuple[int, ...]]]
     # Bytes the plan holds for ``n_train`` samples (orders, one epoch's masks), without making it.
     plan_bytes: Callable[[Mapping[str, Any], int], int]
     contract: Contract
@@ -77,6 +80,8 @@ class Variant:
     steps: tuple[StepModule, ...] = ()
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
+    # Why the variant cannot take a dataset's shape (image size, classes), or None where it can.
+    takes: Callable[[Shape], str | None] = lambda shape: None
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.
     upper_limits: Mapping[str, float] = field(default_factory=dict)
     # Where the defaults depart from the notebook's recipe, and why, for the report ("" if nowhere).
@@ -100,23 +105,34 @@ class Variant:
             self._check(key, value)
         return merged
 
-    def memory_bytes(self, hp: Mapping[str, Any], n_train: int) -> int:
+    def memory_bytes(self, hp: Mapping[str, Any], n_train: int, shape: Shape = MNIST) -> int:
         """About how much memory a run needs beyond its data: the float32 weights four times
         over (weights, gradients, two optimiser moments) and the training plan."""
-        params = sum(math.prod(shape) for shape in self.weight_shapes(hp).values())
+        params = sum(math.prod(size) for size in self.weight_shapes(hp, shape).values())
         return 16 * params + self.plan_bytes(hp, n_train)
 
-    def check_fits(self, hp: Mapping[str, Any], n_train: int, available: int) -> None:
-        """Refuse, in one line and before allocating anything, sizes that cannot fit in memory."""
-        needed = self.memory_bytes(hp, n_train)
+    def unfit(
+        self, hp: Mapping[str, Any], n_train: int, available: int, shape: Shape = MNIST
+    ) -> str | None:
+        """Why a run of these sizes cannot fit in ``available`` bytes, in words; None if it can."""
+        needed = self.memory_bytes(hp, n_train, shape)
         if needed <= available:
-            return
+            return None
         changed = [f"{k}={v}" for k, v in hp.items() if v != self.defaults[k]]
         which = f"with {', '.join(changed)}" if changed else "with its default sizes"
-        raise MnistbenchError(
-            f"variant {self.name!r} {which} needs about {_gib(needed)} of memory for its weights "
-            f"and training plan, more than the {_gib(available)} here; use smaller sizes"
+        on = "" if shape == MNIST else f" on {shape}"
+        return (
+            f"variant {self.name!r} {which}{on} needs about {_gib(needed)} of memory for its "
+            f"weights and training plan, more than the {_gib(available)} here"
         )
+
+    def check_fits(
+        self, hp: Mapping[str, Any], n_train: int, available: int, shape: Shape = MNIST
+    ) -> None:
+        """Refuse, in one line and before allocating anything, sizes that cannot fit in memory."""
+        reason = self.unfit(hp, n_train, available, shape)
+        if reason:
+            raise MnistbenchError(f"{reason}; use smaller sizes")
 
     def _check(self, key: str, value: Any) -> None:
         """Every hyperparameter is a positive number of its default's type, within its limit."""
