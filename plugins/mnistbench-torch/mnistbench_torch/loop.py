@@ -4,7 +4,8 @@ A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batc
 updating the weight tensors ``w`` and the optimiser state ``state`` in place and returning the
 batch's loss (a 0-d tensor, measured before the update), or what the module's ``losses`` computes it
 from once per epoch (see :func:`mnistbench_torch.runtime.step_losses`). Optional:
-``targets(labels)``, the training labels in the form the steps take them, made once (one-hot rows);
+``targets(labels, classes)``, the training labels in the form the steps take them, made once
+(one-hot rows);
 ``initial_state(w)``, the optimiser state of a fresh run as named tensors (none for plain SGD), and
 ``params(weights, device)`` and ``weights(w, weights)``, where the tensors a step uses are not
 simply every weight (mnn trains 110 of its matrix's 895 columns, through views made once).
@@ -50,8 +51,8 @@ class Trainer:
                 for k, v in self.state.items()
             }
         self.x = tensor(spec.x_train, spec.device)
-        targets = getattr(module, "targets", lambda labels: labels)
-        self.y = targets(tensor(spec.y_train, spec.device))
+        targets = getattr(module, "targets", lambda labels, classes: labels)
+        self.y = targets(tensor(spec.y_train, spec.device), spec.classes)
         self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
 
     def train_epoch(self, epoch: int) -> EpochResult:
