@@ -76,7 +76,11 @@ def write_mirror(out: Path, options: argparse.Namespace) -> dict:
     files = {}
     for role, name in MIRROR_NAMES.items():
         plain = out / f"{role}.idx"
-        with plain.open("rb") as source, gzip.open(out / name, "wb", mtime=0) as target:
+        with (
+            plain.open("rb") as source,
+            (out / name).open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as target,  # the same bytes every time
+        ):
             shutil.copyfileobj(source, target)
         with plain.open("rb") as f:
             digest = hashlib.file_digest(f, "sha256").hexdigest()

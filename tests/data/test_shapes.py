@@ -145,3 +145,13 @@ def test_train_refuses_bad_labels_in_one_line_and_writes_nothing(
     line = error_line(result, "train")
     assert line.startswith(f"mnistbench train: error: {path}: ") and problem in line
     assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_an_image_size_the_header_does_not_have(letters, tmp_path):
+    options = ["--classes", "26", "--label-offset", "1", "--transpose", "--image-size", "28", "28"]
+    line = error_line(train(letters, tmp_path / "run", *options), "train")
+    images = datasets.role_path(letters, "train_images")
+    assert line == (
+        f"mnistbench train: error: {images}: images are 32 x 32 after transpose, but the "
+        "dataset's image_size is 28 x 28"
+    )

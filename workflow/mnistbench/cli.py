@@ -102,7 +102,12 @@ def cmd_train(args) -> None:
         out=args.out,
         hyperparameters=args.hparams,
         device=args.device,
-        conventions=Conventions(args.classes, args.label_offset, args.transpose),
+        conventions=Conventions(
+            args.classes,
+            args.label_offset,
+            args.transpose,
+            args.image_size and tuple(args.image_size),
+        ),
         train_limit=args.train_limit,
         test_limit=args.test_limit,
         sha256=dict(args.sha256),
@@ -251,6 +256,13 @@ def add_train_parser(steps) -> None:
     )
     p.add_argument(
         "--transpose", action="store_true", help="images are stored column-major (EMNIST)"
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        nargs=2,
+        metavar=("ROWS", "COLS"),
+        help="image size the dataset declares, checked against the IDX header",
     )
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")

@@ -111,8 +111,8 @@ def get_data_digests(wildcards):
 
 
 def get_dataset_args(wildcards):
-    """How the run's dataset is read, from its definition: declared classes, label offset and
-    transposition (the image size comes from the files)."""
+    """How the run's dataset is read, from its definition: declared classes and image size
+    (checked against the files), label offset and transposition."""
     definition = config["dataset_definitions"][wildcards.dataset]
     args = []
     if "classes" in definition:
@@ -121,6 +121,8 @@ def get_dataset_args(wildcards):
         args += ["--label-offset", str(definition["label_offset"])]
     if definition.get("transpose"):
         args += ["--transpose"]
+    if "image_size" in definition:
+        args += ["--image-size", *map(str, definition["image_size"])]
     return args
 
 
