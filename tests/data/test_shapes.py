@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from mnistbench.data import datasets
-from mnistbench.data.shapes import Conventions, Shape
+from mnistbench.data.shapes import MNIST, Conventions, Shape
 from mnistbench.errors import MnistbenchError
+from mnistbench.variants import get_variant
 from tests.cli import error_line, run_cli
 from tests.known import write_idx
 from tests.synthetic import LETTERS, make, synthetic_idx
@@ -154,4 +155,26 @@ def test_train_refuses_an_image_size_the_header_does_not_have(letters, tmp_path)
     assert line == (
         f"mnistbench train: error: {images}: images are 32 x 32 after transpose, but the "
         "dataset's image_size is 28 x 28"
+    )
+
+
+@pytest.mark.parametrize("name", ["mlp", "sigmoid_mlp", "dropout_mlp", "predictive_coding"])
+def test_a_variant_takes_one_input_per_pixel_and_gives_one_output_per_class(name):
+    variant = get_variant(name)
+    hp = variant.hyperparameters()
+    weights = variant.initial_weights(np.random.default_rng(0), hp, Shape(32, 32, 26))
+    assert weights["W1"].shape == (1024, hp["hidden"]) and weights["W2"].shape[1] == 26
+    sizes = {k: v.shape for k, v in weights.items()}
+    assert sizes == variant.weight_shapes(hp, Shape(32, 32, 26))
+    assert variant.takes(Shape(32, 32, 26)) is None
+
+
+def test_mnn_counts_pixels_bias_hidden_and_classes_but_takes_mnist_only_for_now():
+    mnn = get_variant("mnn")
+    hp = mnn.hyperparameters()
+    assert mnn.weight_shapes(hp, Shape(32, 32, 26)) == {"A": (1151, 1151)}  # 1024 + 1 + 100 + 26
+    assert mnn.takes(MNIST) is None
+    assert mnn.takes(Shape(32, 32, 26)) == (
+        "its backends' kernels take MNIST's 10 classes of 28 x 28 images only, "
+        "not 26 classes of 32 x 32 images"
     )

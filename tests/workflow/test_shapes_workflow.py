@@ -54,7 +54,9 @@ def test_every_backend_ran_every_other_variant_and_learned(letters_run):
     expected = [(v, b) for v in sorted(set(VARIANTS) - {"mnn"}) for b in backends]
     assert sorted(zip(summary["variant"], summary["backend"])) == expected
     assert (summary["status"] == "ok").all()
-    assert (summary["test_accuracy"] > 3 / 26).all(), summary[["variant", "backend", "test_accuracy"]]
+    assert (summary["test_accuracy"] > 3 / 26).all(), summary[
+        ["variant", "backend", "test_accuracy"]
+    ]
 
 
 def test_each_run_records_the_shape_and_how_the_files_were_read(letters_run):

@@ -125,7 +125,7 @@ def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256):
     # The data read as the train step read it: its classes, label offset and orientation.
     read_as = Conventions(n_classes, info.get("label_offset", 0), info.get("transpose", False))
     data_set = datasets.load(data, read_as, test_limit=info.get("test_samples"), sha256=sha256)
-    weights = weights_file.load(weights_path, variant.weight_shapes(hp, data_set.shape))
+    weights = weights_file.load(weights_path, variant.shapes_for(hp, data_set.shape))
     for name, array in weights.items():
         if not np.isfinite(array).all():
             raise MnistbenchError(

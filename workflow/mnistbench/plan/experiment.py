@@ -153,7 +153,7 @@ def shape_notes(config: Mapping[str, Any]) -> dict[tuple[str, str], str]:
         read_as = Conventions.from_definition(config["dataset_definitions"][dataset])
         shape = datasets.known_shape(DATA_DIR.format(dataset=dataset), read_as)
         for variant in config["variants"] if shape else ():
-            if reason := get_variant(variant).takes(shape):
+            if reason := get_variant(variant).refuses(shape):
                 notes[(dataset, variant)] = (
                     f"variant {variant!r} skipped on dataset {dataset!r} ({shape}): {reason}"
                 )

@@ -72,7 +72,7 @@ def build_spec(
     return TrainSpec(
         variant=variant.name,
         hyperparameters=dict(hyperparameters),
-        initial_weights=variant.initial_weights(init_rng, hyperparameters, shape),
+        initial_weights=variant.weights_for(init_rng, hyperparameters, shape),
         x_train=variant.prepare_inputs(images, hyperparameters),
         y_train=labels.astype(np.int64),
         epochs=plan.epochs,
@@ -128,7 +128,7 @@ def run(
         data_set = datasets.load(data, conventions, train_limit, test_limit, sha256)
         shape = {**data_set.shape.record(), **conventions.record()}
         n_train = len(data_set.train_images)
-        if reason := the_variant.takes(data_set.shape):
+        if reason := the_variant.refuses(data_set.shape):
             raise MnistbenchError(f"variant {variant!r} on dataset {dataset!r}: {reason}")
         the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes(), data_set.shape)
         spec = build_spec(

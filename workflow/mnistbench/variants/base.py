@@ -59,13 +59,14 @@ class Variant:
     seed_accuracy: float  # the test accuracy the notebook reports
     defaults: Mapping[str, Any]
     prepare_inputs: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
-    # initial_weights(rng, hyperparameters, shape): sized from the dataset's image and classes
-    initial_weights: Callable[[np.random.Generator, Mapping[str, Any], Shape], Weights]
+    # initial_weights(rng, hyperparameters[, shape]): with ``sized_by_data``, sized from the
+    # dataset's image size and classes (a Shape); without, MNIST's (see ``weights_for``).
+    initial_weights: Callable[..., Weights]
     # plan(order_rng, mask_rng, n_train, hyperparameters)
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
-    # The shape of each weight for these hyperparameters and dataset shape, computed without
-    # making the weights.
-    weight_shapes: Callable[[Mapping[str, Any], Shape], dict[str, tuple[int, ...]]]
+    # The shape of each weight for these hyperparameters (and, with ``sized_by_data``, the
+    # dataset's shape), computed without making the weights.
+    weight_shapes: Callable[..., dict[str, tuple[int, ...]]]
     # Bytes the plan holds for ``n_train`` samples (orders, one epoch's masks), without making it.
     plan_bytes: Callable[[Mapping[str, Any], int], int]
     contract: Contract
@@ -80,7 +81,10 @@ class Variant:
     steps: tuple[StepModule, ...] = ()
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
-    # Why the variant cannot take a dataset's shape (image size, classes), or None where it can.
+    # Whether initial_weights and weight_shapes take the dataset's Shape as a third argument;
+    # a variant that does not is run on MNIST-shaped data only.
+    sized_by_data: bool = False
+    # Why a variant sized by data cannot take a dataset's shape, or None where it can.
     takes: Callable[[Shape], str | None] = lambda shape: None
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.
     upper_limits: Mapping[str, float] = field(default_factory=dict)
@@ -105,10 +109,25 @@ class Variant:
             self._check(key, value)
         return merged
 
+    def refuses(self, shape: Shape) -> str | None:
+        """Why the variant cannot take data of ``shape``, in words; None where it can."""
+        if not self.sized_by_data:
+            return None if shape == MNIST else f"it is sized for MNIST's {MNIST}, not from the data"
+        return self.takes(shape)
+
+    def weights_for(self, rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape):
+        """Initial weights sized for data of ``shape`` (MNIST's for a variant not sized by data)."""
+        sized = (shape,) if self.sized_by_data else ()
+        return self.initial_weights(rng, hp, *sized)
+
+    def shapes_for(self, hp: Mapping[str, Any], shape: Shape) -> dict[str, tuple[int, ...]]:
+        """The weights' shapes for data of ``shape``, as :meth:`weights_for` makes them."""
+        return self.weight_shapes(hp, *((shape,) if self.sized_by_data else ()))
+
     def memory_bytes(self, hp: Mapping[str, Any], n_train: int, shape: Shape = MNIST) -> int:
         """About how much memory a run needs beyond its data: the float32 weights four times
         over (weights, gradients, two optimiser moments) and the training plan."""
-        params = sum(math.prod(size) for size in self.weight_shapes(hp, shape).values())
+        params = sum(math.prod(size) for size in self.shapes_for(hp, shape).values())
         return 16 * params + self.plan_bytes(hp, n_train)
 
     def unfit(

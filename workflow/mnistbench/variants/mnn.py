@@ -92,8 +92,8 @@ def n_neurons(hp: Mapping[str, Any], shape: Shape = MNIST) -> int:
 
 
 def takes(shape: Shape) -> str | None:
-    """The core sizes mnn from any shape (:func:`n_neurons`), but the backends' kernels still lay
-    out MNIST's 785 clamped neurons and 10 outputs: other shapes are refused, saying so."""
+    """The core sizes mnn from any shape (1 + pixels + hidden + classes neurons), but its
+    backends' kernels still lay out MNIST's 785 clamped neurons and 10 outputs."""
     if shape == MNIST:
         return None
     return f"its backends' kernels take MNIST's {MNIST} only, not {shape}"
@@ -192,6 +192,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
     takes=takes,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch, as the notebook's DataLoader

@@ -175,6 +175,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch
     weight_shapes=weight_shapes,

@@ -134,6 +134,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
     contract=CONTRACT,
     plan=plan,
     weight_shapes=weight_shapes,
