@@ -16,6 +16,7 @@ import pytest
 from mnistbench.report import confusion as rc
 from mnistbench.report import figures as rf
 from mnistbench.report import render
+from mnistbench.report.per_class import per_class
 from tests.unit import known_results as known
 from tests.unit.test_report import SETTINGS
 from tests.unit.test_report_browser import chromium
@@ -108,7 +109,7 @@ def test_per_class_gives_each_class_its_accuracy_and_most_frequent_mistake():
     cells = {(0, 0): 8, (0, 2): 2, (1, 1): 10, (2, 2): 5, (2, 1): 4, (2, 3): 1, (3, 3): 0}
     for (t, p), n in cells.items():
         data.loc[(data["true"] == t) & (data["predicted"] == p), "count"] = n
-    table = rc.per_class(data, "letters")
+    table = per_class(data, "letters")
     assert table["class"].tolist() == [0, 1, 2, 3]
     assert table["test images"].tolist() == [10, 10, 10, 0]
     assert table["mlp accuracy"].tolist()[:3] == pytest.approx([0.8, 1.0, 0.5])

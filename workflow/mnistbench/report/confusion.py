@@ -5,8 +5,8 @@ At MNIST's 10 classes every (variant, backend) is a small multiple with every cl
 least :data:`CELL` inches a class: five pixels or more at 390 px), as many to a row as fit;
 where the backends no longer fit side by side, each variant shows one backend's matrix (the
 baseline's, else the first) and the others appear as differences from it. Ticks are labelled
-every 1, 2, 5 or 10 classes, whichever keeps the labels apart. :func:`per_class` says the same
-in numbers.
+every 1, 2, 5 or 10 classes, whichever keeps the labels apart. A table of classes
+(:mod:`mnistbench.report.per_class`) says the same in numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from mnistbench.report import svg
 from mnistbench.report.figures import WIDTH, Style
 from mnistbench.report.html import table
+from mnistbench.report.per_class import per_class
 
 CELL = 0.08  # inches a class takes, at least, in a matrix
 SMALL = 1.6  # inches: the side of a small multiple at MNIST's 10 classes
@@ -203,29 +204,6 @@ def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, datase
     bar = fig.colorbar(image, ax=axes, shrink=0.8, aspect=30)
     bar.set_label("percentage points of the true class")
     return fig
-
-
-def per_class(confusion: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """One row per class of ``dataset``: its test images and, per variant, the fraction of them
-    predicted right and the class they are most often taken for (counts summed over backends
-    and seeds, so every run weighs the same)."""
-    runs = confusion[confusion["dataset"] == dataset]
-    counts = runs.groupby(["variant", "true", "predicted"])["count"].sum()
-    images = runs.groupby(["variant", "backend", "seed", "true"])["count"].sum()
-    table = pd.DataFrame({"class": sorted(runs["true"].unique())})
-    table["test images"] = table["class"].map(images.groupby("true").max())
-    for variant in sorted(runs["variant"].unique()):
-        matrix = counts[variant].unstack(fill_value=0).to_numpy(dtype=float)
-        totals = matrix.sum(axis=1)
-        right = np.diag(matrix) / np.where(totals, totals, np.nan)
-        off = matrix - np.diag(np.diag(matrix))
-        taken = off.argmax(axis=1)
-        share = off[np.arange(len(off)), taken] / np.where(totals, totals, np.nan)
-        table[f"{variant} accuracy"] = right
-        table[f"{variant} most often taken for"] = [
-            f"{t} ({s:.1%})" if s > 0 else "" for t, s in zip(taken, share)
-        ]
-    return table
 
 
 def view(confusion: pd.DataFrame, baseline: str, style: dict[str, Style], dataset: str) -> dict:
