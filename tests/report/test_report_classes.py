@@ -17,9 +17,9 @@ from mnistbench.report import confusion as rc
 from mnistbench.report import figures as rf
 from mnistbench.report import render
 from mnistbench.report.per_class import per_class
-from tests.unit import known_results as known
-from tests.unit.test_report import SETTINGS
-from tests.unit.test_report_browser import chromium
+from tests import known
+from tests.report.test_report import SETTINGS
+from tests.report.test_report_browser import chromium
 
 BACKENDS = ("numpy", "torch", "jax")
 VARIANTS = ("mlp", "mnn")

@@ -70,4 +70,5 @@ def test_the_report_reads_the_26_classes(letters_run):
     work, _ = letters_run
     page = (work / "results" / "report.html").read_text()
     assert "letters (26 classes)" in page
-    assert "seed notebook's test accuracy" not in page  # the seeds' figures are MNIST's
+    assert "source notebook's test accuracy" not in page  # the notebooks' figures are MNIST's
+    assert "figures are for MNIST: none applies to these datasets" in page

@@ -65,7 +65,8 @@ class Shape:
         return {"n_classes": self.classes, "image_size": [self.rows, self.cols]}
 
 
-MNIST = Shape(28, 28, 10)  # the shape every variant's defaults and seed figures were made for
+# The shape the variants' defaults and the source notebooks' figures were made for.
+MNIST = Shape(28, 28, 10)
 
 
 def oriented(images: np.ndarray, conventions: Conventions) -> np.ndarray:
