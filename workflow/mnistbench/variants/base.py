@@ -130,28 +130,20 @@ class Variant:
         params = sum(math.prod(size) for size in self.shapes_for(hp, shape).values())
         return 16 * params + self.plan_bytes(hp, n_train)
 
-    def unfit(
-        self, hp: Mapping[str, Any], n_train: int, available: int, shape: Shape = MNIST
-    ) -> str | None:
-        """Why a run of these sizes cannot fit in ``available`` bytes, in words; None if it can."""
-        needed = self.memory_bytes(hp, n_train, shape)
-        if needed <= available:
-            return None
-        changed = [f"{k}={v}" for k, v in hp.items() if v != self.defaults[k]]
-        which = f"with {', '.join(changed)}" if changed else "with its default sizes"
-        on = "" if shape == MNIST else f" on {shape}"
-        return (
-            f"variant {self.name!r} {which}{on} needs about {_gib(needed)} of memory for its "
-            f"weights and training plan, more than the {_gib(available)} here"
-        )
-
     def check_fits(
         self, hp: Mapping[str, Any], n_train: int, available: int, shape: Shape = MNIST
     ) -> None:
         """Refuse, in one line and before allocating anything, sizes that cannot fit in memory."""
-        reason = self.unfit(hp, n_train, available, shape)
-        if reason:
-            raise MnistbenchError(f"{reason}; use smaller sizes")
+        needed = self.memory_bytes(hp, n_train, shape)
+        if needed <= available:
+            return
+        changed = [f"{k}={v}" for k, v in hp.items() if v != self.defaults[k]]
+        which = f"with {', '.join(changed)}" if changed else "with its default sizes"
+        on = "" if shape == MNIST else f" on {shape}"
+        raise MnistbenchError(
+            f"variant {self.name!r} {which}{on} needs about {_gib(needed)} of memory for its "
+            f"weights and training plan, more than the {_gib(available)} here; use smaller sizes"
+        )
 
     def _check(self, key: str, value: Any) -> None:
         """Every hyperparameter is a positive number of its default's type, within its limit."""
