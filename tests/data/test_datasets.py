@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mnistbench.data import datasets
+from mnistbench.data.shapes import Conventions, Shape
 from mnistbench.errors import MnistbenchError
 from tests.known import write_idx
 
@@ -93,14 +94,21 @@ def test_a_bad_file_is_named_in_its_error(folder):
         datasets.load(folder)
 
 
-def test_labels_from_ten_classes_up_are_refused_by_default_and_fewer_on_request(folder):
+def test_the_classes_are_the_largest_label_plus_one_of_either_split(folder):
+    assert datasets.load(folder).shape == Shape(28, 28, 10)  # test labels reach 9
     write_idx(datasets.role_path(folder, "test_labels"), np.array([9, 10, 7, 6], np.uint8))
+    assert datasets.load(folder).shape.classes == 11
+
+
+def test_a_label_past_the_declared_classes_is_refused_naming_file_label_and_index(folder):
     labels = datasets.role_path(folder, "test_labels")
-    with pytest.raises(MnistbenchError, match=f"^{labels}: label 10 at index 1 is outside 0..9$"):
-        datasets.load(folder)
-    write_idx(labels, np.array([9, 8, 7, 6], np.uint8))
-    with pytest.raises(MnistbenchError, match=f"^{labels}: label 9 at index 0 is outside 0..7$"):
-        datasets.load(folder, n_classes=8)
+    with pytest.raises(MnistbenchError) as error:
+        datasets.load(folder, Conventions(classes=8))
+    assert str(error.value) == f"{labels}: label 9 at index 0 is outside 0..7 (8 classes)"
+
+
+def test_declared_classes_beyond_the_largest_label_are_kept(folder):
+    assert datasets.load(folder, Conventions(classes=12)).shape.classes == 12
 
 
 def test_a_count_mismatch_names_both_files(folder):
@@ -120,11 +128,10 @@ def test_labels_in_place_of_images_are_refused_naming_the_images_file(folder):
     assert str(error.value) == f"{images}: expected 3-d uint8 images, got 1-d uint8"
 
 
-def test_images_of_another_size_are_refused_with_their_size(folder):
+def test_test_images_of_another_size_than_the_training_images_are_refused(folder):
     images = datasets.role_path(folder, "test_images")
     write_idx(images, np.zeros((4, 20, 24), np.uint8))
     with pytest.raises(MnistbenchError) as error:
         datasets.load(folder)
-    assert str(error.value) == (
-        f"{images}: images are 20x24; the variants take 28x28 (MNIST format)"
-    )
+    train = datasets.role_path(folder, "train_images")
+    assert str(error.value) == f"{images}: images are 20 x 24, but those in {train} are 28 x 28"

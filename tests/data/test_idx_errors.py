@@ -148,6 +148,8 @@ def train(data: Path, out: Path) -> subprocess.CompletedProcess:
         str(out),
         "--hparams",
         '{"epochs": 1}',
+        "--classes",  # as the definition declares: a label past them is refused
+        "10",
     )
 
 

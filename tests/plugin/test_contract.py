@@ -32,13 +32,13 @@ def test_every_hyperparameter_has_a_meaning(name):
 def test_a_dimension_set_by_a_hyperparameter_is_named_after_it():
     shapes = contract.weight_shapes(VARIANTS["mlp"])
     assert shapes == {
-        "W1": "(784, hidden=300) float32",
+        "W1": "(pixels=784, hidden=300) float32",
         "b1": "(hidden=300) float32",
-        "W2": "(hidden=300, 10) float32",
-        "b2": "(10) float32",
+        "W2": "(hidden=300, classes=10) float32",
+        "b2": "(classes=10) float32",
     }
     assert contract.weight_shapes(VARIANTS["mnn"]) == {
-        "A": "(795 + hidden=895, 795 + hidden=895) float32"
+        "A": "(1 + pixels + hidden + classes=895, 1 + pixels + hidden + classes=895) float32"
     }
 
 

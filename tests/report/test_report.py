@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
+from mnistbench.report import confusion as confusion_views
 from mnistbench.report import figures, render
 from mnistbench.report import tables as report_tables
 from tests import known
@@ -142,9 +143,9 @@ def test_a_run_on_another_cpu_is_listed_where_runs_differ():
 
 
 def test_confusion_differences_count_the_cells_where_a_backend_departs_from_the_baseline():
-    found = figures.differences(known.confusion(), "numpy").set_index("backend")
-    assert found.loc["torch", figures.CELLS] == 2  # 7 -> 7 and 7 -> 1
-    assert found.loc["torch", figures.LARGEST] == pytest.approx(3 / 200)
+    found = confusion_views.differences(known.confusion(), "numpy").set_index("backend")
+    assert found.loc["torch", confusion_views.CELLS] == 2  # 7 -> 7 and 7 -> 1
+    assert found.loc["torch", confusion_views.LARGEST] == pytest.approx(3 / 200)
 
 
 def test_the_page_has_a_viewport_tag(html):

@@ -15,6 +15,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.image import AxesImage
 
+from mnistbench.report import confusion as rc
 from mnistbench.report import figures as rf
 
 
@@ -271,7 +272,7 @@ MOVED[3, 3], MOVED[3, 5] = 6, 4  # 4 of class 3's 10 images called 5
 def test_confusions_sum_the_seeds_then_divide_by_the_true_class():
     empty = EYE.copy()
     empty[9, 9] = 0  # a class with no image: zeros, not NaN
-    found = rf.normalised_confusions(
+    found = rc.normalised_confusions(
         confusion({("mlp", "numpy", 0): EYE, ("mlp", "numpy", 1): MOVED, ("mlp", "jax", 0): empty})
     )
     matrix = found[("mnist", "mlp", "numpy")]
@@ -284,11 +285,11 @@ def test_differences_skip_pairs_without_a_baseline_or_of_another_shape():
     data = confusion(
         {("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED, ("mnn", "torch", 0): EYE}
     )
-    found = rf.differences(data, "numpy")
-    assert found[["variant", "backend", rf.CELLS]].values.tolist() == [["mlp", "torch", 2]]
-    assert found[rf.LARGEST].tolist() == pytest.approx([0.4])
+    found = rc.differences(data, "numpy")
+    assert found[["variant", "backend", rc.CELLS]].values.tolist() == [["mlp", "torch", 2]]
+    assert found[rc.LARGEST].tolist() == pytest.approx([0.4])
     shorter = data[~((data["backend"] == "torch") & (data["true"] == 9))]
-    assert rf.differences(shorter, "numpy").empty
+    assert rc.differences(shorter, "numpy").empty
 
 
 def test_same_curves_groups_backends_with_equal_accuracies_at_every_epoch():
@@ -308,7 +309,7 @@ def test_the_confusion_grid_shows_each_variant_and_backend_matrix_on_one_scale()
     data = confusion(
         {("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED, ("mnn", "numpy", 0): MOVED}
     )
-    fig = rf.confusion_grid_figure(data, rf.styles(["numpy", "torch"], "numpy"), "mnist")
+    fig = rc.confusion_grid_figure(data, rf.styles(["numpy", "torch"], "numpy"), "mnist")
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(grid) == 4 and not grid[3].get_visible()  # mnn has no torch run
     assert [ax.get_title() for ax in grid[:2]] == ["numpy", "torch"]
@@ -336,7 +337,7 @@ def test_the_difference_grid_shows_percentage_points_where_a_backend_departs():
         }
     )
     style = rf.styles(["numpy", "torch", "jax"], "numpy")
-    fig = rf.difference_grid_figure(data, "numpy", style, "mnist")
+    fig = rc.difference_grid_figure(data, "numpy", style, "mnist")
     [ax, bar] = fig.axes
     assert ax.get_title() == "mlp\ntorch − numpy"
     diff = ax.get_images()[0].get_array()
@@ -346,8 +347,8 @@ def test_the_difference_grid_shows_percentage_points_where_a_backend_departs():
     assert (norm.vmin, norm.vcenter, norm.vmax) == pytest.approx((-40, 0, 40))
     assert bar.get_ylabel() == "percentage points of the true class"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
-    assert rf.difference_grid(data[data["backend"] != "torch"], "numpy", style, "mnist") is None
-    assert rf.difference_grid(data, "numpy", style, "mnist").startswith("<svg")
+    assert rc.difference_grid(data[data["backend"] != "torch"], "numpy", style, "mnist") is None
+    assert rc.difference_grid(data, "numpy", style, "mnist").startswith("<svg")
 
 
 def test_the_difference_grid_puts_three_panels_a_row_ordered_by_variant_then_backend():
@@ -359,7 +360,7 @@ def test_the_difference_grid_puts_three_panels_a_row_ordered_by_variant_then_bac
     counts[("a", "numpy", 0)] = small.copy()
     counts[("a", "numpy", 0)][0, 1] = 0
     style = rf.styles(["numpy", "torch", "jax"], "numpy")
-    fig = rf.difference_grid_figure(confusion(counts), "numpy", style, "mnist")
+    fig = rc.difference_grid_figure(confusion(counts), "numpy", style, "mnist")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 6
     titles = [ax.get_title() for ax in panels if ax.get_visible()]
@@ -379,11 +380,11 @@ def test_each_chart_in_the_report_is_its_figure_as_an_svg():
     assert rf.speed_chart(rates, "numpy", style) == rf.svg.inline(
         rf.speed_chart_figure(rates, "numpy", style)
     )
-    assert rf.confusion_grid(matrices, style, "mnist") == rf.svg.inline(
-        rf.confusion_grid_figure(matrices, style, "mnist")
+    assert rc.confusion_grid(matrices, style, "mnist") == rf.svg.inline(
+        rc.confusion_grid_figure(matrices, style, "mnist")
     )
-    assert rf.difference_grid(matrices, "numpy", style, "mnist") == rf.svg.inline(
-        rf.difference_grid_figure(matrices, "numpy", style, "mnist")
+    assert rc.difference_grid(matrices, "numpy", style, "mnist") == rf.svg.inline(
+        rc.difference_grid_figure(matrices, "numpy", style, "mnist")
     )
 
 
@@ -405,7 +406,7 @@ def test_the_speed_chart_colours_each_backend_as_elsewhere_and_skips_one_without
 
 def test_differences_name_the_dataset_of_each_pair():
     data = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED})
-    found = rf.differences(data, "numpy")
+    found = rc.differences(data, "numpy")
     assert found.columns[:3].tolist() == ["dataset", "variant", "backend"]
     assert found["dataset"].tolist() == ["mnist"]
 
@@ -415,7 +416,7 @@ def test_confusion_matrices_get_ten_classes_a_side_and_the_whole_zero_to_one_sca
     data = confusion(
         {("mlp", "torch", 0): dense, ("mnn", "numpy", 0): MOVED, ("mnn", "torch", 0): EYE}
     )
-    fig = rf.confusion_grid_figure(data, rf.styles(["numpy", "torch"], "numpy"), "mnist")
+    fig = rc.confusion_grid_figure(data, rf.styles(["numpy", "torch"], "numpy"), "mnist")
     fig.canvas.draw()
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     # mlp has no numpy run: its cell is hidden and the torch cell beside it still drawn
@@ -452,7 +453,7 @@ def test_each_row_of_learning_curves_shares_its_y_scale():
 def test_a_class_with_one_test_image_reads_as_a_whole_row():
     single = EYE.copy()
     single[4, 4] = 1
-    found = rf.normalised_confusions(confusion({("mlp", "numpy", 0): single}))
+    found = rc.normalised_confusions(confusion({("mlp", "numpy", 0): single}))
     assert found[("mnist", "mlp", "numpy")][4].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
 
 
@@ -461,7 +462,7 @@ def test_the_difference_scale_is_symmetric_white_at_zero_and_at_least_half_a_poi
     split[3, 3], split[3, 5], split[3, 7] = 6, 2, 2  # -40, +20, +20 points
     data = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): split})
     style = rf.styles(["numpy", "torch"], "numpy")
-    fig = rf.difference_grid_figure(data, "numpy", style, "mnist")
+    fig = rc.difference_grid_figure(data, "numpy", style, "mnist")
     fig.canvas.draw()
     [ax, _] = fig.axes
     image = ax.get_images()[0]
@@ -470,12 +471,12 @@ def test_the_difference_scale_is_symmetric_white_at_zero_and_at_least_half_a_poi
     assert list(ax.get_yticks()) == list(range(10)) == list(ax.get_xticks())
     assert sorted(ax.get_ylim()) == [-0.5, 9.5] and sorted(ax.get_xlim()) == [-0.5, 9.5]
     swapped = confusion({("mlp", "numpy", 0): split, ("mlp", "torch", 0): EYE})  # +40, -20, -20
-    norm = rf.difference_grid_figure(swapped, "numpy", style, "mnist").axes[0].get_images()[0].norm
+    norm = rc.difference_grid_figure(swapped, "numpy", style, "mnist").axes[0].get_images()[0].norm
     assert (norm.vmin, norm.vmax) == pytest.approx((-40, 40))
     tiny = EYE * 1000
     tiny[0, 0], tiny[0, 1] = 9999, 1  # 0.01 points of class 0
     norm = (
-        rf.difference_grid_figure(
+        rc.difference_grid_figure(
             confusion({("mlp", "numpy", 0): EYE * 1000, ("mlp", "torch", 0): tiny}),
             "numpy",
             style,
@@ -559,7 +560,7 @@ def test_figures_fill_the_page_width_and_each_bar_row_gets_the_same_height():
 def test_confusion_matrices_are_square_panels_at_most_1_6_inches_within_the_page(backends):
     names = [f"b{i}" for i in range(backends)]
     data = confusion({(v, b, 0): EYE for v in ("mlp", "mnn") for b in names})
-    fig = rf.confusion_grid_figure(data, rf.styles(names, "b0"), "mnist")
+    fig = rc.confusion_grid_figure(data, rf.styles(names, "b0"), "mnist")
     side = min(1.6, (rf.WIDTH - 0.8) / backends)  # 0.8 in for the row labels
     width, height = fig.get_size_inches()
     assert width == pytest.approx(side * backends + 0.8) and width <= rf.WIDTH + 1e-9

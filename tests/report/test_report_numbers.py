@@ -20,7 +20,8 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from mnistbench.report import aggregate, figures, render
+from mnistbench.report import aggregate, render
+from mnistbench.report import confusion as confusion_views
 from tests import known
 
 # --- reading the page by labels ----------------------------------------------------------------
@@ -175,7 +176,7 @@ def test_the_confusion_figure_draws_each_true_class_as_fractions_summed_over_see
     _, runs = known.write_results(tmp_path)
     aggregate.run([run.directory / "metrics.json" for run in runs.values()], tmp_path / "t")
     confusion = pd.read_csv(tmp_path / "t" / "confusion.csv")
-    [(key, drawn)] = figures.normalised_confusions(confusion).items()
+    [(key, drawn)] = confusion_views.normalised_confusions(confusion).items()
     assert key == (known.DATASET, "mlp", "numpy")
     for true in range(10):
         counts = [sum(r.cell(true, p) for r in runs.values()) for p in range(10)]

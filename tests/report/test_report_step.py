@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from mnistbench.errors import MnistbenchError
+from mnistbench.report import confusion as confusion_views
 from mnistbench.report import figures, render, tables
 from mnistbench.variants import VARIANTS
 from tests import known
@@ -171,18 +172,19 @@ def test_the_speed_and_difference_charts_are_drawn_from_the_runs_with_a_result(t
     speed = shown["Bar chart: training speed-up over torch per variant and backend, log scale"]
     assert speed == figures.speed_chart(tables.speedups(ok, "torch"), "torch", style)
     differ = shown["Cells where a backend's confusion matrix differs from torch's on mnist"]
-    assert differ == figures.difference_grid(confusion, "torch", style, "mnist")
+    assert differ == confusion_views.difference_grid(confusion, "torch", style, "mnist")
 
 
 def test_the_table_of_differing_confusions_lists_only_backends_that_differ(tmp_path):
     folder = known.write(tmp_path)
-    assert figures.CELLS in render.render(folder)  # the known torch runs differ from numpy's
+    # the known torch runs differ from numpy's
+    assert confusion_views.CELLS in render.render(folder)
     confusion = known.confusion()
     torch = confusion["backend"] == "torch"
     confusion.loc[torch, "count"] = confusion.loc[~torch, "count"].to_numpy()
     confusion.to_csv(folder / "confusion.csv", index=False)
     html = render.render(folder)
-    assert "seeds): mlp (torch)." in text(html) and figures.CELLS not in html
+    assert "seeds): mlp (torch)." in text(html) and confusion_views.CELLS not in html
 
 
 def test_numbers_in_the_tables_are_read_as_the_text_written(tmp_path):

@@ -108,7 +108,7 @@ def test_label_out_of_range_shows_the_train_steps_one_line_error(bad_labels_run)
     _, result = bad_labels_run
     assert error_lines(result, "train") == [
         "mnistbench train: error: resources/tiny/test_labels.idx: "
-        "label 10 at index 3 is outside 0..9"
+        "label 10 at index 3 is outside 0..9 (10 classes)"
     ]
 
 

@@ -90,6 +90,7 @@ def cmd_train(args) -> None:
     from mnistbench.plugin import threads
 
     threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
+    from mnistbench.data.shapes import Conventions
     from mnistbench.training import train
 
     train.run(
@@ -101,7 +102,12 @@ def cmd_train(args) -> None:
         out=args.out,
         hyperparameters=args.hparams,
         device=args.device,
-        n_classes=args.classes,
+        conventions=Conventions(
+            args.classes,
+            args.label_offset,
+            args.transpose,
+            args.image_size and tuple(args.image_size),
+        ),
         train_limit=args.train_limit,
         test_limit=args.test_limit,
         sha256=dict(args.sha256),
@@ -240,7 +246,24 @@ def add_train_parser(steps) -> None:
     p.add_argument("--out", required=True, type=Path, help="run directory to write")
     p.add_argument("--hparams", type=_json_object, default={}, help="JSON object of overrides")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    p.add_argument("--classes", type=int, default=10, help="number of classes in the dataset")
+    p.add_argument(
+        "--classes",
+        type=int,
+        help="number of classes, checked against the labels (default: the largest label + 1)",
+    )
+    p.add_argument(
+        "--label-offset", type=int, default=0, help="subtracted from every label (default 0)"
+    )
+    p.add_argument(
+        "--transpose", action="store_true", help="images are stored column-major (EMNIST)"
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        nargs=2,
+        metavar=("ROWS", "COLS"),
+        help="image size the dataset declares, checked against the IDX header",
+    )
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")
     _add_digest_option(p)

@@ -99,7 +99,8 @@ def get_fetch_args(wildcards):
 
 def get_dataset_files(wildcards):
     """The four verified IDX files of the run's dataset, by role."""
-    return {role: f"resources/{wildcards.dataset}/{role}.idx" for role in ROLES}
+    folder = experiment.DATA_DIR.format(dataset=wildcards.dataset)
+    return {role: f"{folder}/{role}.idx" for role in ROLES}
 
 
 def get_data_digests(wildcards):
@@ -109,8 +110,24 @@ def get_data_digests(wildcards):
     return shlex.join(arg for digest in pinned for arg in ("--sha256", digest))
 
 
+def get_dataset_args(wildcards):
+    """How the run's dataset is read, from its definition: declared classes and image size
+    (checked against the files), label offset and transposition."""
+    definition = config["dataset_definitions"][wildcards.dataset]
+    args = []
+    if "classes" in definition:
+        args += ["--classes", str(definition["classes"])]
+    if definition.get("label_offset"):
+        args += ["--label-offset", str(definition["label_offset"])]
+    if definition.get("transpose"):
+        args += ["--transpose"]
+    if "image_size" in definition:
+        args += ["--image-size", *map(str, definition["image_size"])]
+    return args
+
+
 def get_train_args(wildcards):
-    """Hyperparameters, device, class count and subset of a run, as command-line arguments.
+    """Hyperparameters, device, dataset options and subset of a run, as command-line arguments.
 
     They are a rule parameter, so changing one hyperparameter re-runs only the runs it touches.
     """
@@ -120,8 +137,7 @@ def get_train_args(wildcards):
         json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
         "--device",
         get_device(wildcards),
-        "--classes",
-        str(config["dataset_definitions"][wildcards.dataset]["classes"]),
+        *get_dataset_args(wildcards),
     ]
     if subset.get("train"):
         args += ["--train-limit", str(subset["train"])]

@@ -34,7 +34,7 @@ def relax(w, x0, x2, hp):
 
 def STEP(w, state, x, y, extras, hp):  # noqa: N802 - the name every variant module exports
     """Relax with the label clamped, then w -= lr * d(mean F)/dw at the relaxed states."""
-    x2 = jax.nn.one_hot(y, 10)
+    x2 = jax.nn.one_hot(y, w["W2"].shape[1])
     x1 = lax.stop_gradient(relax(w, x, x2, hp))
 
     def mean_energy(w):

@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-ONE_HOT = np.eye(10, dtype=np.float32)  # the clamped label layer x2 of each class
-
 
 def bottom_up(w: Mapping[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
     """mu1 = x0 W1 + b1, the hidden layer's prediction from the image: (B, 784) -> (B, H)."""
@@ -91,7 +89,7 @@ def STEP(w, state, x0, y, extras, hp) -> float:  # noqa: N802 - the name every v
     The step loss is the batch-mean energy at the relaxed states, before the weight update.
     """
     lr, rate = np.float32(hp["lr"]), np.float32(hp["inference_rate"])
-    x2 = ONE_HOT[y]  # (B, 10)
+    x2 = np.eye(w["W2"].shape[1], dtype=np.float32)[y]  # (B, classes): the label clamped
     # 1. inference: x1 settles between the image below and the label above
     x1, e1, e2 = relax(w, x0, x2, int(hp["inference_steps"]), rate)
     loss = energy_of(e1, e2)

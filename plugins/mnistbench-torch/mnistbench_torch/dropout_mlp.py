@@ -29,10 +29,10 @@ def weights(w: Mapping[str, torch.Tensor], weights: Mapping[str, np.ndarray]):
     return runtime.to_numpy({k: w[k] for k in weights})
 
 
-def targets(labels: torch.Tensor) -> torch.Tensor:
+def targets(labels: torch.Tensor, classes: int) -> torch.Tensor:
     """The training targets as one-hot rows, made once for the whole training set (a step
     would otherwise spend a kernel on its own)."""
-    return runtime.one_hot(labels, 10)
+    return runtime.one_hot(labels, classes)
 
 
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802

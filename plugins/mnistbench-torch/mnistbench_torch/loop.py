@@ -4,7 +4,8 @@ A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batc
 updating the weight tensors ``w`` and the optimiser state ``state`` in place and returning the
 batch's loss (a 0-d tensor, measured before the update), or what the module's ``losses`` computes it
 from once per epoch (see :func:`mnistbench_torch.runtime.step_losses`). Optional:
-``targets(labels)``, the training labels in the form the steps take them, made once (one-hot rows);
+``targets(labels)`` or ``targets(labels, classes)``, the training labels in the form the steps
+take them, made once (one-hot rows, as many columns as the dataset has classes);
 ``initial_state(w)``, the optimiser state of a fresh run as named tensors (none for plain SGD), and
 ``params(weights, device)`` and ``weights(w, weights)``, where the tensors a step uses are not
 simply every weight (mnn trains 110 of its matrix's 895 columns, through views made once).
@@ -21,6 +22,7 @@ on the device until the epoch ends.
 
 from __future__ import annotations
 
+import inspect
 from itertools import repeat
 from typing import Any
 
@@ -50,8 +52,7 @@ class Trainer:
                 for k, v in self.state.items()
             }
         self.x = tensor(spec.x_train, spec.device)
-        targets = getattr(module, "targets", lambda labels: labels)
-        self.y = targets(tensor(spec.y_train, spec.device))
+        self.y = training_targets(module, tensor(spec.y_train, spec.device), spec.classes)
         self.captured = graphs.capture(spec, module, self.w, self.state, self.hp, self.x, self.y)
 
     def train_epoch(self, epoch: int) -> EpochResult:
@@ -95,3 +96,13 @@ class Trainer:
         weights = to_weights(self.w, spec.initial_weights)
         state = {k: v.cpu().numpy().copy() for k, v in self.state.items()}
         return EpochResult(losses.cpu().double().numpy(), weights, state)
+
+
+def training_targets(module, labels: torch.Tensor, classes: int) -> torch.Tensor:
+    """The module's ``targets`` of ``labels``, given the classes where it takes them (a module
+    written before datasets of other shapes takes the labels alone); the labels without one."""
+    targets = getattr(module, "targets", None)
+    if targets is None:
+        return labels
+    takes_classes = len(inspect.signature(targets).parameters) > 1
+    return targets(labels, classes) if takes_classes else targets(labels)

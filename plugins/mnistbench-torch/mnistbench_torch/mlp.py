@@ -34,9 +34,9 @@ def params(weights: Mapping[str, np.ndarray], device: str) -> dict[str, torch.Te
     return w
 
 
-def targets(labels: torch.Tensor) -> torch.Tensor:
+def targets(labels: torch.Tensor, classes: int) -> torch.Tensor:
     """The training targets as one-hot rows, made once for the whole training set."""
-    return runtime.one_hot(labels, 10)
+    return runtime.one_hot(labels, classes)
 
 
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802

@@ -86,10 +86,10 @@ def initial_state(w: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     }
 
 
-def targets(labels: torch.Tensor) -> torch.Tensor:
+def targets(labels: torch.Tensor, classes: int) -> torch.Tensor:
     """The training targets as one-hot rows, made once for the whole training set: the
     gradient at the logits is then softmax - y, with no per-step gather and scatter."""
-    return runtime.one_hot(labels, 10)
+    return runtime.one_hot(labels, classes)
 
 
 def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor:  # noqa: N802

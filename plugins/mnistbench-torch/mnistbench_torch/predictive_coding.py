@@ -58,7 +58,7 @@ def STEP(w, state, x0, y, extras, hp) -> torch.Tensor:  # noqa: N802 - every var
     cost a fifth of the step.
     """
     lr, rate, n = float(hp["lr"]), float(hp["inference_rate"]), x0.shape[0]
-    x2 = runtime.one_hot(y, 10)  # (B, 10)
+    x2 = runtime.one_hot(y, w["W2"].shape[1])  # (B, classes)
     # 1. inference: x1 settles between the image below and the label above
     x1, e1, e2 = relax(w, x0, x2, int(hp["inference_steps"]), rate)
     flat1, flat2 = e1.view(-1), e2.view(-1)

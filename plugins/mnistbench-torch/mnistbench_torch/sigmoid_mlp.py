@@ -26,7 +26,7 @@ def STEP(w, state, x: torch.Tensor, y: torch.Tensor, extras, hp) -> torch.Tensor
     # 1. forward
     a = torch.sigmoid(x @ w["W1"])  # (B, H)
     s = torch.softmax(a @ w["W2"], dim=1)  # (B, 10)
-    diff = s - runtime.one_hot(y, 10)
+    diff = s - runtime.one_hot(y, w["W2"].shape[1])
     loss = (diff * diff).sum(dim=1).mean()
     # 2. d loss / d softmax, then through the softmax Jacobian: s * (g - <g, s>)
     g = diff.mul_(2 / x.shape[0])

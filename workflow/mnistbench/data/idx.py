@@ -1,8 +1,9 @@
 """Reading and validating IDX files, the format MNIST and its drop-in replacements ship in.
 
 Every structural check happens before NumPy sees the bytes, so a bad file is refused with one
-line that names it and the problem, never a traceback from deep inside NumPy. Parsing makes no
-copy: the arrays are read-only views of the bytes read from disk.
+line that names it and the problem, never a traceback from deep inside NumPy. Nothing is copied:
+a plain IDX file is memory-mapped (:func:`open_array`), so a job holds in memory only the pages
+of the images it uses; a gzip file is decompressed once and parsed in place.
 
 Layout: two zero bytes, a dtype code, the number of dimensions, then one big-endian uint32 per
 dimension, then the payload in C order.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +103,14 @@ def parse(data: bytes, name: str | Path = "<bytes>") -> np.ndarray:
         if len(data) < 4:
             raise MnistbenchError(f"{name}: not an IDX file (only {len(data)} bytes)")
         raise MnistbenchError(f"{name}: truncated IDX header ({len(data)} bytes)")
+    _check_payload(header, len(data), name)
+    return np.frombuffer(data, header.dtype, offset=header.header_size).reshape(header.shape)
+
+
+def _check_payload(header: Header, file_size: int, name: str | Path) -> None:
+    """Refuse a file whose payload is shorter or longer than its header's dimensions say."""
     shape, expected = header.shape, header.payload_size
-    actual = len(data) - header.header_size
+    actual = file_size - header.header_size
     if actual < expected:
         raise MnistbenchError(
             f"{name}: truncated payload: {actual} bytes, dimensions {shape} need {expected}"
@@ -111,25 +119,61 @@ def parse(data: bytes, name: str | Path = "<bytes>") -> np.ndarray:
         raise MnistbenchError(
             f"{name}: {actual - expected} trailing bytes after the payload of dimensions {shape}"
         )
-    return np.frombuffer(data, header.dtype, offset=header.header_size).reshape(shape)
+
+
+def is_gzip(path: str | Path) -> bool:
+    """Whether ``path`` starts with gzip's magic number (a missing file is not gzip)."""
+    try:
+        with Path(path).open("rb") as f:
+            return f.read(2) == GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def open_array(path: str | Path) -> np.ndarray:
+    """One IDX file as a read-only array, its header and size checked first.
+
+    A plain file is memory-mapped: the operating system reads a page when it is first used, so
+    the first 4,000 images of a million cost the memory of 4,000. A gzip file cannot be mapped;
+    it is decompressed and parsed as :func:`read` does.
+    """
+    if is_gzip(path):
+        return read(path)
+    try:
+        with Path(path).open("rb") as f:
+            head, file_size = f.read(HEADER_MAX), os.fstat(f.fileno()).st_size
+    except OSError as error:
+        raise MnistbenchError(f"{path}: cannot read ({error.strerror or error})") from None
+    header = read_header(head, path)
+    if header is None:  # shorter than its header, so ``head`` is the whole file
+        return parse(head, path)
+    if header.payload_size == 0:  # nothing to map
+        return read(path)
+    _check_payload(header, file_size, path)
+    mapped = np.memmap(path, header.dtype, "r", offset=header.header_size, shape=header.shape)
+    return np.asarray(mapped)  # a plain read-only ndarray, still backed by the mapping
 
 
 def read(path: str | Path) -> np.ndarray:
-    """Read and validate one IDX file (plain or gzip)."""
+    """Read and validate one IDX file (plain or gzip) into memory."""
     return parse(read_bytes(path), path)
 
 
 def read_split(
-    images_path: str | Path, labels_path: str | Path, n_classes: int = 10
+    images_path: str | Path, labels_path: str | Path, n_classes: int | None = 10
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read one split: images (N, rows, cols) uint8 and labels (N,) uint8, checked together."""
     return check_split(read(images_path), read(labels_path), images_path, labels_path, n_classes)
 
 
 def check_split(
-    images: np.ndarray, labels: np.ndarray, images_path, labels_path, n_classes: int = 10
+    images: np.ndarray, labels: np.ndarray, images_path, labels_path, n_classes: int | None = 10
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Check parsed images and labels of one split against each other; return them."""
+    """Check parsed images and labels of one split against each other; return them.
+
+    With ``n_classes`` None the labels' range is left to the caller (a dataset's classes and
+    label offset, :mod:`mnistbench.data.shapes`).
+    """
     if images.ndim != 3 or images.dtype != np.uint8:
         raise MnistbenchError(
             f"{images_path}: expected 3-d uint8 images, got {images.ndim}-d {images.dtype}"
@@ -142,8 +186,7 @@ def check_split(
         raise MnistbenchError(
             f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path}"
         )
-    top = int(labels.max())
-    if top >= n_classes:
+    if n_classes is not None and int(labels.max()) >= n_classes:
         first = int(np.argmax(labels >= n_classes))
         raise MnistbenchError(
             f"{labels_path}: label {labels[first]} at index {first} is outside 0..{n_classes - 1}"

@@ -20,6 +20,7 @@ import numpy as np
 
 from mnistbench import artifacts
 from mnistbench.data import datasets
+from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
 from mnistbench.evaluation import predictions
 from mnistbench.plugin import threads as thread_control
@@ -120,16 +121,17 @@ DIVERGED_METRICS = {
 def _measure(run_dir, variant, hp, evaluator, device, info, data, sha256):
     """Accuracy, confusion, per-class scores and predict timing of the run's weights, with the
     test labels and the predicted classes: (metrics, labels, predicted)."""
-    weights_path = run_dir / "weights.npz"
-    weights = weights_file.load(weights_path, variant.weight_shapes(hp))
+    weights_path, n_classes = run_dir / "weights.npz", info["n_classes"]
+    # The data read as the train step read it: its classes, label offset and orientation.
+    read_as = Conventions(n_classes, info.get("label_offset", 0), info.get("transpose", False))
+    data_set = datasets.load(data, read_as, test_limit=info.get("test_samples"), sha256=sha256)
+    weights = weights_file.load(weights_path, variant.shapes_for(hp, data_set.shape))
     for name, array in weights.items():
         if not np.isfinite(array).all():
             raise MnistbenchError(
                 f"{weights_path}: weight {name!r} holds NaN or infinite values, though "
                 "train.json records the run as ok; train the run again"
             )
-    n_classes = info["n_classes"]
-    data_set = datasets.load(data, n_classes, test_limit=info.get("test_samples"), sha256=sha256)
     x = variant.prepare_inputs(data_set.test_images, hp)
     labels = data_set.test_labels.astype(np.int64)
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnistbench.data import datasets
+from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.variants import get_variant
@@ -28,6 +30,7 @@ RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"
 # Where a run's training job keeps its checkpoint while it trains: not an output, since Snakemake
 # deletes a job's outputs before running it again, and the checkpoint must outlive the attempt.
 CHECKPOINT_DIR = "checkpoints/{dataset}/{variant}/{backend}/seed{seed}"
+DATA_DIR = "resources/{dataset}"  # where the fetch step puts a dataset's verified files
 LOGS = {
     step: f"logs/{step}/{{dataset}}/{{variant}}/{{backend}}/seed{{seed}}.log"
     for step in ("train", "evaluate")
@@ -119,20 +122,42 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
                 f"config: devices names backend {name!r}, which is not installed "
                 f"(installed: {', '.join(sorted(registry.backends))})"
             )
+    unfit = shape_notes(config)
     runs = []
     for dataset, variant, backend, seed in itertools.product(
         config["datasets"], config["variants"], backends, config["seeds"]
     ):
-        if variant in registry.backends[backend].variants:
-            runs.append(Run(dataset, variant, backend, seed))
-        else:
+        if variant not in registry.backends[backend].variants:
             note = f"backend {backend!r} does not implement variant {variant!r}"
-            if note not in skipped:
-                skipped.append(note)
+        elif (dataset, variant) in unfit:
+            note = unfit[(dataset, variant)]
+        else:
+            runs.append(Run(dataset, variant, backend, seed))
+            continue
+        if note not in skipped:
+            skipped.append(note)
     if not runs:
         raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
     fingerprints = {name: registry.fingerprints.get(name, name) for name in backends}
     return Experiment(sorted(runs), hyperparameters, skipped, fingerprints)
+
+
+def shape_notes(config: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(dataset, variant) -> why the variant cannot take the dataset's shape, one line each.
+
+    The shape is known from the fetched files in resources/, or from a definition declaring
+    classes and image_size; where it is not yet known the train step checks it.
+    """
+    notes = {}
+    for dataset in config["datasets"]:
+        read_as = Conventions.from_definition(config["dataset_definitions"][dataset])
+        shape = datasets.known_shape(DATA_DIR.format(dataset=dataset), read_as)
+        for variant in config["variants"] if shape else ():
+            if reason := get_variant(variant).refuses(shape):
+                notes[(dataset, variant)] = (
+                    f"variant {variant!r} skipped on dataset {dataset!r} ({shape}): {reason}"
+                )
+    return notes
 
 
 def run_device(

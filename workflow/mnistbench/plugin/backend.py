@@ -37,8 +37,8 @@ class TrainSpec:
     variant: str
     hyperparameters: Mapping[str, Any]
     initial_weights: Mapping[str, np.ndarray]
-    x_train: np.ndarray  # (N, 784) float32, already scaled as the variant wants
-    y_train: np.ndarray  # (N,) int64 class indices
+    x_train: np.ndarray  # (N, pixels) float32, already scaled as the variant wants
+    y_train: np.ndarray  # (N,) int64 class indices, 0..classes-1
     epochs: Sequence[np.ndarray]  # one int64 array of sample indices per epoch, in visiting order
     batch_size: int
     device: str  # "cpu" or "cuda", already resolved from "auto"
@@ -52,6 +52,8 @@ class TrainSpec:
     # ``epochs[start_epoch]`` is still the next epoch's order.
     start_epoch: int = 0
     initial_state: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # The dataset's number of classes (outputs of the network), from its labels: 10 on MNIST.
+    classes: int = 10
 
     def steps_in_epoch(self, epoch: int) -> int:
         """Number of optimiser steps in ``epoch``."""

@@ -1,4 +1,5 @@
-"""The report's figures: learning curves, speed-ups and confusion matrices, as inline SVG.
+"""The report's figures: learning curves and speed-ups, as inline SVG (confusion matrices:
+:mod:`mnistbench.report.confusion`).
 
 Matplotlib's object API (``Figure``), never pyplot: no global state and no display backend, so
 figures are made the same way in a job, a test or a notebook. Each backend keeps one colour,
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.colors import PowerNorm, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
@@ -199,48 +199,7 @@ def speed_chart_figure(speedups: pd.DataFrame, baseline: str, style: dict[str, S
     return fig
 
 
-# Confusion matrices ---------------------------------------------------------------------------
-
-
-def normalised_confusions(confusion: pd.DataFrame) -> dict[tuple[str, str, str], np.ndarray]:
-    """Per (dataset, variant, backend): the fraction of each true class predicted as each class.
-
-    Counts are summed over seeds before dividing, so every test image weighs the same.
-    """
-    out = {}
-    for key, run in confusion.groupby(["dataset", "variant", "backend"]):
-        counts = run.pivot_table(index="true", columns="predicted", values="count", aggfunc="sum")
-        counts = counts.to_numpy(dtype=float)
-        out[key] = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    return out
-
-
-CELLS = "cells that differ (of the 100)"
-LARGEST = "largest difference (fraction of the true class)"
-
-
-def differences(confusion: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Per (dataset, variant, backend): how many confusion cells differ from the baseline's.
-
-    Compares counts summed over seeds; ``largest`` is the largest difference in the fraction of
-    a true class. Rows only where the baseline has the same dataset and variant.
-    """
-    matrices, rows = normalised_confusions(confusion), []
-    for (dataset, variant, backend), matrix in matrices.items():
-        base = matrices.get((dataset, variant, baseline))
-        if backend == baseline or base is None or base.shape != matrix.shape:
-            continue
-        diff = matrix - base
-        rows.append(
-            {
-                "dataset": dataset,
-                "variant": variant,
-                "backend": backend,
-                CELLS: int(np.count_nonzero(np.abs(diff) > 1e-12)),
-                LARGEST: float(np.abs(diff).max()),
-            }
-        )
-    return pd.DataFrame(rows, columns=["dataset", "variant", "backend", CELLS, LARGEST])
+# Learning curves that coincide --------------------------------------------------------------
 
 
 def same_curves(history: pd.DataFrame) -> list[list[str]]:
@@ -254,95 +213,3 @@ def same_curves(history: pd.DataFrame) -> list[list[str]]:
         key = tuple(zip(runs["seed"], runs["epoch"], runs["test_accuracy"].round(9)))
         signatures.setdefault(key, []).append(backend)
     return [sorted(group) for group in signatures.values() if len(group) > 1]
-
-
-def _matrix_grid(keys: Sequence[tuple[str, str]], columns: Sequence[str]):
-    size = min(1.6, (WIDTH - 0.8) / len(columns))
-    fig = Figure(figsize=(size * len(columns) + 0.8, size * len(keys) + 0.5), layout="constrained")
-    axes = fig.subplots(len(keys), len(columns), squeeze=False)
-    for r, (_, variant) in enumerate(keys):
-        for c, column in enumerate(columns):
-            ax = axes[r, c]
-            ax.set_xticks(range(10))
-            ax.set_yticks(range(10))
-            ax.tick_params(labelsize=6, length=0)
-            if r == 0:
-                ax.set_title(column, fontsize=9)
-            if c == 0:
-                ax.set_ylabel(f"{variant}\ntrue class", fontsize=8)
-            if r == len(keys) - 1:
-                ax.set_xlabel("predicted class", fontsize=8)
-    return fig, axes
-
-
-def confusion_grid(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> str:
-    """Every (variant, backend) of ``dataset`` as a small multiple on one shared colour scale."""
-    return svg.inline(confusion_grid_figure(confusion, style, dataset))
-
-
-def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> Figure:
-    """The figure behind :func:`confusion_grid`: rows of variants, columns of backends."""
-    matrices = normalised_confusions(confusion[confusion["dataset"] == dataset])
-    variants = sorted({v for _, v, _ in matrices})
-    backends = [b for b in style if any(k[2] == b for k in matrices)]
-    fig, axes = _matrix_grid([(dataset, v) for v in variants], backends)
-    # gamma < 1 stretches the low end, where the mistakes are: 1 % of a class is visible
-    norm, image = PowerNorm(gamma=0.35, vmin=0, vmax=1), None
-    for r, variant in enumerate(variants):
-        for c, backend in enumerate(backends):
-            matrix = matrices.get((dataset, variant, backend))
-            if matrix is None:
-                axes[r, c].set_visible(False)
-                continue
-            image = axes[r, c].imshow(matrix, cmap="Blues", norm=norm)
-    if image is not None:
-        bar = fig.colorbar(image, ax=axes, shrink=0.5, aspect=30)
-        bar.set_label("fraction of the true class (rows sum to 1)", fontsize=8)
-        bar.set_ticks([0, 0.01, 0.05, 0.2, 0.5, 1])
-        bar.ax.tick_params(labelsize=7)
-    return fig
-
-
-def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str) -> str | None:
-    """Where another backend's confusion matrix differs from the baseline's, one panel each.
-
-    Cells show the difference in percentage points of the true class, on one shared diverging
-    scale (white: they agree). Pairs that agree everywhere get no panel (the report lists them);
-    None when no pair differs.
-    """
-    fig = difference_grid_figure(confusion, baseline, style, dataset)
-    return None if fig is None else svg.inline(fig)
-
-
-def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, dataset: str):
-    """The figure behind :func:`difference_grid` (a Figure), or None when no pair differs."""
-    matrices = normalised_confusions(confusion[confusion["dataset"] == dataset])
-    panels = []
-    for (_, variant, backend), matrix in sorted(matrices.items(), key=lambda kv: kv[0][1]):
-        base = matrices.get((dataset, variant, baseline))
-        if backend != baseline and base is not None and np.abs(matrix - base).max() > 1e-12:
-            panels.append((variant, backend, (matrix - base) * 100))
-    if not panels:
-        return None
-    order = {b: i for i, b in enumerate(style)}
-    panels.sort(key=lambda p: (p[0], order.get(p[1], 0)))
-    columns = min(3, len(panels))
-    rows = -(-len(panels) // columns)
-    # panels as large as the confusion matrices' small multiples, however few there are
-    fig = Figure(figsize=(0.9 + 2.6 * columns, 0.5 + 2.8 * rows), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False)
-    limit = max(0.5, *(float(np.abs(d).max()) for _, _, d in panels))
-    norm, image = TwoSlopeNorm(vcenter=0, vmin=-limit, vmax=limit), None
-    for ax in axes.flat[len(panels) :]:
-        ax.set_visible(False)
-    for ax, (variant, backend, diff) in zip(axes.flat, panels):
-        image = ax.imshow(diff, cmap="bwr", norm=norm)  # pure white where the two agree
-        ax.set_title(f"{variant}\n{backend} − {baseline}")
-        ax.set_xticks(range(10))
-        ax.set_yticks(range(10))
-        ax.tick_params(labelsize=6, length=0)
-        ax.set_xlabel("predicted class", fontsize=7)
-        ax.set_ylabel("true class", fontsize=7)
-    bar = fig.colorbar(image, ax=axes, shrink=0.8, aspect=30)
-    bar.set_label("percentage points of the true class")
-    return fig

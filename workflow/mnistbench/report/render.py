@@ -20,6 +20,7 @@ import pandas as pd
 
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
+from mnistbench.report import confusion as confusion_views
 from mnistbench.report import figures, statistics, tables, uncertainty
 from mnistbench.report.aggregate import RUN_KEYS
 from mnistbench.report.html import environment, table
@@ -165,22 +166,18 @@ def figures_context(found, ok, settings: Settings, style) -> dict:
     history, confusion = found["history"], found["confusion"]
     history = history[history.set_index(RUN_KEYS).index.isin(keep)]
     confusion = confusion[confusion.set_index(RUN_KEYS).index.isin(keep)]
-    differences = figures.differences(confusion, settings.baseline)
-    identical = differences[differences[figures.CELLS] == 0]
+    differences = confusion_views.differences(confusion, settings.baseline)
+    identical = differences[differences[confusion_views.CELLS] == 0]
     return {
         "curves": [
             (dataset, variant, figures.learning_curves(runs, style), figures.same_curves(runs))
             for (dataset, variant), runs in history.groupby(["dataset", "variant"])
         ],
         "confusions": [
-            (
-                dataset,
-                figures.confusion_grid(confusion, style, dataset),
-                figures.difference_grid(confusion, settings.baseline, style, dataset),
-            )
+            confusion_views.view(confusion, settings.baseline, style, dataset)
             for dataset in sorted(confusion["dataset"].unique())
         ],
-        "differences": table(differences[differences[figures.CELLS] > 0]),
+        "differences": table(differences[differences[confusion_views.CELLS] > 0]),
         "identical": [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])],
     }
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from mnistbench import artifacts
 from mnistbench.data import datasets
+from mnistbench.data.shapes import MNIST, Conventions, Shape
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity
 from mnistbench.plugin import threads as thread_control
@@ -62,20 +63,23 @@ def build_spec(
     labels: np.ndarray,
     seed: int,
     device: str,
+    shape: Shape = MNIST,
 ) -> TrainSpec:
-    """Everything the backend needs, made by the core from ``seed`` alone."""
+    """Everything the backend needs, made by the core from ``seed`` alone; the weights sized
+    for ``shape``, the dataset's image size and classes."""
     init_rng, order_rng, mask_rng = random_streams(seed)
     plan = variant.plan(order_rng, mask_rng, len(images), hyperparameters)
     return TrainSpec(
         variant=variant.name,
         hyperparameters=dict(hyperparameters),
-        initial_weights=variant.initial_weights(init_rng, hyperparameters),
+        initial_weights=variant.weights_for(init_rng, hyperparameters, shape),
         x_train=variant.prepare_inputs(images, hyperparameters),
         y_train=labels.astype(np.int64),
         epochs=plan.epochs,
         batch_size=plan.batch_size,
         device=device,
         extras=plan.extras,
+        classes=shape.classes,
     )
 
 
@@ -89,7 +93,7 @@ def run(
     out: str | Path,
     hyperparameters: Mapping[str, Any] | None = None,
     device: str = "auto",
-    n_classes: int = 10,
+    conventions: Conventions | None = None,
     train_limit: int | None = None,
     test_limit: int | None = None,
     sha256: Mapping[str, str] | None = None,
@@ -98,9 +102,11 @@ def run(
 ) -> dict[str, Any]:
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
-    ``sha256`` maps data roles to their pinned digests: a data file that differs is refused.
-    Every check that can fail (variant, hyperparameters, backend, device, output folder, data,
-    memory) runs before training starts; the three outputs are written together or not at all.
+    ``conventions`` are the dataset's options (declared classes, label offset, transpose); the
+    image size and classes come from the data. ``sha256`` maps data roles to their pinned
+    digests: a data file that differs is refused. Every check that can fail (variant,
+    hyperparameters, backend, device, output folder, data, memory) runs before training starts;
+    the three outputs are written together or not at all.
     With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
     run is started again, and removed once the outputs are written. ``threads`` sets the job's
     thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has.
@@ -115,14 +121,24 @@ def run(
         raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
     resolved = resolve_device(the_backend, device)
     run_id = {"dataset": dataset, "variant": variant, "backend": backend, "seed": seed}
-    limits = {"n_classes": n_classes, "train_limit": train_limit, "test_limit": test_limit}
+    conventions = conventions or Conventions()
+    limits = {"train_limit": train_limit, "test_limit": test_limit}
     folder = Path(checkpoint_dir) if checkpoint_dir else None
     with artifacts.output_folder(out) as out:
-        data_set = datasets.load(data, n_classes, train_limit, test_limit, sha256)
+        data_set = datasets.load(data, conventions, train_limit, test_limit, sha256)
+        shape = {**data_set.shape.record(), **conventions.record()}
         n_train = len(data_set.train_images)
-        the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes())
+        if reason := the_variant.refuses(data_set.shape):
+            raise MnistbenchError(f"variant {variant!r} on dataset {dataset!r}: {reason}")
+        the_variant.check_fits(hp, n_train, provenance.memory_limit_bytes(), data_set.shape)
         spec = build_spec(
-            the_variant, hp, data_set.train_images, data_set.train_labels, seed, resolved
+            the_variant,
+            hp,
+            data_set.train_images,
+            data_set.train_labels,
+            seed,
+            resolved,
+            data_set.shape,
         )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
         log.info("training %s on %s with %s (%s), seed %d, %d samples", variant, dataset,
@@ -132,7 +148,8 @@ def run(
             {
                 **run_id,
                 "data_sha256": data_set.sha256,
-                "limits": [train_limit, test_limit, n_classes],
+                "limits": [train_limit, test_limit],
+                "shape": shape,
                 "hyperparameters": hp,
                 "backend": registry.fingerprints.get(backend, backend),
                 "backend_version": the_backend.version,
@@ -153,6 +170,7 @@ def run(
             "train_samples": n_train,
             "test_samples": len(x_test),
             **limits,  # train_limit: the first N images only (config subset); None: all
+            **shape,  # classes and image size read from the data, and how it was read
             **outcome(model, progress),
             **provenance.record(resolved),
             "data_sha256": data_set.sha256,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.errors import MnistbenchError
 from mnistbench.variants.parts import Cost, InputLayout, Reference, StepModule, Weights
 
@@ -58,11 +59,14 @@ class Variant:
     seed_accuracy: float  # the test accuracy the notebook reports
     defaults: Mapping[str, Any]
     prepare_inputs: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
-    initial_weights: Callable[[np.random.Generator, Mapping[str, Any]], Weights]
+    # initial_weights(rng, hyperparameters[, shape]): with ``sized_by_data``, sized from the
+    # dataset's image size and classes (a Shape); without, MNIST's (see ``weights_for``).
+    initial_weights: Callable[..., Weights]
     # plan(order_rng, mask_rng, n_train, hyperparameters)
     plan: Callable[[np.random.Generator, np.random.Generator, int, Mapping[str, Any]], Plan]
-    # The shape of each weight for these hyperparameters, computed without making the weights.
-    weight_shapes: Callable[[Mapping[str, Any]], dict[str, tuple[int, ...]]]
+    # The shape of each weight for these hyperparameters (and, with ``sized_by_data``, the
+    # dataset's shape), computed without making the weights.
+    weight_shapes: Callable[..., dict[str, tuple[int, ...]]]
     # Bytes the plan holds for ``n_train`` samples (orders, one epoch's masks), without making it.
     plan_bytes: Callable[[Mapping[str, Any], int], int]
     contract: Contract
@@ -77,6 +81,11 @@ class Variant:
     steps: tuple[StepModule, ...] = ()
     # Overrides that make a short run (at least 20 steps on 96 samples): conformance and tests.
     small: Mapping[str, Any] = field(default_factory=dict)
+    # Whether initial_weights and weight_shapes take the dataset's Shape as a third argument;
+    # a variant that does not is run on MNIST-shaped data only.
+    sized_by_data: bool = False
+    # Why a variant sized by data cannot take a dataset's shape, or None where it can.
+    takes: Callable[[Shape], str | None] = lambda shape: None
     # Hyperparameters bounded above (every one must be above 0), e.g. a probability at most 1.
     upper_limits: Mapping[str, float] = field(default_factory=dict)
     # Where the defaults depart from the notebook's recipe, and why, for the report ("" if nowhere).
@@ -100,22 +109,40 @@ class Variant:
             self._check(key, value)
         return merged
 
-    def memory_bytes(self, hp: Mapping[str, Any], n_train: int) -> int:
+    def refuses(self, shape: Shape) -> str | None:
+        """Why the variant cannot take data of ``shape``, in words; None where it can."""
+        if not self.sized_by_data:
+            return None if shape == MNIST else f"it is sized for MNIST's {MNIST}, not from the data"
+        return self.takes(shape)
+
+    def weights_for(self, rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape):
+        """Initial weights sized for data of ``shape`` (MNIST's for a variant not sized by data)."""
+        sized = (shape,) if self.sized_by_data else ()
+        return self.initial_weights(rng, hp, *sized)
+
+    def shapes_for(self, hp: Mapping[str, Any], shape: Shape) -> dict[str, tuple[int, ...]]:
+        """The weights' shapes for data of ``shape``, as :meth:`weights_for` makes them."""
+        return self.weight_shapes(hp, *((shape,) if self.sized_by_data else ()))
+
+    def memory_bytes(self, hp: Mapping[str, Any], n_train: int, shape: Shape = MNIST) -> int:
         """About how much memory a run needs beyond its data: the float32 weights four times
         over (weights, gradients, two optimiser moments) and the training plan."""
-        params = sum(math.prod(shape) for shape in self.weight_shapes(hp).values())
+        params = sum(math.prod(size) for size in self.shapes_for(hp, shape).values())
         return 16 * params + self.plan_bytes(hp, n_train)
 
-    def check_fits(self, hp: Mapping[str, Any], n_train: int, available: int) -> None:
+    def check_fits(
+        self, hp: Mapping[str, Any], n_train: int, available: int, shape: Shape = MNIST
+    ) -> None:
         """Refuse, in one line and before allocating anything, sizes that cannot fit in memory."""
-        needed = self.memory_bytes(hp, n_train)
+        needed = self.memory_bytes(hp, n_train, shape)
         if needed <= available:
             return
         changed = [f"{k}={v}" for k, v in hp.items() if v != self.defaults[k]]
         which = f"with {', '.join(changed)}" if changed else "with its default sizes"
+        on = "" if shape == MNIST else f" on {shape}"
         raise MnistbenchError(
-            f"variant {self.name!r} {which} needs about {_gib(needed)} of memory for its weights "
-            f"and training plan, more than the {_gib(available)} here; use smaller sizes"
+            f"variant {self.name!r} {which}{on} needs about {_gib(needed)} of memory for its "
+            f"weights and training plan, more than the {_gib(available)} here; use smaller sizes"
         )
 
     def _check(self, key: str, value: Any) -> None:

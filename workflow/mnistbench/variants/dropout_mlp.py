@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.variants.base import Contract, PerEpoch, Plan, Variant, flatten_scaled
 from mnistbench.variants.float64 import SGD, one_hot, relu
 from mnistbench.variants.parts import Cost, Reference
@@ -37,17 +38,19 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
     return flatten_scaled(images)
 
 
-def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def initial_weights(
+    rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
+) -> dict[str, np.ndarray]:
     """W ~ U(-0.1, 0.1), no biases, laid out for ``x @ W``."""
     n_hidden = int(hp["hidden"])
     return {
-        "W1": rng.uniform(-0.1, 0.1, (784, n_hidden)).astype(np.float32),
-        "W2": rng.uniform(-0.1, 0.1, (n_hidden, 10)).astype(np.float32),
+        "W1": rng.uniform(-0.1, 0.1, (shape.pixels, n_hidden)).astype(np.float32),
+        "W2": rng.uniform(-0.1, 0.1, (n_hidden, shape.classes)).astype(np.float32),
     }
 
 
-def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {"W1": (784, int(hp["hidden"])), "W2": (int(hp["hidden"]), 10)}
+def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
+    return {"W1": (shape.pixels, int(hp["hidden"])), "W2": (int(hp["hidden"]), shape.classes)}
 
 
 def plan(
@@ -132,6 +135,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
     contract=CONTRACT,
     plan=plan,
     weight_shapes=weight_shapes,

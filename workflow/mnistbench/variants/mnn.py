@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.variants.base import (
     Contract,
     Variant,
@@ -50,7 +51,8 @@ from mnistbench.variants.base import (
 from mnistbench.variants.float64 import Adam, cross_entropy, relu
 from mnistbench.variants.parts import Cost, Reference
 
-# Neuron layout of the state vector, fixed by the notebook.
+# Neuron layout of the state vector on MNIST, as the notebook fixed it; another dataset's follows
+# its image size and classes (:func:`neurons`).
 PIXELS = 784  # neurons 0..783 are clamped to the image
 BIAS = PIXELS  # neuron 784 (the notebook's ``inputs - 1``) is clamped to 1
 FREE = PIXELS + 1  # neurons 785.. are free: hidden first, then the outputs
@@ -83,20 +85,31 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
     return x
 
 
-def n_neurons(hp: Mapping[str, Any]) -> int:
-    """785 inputs (pixels + bias) + hidden + 10 outputs: 895 with the notebook's 100 hidden."""
-    return FREE + int(hp["hidden"]) + OUTPUTS
+def n_neurons(hp: Mapping[str, Any], shape: Shape = MNIST) -> int:
+    """Pixels + 1 bias + hidden + classes: 784 + 1 + 100 + 10 = 895 on MNIST with the notebook's
+    100 hidden; 1024 + 1 + 100 + 26 = 1151 on 26 classes of 32 x 32 images."""
+    return shape.pixels + 1 + int(hp["hidden"]) + shape.classes
 
 
-def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def takes(shape: Shape) -> str | None:
+    """The core sizes mnn from any shape (1 + pixels + hidden + classes neurons), but its
+    backends' kernels still lay out MNIST's 785 clamped neurons and 10 outputs."""
+    if shape == MNIST:
+        return None
+    return f"its backends' kernels take MNIST's {MNIST} only, not {shape}"
+
+
+def initial_weights(
+    rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
+) -> dict[str, np.ndarray]:
     """A ~ U(0, init_scale) (the notebook's U(0, 1) at 1), (N, N), for ``s @ A``: row from, col
     to."""
-    n = n_neurons(hp)
+    n = n_neurons(hp, shape)
     return {"A": (rng.random((n, n)) * float(hp["init_scale"])).astype(np.float32)}
 
 
-def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {"A": (n_neurons(hp), n_neurons(hp))}
+def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
+    return {"A": (n_neurons(hp, shape), n_neurons(hp, shape))}
 
 
 def reference_ticks(A: np.ndarray, x: np.ndarray, ticks: int):
@@ -179,6 +192,8 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
+    takes=takes,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch, as the notebook's DataLoader
     weight_shapes=weight_shapes,

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.variants.base import (
     Contract,
     Variant,
@@ -77,17 +78,19 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
     return flatten_scaled(images)
 
 
-def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def initial_weights(
+    rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
+) -> dict[str, np.ndarray]:
     """W ~ N(0, 1) / sqrt(fan_in), b = 0, laid out for bottom-up ``x @ W + b``.
 
     The notebook's ``randn * 0.01`` suits its top-down weights; the bottom-up predictions here need
     the usual fan-in scale for the hidden layer to carry signal from the first step.
     """
-    return fan_in_normal_layers(rng, [784, int(hp["hidden"]), 10])
+    return fan_in_normal_layers(rng, [shape.pixels, int(hp["hidden"]), shape.classes])
 
 
-def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    return dense_shapes([784, int(hp["hidden"]), 10])
+def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
+    return dense_shapes([shape.pixels, int(hp["hidden"]), shape.classes])
 
 
 def _errors(w, x0, x1, x2):
@@ -172,6 +175,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch
     weight_shapes=weight_shapes,

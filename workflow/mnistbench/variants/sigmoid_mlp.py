@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.variants.base import Contract, Plan, Variant, flatten_scaled
 from mnistbench.variants.float64 import SGD, one_hot, softmax
 from mnistbench.variants.parts import Cost, Reference
@@ -41,9 +42,11 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
     return flatten_scaled(images, scale=1.0)
 
 
-def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def initial_weights(
+    rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
+) -> dict[str, np.ndarray]:
     """W ~ U(-1, 1) / sqrt(fan_in * fan_out), no biases, laid out for ``x @ W``."""
-    n_in, n_hidden, n_out = 784, int(hp["hidden"]), 10
+    n_in, n_hidden, n_out = shape.pixels, int(hp["hidden"]), shape.classes
 
     def uniform(rows: int, cols: int) -> np.ndarray:
         return (rng.uniform(-1, 1, (rows, cols)) / np.sqrt(rows * cols)).astype(np.float32)
@@ -51,8 +54,8 @@ def initial_weights(rng: np.random.Generator, hp: Mapping[str, Any]) -> dict[str
     return {"W1": uniform(n_in, n_hidden), "W2": uniform(n_hidden, n_out)}
 
 
-def weight_shapes(hp: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {"W1": (784, int(hp["hidden"])), "W2": (int(hp["hidden"]), 10)}
+def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
+    return {"W1": (shape.pixels, int(hp["hidden"])), "W2": (int(hp["hidden"]), shape.classes)}
 
 
 def plan(
@@ -131,6 +134,7 @@ VARIANT = Variant(
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
+    sized_by_data=True,
     contract=CONTRACT,
     plan=plan,
     weight_shapes=weight_shapes,
