@@ -37,9 +37,10 @@ def backend_name(name: str) -> str:
 
 
 def variant_order(variants) -> list[str]:
-    """The config's order (config/config.yaml), then any other variant alphabetically."""
+    """The order config/config.yaml shows the variants' hyperparameters in (its ``variants`` is
+    "all"), then any other variant alphabetically."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    listed = [v for v in config["variants"] if v in set(variants)]
+    listed = [v for v in config["hyperparameters"] if v in set(variants)]
     return listed + sorted(set(variants) - set(listed))
 
 

@@ -9,7 +9,7 @@ import pytest
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan.experiment import Run, plan
 from mnistbench.plugin.registry import load_backends
-from mnistbench.variants import get_variant
+from mnistbench.variants import VARIANTS, get_variant
 from tests.conftest import CONFIG
 
 
@@ -22,7 +22,8 @@ def config_with(**changes):
 def test_the_shipped_config_plans_every_combination():
     experiment = plan(CONFIG)
     backends = load_backends().available()
-    assert len(experiment.runs) == len(CONFIG["variants"]) * len(backends) * len(CONFIG["seeds"])
+    assert CONFIG["variants"] == "all"
+    assert len(experiment.runs) == len(VARIANTS) * len(backends) * len(CONFIG["seeds"])
     assert Run("mnist", "mlp", "torch", 0) in experiment.runs
     assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/seed0"
 
@@ -47,7 +48,10 @@ def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
         ({"hyperparameters": {"mlp": {"epochs": 2.5}}}, "'epochs' must be an integer above 0"),
         ({"hyperparameters": {"dropout_mlp": {"keep": 1.5}}}, "'keep' must be a number above 0"),
         ({"hyperparameters": {"mlp": {"learning_rate": 0.1}}}, "unknown hyperparameter(s)"),
-        ({"hyperparameters": {"mlpp": {"lr": 0.1}}}, "unknown variant 'mlpp'"),
+        (
+            {"variants": ["mlp"], "hyperparameters": {"mlpp": {"lr": 0.1}}},
+            "unknown variant 'mlpp'",
+        ),
     ],
 )
 def test_a_config_mistake_is_one_line_naming_it(changes, message):

@@ -22,6 +22,7 @@ from mnistbench.data import datasets
 from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
 from mnistbench.plugin.registry import Registry, load_backends
+from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,32 @@ def _backends(config: Mapping[str, Any], registry: Registry) -> tuple[list[str],
     return list(config["backends"]), notes
 
 
+def _with_variants(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``config`` with ``variants: all`` made the list of every installed variant, and the notes
+    to print: each variant plugin that failed to load (the others run, as with backends).
+
+    Under ``all``, hyperparameters for a variant that is not installed are left out with a note:
+    a config may tune a plugin's variant that this environment does not have. Under a list, they
+    stay, and planning names them as unknown.
+    """
+    found = installed_variants()
+    notes = [f"variant plugin {f.plugin!r} failed to load: {f.error}" for f in found.failures]
+    if config["variants"] != "all":
+        return dict(config), notes
+    if not found.variants:
+        raise MnistbenchError("config: variants is 'all' but no variant is installed")
+    overrides = dict(config.get("hyperparameters", {}))
+    failed = {f.plugin for f in found.failures}  # already named in a note
+    for name in [v for v in overrides if v not in found.variants]:
+        del overrides[name]
+        if name not in failed:
+            notes.append(f"hyperparameters for variant {name!r} left out: it is not installed")
+    return {**config, "variants": sorted(found.variants), "hyperparameters": overrides}, notes
+
+
 def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experiment:
     """Check ``config`` (already schema-valid) and list its runs, sorted."""
+    config, variant_notes = _with_variants(config)
     definitions = config["dataset_definitions"]
     for dataset in config["datasets"]:
         if dataset not in definitions:
@@ -116,6 +141,7 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
         get_variant(variant)  # a typo in a hyperparameters key is an error, not ignored
     registry = registry or load_backends()
     backends, skipped = _backends(config, registry)
+    skipped[:0] = variant_notes
     for name in config.get("devices", {}):
         if name not in registry.backends:
             raise MnistbenchError(
