@@ -75,8 +75,7 @@ def test_a_variant_plugin_that_fails_to_load_is_one_note_and_the_others_are_plan
     experiment = plan(config_with(variants="all"))
     notes = [note for note in experiment.skipped if "broken" in note]
     assert notes == [
-        "variant plugin 'broken' failed to load: "
-        "ImportError: needs a library that is not installed"
+        "variant plugin 'broken' failed to load: ImportError: needs a library that is not installed"
     ]
     assert {"mlp", "lenet"} <= planned_variants(experiment)
 
@@ -101,4 +100,3 @@ def test_under_a_list_hyperparameters_of_an_unknown_variant_are_an_error():
     config = config_with(variants=["mlp"], hyperparameters={"resnet": {"lr": 0.1}})
     with pytest.raises(MnistbenchError, match=r"^unknown variant 'resnet'"):
         plan(config)
-

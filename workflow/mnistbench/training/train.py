@@ -35,6 +35,7 @@ from mnistbench.plan import identity
 from mnistbench.plugin import threads as thread_control
 from mnistbench.plugin.backend import Backend, TrainSpec
 from mnistbench.plugin.registry import backend_errors, load_backends
+from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.training import checkpoint, epochs, provenance, weights_file
 from mnistbench.variants import Variant, get_variant, random_streams
 
@@ -154,6 +155,8 @@ def run(
                 "backend": registry.fingerprints.get(backend, backend),
                 "backend_version": the_backend.version,
                 "core": identity.step("train"),
+                # The variant's own code: a built-in's module, a variant plugin's package.
+                "variant_code": installed_variants().fingerprint(variant),
                 "device": resolved,
                 "threads": thread_control.configured(),
             }
