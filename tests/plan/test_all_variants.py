@@ -87,16 +87,18 @@ def test_naming_a_variant_whose_plugin_failed_is_an_error_with_its_reason(site):
         plan(config_with(variants=["mlp", "broken"]))
 
 
-def test_under_all_hyperparameters_of_a_variant_not_installed_are_left_out_with_a_note():
-    config = config_with(variants="all", hyperparameters={"resnet": {"lr": 0.1}})
+@pytest.mark.parametrize("variants", ["all", ["mlp"]])
+def test_hyperparameters_of_a_variant_not_installed_are_left_out_with_a_note(variants):
+    config = config_with(variants=variants, hyperparameters={"mlpp": {"lr": 0.1}})
     experiment = plan(config)
-    assert "resnet" not in experiment.hyperparameters
-    assert (
-        "hyperparameters for variant 'resnet' left out: it is not installed" in experiment.skipped
+    assert "mlpp" not in experiment.hyperparameters
+    [note] = [note for note in experiment.skipped if "mlpp" in note]
+    assert note.startswith(
+        "hyperparameters for variant 'mlpp' left out: it is not installed (installed: "
     )
+    assert "mlp" in note.partition("installed: ")[2]
 
 
-def test_under_a_list_hyperparameters_of_an_unknown_variant_are_an_error():
-    config = config_with(variants=["mlp"], hyperparameters={"resnet": {"lr": 0.1}})
-    with pytest.raises(MnistbenchError, match=r"^unknown variant 'resnet'"):
-        plan(config)
+def test_a_listed_variant_that_is_not_installed_is_an_error():
+    with pytest.raises(MnistbenchError, match=r"^unknown variant 'resnet' \(known: "):
+        plan(config_with(variants=["mlp", "resnet"], hyperparameters={"resnet": {"lr": 0.1}}))

@@ -39,7 +39,7 @@ def train_command(data: Path, out: Path, folder: Path) -> list[str]:
 
 @pytest.fixture
 def stopped(sample_dir, tmp_path, monkeypatch) -> tuple[list[str], Path, Path]:
-    """The run stopped by SIGTERM after its first checkpoint: (command, out, the plugin's module)."""
+    """The run stopped by SIGTERM after its first checkpoint: (command, out, plugin module)."""
     site = tmp_path / "site"
     write_variant_distribution(site, "mnistbench_lenet_twin", "lenet_twin", LENET_TWIN)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))

@@ -1,8 +1,9 @@
-"""The core and the three backend plugins install into a fresh venv from their folders, the
-quick DAG trains all three with no edit to the workflow, and ``pip uninstall mnistbench-jax``
-drops JAX's rows with no error.
+"""The core, the three backend plugins and the LeNet variant plugin install into a fresh venv
+from their folders, the quick DAG trains all three backends and LeNet on each with no edit to the
+workflow, and ``pip uninstall mnistbench-lenet`` or ``mnistbench-jax`` drops its rows with no
+error.
 
-A real venv and a real ``pip install`` / ``pip uninstall`` of the four folders. To stay fast and
+A real venv and a real ``pip install`` / ``pip uninstall`` of the five folders. To stay fast and
 offline, the venv does not download the frameworks again: it sees the third-party packages of
 the test's own environment through a ``.pth`` file pointing at a folder that links to each of
 them, and to no ``mnistbench`` distribution, so the only backends it can find are the ones pip
@@ -22,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.workflow.runner import REPO, SAMPLE_CONFIG, copy_workflow
+from tests.workflow.runner import REPO, SAMPLE_CONFIG, copy_workflow, planned_jobs
 
 pytestmark = pytest.mark.slow
 FOLDERS = {  # distribution -> its folder in the repository
@@ -30,6 +31,7 @@ FOLDERS = {  # distribution -> its folder in the repository
     "mnistbench-numpy": "plugins/mnistbench-numpy",
     "mnistbench-torch": "plugins/mnistbench-torch",
     "mnistbench-jax": "plugins/mnistbench-jax",
+    "mnistbench-lenet": "plugins/mnistbench-lenet",
 }
 BUILT = shutil.ignore_patterns("__pycache__", "build", "*.egg-info", "tests", ".venv")
 
@@ -62,7 +64,7 @@ def copy_sources(destination: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
-    """The fresh venv's python, with the core and the three plugins pip-installed into it."""
+    """The fresh venv's python, with the core and the four plugins pip-installed into it."""
     root = tmp_path_factory.mktemp("fresh")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", root / "venv"], check=True)
     python = root / "venv" / "bin" / "python"
@@ -92,13 +94,14 @@ def listed_backends(python: Path) -> dict[str, dict]:
     return {entry["name"]: entry for entry in json.loads(result.stdout)}
 
 
-def quick_dag(python: Path, work: Path) -> subprocess.CompletedProcess:
-    """The quick config on the sample, ``mlp`` only, run by the venv's own Snakemake."""
+def quick_dag(python: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
+    """The quick config on the sample, run by the venv's own Snakemake with ``args`` (default:
+    ``mlp`` only)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("MNISTBENCH_MIRROR", "PYTHONPATH")}
     configs = ["config/quick.yaml", SAMPLE_CONFIG]
     command = [python, "-m", "snakemake", "--cores", "2", "--configfile", *configs]
     return subprocess.run(
-        [*command, "--config", "variants=[mlp]"],
+        [*command, *(args or ("--config", "variants=[mlp]"))],
         cwd=work,
         env=environ,
         capture_output=True,
@@ -111,12 +114,48 @@ def summary_backends(work: Path) -> list[str]:
     return sorted(pd.read_csv(work / "results" / "summary.csv")["backend"])
 
 
+def planned_trains(result: subprocess.CompletedProcess) -> set[tuple[str, str]]:
+    """(variant, backend) of every train job a dry run planned."""
+    return {(job[1], job[2]) for job in planned_jobs(result) if job[0] == "train_model"}
+
+
+def listed_variants(python: Path) -> list[str]:
+    result = subprocess.run(
+        [python, "-m", "mnistbench", "variants", "--json"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return sorted(entry["name"] for entry in json.loads(result.stdout))
+
+
 def test_the_three_plugins_installed_from_their_folders_are_listed_with_their_distributions(venv):
     listed = listed_backends(venv)
     assert sorted(listed) == ["jax", "numpy", "torch"]
     for name, entry in listed.items():
         assert entry["available"], entry
         assert entry["distribution"] == f"mnistbench-{name}"
+
+
+# Before the JAX case below, which uninstalls JAX from the same venv.
+def test_lenet_joins_the_quick_dag_on_all_three_then_uninstalling_it_drops_its_rows(venv, tmp_path):
+    work = copy_workflow(tmp_path)
+    backends = {"jax", "numpy", "torch"}
+    assert "lenet" in listed_variants(venv)
+    planned = planned_trains(quick_dag(venv, work, "--dry-run"))  # variants: all
+    assert {backend for variant, backend in planned if variant == "lenet"} == backends
+    trained = quick_dag(venv, work, "--config", "variants=[lenet]")
+    assert trained.returncode == 0, (trained.stdout + trained.stderr)[-3000:]
+    assert summary_backends(work) == sorted(backends)
+
+    pip("uninstall", "-y", "mnistbench-lenet", python=venv)
+    assert "lenet" not in listed_variants(venv)
+    after = quick_dag(venv, work, "--dry-run")
+    assert after.returncode == 0, (after.stdout + after.stderr)[-3000:]
+    planned_after = planned_trains(after)
+    assert planned_after == {(v, b) for v, b in planned if v != "lenet"}
+    [mention] = [line for line in after.stderr.splitlines() if "lenet" in line]
+    assert mention.startswith(  # quick.yaml's LeNet settings, nothing else
+        "mnistbench: hyperparameters for variant 'lenet' left out: it is not installed"
+    )
 
 
 def test_the_quick_dag_trains_all_three_then_uninstalling_jax_drops_its_rows(venv, tmp_path):

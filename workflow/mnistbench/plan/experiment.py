@@ -104,23 +104,27 @@ def _with_variants(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]
     """``config`` with ``variants: all`` made the list of every installed variant, and the notes
     to print: each variant plugin that failed to load (the others run, as with backends).
 
-    Under ``all``, hyperparameters for a variant that is not installed are left out with a note:
-    a config may tune a plugin's variant that this environment does not have. Under a list, they
-    stay, and planning names them as unknown.
+    Hyperparameters for a variant that is not installed are left out with a note naming the
+    installed ones: a config file may tune a plugin's variant (config/quick.yaml tunes lenet) that
+    this environment lacks. A variant the list names must be installed (see :func:`plan`).
     """
     found = installed_variants()
     notes = [f"variant plugin {f.plugin!r} failed to load: {f.error}" for f in found.failures]
-    if config["variants"] != "all":
-        return dict(config), notes
-    if not found.variants:
-        raise MnistbenchError("config: variants is 'all' but no variant is installed")
-    overrides = dict(config.get("hyperparameters", {}))
     failed = {f.plugin for f in found.failures}  # already named in a note
+    overrides = dict(config.get("hyperparameters", {}))
     for name in [v for v in overrides if v not in found.variants]:
         del overrides[name]
         if name not in failed:
-            notes.append(f"hyperparameters for variant {name!r} left out: it is not installed")
-    return {**config, "variants": sorted(found.variants), "hyperparameters": overrides}, notes
+            installed = ", ".join(sorted(found.variants))
+            notes.append(
+                f"hyperparameters for variant {name!r} left out: it is not installed "
+                f"(installed: {installed})"
+            )
+    variants = config["variants"]
+    if variants == "all" and not found.variants:
+        raise MnistbenchError("config: variants is 'all' but no variant is installed")
+    variants = sorted(found.variants) if variants == "all" else list(variants)
+    return {**config, "variants": variants, "hyperparameters": overrides}, notes
 
 
 def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experiment:
