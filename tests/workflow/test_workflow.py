@@ -17,6 +17,7 @@ import yaml
 from mnistbench.plugin.registry import load_backends
 from mnistbench.report import render
 from mnistbench.training import provenance
+from mnistbench.variants import VARIANTS
 from tests.conftest import SAMPLE_DATASET, SAMPLE_TEST, SAMPLE_TRAIN
 from tests.workflow.runner import SAMPLE_CONFIG, copy_workflow, run_snakemake
 
@@ -39,7 +40,7 @@ def test_summary_has_one_row_per_variant_backend_and_seed(workdir):
     summary = pd.read_csv(workdir / "results" / "summary.csv")
     expected = {
         (variant, backend, seed)
-        for variant in CONFIG["variants"]
+        for variant in VARIANTS  # config.yaml's variants: all
         for backend in load_backends().available()
         for seed in QUICK["seeds"]
     }
@@ -199,7 +200,7 @@ def test_changing_a_learning_rate_in_a_config_file_reruns_only_that_variants_run
     assert result.returncode == 0
     assert "train_model" in output and "fetch_dataset_file" not in output
     assert "variant=mlp" in output
-    for other in set(CONFIG["variants"]) - {"mlp"}:
+    for other in set(VARIANTS) - {"mlp"}:
         assert f"variant={other}," not in output  # only the runs the change touches
 
 
