@@ -94,7 +94,9 @@ def accuracy_table(rows: pd.DataFrame, options: dict) -> str:
                     cells.append("-")
                     continue
                 run = found.iloc[0]
-                cells.append(f"{run['accuracy_mean']:.4f} ± {run['accuracy_sd']:.4f}")
+                spread = run["accuracy_sd"]  # none from one seed
+                sd = f" ± {spread:.4f}" if pd.notna(spread) else " (one seed)"
+                cells.append(f"{run['accuracy_mean']:.4f}{sd}")
             first = runs.iloc[0]
             cells.append(
                 "-" if pd.isna(first["seed_reported"]) else f"{first['seed_reported']:.4f}"
