@@ -89,12 +89,12 @@ def test_naming_a_variant_whose_plugin_failed_is_an_error_with_its_reason(site):
 
 @pytest.mark.parametrize("variants", ["all", ["mlp"]])
 def test_hyperparameters_of_a_variant_not_installed_are_left_out_with_a_note(variants):
-    config = config_with(variants=variants, hyperparameters={"mlpp": {"lr": 0.1}})
+    config = config_with(variants=variants, hyperparameters={"resnet": {"lr": 0.1}})
     experiment = plan(config)
-    assert "mlpp" not in experiment.hyperparameters
-    [note] = [note for note in experiment.skipped if "mlpp" in note]
+    assert "resnet" not in experiment.hyperparameters
+    [note] = [note for note in experiment.skipped if "resnet" in note]
     assert note.startswith(
-        "hyperparameters for variant 'mlpp' left out: it is not installed (installed: "
+        "hyperparameters for variant 'resnet' left out: it is not installed (installed: "
     )
     assert "mlp" in note.partition("installed: ")[2]
 

@@ -48,6 +48,7 @@ def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
         ({"hyperparameters": {"mlp": {"epochs": 2.5}}}, "'epochs' must be an integer above 0"),
         ({"hyperparameters": {"dropout_mlp": {"keep": 1.5}}}, "'keep' must be a number above 0"),
         ({"hyperparameters": {"mlp": {"learning_rate": 0.1}}}, "unknown hyperparameter(s)"),
+        ({"hyperparameters": {"mlpp": {"lr": 0.1}}}, "unknown variant 'mlpp' (did you mean 'mlp'?"),
     ],
 )
 def test_a_config_mistake_is_one_line_naming_it(changes, message):

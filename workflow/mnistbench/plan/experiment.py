@@ -8,6 +8,7 @@ variant does not have, a backend that cannot run here) is reported here in one l
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 import json
 import logging
@@ -105,17 +106,23 @@ def _with_variants(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]
     to print: each variant plugin that failed to load (the others run, as with backends).
 
     Hyperparameters for a variant that is not installed are left out with a note naming the
-    installed ones: a config file may tune a plugin's variant (config/quick.yaml tunes lenet) that
-    this environment lacks. A variant the list names must be installed (see :func:`plan`).
+    installed ones, so a config file may tune a plugin's variant (config/quick.yaml tunes lenet)
+    that this environment lacks; a name close to an installed variant's (``mlpp``) is a typo,
+    and an error. A variant the list names must be installed (see :func:`plan`).
     """
     found = installed_variants()
     notes = [f"variant plugin {f.plugin!r} failed to load: {f.error}" for f in found.failures]
     failed = {f.plugin for f in found.failures}  # already named in a note
     overrides = dict(config.get("hyperparameters", {}))
+    installed = ", ".join(sorted(found.variants))
     for name in [v for v in overrides if v not in found.variants]:
+        if close := difflib.get_close_matches(name, found.variants, n=1, cutoff=0.75):
+            raise MnistbenchError(
+                f"config: hyperparameters: unknown variant {name!r} (did you mean {close[0]!r}?"
+                f" installed: {installed})"
+            )
         del overrides[name]
         if name not in failed:
-            installed = ", ".join(sorted(found.variants))
             notes.append(
                 f"hyperparameters for variant {name!r} left out: it is not installed "
                 f"(installed: {installed})"
