@@ -70,7 +70,7 @@ def test_a_variant_installed_later_joins_all_with_no_edit_to_the_config(site):
 
 
 def test_a_variant_plugin_that_fails_to_load_is_one_note_and_the_others_are_planned(site):
-    write_variant_distribution(site, "mnistbench_broken", "broken", BROKEN)
+    write_variant_distribution(site, "mnistbench_broken_variant", "broken", BROKEN)
     installed_variants.cache_clear()
     experiment = plan(config_with(variants="all"))
     notes = [note for note in experiment.skipped if "broken" in note]
@@ -81,7 +81,7 @@ def test_a_variant_plugin_that_fails_to_load_is_one_note_and_the_others_are_plan
 
 
 def test_naming_a_variant_whose_plugin_failed_is_an_error_with_its_reason(site):
-    write_variant_distribution(site, "mnistbench_broken", "broken", BROKEN)
+    write_variant_distribution(site, "mnistbench_broken_variant", "broken", BROKEN)
     installed_variants.cache_clear()
     with pytest.raises(MnistbenchError, match=r"^variant 'broken' failed to load: ImportError"):
         plan(config_with(variants=["mlp", "broken"]))
