@@ -4,14 +4,14 @@ Matrix products 110 columns wide (the source notebook's 100 hidden + 10 outputs)
 slower than 112 wide on AVX-512 CPUs, so the NumPy, PyTorch and JAX backends train the free
 columns of ``A`` padded to a multiple of :data:`LANES`. The layout is a backend concern, not part
 of the variant: the saved weights are always the variant's own ``A``. Where each kind of neuron
-sits comes from the variant's :class:`~mnistbench.variants.mnn.Layout` of the run's data.
+sits comes from the variant's :class:`~mnistbench.variants.mnn_layout.Layout` of the run's data.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnistbench.variants.mnn import Layout
+from mnistbench.variants.mnn_layout import Layout
 
 LANES = 16  # float32s per AVX-512 register
 

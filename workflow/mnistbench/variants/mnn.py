@@ -41,13 +41,11 @@ width of the inputs and ``hidden`` (:func:`layout_of`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mnistbench.data.shapes import MNIST, Shape
-from mnistbench.errors import MnistbenchError
 from mnistbench.variants.base import (
     Contract,
     Variant,
@@ -56,6 +54,7 @@ from mnistbench.variants.base import (
     shuffled_plan_bytes,
 )
 from mnistbench.variants.float64 import Adam, cross_entropy, relu
+from mnistbench.variants.mnn_layout import Layout, layout_of
 from mnistbench.variants.parts import Cost, Reference
 
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the notebook has
@@ -87,52 +86,9 @@ def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
     return x
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where each neuron sits in the state vector ``s`` (B, neurons): the pixel neurons first,
-    clamped to the image; then the bias neuron, clamped to 1; then the free neurons, the hidden
-    ones and last the outputs, whose values after the last tick are the logits. On MNIST with
-    the source notebook's 100 hidden: pixels 0..783, bias 784, free 785..894, outputs 885..894."""
-
-    pixels: int
-    hidden: int
-    classes: int
-
-    @property
-    def bias(self) -> int:
-        """The bias neuron: right after the pixels (the source notebook's ``inputs - 1``)."""
-        return self.pixels
-
-    @property
-    def free(self) -> int:
-        """The first free neuron; the clamped ones are ``0..free - 1``."""
-        return self.pixels + 1
-
-    @property
-    def neurons(self) -> int:
-        return self.free + self.hidden + self.classes
-
-
 def layout(hp: Mapping[str, Any], shape: Shape = MNIST) -> Layout:
     """The layout for data of ``shape``: one pixel neuron per pixel, one output per class."""
     return Layout(shape.pixels, int(hp["hidden"]), shape.classes)
-
-
-def layout_of(neurons: int, pixels: int, hidden: int | None = None, classes: int | None = None):
-    """The layout of a (neurons, neurons) matrix ``A`` that takes inputs ``pixels`` wide, from
-    its ``hidden`` neurons or its ``classes``: after the pixels and the bias neuron, the rest
-    are the other. Given both (a run's hyperparameters and TrainSpec), the matrix must fit both."""
-    rest = neurons - pixels - 1
-    hidden = rest - classes if hidden is None else int(hidden)
-    found = Layout(pixels, hidden, rest - hidden)
-    if hidden < 0 or found.classes < 1 or classes not in (None, found.classes):
-        wanted = "" if classes is None else f" + {classes} outputs"
-        raise MnistbenchError(
-            f"variant 'mnn': a {neurons} x {neurons} matrix A does not fit {pixels} pixels + 1 "
-            f"bias + {hidden} hidden neurons{wanted}: it was made for another image size, number "
-            "of classes or 'hidden'"
-        )
-    return found
 
 
 def n_neurons(hp: Mapping[str, Any], shape: Shape = MNIST) -> int:
