@@ -29,8 +29,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from mnistbench.data.shapes import MNIST
 from mnistbench.plugin.backend import TrainSpec
-from mnistbench.variants.mnn import MEAN, PIXELS, STD, n_neurons
+from mnistbench.variants.mnn import MEAN, STD, n_neurons
 
 
 class SeedMNIST(torch.utils.data.Dataset):
@@ -66,7 +67,7 @@ def pixels_of(x: np.ndarray) -> np.ndarray:
 
 def prepare(spec: TrainSpec) -> Callable[[int], float]:
     hp = spec.hyperparameters
-    inputs = PIXELS + 1
+    inputs = MNIST.pixels + 1  # the notebook's 785: it reads MNIST only
     hidden, ticks = int(hp["hidden"]), int(hp["ticks"])
     neurons = n_neurons(hp)
     A = torch.from_numpy(spec.initial_weights["A"].copy()).requires_grad_(True)

@@ -64,6 +64,6 @@ def test_init_scale_bench_counts_images_whose_logits_are_all_zero(
     A = np.zeros((n, n), np.float32)  # every logit zero for every image
     weights_file.save(tmp_path, "weights.npz", {"A": A})
     assert init_scale.dead_share(tmp_path, hp, images) == 1.0
-    A[mnn.BIAS, n - 1] = 1  # the bias neuron lifts the last logit to 1 for every image
+    A[mnn.layout(hp).bias, n - 1] = 1  # the bias neuron lifts the last logit to 1 for every image
     weights_file.save(tmp_path, "weights.npz", {"A": A})
     assert init_scale.dead_share(tmp_path, hp, images) == 0.0

@@ -1,5 +1,7 @@
 """The ``mnn`` variant (seed 000): the hand-written NumPy gradient is right, NumPy and PyTorch
-compute the same training run, both learn, and the bias neuron is 784 (the seed used 785)."""
+compute the same training run, both learn, the bias neuron is 784 (the seed used 785), and on 26
+classes of 32 x 32 images every backend lays the neurons out from the data and trains as the
+float64 arithmetic does."""
 
 from __future__ import annotations
 
@@ -9,16 +11,22 @@ import pytest
 import mnistbench_numpy.mnn as numpy_mnn
 import mnistbench_torch.mnn as torch_mnn
 from mnistbench.data import datasets
+from mnistbench.data.shapes import Shape
+from mnistbench.errors import MnistbenchError
 from mnistbench.plugin import layouts
 from mnistbench.plugin.backend import train_all
 from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.testing import first_step
 from mnistbench.training.train import build_spec
-from mnistbench.variants import mnn
-from mnistbench.variants.mnn import BIAS, FREE, PIXELS
+from mnistbench.variants import mnn, reference
 
 VARIANT = mnn.VARIANT
 HP = VARIANT.hyperparameters()
 N = mnn.n_neurons(HP)  # 895
+MNIST_LAYOUT = mnn.layout(HP)
+BIAS, FREE, PIXELS = MNIST_LAYOUT.bias, MNIST_LAYOUT.free, MNIST_LAYOUT.pixels
+LETTERS = Shape(32, 32, 26)  # EMNIST letters' 26 classes on 32 x 32 crops
+BACKENDS = ["numpy", "torch", "jax"]
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +133,8 @@ def test_the_padded_training_matrix_holds_the_free_columns_and_reads_back_exactl
     columns, the padding is zero, and the trained matrix reads back to A unchanged."""
     n = mnn.n_neurons({"hidden": hidden})
     A = np.random.default_rng(hidden).random((n, n), dtype=np.float32) + 1  # no zero entry
-    W = layouts.padded_free_columns(A)
+    layout = mnn.layout({"hidden": hidden})
+    W = layouts.padded_free_columns(A, layout)
     free, width = hidden + 10, -(-(hidden + 10) // 16) * 16
     assert W.shape == (FREE + width, width) and W.dtype == np.float32
     np.testing.assert_array_equal(W[:, -10:][: FREE + hidden], A[: FREE + hidden, -10:])
@@ -133,7 +142,7 @@ def test_the_padded_training_matrix_holds_the_free_columns_and_reads_back_exactl
     padding = np.r_[hidden : width - 10]
     assert (W[:, padding] == 0).all() and (W[FREE + padding] == 0).all()
     assert np.count_nonzero(W) == (FREE + free) * free
-    np.testing.assert_array_equal(layouts.trained_matrix(A, W), A)
+    np.testing.assert_array_equal(layouts.trained_matrix(A, W, layout), A)
 
 
 TRAINED_MATRIX = {  # where each backend's trainer keeps the padded W it trains
@@ -141,7 +150,7 @@ TRAINED_MATRIX = {  # where each backend's trainer keeps the padded W it trains
     "torch": lambda trainer: trainer.w["W"].numpy(),
     # JAX trains the matrix as its pixel rows, bias row and free rows (mnistbench_jax.mnn.parts).
     "jax": lambda trainer: np.concatenate(
-        [trainer.w["pixels"], np.asarray(trainer.w["bias"])[None], trainer.w["free"]]
+        [trainer.w.pixels, np.asarray(trainer.w.bias)[None], trainer.w.free]
     ),
 }
 
@@ -193,3 +202,90 @@ def test_the_default_init_is_uniform_to_a_tenth_and_the_seed_recipe_puts_back_un
     assert seeds_own.min() >= 0 and 0.99 < seeds_own.max() < 1
     assert default.mean() == pytest.approx(0.05, rel=1e-2)
     assert seeds_own.mean() == pytest.approx(0.5, rel=1e-2)
+
+
+def letters_spec(samples=96, **overrides):
+    """A short run on seeded noise images, 26 classes of 32 x 32 pixels."""
+    rng = np.random.default_rng(26)
+    images = rng.integers(0, 256, (samples, 32, 32), dtype=np.uint8)
+    labels = rng.integers(0, 26, samples, dtype=np.uint8)
+    hp = VARIANT.hyperparameters({**VARIANT.small, **overrides})
+    return build_spec(VARIANT, hp, images, labels, 0, "cpu", LETTERS)
+
+
+def test_the_neurons_follow_the_image_size_and_the_classes():
+    """1024 pixel neurons, the bias neuron 1024, 100 hidden, 26 outputs: 1151 in all."""
+    layout = mnn.layout(HP, LETTERS)
+    assert (layout.pixels, layout.bias, layout.free, layout.neurons) == (1024, 1024, 1025, 1151)
+    assert letters_spec().initial_weights["A"].shape == (1151, 1151)
+    assert mnn.layout_of(1151, 1024, hidden=100) == layout
+    assert mnn.layout_of(1151, 1024, classes=26) == layout
+    assert VARIANT.refuses(LETTERS) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_on_letters_each_backend_trains_as_the_float64_arithmetic(backend):
+    """24 Adam steps on 26 classes of 32 x 32 images: the first step moves every weight the
+    float64 reference moves, the same way; every loss matches the reference's; A[:, :1025]
+    stays as it was; predict gives 26 scores per image, the reference's."""
+    spec = letters_spec()
+    the_backend = load_backends().get(backend)
+    [result] = train_all(the_backend, first_step(spec))
+    [expected_losses], [expected] = reference.train(first_step(spec))
+    assert result.losses[0] == pytest.approx(expected_losses[0], rel=1e-5)
+    A = spec.initial_weights["A"]
+    move, expected_move = result.weights["A"] - A, expected["A"] - A
+    # Adam's first move is lr * g / (|g| + 1e-8): where |g| is near 1e-8 (hidden to hidden, from
+    # U(0, 0.01)), float32 rounding of g (~1e-9 here) changes it by up to 5%; elsewhere it is
+    # lr * sign(g), or 0 where g is 0
+    clear = (np.abs(expected_move) > 0.99e-3) | (expected_move == 0)
+    assert clear.mean() > 0.9
+    np.testing.assert_allclose(move[clear], expected_move[clear], rtol=0, atol=1e-5)
+    losses, weights = run(backend, spec)
+    reference_losses, _ = reference.train(spec)
+    assert len(losses) == 24
+    np.testing.assert_allclose(losses, np.concatenate(reference_losses), rtol=1e-4)
+    np.testing.assert_array_equal(weights["A"][:, :1025], A[:, :1025])
+    x = spec.x_train[:16]
+    scores = the_backend.predict("mnn", spec.hyperparameters, weights, x, "cpu")
+    expected_scores = reference.predict("mnn", spec.hyperparameters, weights, x)
+    assert scores.shape == (16, 26)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_on_letters_the_bias_neuron_is_1024_and_the_outputs_the_last_26(backend):
+    # Only the bias neuron feeds the last output: it is relu(1 * 1) = 1 for any image.
+    x = letters_spec().x_train[:4]
+    A = np.zeros((1151, 1151), np.float32)
+    A[1024, 1150] = 1
+    scores = load_backends().get(backend).predict("mnn", HP, {"A": A}, x, "cpu")
+    expected = np.zeros((4, 26), np.float32)
+    expected[:, -1] = 1
+    np.testing.assert_array_equal(scores, expected)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mnist_weights_on_letters_are_refused_in_one_line(backend):
+    x = letters_spec().x_train[:4]
+    A = np.zeros((N, N), np.float32)
+    with pytest.raises(MnistbenchError) as refused:
+        load_backends().get(backend).predict("mnn", HP, {"A": A}, x, "cpu")
+    assert str(refused.value) == (
+        "variant 'mnn': a 895 x 895 matrix A does not fit 1024 pixels + 1 bias + 100 hidden "
+        "neurons: it was made for another image size, number of classes or 'hidden'"
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_on_letters_the_padding_neurons_stay_zero(backend):
+    """1024 + 1 + 100 + 26: 126 free neurons padded to 128, the two padding ones after the
+    hidden, zero through training."""
+    spec = letters_spec()
+    trainer = load_backends().get(backend).setup(spec)
+    trainer.train_epoch(0)
+    W = np.asarray(TRAINED_MATRIX[backend](trainer))
+    assert W.shape == (1025 + 128, 128)
+    padding = np.r_[100:102]
+    assert (W[:, padding] == 0).all() and (W[1025 + padding] == 0).all()
+    assert np.count_nonzero(W) > 0.99 * (1151 * 126)

@@ -2,8 +2,9 @@
 
 A variant module supplies a pure step, ``STEP(p, state, x, y, extras, hp) -> (p, state, loss)``,
 and ``initial_state(p)``, the optimiser state it starts from. ``p`` is the weights, or, where a
-module defines ``params(weights)`` and ``weights(p, weights)``, the part of them it trains (mnn
-trains 110 of its matrix's 895 columns): the scan then carries only that part. The loop gathers
+module defines ``params(weights)`` (or ``params(weights, spec)``, given the run's TrainSpec to
+size the part from the data) and ``weights(p, weights)``, the part of them it trains (mnn trains
+110 of its matrix's 895 columns on MNIST): the scan then carries only that part. The loop gathers
 each batch inside the compiled function (the training set goes to the device once), scans the
 full batches of an epoch in one call and runs a shorter last batch, if any, through the same
 step compiled for its shape. Everything is compiled when the :class:`Trainer` is made (the
@@ -15,6 +16,7 @@ epoch hands the state back with its weights.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -70,7 +72,9 @@ class Trainer:
         self.put = put = partial(jax.device_put, device=device)
         self.x_train, self.y_train = put(spec.x_train), put(spec.y_train.astype(np.int32))
         self.weights = {k: put(np.asarray(v, np.float32)) for k, v in spec.initial_weights.items()}
-        self.w = getattr(module, "params", lambda weights: weights)(self.weights)
+        params = getattr(module, "params", lambda weights: weights)
+        run = {"spec": spec} if "spec" in inspect.signature(params).parameters else {}
+        self.w = params(self.weights, **run)
         state = module.initial_state(self.w)
         if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
             state = _device_state(state, spec.initial_state)

@@ -4,14 +4,16 @@ A variant module supplies ``STEP(w, state, x, y, extras, hp) -> loss``: one batc
 updating the float32 weights ``w`` and the optimiser state ``state`` in place and returning the
 batch's loss measured before the update; and ``initial_state(w)``, the optimiser state a fresh
 run starts from (``{}`` for plain SGD). ``w`` is the weights, or, where a module defines
-``params(weights)`` and ``weights(p, weights)``, the part of them it trains (mnn trains 110 of
-its matrix's 895 columns). Per-sample extras from the core (dropout masks) arrive sliced to the
+``params(weights)`` (or ``params(weights, spec)``, given the run's TrainSpec to size the part from
+the data) and ``weights(p, weights)``, the part of them it trains (mnn trains 110 of its matrix's
+895 columns on MNIST). Per-sample extras from the core (dropout masks) arrive sliced to the
 batch. Creating the :class:`Trainer` is the set-up; :meth:`Trainer.train_epoch` is what the
 core times.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,9 @@ class Trainer:
         self.spec, self.module = spec, module
         self.hp = dict(spec.hyperparameters)
         self.weights = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
-        self.p = getattr(module, "params", lambda weights: weights)(self.weights)
+        params = getattr(module, "params", lambda weights: weights)
+        run = {"spec": spec} if "spec" in inspect.signature(params).parameters else {}
+        self.p = params(self.weights, **run)
         self.state = module.initial_state(self.p)
         if spec.initial_state:  # resuming: the optimiser where the interrupted run left it
             self.state = {

@@ -14,7 +14,7 @@ from mnistbench.plugin.backend import train_all
 from mnistbench.plugin.registry import load_backends
 from mnistbench.training.train import build_spec, resolve_device
 from mnistbench.variants import VARIANTS, reference
-from mnistbench.variants.mnn import BIAS, FREE
+from mnistbench.variants.mnn import layout
 from mnistbench_numpy import dropout_mlp, sigmoid_mlp
 from mnistbench_numpy.losses import softmax_cross_entropy
 
@@ -34,7 +34,8 @@ def blank_half_spec(variant: str):
                       0, "cpu")  # fmt: skip
     if variant == "mnn":
         A = spec.initial_weights["A"].copy()
-        A[BIAS, FREE:] = 0
+        neurons = layout(spec.hyperparameters)
+        A[neurons.bias, neurons.free :] = 0
         spec = dataclasses.replace(spec, initial_weights={"A": A})
     if variant == "dropout_mlp":
         W1 = spec.initial_weights["W1"].copy()

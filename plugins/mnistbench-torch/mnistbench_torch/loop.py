@@ -7,8 +7,9 @@ from once per epoch (see :func:`mnistbench_torch.runtime.step_losses`). Optional
 ``targets(labels)`` or ``targets(labels, classes)``, the training labels in the form the steps
 take them, made once (one-hot rows, as many columns as the dataset has classes);
 ``initial_state(w)``, the optimiser state of a fresh run as named tensors (none for plain SGD), and
-``params(weights, device)`` and ``weights(w, weights)``, where the tensors a step uses are not
-simply every weight (mnn trains 110 of its matrix's 895 columns, through views made once).
+``params(weights, device)`` (or ``params(weights, device, spec)``, given the run's TrainSpec to
+size them from the data) and ``weights(w, weights)``, where the tensors a step uses are not simply
+every weight (mnn trains 110 of its matrix's 895 columns on MNIST, through views made once).
 Per-sample extras from the core (dropout masks) arrive sliced to the batch, on the device. Steps are
 plain tensor arithmetic with the backward pass written out; a CPU epoch runs under one
 ``torch.no_grad()`` (entered per step, it would cost more than a one-sample step's kernels) with
@@ -44,7 +45,8 @@ class Trainer:
         runtime.warm_up(spec.device)
         self.spec, self.module, self.hp = spec, module, dict(spec.hyperparameters)
         params = getattr(module, "params", runtime.tensors)
-        self.w = params(spec.initial_weights, spec.device)
+        run = {"spec": spec} if "spec" in inspect.signature(params).parameters else {}
+        self.w = params(spec.initial_weights, spec.device, **run)
         self.state = getattr(module, "initial_state", lambda w: {})(self.w)
         if spec.initial_state:  # resuming: the optimiser where the interrupted run left it
             self.state = {

@@ -15,6 +15,8 @@ included; ``variants = ("lenet",)`` narrows a suite to some), on a short run (th
 - the first step (its loss and how it moves every weight) matches the variant's arithmetic done
   in float64 by :mod:`mnistbench.variants.reference`, which shares no code with any backend;
 - the step losses match the reference backend's (``numpy``) within ``rtol``;
+- on 26 classes of 32 x 32 images, for a variant that sizes itself from the data, the step losses
+  and the predictions match the float64 arithmetic;
 - predictions from the same weights agree with the reference's;
 - weights survive the round trip through the core's ``.npz`` files;
 - training is deterministic under a seed;
@@ -44,6 +46,7 @@ except ImportError as error:  # a shipped module: say how to get what it needs
         "mnistbench.plugin.testing is a pytest suite: pip install 'mnistbench[testing]'"
     ) from error
 
+from mnistbench.data.shapes import Shape
 from mnistbench.plugin.backend import TrainSpec, is_resumable, train_all
 from mnistbench.plugin.registry import load_backends
 from mnistbench.training import checkpoint, weights_file
@@ -52,6 +55,7 @@ from mnistbench.variants import VARIANTS, reference
 
 SAMPLES = 96
 MIN_STEPS = 20
+OTHER_SHAPE = Shape(32, 32, 26)  # EMNIST letters' 26 classes on 32 x 32 crops
 
 
 def step_losses(backend, spec) -> np.ndarray:
@@ -162,6 +166,36 @@ class BackendConformance:
         actual = step_losses(registry.get(self.backend), spec)
         assert actual.shape == expected.shape
         np.testing.assert_allclose(actual, expected, rtol=self.rtol, atol=self.atol)
+
+    @pytest.fixture
+    def other_shape_spec(self, variant):
+        """The variant's short run on 26 classes of 32 x 32 images, seeded noise with a bright
+        block at each class's row; skipped for a variant that cannot take that shape."""
+        reason = variant.refuses(OTHER_SHAPE)
+        if reason is not None:
+            pytest.skip(f"variant {variant.name!r} does not take {OTHER_SHAPE}: {reason}")
+        rng = np.random.default_rng(2626)
+        labels = rng.integers(0, 26, SAMPLES).astype(np.uint8)
+        images = rng.integers(0, 64, (SAMPLES, 32, 32))
+        for i, label in enumerate(labels):
+            images[i, label : label + 4, 4:28] += 180
+        hp = variant.hyperparameters(variant.small)
+        images = images.astype(np.uint8)
+        return build_spec(variant, hp, images, labels, self.seed, self.device, OTHER_SHAPE)
+
+    def test_another_shape_trains_and_predicts_as_the_float64_arithmetic(
+        self, registry, other_shape_spec
+    ):
+        spec, backend = other_shape_spec, registry.get(self.backend)
+        results = train_all(backend, spec)
+        losses = np.concatenate([result.losses for result in results])
+        expected = np.concatenate(reference.train(spec)[0])
+        np.testing.assert_allclose(losses, expected, rtol=self.rtol, atol=self.atol)
+        x, hp, weights = spec.x_train, spec.hyperparameters, results[-1].weights
+        ours = backend.predict(spec.variant, hp, weights, x, self.device)
+        theirs = reference.predict(spec.variant, hp, weights, x)
+        assert ours.shape == theirs.shape == (len(x), OTHER_SHAPE.classes)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
 
     def test_predict_agrees_with_the_reference(self, registry, spec):
         backend = registry.get(self.backend)

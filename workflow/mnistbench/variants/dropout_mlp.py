@@ -89,7 +89,7 @@ def reference_loss(w, x, y, hp, extras):
     mask = extras["dropout_masks"]
     h = x @ w["W1"]
     a = relu(h) * mask
-    err = a @ w["W2"] - one_hot(y)
+    err = a @ w["W2"] - one_hot(y, w["W2"].shape[1])
     loss = float(0.5 * np.sum(err**2) / len(x))
     d_out = err / len(x)
     dh = (d_out @ w["W2"].T) * mask * (h > 0)

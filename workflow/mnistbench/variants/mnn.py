@@ -10,7 +10,8 @@ Reported: 0.9414 test accuracy.
 Bugs fixed from the source notebook:
 - it writes the bias to ``s[:, inputs]`` with ``inputs = 785``: index 785 is the first hidden
   neuron, so the "bias" overwrote a hidden unit and the real bias neuron (index 784) carried
-  whatever the previous tick left there. Here the bias neuron is ``BIAS = 784`` (``inputs - 1``).
+  whatever the previous tick left there. Here the bias neuron is 784 (``inputs - 1``), right
+  after the pixels (:class:`Layout`).
 - it clamps with in-place writes into the state tensor that autograd saved for the previous
   tick's matmul. Here each tick's input is built anew (the clamped part next to the free part),
   with no in-place write on a tensor the backward pass needs.
@@ -26,11 +27,15 @@ same plateau at epoch 40 (loss ~0.5, accuracy ~0.8); 3 of the 23 runs measured d
 losing the sparse digits early instead (``bench/mnn_init_scale.py``; docs/benchmarks.md).
 ``init_scale: 1`` puts the notebook's recipe back (``VARIANT.seed_recipe``).
 
-Every tick overwrites the 785 clamped neurons, so ``s @ A`` matters only in the columns of the
-110 free (hidden + output) neurons: ``A[:, :785]`` never reaches the loss, its gradient is exactly
-zero, and Adam leaves it as initialised. The backends therefore compute and train only
-``A[:, FREE:]`` and return ``A[:, :FREE]`` unchanged, which is the notebook's arithmetic without the
-discarded 785 columns.
+Every tick overwrites the clamped neurons (785 on MNIST), so ``s @ A`` matters only in the columns
+of the free (hidden + output, 110 on MNIST) neurons: ``A[:, :free]`` never reaches the loss, its
+gradient is exactly zero, and Adam leaves it as initialised. The backends therefore compute and
+train only ``A[:, free:]`` and return ``A[:, :free]`` unchanged, which is the notebook's arithmetic
+without the discarded columns.
+
+On another dataset the network sizes itself from the data: one pixel neuron per pixel, one output
+per class (:class:`Layout`). A backend reads the layout of a matrix it is given from its size, the
+width of the inputs and ``hidden`` (:func:`layout_of`).
 """
 
 from __future__ import annotations
@@ -49,14 +54,9 @@ from mnistbench.variants.base import (
     shuffled_plan_bytes,
 )
 from mnistbench.variants.float64 import Adam, cross_entropy, relu
+from mnistbench.variants.mnn_layout import Layout, layout_of
 from mnistbench.variants.parts import Cost, Reference
 
-# Neuron layout of the state vector on MNIST, as the notebook fixed it; another dataset's follows
-# its image size and classes (:func:`neurons`).
-PIXELS = 784  # neurons 0..783 are clamped to the image
-BIAS = PIXELS  # neuron 784 (the notebook's ``inputs - 1``) is clamped to 1
-FREE = PIXELS + 1  # neurons 785.. are free: hidden first, then the outputs
-OUTPUTS = 10  # the last 10 neurons are the logits
 MEAN, STD = 0.1307, 0.3081  # MNIST pixel mean and std on the [0, 1] scale, as the notebook has
 
 
@@ -78,25 +78,23 @@ DEFAULTS = {
 
 
 def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
-    """(pixels / 255 - 0.1307) / 0.3081, flattened: (N, 784) float32, about zero mean, unit std."""
+    """(pixels / 255 - 0.1307) / 0.3081, flattened: (N, pixels) float32, about zero mean, unit
+    std on MNIST."""
     x = flatten_scaled(images)
     x -= np.float32(MEAN)
     x /= np.float32(STD)
     return x
 
 
+def layout(hp: Mapping[str, Any], shape: Shape = MNIST) -> Layout:
+    """The layout for data of ``shape``: one pixel neuron per pixel, one output per class."""
+    return Layout(shape.pixels, int(hp["hidden"]), shape.classes)
+
+
 def n_neurons(hp: Mapping[str, Any], shape: Shape = MNIST) -> int:
     """Pixels + 1 bias + hidden + classes: 784 + 1 + 100 + 10 = 895 on MNIST with the notebook's
     100 hidden; 1024 + 1 + 100 + 26 = 1151 on 26 classes of 32 x 32 images."""
-    return shape.pixels + 1 + int(hp["hidden"]) + shape.classes
-
-
-def takes(shape: Shape) -> str | None:
-    """The core sizes mnn from any shape (1 + pixels + hidden + classes neurons), but its
-    backends' kernels still lay out MNIST's 785 clamped neurons and 10 outputs."""
-    if shape == MNIST:
-        return None
-    return f"its backends' kernels take MNIST's {MNIST} only, not {shape}"
+    return layout(hp, shape).neurons
 
 
 def initial_weights(
@@ -112,14 +110,14 @@ def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tupl
     return {"A": (n_neurons(hp, shape), n_neurons(hp, shape))}
 
 
-def reference_ticks(A: np.ndarray, x: np.ndarray, ticks: int):
-    """The whole float64 state, tick by tick: each tick clamps the 784 pixel neurons to the
-    image and neuron 784 to 1 (keeping the free neurons 785..), then takes relu(state A).
+def reference_ticks(A: np.ndarray, x: np.ndarray, ticks: int, free: int):
+    """The whole float64 state, tick by tick: each tick clamps the pixel neurons to the image
+    and the bias neuron to 1 (keeping the free neurons ``free..``), then takes relu(state A).
     Returns every tick's clamped input and pre-activation, and the last state."""
     state = np.zeros((len(x), len(A)))
     clamped, pre = [], []
     for _ in range(ticks):
-        c = np.concatenate([x, np.ones((len(x), 1)), state[:, FREE:]], axis=1)  # (B, N)
+        c = np.concatenate([x, np.ones((len(x), 1)), state[:, free:]], axis=1)  # (B, N)
         clamped.append(c)
         pre.append(c @ A)
         state = relu(pre[-1])
@@ -127,38 +125,42 @@ def reference_ticks(A: np.ndarray, x: np.ndarray, ticks: int):
 
 
 def reference_loss(w, x, y, hp, extras):
-    """The matrix network over the whole (N, N) matrix A: cross-entropy of the last 10 neurons."""
+    """The matrix network over the whole (N, N) matrix A: cross-entropy of the output neurons."""
     A = w["A"]
-    clamped, pre, state = reference_ticks(A, x, int(hp["ticks"]))
-    loss, d_logits = cross_entropy(state[:, -OUTPUTS:], y)
+    where = layout_of(len(A), x.shape[1], hidden=hp["hidden"])
+    clamped, pre, state = reference_ticks(A, x, int(hp["ticks"]), where.free)
+    loss, d_logits = cross_entropy(state[:, -where.classes :], y)
     d_state = np.zeros_like(state)
-    d_state[:, -OUTPUTS:] = d_logits
+    d_state[:, -where.classes :] = d_logits
     dA = np.zeros_like(A)
     for c, z in zip(reversed(clamped), reversed(pre)):
         dz = d_state * (z > 0)
         dA += c.T @ dz
         d_state = dz @ A.T
-        d_state[:, :FREE] = 0  # clamped neurons: overwritten by the next tick, no path back
+        d_state[:, : where.free] = 0  # clamped neurons: overwritten by the next tick, no path back
     return loss, {"A": dA}
 
 
 def reference_predict(w, x, hp):
-    """The logits: the last 10 neurons after the last tick, float64."""
-    return reference_ticks(w["A"], x, int(hp["ticks"]))[2][:, -OUTPUTS:]
+    """The logits: the output neurons after the last tick, float64."""
+    A = w["A"]
+    where = layout_of(len(A), x.shape[1], hidden=hp["hidden"])
+    return reference_ticks(A, x, int(hp["ticks"]), where.free)[2][:, -where.classes :]
 
 
 CONTRACT = Contract(
     forward=(
-        "state s (B, N) starts at 0; each of `ticks` ticks clamps s[:, :784] to the image and "
-        "s[:, 784] to 1, then s = relu(s @ A); logits = s[:, -10:] after the last tick. Only A[:,"
-        " 785:] reaches the logits"
+        "N = pixels + 1 + hidden + classes neurons: the pixels, the bias neuron, the hidden ones,"
+        " the outputs. State s (B, N) starts at 0; each of `ticks` ticks clamps s[:, :pixels] to "
+        "the image and s[:, pixels] to 1, then s = relu(s @ A); logits = s[:, -classes:] after "
+        "the last tick. Only A[:, pixels + 1:] reaches the logits"
     ),
     loss="cross-entropy of softmax(logits) against the labels, mean over the batch",
     update=(
         "Adam on A (torch.optim.Adam's order of operations, bias corrections per step, state m, v"
-        " and the step count); A[:, :785] gets zero gradient and stays as initialised"
+        " and the step count); A[:, :pixels + 1] gets zero gradient and stays as initialised"
     ),
-    predict="the logits (N, 10): the last 10 neurons after the last tick",
+    predict="the logits (N, classes): the last `classes` neurons after the last tick",
     hyperparameters={
         "hidden": "hidden neurons between the bias neuron and the outputs, >= 0 "
         "(source notebook: 100)",
@@ -180,8 +182,9 @@ CONTRACT = Contract(
 VARIANT = Variant(
     name="mnn",
     seed_notebook="000_d9262ed16cdd3653.txt",
-    summary="matrix neural network: one 895x895 matrix over 785 input + 100 hidden + 10 output "
-    "neurons, 3 ReLU ticks, cross-entropy, Adam lr 1e-3, batch 64 shuffled, 100 epochs",
+    summary="matrix neural network: one square matrix over pixels + 1 bias + 100 hidden + classes"
+    " neurons (895 on MNIST), 3 ReLU ticks, cross-entropy, Adam lr 1e-3, batch 64 shuffled, 100 "
+    "epochs",
     seed_fix="bias written to index 785 (the first hidden neuron): now the bias neuron 784; "
     "in-place clamp into a tensor autograd saved: each tick's input is now built anew",
     seed_accuracy=0.9414,
@@ -193,7 +196,6 @@ VARIANT = Variant(
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
     sized_by_data=True,
-    takes=takes,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch, as the notebook's DataLoader
     weight_shapes=weight_shapes,

@@ -114,7 +114,7 @@ def reference_relax(w, x0, x2, hp) -> np.ndarray:
 
 def reference_loss(w, x, y, hp, extras):
     """Energy at the relaxed states, and its gradient in the weights at those fixed states."""
-    x2 = one_hot(y)
+    x2 = one_hot(y, w["W2"].shape[1])
     x1 = reference_relax(w, x, x2, hp)
     e1, e2 = _errors(w, x, x1, x2)
     n = len(x)

@@ -87,11 +87,11 @@ def reference_loss(w, x, y, hp, extras):
     """softmax(sigmoid(x W1) W2), squared error to the one-hot target summed over classes."""
     a = 1 / (1 + np.exp(-(x @ w["W1"])))
     p = softmax(a @ w["W2"])
-    err = p - one_hot(y)
+    err = p - one_hot(y, w["W2"].shape[1])
     loss = float(np.mean(np.sum(err**2, axis=1)))
     dp = 2 * err / len(x)
     # the softmax Jacobian of each sample, in full: d p_i / d z_j = p_i (delta_ij - p_j)
-    jacobian = np.einsum("bi,ij->bij", p, np.eye(10)) - np.einsum("bi,bj->bij", p, p)
+    jacobian = np.einsum("bi,ij->bij", p, np.eye(p.shape[1])) - np.einsum("bi,bj->bij", p, p)
     dz = np.einsum("bij,bi->bj", jacobian, dp)
     dh = (dz @ w["W2"].T) * a * (1 - a)
     return loss, {"W1": x.T @ dh, "W2": a.T @ dz}
