@@ -131,7 +131,7 @@ def write_results(root: Path) -> tuple[Path, dict[int, KnownRun]]:
     data = write_dataset(root / "resources" / DATASET)
     runs = {}
     for seed, chosen in SEEDS.items():
-        run_dir = root / "results" / DATASET / "mlp" / "numpy" / f"seed{seed}"
+        run_dir = root / "results" / DATASET / "mlp" / "numpy" / "default" / f"seed{seed}"
         run_dir.mkdir(parents=True)
         weights_file.save(run_dir, "weights.npz", weights(chosen["permutation"]))
         seconds, losses = chosen["train_seconds"], chosen["train_loss"]

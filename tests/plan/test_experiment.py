@@ -24,8 +24,8 @@ def test_the_shipped_config_plans_every_combination():
     backends = load_backends().available()
     assert CONFIG["variants"] == "all"
     assert len(experiment.runs) == len(VARIANTS) * len(backends) * len(CONFIG["seeds"])
-    assert Run("mnist", "mlp", "torch", 0) in experiment.runs
-    assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/seed0"
+    assert Run("mnist", "mlp", "torch", "default", 0) in experiment.runs
+    assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/default/seed0"
 
 
 def test_hyperparameters_come_from_the_config_over_the_variants_defaults():

@@ -108,7 +108,7 @@ def known_runs(tmp_path):
 
 
 def log_file(root, step: str, seed: int):
-    path = root / "logs" / step / known.DATASET / "mlp" / "numpy" / f"seed{seed}.log"
+    path = root / "logs" / step / known.DATASET / "mlp" / "numpy" / "default" / f"seed{seed}.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -216,7 +216,7 @@ def test_a_run_without_a_benchmark_file_has_a_blank_job_time(known_runs):
 def test_summary_columns_come_in_their_documented_order(results):
     header = (results[0] / "summary.csv").read_text().splitlines()[0].split(",")
     assert header == [
-        *["dataset", "variant", "backend", "seed", "status", "reason", "device"],
+        *["dataset", "variant", "backend", "point", "seed", "status", "reason", "device"],
         *["test_accuracy", "final_train_loss", "epochs", "train_samples", "test_samples"],
         *["train_limit", "test_limit", "train_seconds", "attempts", "samples_per_second"],
         *["predict_seconds", "predict_samples_per_second"],
@@ -275,7 +275,7 @@ def test_rows_are_sorted_by_dataset_variant_backend_seed_and_epoch(known_runs):
         [t, p] for t in range(10) for p in range(10)
     ]
     history = tables["history"]
-    assert list(history.columns[:5]) == [*keys, "epoch"]
+    assert list(history.columns[:6]) == [*keys[:3], "point", "seed", "epoch"]
     assert history["epoch"].tolist() == [1, 2] * len(expected)
     assert list(history[keys].drop_duplicates().itertuples(index=False, name=None)) == expected
 
@@ -360,7 +360,7 @@ def test_with_no_confusion_matrix_at_all_the_confusion_table_keeps_its_columns(k
         path.write_text(json.dumps(metrics | {"diverged": {"epoch": 1, "step": 1}}))
     written = aggregate.run([run.directory / "metrics.json" for run in runs.values()], root / "t")
     header = written["confusion"].read_text().splitlines()
-    assert header == ["dataset,variant,backend,seed,true,predicted,count"]
+    assert header == ["dataset,variant,backend,point,seed,true,predicted,count"]
 
 
 def test_provenance_lists_every_item_of_each_run_with_its_device(results):
@@ -368,7 +368,7 @@ def test_provenance_lists_every_item_of_each_run_with_its_device(results):
 
     table = pd.read_csv(results[0] / "provenance.csv", keep_default_na=False)
     assert list(table.columns) == [
-        *["dataset", "variant", "backend", "seed", "device", "item", "value"]
+        *["dataset", "variant", "backend", "point", "seed", "device", "item", "value"]
     ]
     for seed, run in results[1].items():
         metrics = json.loads((run.directory / "metrics.json").read_text())

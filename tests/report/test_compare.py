@@ -62,7 +62,7 @@ def test_the_table_on_stdout_and_the_html_page_show_the_flagged_runs(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["run", "before", "after"]
     flagged = sorted(line.split()[0] for line in lines[1:] if compare.FLAG in line)
-    assert flagged == ["mnist/mlp/numpy/0", "mnist/mlp/numpy/1"]
+    assert flagged == ["mnist/mlp/numpy/default/0", "mnist/mlp/numpy/default/1"]
     runs = len(pd.read_csv(before_and_after[0] / "summary.csv"))
     assert any(line.startswith(f"2 of {runs} runs flagged") for line in lines)
     html = page.read_text()

@@ -90,6 +90,7 @@ def test_tables_without_provenance_read_as_an_empty_provenance(tmp_path):
         "dataset",
         "variant",
         "backend",
+        "point",
         "seed",
         "device",
         "item",

@@ -121,10 +121,11 @@ def test_the_accuracy_table_gives_mean_sample_sd_and_the_seed_figure_on_mnist_on
         table.loc[("fashion", "numpy"), "source notebook's test accuracy (its full recipe)"]
     )
     assert (numpy["epochs"], numpy["training images"], numpy["test images"]) == (2, 4000, 1000)
-    assert list(rt.accuracy_table(summary).columns)[:5] == [
+    assert list(rt.accuracy_table(summary).columns)[:6] == [
         "dataset",
         "variant",
         "backend",
+        "point",
         "device",
         "seeds",
     ]
@@ -207,6 +208,7 @@ def test_time_to_accuracy_is_the_median_over_the_seeds_that_reach_it():
         "dataset": "mnist",
         "variant": "mlp",
         "backend": "numpy",
+        "point": "default",
         "target test accuracy": 0.9,
         "seeds reaching it": "2 of 3",
         "training seconds to reach it (median)": 4.5,
@@ -266,7 +268,7 @@ def test_provenance_shows_shared_values_once_and_splits_them_by_kind():
         ["fashion", "train-images", "beef"],
         ["mnist", "train-images", "f00d"],
     ]
-    assert list(found["differs"].columns) == ["dataset", "variant", "backend", "seed"]
+    assert list(found["differs"].columns) == ["dataset", "variant", "backend", "point", "seed"]
     assert found["differs"].empty
 
 
@@ -285,11 +287,11 @@ def test_provenance_lists_each_run_where_a_shared_value_differs():
     differs = found["differs"]
     assert differs.columns.name is None
     assert differs.values.tolist() == [
-        ["mnist", "mlp", "numpy", 0, "EPYC", "2.2"],
-        ["mnist", "mlp", "numpy", 1, "Xeon", "2.3"],
-        ["mnist", "mlp", "torch", 0, "Xeon", "2.2"],
+        ["mnist", "mlp", "numpy", "default", 0, "EPYC", "2.2"],
+        ["mnist", "mlp", "numpy", "default", 1, "Xeon", "2.3"],
+        ["mnist", "mlp", "torch", "default", 0, "Xeon", "2.2"],
     ]
-    assert list(differs.columns)[4:] == ["CPU model", "pandas"]
+    assert list(differs.columns)[5:] == ["CPU model", "pandas"]
 
 
 def test_a_machine_value_may_differ_between_devices_and_data_between_datasets():

@@ -121,5 +121,5 @@ def test_a_data_file_changed_after_its_fetch_stops_the_run_naming_the_file(diver
         "delete it and run again to fetch it afresh"
     )
     assert line in output_of(result).splitlines()
-    log = work / "logs" / "train" / SAMPLE_DATASET / "mlp" / "numpy" / "seed0.log"
+    log = work / "logs" / "train" / SAMPLE_DATASET / "mlp" / "numpy" / "default" / "seed0.log"
     assert log.read_text().splitlines()[-1] == line

@@ -42,11 +42,11 @@ def workflow_copy(root: Path) -> Path:
 
 
 def run_dir(work: Path, backend: str) -> Path:
-    return work / "results" / SAMPLE_DATASET / "mnn" / backend / "seed0"
+    return work / "results" / SAMPLE_DATASET / "mnn" / backend / "default" / "seed0"
 
 
 def train_log(work: Path, backend: str) -> Path:
-    return work / "logs" / "train" / SAMPLE_DATASET / "mnn" / backend / "seed0.log"
+    return work / "logs" / "train" / SAMPLE_DATASET / "mnn" / backend / "default" / "seed0.log"
 
 
 def kill_once_every_training_job_has_a_checkpoint(work: Path, signum: int) -> set[str]:

@@ -82,7 +82,7 @@ def deployment(tmp_path_factory) -> Path:
 
 
 def test_the_deployment_runs_its_own_config_to_a_report_in_its_own_folder(deployment):
-    run = deployment / "results" / SAMPLE_DATASET / "mlp" / "numpy" / "seed0"
+    run = deployment / "results" / SAMPLE_DATASET / "mlp" / "numpy" / "default" / "seed0"
     metrics = json.loads((run / "metrics.json").read_text())
     assert (metrics["dataset"], metrics["epochs"], metrics["backend"]) == (
         SAMPLE_DATASET,

@@ -198,7 +198,11 @@ def test_every_other_run_finishes(failed):
     work, _, _, _ = failed
     runs = work / "results" / SAMPLE_DATASET
     finished = sorted(p.relative_to(runs).parent.as_posix() for p in runs.rglob("metrics.json"))
-    assert finished == ["dropout_mlp/numpy/seed0", "mlp/faulty/seed0", "mlp/numpy/seed0"]
+    assert finished == [
+        "dropout_mlp/numpy/default/seed0",
+        "mlp/faulty/default/seed0",
+        "mlp/numpy/default/seed0",
+    ]
 
 
 def test_the_partial_summary_lists_the_failed_run_with_the_reason_from_its_log(failed):

@@ -64,7 +64,7 @@ def test_every_backend_ran_every_built_in_variant_and_learned(letters_run):
 
 def test_each_run_records_the_shape_and_how_the_files_were_read(letters_run):
     work, _ = letters_run
-    info = json.loads((work / "results/letters/mlp/numpy/seed0/train.json").read_text())
+    info = json.loads((work / "results/letters/mlp/numpy/default/seed0/train.json").read_text())
     assert (info["n_classes"], info["image_size"]) == (26, [32, 32])
     assert (info["label_offset"], info["transpose"]) == (1, True)
 

@@ -1,8 +1,10 @@
 """The quick config on a real one-node SLURM cluster through ``--profile profiles/slurm``.
 
-Snakemake submits every run as a SLURM job (its train and evaluate jobs grouped, as the profile
-says) with ``snakemake-executor-plugin-slurm``; the runs' outputs name their SLURM jobs, SLURM's
-own accounting lists those jobs as completed, and the summary equals a local run's. Needs root
+Snakemake submits the runs as SLURM jobs with ``snakemake-executor-plugin-slurm``: each run's train
+and evaluate jobs together, CPU runs bundled several to a SLURM job and each GPU run in a job of
+its own, as the profile says. The runs' outputs name their SLURM jobs, SLURM's own accounting
+lists those jobs as completed, and the summary equals a local run's. A batch-size sweep of four
+points is one SLURM job. Needs root
 and Debian's slurm-wlm and munge (installed with apt-get when missing); skipped, saying which is
 missing, elsewhere.
 """
@@ -63,7 +65,7 @@ def local(tmp_path_factory):
 
 
 def run_dirs(work: Path) -> list[Path]:
-    return sorted((work / "results" / SAMPLE_DATASET).glob("*/*/seed*"))
+    return sorted((work / "results" / SAMPLE_DATASET).glob("*/*/*/seed*"))
 
 
 def slurm_job(run: Path) -> str | None:
@@ -78,7 +80,7 @@ def test_every_run_was_trained_in_a_slurm_job_that_completed(on_slurm, cluster):
     assert len(runs) == 2
     trained_in = [slurm_job(run) for run in runs]
     assert all(trained_in), "a run was trained outside SLURM"
-    assert len(set(trained_in)) == 2, "one SLURM job per run"
+    assert len(set(trained_in)) == 1, "the two CPU runs are bundled into one SLURM job"
     for job in trained_in:
         assert jobs[job]["State"] == "COMPLETED" and jobs[job]["ExitCode"] == "0:0"
 
@@ -96,12 +98,12 @@ def test_light_rules_ran_on_the_submitting_node(on_slurm):
         assert f"rule {rule}" not in logs, f"{rule} was submitted to SLURM"
 
 
-def test_slurm_got_each_runs_time_limit_and_memory_and_no_gpu(on_slurm, cluster):
-    for run in run_dirs(on_slurm):
-        job = cluster.job(slurm_job(run))
-        assert job["TimeLimit"] == "02:15:00"  # train's 120 minutes, then evaluate's 15
-        assert job["MinMemoryNode"] == "2000M"  # train's mem_mb; evaluate's 1000 fits in it
-        assert "TresPerJob" not in job, "a CPU run asked for a GPU"
+def test_slurm_got_the_bundles_time_limit_cores_and_memory_and_no_gpu(on_slurm, cluster):
+    job = cluster.job(slurm_job(run_dirs(on_slurm)[0]))
+    assert job["TimeLimit"] == "02:15:00"  # train's 120 minutes, then evaluate's 15
+    assert job["NumCPUs"] == "2"  # the two runs side by side, one thread each
+    assert job["MinMemoryNode"] == "4000M"  # two trains' mem_mb; evaluate's 1000 fits in it
+    assert "TresPerJob" not in job, "a CPU run asked for a GPU"
 
 
 def jobs_by_backend(work: Path) -> dict[str, str]:
@@ -140,6 +142,30 @@ def test_a_run_on_cuda_asks_slurm_for_one_gpu_of_the_configured_model(cuda_for_t
 def test_a_cpu_run_beside_it_asks_for_no_gpu(cuda_for_torch, cluster):
     work, _ = cuda_for_torch
     assert "TresPerJob" not in cluster.job(jobs_by_backend(work)["numpy"])
+
+
+@pytest.fixture(scope="module")
+def sweep_on_slurm(cluster, tmp_path_factory):
+    """mlp over four batch sizes on NumPy: four short runs."""
+    work = copy_workflow(tmp_path_factory.mktemp("sweep_on_slurm"))
+    shutil.copytree(REPO / "profiles", work / "profiles")
+    sweep = ["variants=[mlp]", "backends=[numpy]", "sweeps={mlp: {batch_size: [8, 16, 32, 64]}}"]
+    result = run_snakemake(work, *SLURM_ARGS, "--config", *sweep, env=cluster.env, timeout=900)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return work
+
+
+def test_a_sweep_of_short_cpu_runs_is_one_slurm_job(sweep_on_slurm, cluster):
+    runs = run_dirs(sweep_on_slurm)
+    assert [run.parent.name for run in runs] == [f"batch_size={b}" for b in (16, 32, 64, 8)]
+    [job] = {slurm_job(run) for run in runs}
+    assert job, "the runs were trained outside SLURM"
+    states = {row["JobID"]: row["State"] for row in cluster.sacct()}
+    assert states[job] == "COMPLETED"
+    # --cores 2: four one-thread runs two at a time: two layers of trains (120 minutes each),
+    # then two of evaluates (15 each), the time limit their sum
+    assert cluster.job(job)["NumCPUs"] == "2"
+    assert cluster.job(job)["TimeLimit"] == "04:30:00"
 
 
 def test_the_summary_equals_a_local_runs(on_slurm, local):

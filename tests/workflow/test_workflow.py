@@ -59,8 +59,8 @@ def test_mlp_learns_in_one_quick_epoch_on_both_backends(workdir):
 def run_folders(workdir: Path) -> dict[tuple[str, str, int], Path]:
     """(variant, backend, seed) -> the run's results folder."""
     return {
-        (path.parts[-3], path.parts[-2], int(path.name.removeprefix("seed"))): path
-        for path in (workdir / "results").glob("*/*/*/seed*")
+        (path.parts[-4], path.parts[-3], int(path.name.removeprefix("seed"))): path
+        for path in (workdir / "results").glob("*/*/*/*/seed*")
     }
 
 
@@ -184,7 +184,7 @@ def test_every_job_wrote_its_log(workdir):
     logs = sorted(
         p.relative_to(workdir / "logs").as_posix() for p in (workdir / "logs").rglob("*.log")
     )
-    assert f"train/{SAMPLE_DATASET}/mlp/numpy/seed0.log" in logs and "report.log" in logs
+    assert f"train/{SAMPLE_DATASET}/mlp/numpy/default/seed0.log" in logs and "report.log" in logs
 
 
 def test_a_second_dry_run_has_nothing_to_do(workdir):

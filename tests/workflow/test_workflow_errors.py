@@ -114,5 +114,7 @@ def test_label_out_of_range_shows_the_train_steps_one_line_error(bad_labels_run)
 
 def test_label_out_of_range_leaves_no_run_outputs(bad_labels_run):
     work, _ = bad_labels_run
-    assert not (work / "results" / "tiny" / "mlp" / "numpy" / "seed0" / "weights.npz").exists()
+    assert not (
+        work / "results" / "tiny" / "mlp" / "numpy" / "default" / "seed0" / "weights.npz"
+    ).exists()
     assert not (work / "results" / "summary.csv").exists()

@@ -112,6 +112,7 @@ def cmd_train(args) -> None:
         test_limit=args.test_limit,
         sha256=dict(args.sha256),
         checkpoint_dir=args.checkpoint,
+        point=args.point,
     )
 
 
@@ -246,6 +247,9 @@ def add_train_parser(steps) -> None:
     p.add_argument("--out", required=True, type=Path, help="run directory to write")
     p.add_argument("--hparams", type=_json_object, default={}, help="JSON object of overrides")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument(
+        "--point", type=_json_object, default={}, help="JSON object: the run's swept settings"
+    )
     p.add_argument(
         "--classes",
         type=int,

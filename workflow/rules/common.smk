@@ -1,4 +1,5 @@
 # Config validation, the run plan and the input functions every rule uses.
+import functools
 import json
 import os
 import shlex
@@ -11,6 +12,7 @@ from snakemake.utils import validate
 from mnistbench.plan import config as mnistbench_config
 from mnistbench.plan import experiment
 from mnistbench.plan import identity
+from mnistbench.plan import points
 from mnistbench.plan import schedule
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.data.datasets import ROLES
@@ -52,6 +54,7 @@ wildcard_constraints:
     dataset=NAME_PATTERN,
     variant=NAME_PATTERN,
     backend=NAME_PATTERN,
+    point=points.NAME_PATTERN,
     seed=r"\d+",
     role="|".join(ROLES),
 
@@ -126,15 +129,33 @@ def get_dataset_args(wildcards):
     return args
 
 
+def get_point(wildcards):
+    """The run's swept settings (empty for a run that sweeps nothing); see mnistbench.plan.points."""
+    return EXPERIMENT.points[wildcards.point]
+
+
+def get_hyperparameters(wildcards):
+    """The variant's hyperparameters, the config's overrides and the run's point applied."""
+    return EXPERIMENT.run_hyperparameters(wildcards.variant, wildcards.point)
+
+
+def get_threads(wildcards):
+    """The threads of the run's jobs: its point's, else the config's one thread count."""
+    return get_point(wildcards).get("threads") or config["threads"]
+
+
 def get_train_args(wildcards):
-    """Hyperparameters, device, dataset options and subset of a run, as command-line arguments.
+    """Hyperparameters, device, dataset options, subset and point of a run, as command-line
+    arguments.
 
     They are a rule parameter, so changing one hyperparameter re-runs only the runs it touches.
+    A run that sweeps nothing is given no ``--point``: its command line is what it was before
+    sweeps existed.
     """
     subset = config.get("subset", {})
     args = [
         "--hparams",
-        json.dumps(EXPERIMENT.hyperparameters[wildcards.variant], sort_keys=True),
+        json.dumps(get_hyperparameters(wildcards), sort_keys=True),
         "--device",
         get_device(wildcards),
         *get_dataset_args(wildcards),
@@ -143,25 +164,37 @@ def get_train_args(wildcards):
         args += ["--train-limit", str(subset["train"])]
     if subset.get("test"):
         args += ["--test-limit", str(subset["test"])]
+    if get_point(wildcards):
+        args += ["--point", json.dumps(get_point(wildcards), sort_keys=True)]
     return shlex.join(args)
 
 
 def get_train_priority(wildcards):
     """Longest runs first (mnistbench.plan.schedule), so no core idles while the last one finishes."""
     n_train = config.get("subset", {}).get("train") or 60000
-    hp = EXPERIMENT.hyperparameters[wildcards.variant]
-    return schedule.train_priority(wildcards.variant, hp, n_train)
+    return schedule.train_priority(wildcards.variant, get_hyperparameters(wildcards), n_train)
 
 
 def get_device(wildcards):
-    """cpu or cuda: the device of the run's jobs, decided where the DAG is built (auto: CUDA if
-    this machine has a GPU the backend can use); see mnistbench.plan.experiment.run_device."""
-    return experiment.run_device(config, wildcards.backend)
+    """cpu or cuda: the device of the run's jobs: its point's, else decided where the DAG is
+    built (auto: CUDA if this machine has a GPU the backend can use); see
+    mnistbench.plan.experiment.run_device."""
+    return get_point(wildcards).get("device") or experiment.run_device(config, wildcards.backend)
 
 
 def get_gpus(wildcards):
     """The run's GPU request: 1 on CUDA, else 0 (a resource every executor can read)."""
     return int(get_device(wildcards) == "cuda")
+
+
+def get_job_group(wildcards):
+    """The cluster bundle a run's jobs join: ``gpu_run`` on CUDA, ``cpu_runs`` on the CPU.
+
+    Ignored when Snakemake runs jobs itself. On a cluster, each run's train and evaluate jobs
+    form one component of the group; profiles/slurm bundles several CPU runs into one job
+    (group-components) and keeps one GPU run per job, so every GPU run has a GPU of its own.
+    """
+    return "gpu_run" if get_gpus(wildcards) else "cpu_runs"
 
 
 def get_gpu_model(wildcards):
@@ -185,9 +218,16 @@ def get_checkpoint_dir(wildcards):
     return experiment.CHECKPOINT_DIR.format(**dict(wildcards.items()))
 
 
+@functools.cache
+def variant_code(variant):
+    """The code that declares ``variant`` (a built-in's module, a plugin's package), hashed once
+    per variant: files are read and parsed for the first job only, not for each of thousands."""
+    return installed_variants().fingerprint(variant)
+
+
 def get_variant_code(wildcards):
-    """The code that declares the run's variant (a built-in's module, a plugin's package)."""
-    return installed_variants().fingerprint(wildcards.variant)
+    """The code that declares the run's variant, as a fingerprint."""
+    return variant_code(wildcards.variant)
 
 
 def get_train_code(wildcards):

@@ -13,9 +13,11 @@ rule evaluate_model:
         LOGS["evaluate"],
     benchmark:
         f"{RUN_DIR}/evaluate_benchmark.tsv"
+    group:
+        get_job_group
     conda:
         get_conda_env
-    threads: config.get("threads", 1)
+    threads: get_threads
     # What the job needs, for any executor (runtime in minutes; it takes seconds).
     resources:
         runtime=15,

@@ -1,4 +1,4 @@
-# Train one (dataset, variant, backend, seed) run; Snakemake's benchmark records the job's wall
+# Train one (dataset, variant, backend, point, seed) run; Snakemake's benchmark records the job's wall
 # time beside the run's own per-epoch timings. The job checkpoints every epoch outside its
 # outputs, so a job that was stopped (preempted, timed out, killed) resumes when run again.
 
@@ -15,9 +15,11 @@ rule train_model:
     benchmark:
         f"{RUN_DIR}/train_benchmark.tsv"
     priority: get_train_priority
+    group:
+        get_job_group
     conda:
         get_conda_env
-    threads: config.get("threads", 1)
+    threads: get_threads
     # What the job needs, for any executor; runtime in minutes (the full mnn run, the longest,
     # takes a few minutes on one CPU core; a job cut at its limit resumes when run again).
     resources:

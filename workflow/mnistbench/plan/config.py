@@ -45,8 +45,21 @@ def check(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any
     return coerced
 
 
+def _alternative(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Of a oneOf error (a value or a list of them), the error of the form the value has."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return error
+    wants_list = isinstance(error.instance, list)
+    for inner in sorted(error.context, key=lambda e: e.relative_schema_path[0]):
+        form = error.validator_value[inner.relative_schema_path[0]]
+        if (form.get("type") == "array") == wants_list:
+            return _alternative(inner)
+    return error
+
+
 def describe(error: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
     """One line: the key, what was given, what is expected and how to type it."""
+    error = _alternative(error)
     path = list(error.absolute_path)
     key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -108,11 +121,14 @@ class _Coercer:
         schema = self.resolve(schema)
         for combinator in ("oneOf", "anyOf"):
             if combinator in schema:
+                closest = value  # none fits: the form of the value's shape, for its error
                 for option in schema[combinator]:
                     candidate = self.coerce(value, option)
                     if self.valid(candidate, option):
                         return candidate
-                return value
+                    if (self.resolve(option).get("type") == "array") == isinstance(value, list):
+                        closest = candidate
+                return closest
         types = schema.get("type", [])
         types = [types] if isinstance(types, str) else list(types)
         if isinstance(value, str):

@@ -22,24 +22,30 @@ from typing import Any
 from mnistbench.data import datasets
 from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import points as points_
+from mnistbench.plan import sweeps
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)
-# Where each run's outputs and its jobs' logs go; also the rules' patterns.
-RUN_DIR = "results/{dataset}/{variant}/{backend}/seed{seed}"
+# Where each run's outputs and its jobs' logs go; also the rules' patterns. Every run has the same
+# depth: a run that sweeps nothing is at the point named ``default`` (see mnistbench.plan.points).
+RUN_DIR = "results/{dataset}/{variant}/{backend}/{point}/seed{seed}"
 # Where a run's training job keeps its checkpoint while it trains: not an output, since Snakemake
 # deletes a job's outputs before running it again, and the checkpoint must outlive the attempt.
-CHECKPOINT_DIR = "checkpoints/{dataset}/{variant}/{backend}/seed{seed}"
+CHECKPOINT_DIR = "checkpoints/{dataset}/{variant}/{backend}/{point}/seed{seed}"
 DATA_DIR = "resources/{dataset}"  # where the fetch step puts a dataset's verified files
 LOGS = {
-    step: f"logs/{step}/{{dataset}}/{{variant}}/{{backend}}/seed{{seed}}.log"
+    step: f"logs/{step}/{{dataset}}/{{variant}}/{{backend}}/{{point}}/seed{{seed}}.log"
     for step in ("train", "evaluate")
 }
 _RUN_DIR_RE = re.compile(
     RUN_DIR.replace("{seed}", r"(?P<seed>\d+)").format(
-        dataset="(?P<dataset>[^/]+)", variant="(?P<variant>[^/]+)", backend="(?P<backend>[^/]+)"
+        dataset="(?P<dataset>[^/]+)",
+        variant="(?P<variant>[^/]+)",
+        backend="(?P<backend>[^/]+)",
+        point="(?P<point>[^/]+)",
     )
     + "$"
 )
@@ -53,11 +59,12 @@ DEVICES_ENV = "MNISTBENCH_DEVICES"
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One training run of the benchmark."""
+    """One training run of the benchmark: its point is the folder name of its swept settings."""
 
     dataset: str
     variant: str
     backend: str
+    point: str
     seed: int
 
     @property
@@ -83,6 +90,13 @@ class Experiment:
     hyperparameters: dict[str, dict[str, Any]]  # per variant, defaults updated by the config
     skipped: list[str] = field(default_factory=list)  # why planned combinations were dropped
     fingerprints: dict[str, str] = field(default_factory=dict)  # per backend, see identity.py
+    points: dict[str, points_.Point] = field(default_factory=dict)  # folder name -> settings
+
+    def run_hyperparameters(self, variant: str, point: str) -> dict[str, Any]:
+        """The variant's hyperparameters with the point's swept ones in place."""
+        settings = self.points.get(point, {})
+        swept = {k: v for k, v in settings.items() if k not in points_.RUN_SETTINGS}
+        return {**self.hyperparameters[variant], **swept}
 
 
 def _backends(config: Mapping[str, Any], registry: Registry) -> tuple[list[str], list[str]]:
@@ -148,8 +162,21 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
     hyperparameters = {
         v: get_variant(v).hyperparameters(overrides.get(v)) for v in config["variants"]
     }
-    for variant in overrides:
-        get_variant(variant)  # a typo in a hyperparameters key is an error, not ignored
+    for key in ("hyperparameters", "sweeps"):
+        for variant in config.get(key, {}):
+            try:  # a typo in a variant's name is an error, not ignored
+                get_variant(variant)
+            except MnistbenchError as error:
+                raise MnistbenchError(f"config: {key}: {error}") from None
+    variant_points = {
+        v: sweeps.variant_points(
+            get_variant(v),
+            config.get("sweeps", {}).get(v),
+            overrides.get(v),
+            config.get("threads", 1),
+        )
+        for v in config["variants"]
+    }
     registry = registry or load_backends()
     backends, skipped = _backends(config, registry)
     skipped[:0] = variant_notes
@@ -160,23 +187,27 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
                 f"(installed: {', '.join(sorted(registry.backends))})"
             )
     unfit = shape_notes(config)
-    runs = []
-    for dataset, variant, backend, seed in itertools.product(
-        config["datasets"], config["variants"], backends, config["seeds"]
+    runs, named = [], {}
+    for dataset, variant, backend in itertools.product(
+        config["datasets"], config["variants"], backends
     ):
         if variant not in registry.backends[backend].variants:
             note = f"backend {backend!r} does not implement variant {variant!r}"
         elif (dataset, variant) in unfit:
             note = unfit[(dataset, variant)]
         else:
-            runs.append(Run(dataset, variant, backend, seed))
+            found = variant_points[variant]
+            for point in sweeps.backend_points(found, backend, config, registry, skipped):
+                folder = points_.name(point)
+                named[folder] = point
+                runs += [Run(dataset, variant, backend, folder, seed) for seed in config["seeds"]]
             continue
         if note not in skipped:
             skipped.append(note)
     if not runs:
         raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
     fingerprints = {name: registry.fingerprints.get(name, name) for name in backends}
-    return Experiment(sorted(runs), hyperparameters, skipped, fingerprints)
+    return Experiment(sorted(runs), hyperparameters, skipped, fingerprints, named)
 
 
 def shape_notes(config: Mapping[str, Any]) -> dict[tuple[str, str], str]:
@@ -214,6 +245,8 @@ def run_device(
     decided = json.loads(environ.get(DEVICES_ENV) or "{}")
     if backend not in decided:
         wanted = config.get("devices", {}).get(backend, "auto")
+        if isinstance(wanted, list):  # a device sweep: each point names its device
+            raise MnistbenchError(f"backend {backend!r}: a swept device comes from the point")
         if wanted == "auto":
             wanted = (registry or load_backends()).get(backend).devices()[0]
         decided[backend] = wanted

@@ -1,14 +1,17 @@
 """The aggregate step: every run's metrics into tidy tables, with pandas.
 
-    python -m mnistbench aggregate results/*/*/*/seed*/metrics.json --out results
+    python -m mnistbench aggregate results/*/*/*/*/seed*/metrics.json --out results
 
 Writes ``summary.csv`` (one row per run), ``confusion.csv`` (long form: one row per run, true
 class and predicted class), ``history.csv`` (one row per run and epoch) and ``provenance.csv``
 (long form: one row per run and item: commit, CPU model, threads, versions, data digests).
-Each run's Snakemake benchmark (``train_benchmark.tsv`` beside its metrics) adds the train job's
-wall time, when present; its test-set predictions (``predictions.csv`` beside its metrics) are
-named in ``summary.csv``'s ``predictions`` column, relative to the output folder, for the paired
-tests of the report and ``compare``.
+Every table keys a run by :data:`RUN_KEYS`, its point (the folder name of its swept settings)
+included, and has one column per swept setting after them (:func:`point_columns`): a run that
+does not sweep a setting leaves it blank. Each run's Snakemake benchmark
+(``train_benchmark.tsv`` beside its metrics) adds the train job's wall time, when present; its
+test-set predictions (``predictions.csv`` beside its metrics) are named in ``summary.csv``'s
+``predictions`` column, relative to the output folder, for the paired tests of the report and
+``compare``.
 
 With ``--allow-missing`` (what the workflow does after a failed job), a run whose metrics file
 does not exist still gets a summary row: ``status`` is ``failed`` when one of its jobs left a log,
@@ -27,11 +30,13 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.evaluation.predictions import PREDICTIONS
+from mnistbench.plan import points
 from mnistbench.plan.experiment import RUN_DIR, Run
 from mnistbench.training import provenance
 
-RUN_KEYS = ["dataset", "variant", "backend", "seed"]
-REQUIRED_KEYS = [*RUN_KEYS, "test_accuracy", "confusion_matrix"]
+RUN_KEYS = ["dataset", "variant", "backend", "point", "seed"]
+# A run's point is optional in its metrics: a run from before sweeps has the empty one.
+REQUIRED_KEYS = [*(k for k in RUN_KEYS if k != "point"), "test_accuracy", "confusion_matrix"]
 SUMMARY_COLUMNS = [
     *RUN_KEYS,
     "status",  # ok, diverged, failed (a job failed) or missing (its jobs never ran)
@@ -55,6 +60,44 @@ SUMMARY_COLUMNS = [
     "hyperparameters",  # JSON: the values the run used
     "predictions",  # the run's predictions.csv, relative to the summary's folder; blank: none
 ]
+
+
+def with_point(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``point`` column: a table from before sweeps has the empty point."""
+    if "point" in frame:
+        return frame
+    frame = frame.copy()
+    frame.insert(frame.columns.get_loc("seed") if "seed" in frame else 0, "point", points.DEFAULT)
+    return frame
+
+
+def point_column(setting: str) -> str:
+    """The column of a swept setting: its name, unless a summary column already has that name
+    for a measurement (``epochs``, ``train_samples``): then ``<name> (swept)``. A swept device
+    is the ``device`` column itself."""
+    if setting == "device" or setting not in SUMMARY_COLUMNS:
+        return setting
+    return f"{setting} (swept)"
+
+
+def point_columns(settings: dict[str, object]) -> dict[str, object]:
+    """A run's swept settings as its point columns."""
+    return {point_column(k): v for k, v in settings.items()}
+
+
+def point_of(metrics: dict) -> tuple[str, dict[str, object]]:
+    """(folder name, settings) of a run's point; a run from before sweeps has the empty one."""
+    settings = metrics.get("point") or {}
+    return points.name(settings), settings
+
+
+def _number(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _benchmark(run_dir: Path) -> dict[str, float]:
@@ -83,6 +126,9 @@ def unfinished(metrics_path: Path) -> dict[str, object]:
     run = Run.from_directory(run_dir)
     root = run_dir.parents[len(Path(RUN_DIR).parts) - 1]
     row = {k: getattr(run, k) for k in RUN_KEYS}
+    stated = points.parse(run.point) or {}  # a hashed name states nothing: blank columns
+    row |= point_columns({k: _number(v) for k, v in stated.items()})
+    row["_swept"] = list(point_columns(stated))
     for step in ("evaluate", "train"):
         log = root / run.log(step)
         if log.is_file():
@@ -134,15 +180,19 @@ def tables(
         missing = [k for k in REQUIRED_KEYS if k not in metrics]
         if missing:
             raise MnistbenchError(f"{path}: not a metrics file (missing {', '.join(missing)})")
-        keys = {k: metrics[k] for k in RUN_KEYS}
+        point, settings = point_of(metrics)
+        keys = {**{k: metrics[k] for k in RUN_KEYS if k != "point"}, "point": point}
+        keys |= point_columns(settings)
         used = json.dumps(metrics.get("hyperparameters", {}), sort_keys=True)
         summary.append(
             {
                 **metrics,
+                **keys,
                 **_status(metrics),
                 "hyperparameters": used,
                 **_benchmark(path.parent),
                 "predictions": predictions_path(path.parent, relative_to),
+                "_swept": list(point_columns(settings)),
             }
         )
         for true, row in enumerate(metrics["confusion_matrix"] or []):
@@ -150,25 +200,36 @@ def tables(
                 {**keys, "true": true, "predicted": p, "count": c} for p, c in enumerate(row)
             )
         origins.extend(
-            {**keys, "device": metrics.get("device", ""), "item": item, "value": value}
+            {"device": metrics.get("device", ""), **keys, "item": item, "value": value}
             for item, value in provenance.flatten(metrics).items()
         )
         epochs = pd.read_csv(path.parent / "history.csv")
         history.append(epochs.assign(**keys))
     if not history:
         raise MnistbenchError("no run finished: nothing to aggregate")
+    swept = sorted({c for row in summary for c in row.get("_swept", ())})
+    return _tidy(summary, confusion, pd.concat(history, ignore_index=True), origins, swept)
+
+
+def _tidy(summary, confusion, history, origins, swept: list[str]) -> dict[str, pd.DataFrame]:
+    """The four tables with the run's keys and point columns first, in run order."""
+    summary = pd.DataFrame(summary)
+    keys = [*RUN_KEYS, *swept]
+    order = ["dataset", "variant", "backend", *swept, "point", "seed"]
     # reindex, not [], so that metrics from an older mnistbench lacking a column read as blank
-    summary = pd.DataFrame(summary).reindex(columns=SUMMARY_COLUMNS)
-    summary = summary.sort_values(RUN_KEYS, ignore_index=True)
-    history = pd.concat(history, ignore_index=True)
-    history = history[RUN_KEYS + [c for c in history.columns if c not in RUN_KEYS]]
+    columns = [*keys, *(c for c in SUMMARY_COLUMNS if c not in keys)]
+    summary = summary.reindex(columns=columns).sort_values(order, ignore_index=True)
+    confusion = pd.DataFrame(confusion)
+    confusion = confusion.reindex(columns=[*keys, "true", "predicted", "count"])
+    history = history.reindex(columns=[*keys, *(c for c in history.columns if c not in keys)])
+    origins = pd.DataFrame(origins)
+    device = ["device"] if "device" not in keys else []
+    origins = origins.reindex(columns=[*keys, *device, "item", "value"])
     return {
         "summary": summary,
-        "confusion": pd.DataFrame(
-            confusion, columns=[*RUN_KEYS, "true", "predicted", "count"]
-        ).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
-        "history": history.sort_values([*RUN_KEYS, "epoch"], ignore_index=True),
-        "provenance": pd.DataFrame(origins).sort_values(RUN_KEYS, kind="stable", ignore_index=True),
+        "confusion": confusion.sort_values(order, kind="stable", ignore_index=True),
+        "history": history.sort_values([*order, "epoch"], ignore_index=True),
+        "provenance": origins.sort_values(order, kind="stable", ignore_index=True),
     }
 
 

@@ -4,9 +4,11 @@ diff`` show it.
     python -m mnistbench compare results-before results-after --html compare.html
 
 Each folder is what ``aggregate`` wrote (``summary.csv`` in it). Runs are matched by the
-aggregate step's run keys (dataset, variant, backend, seed). For each run: the accuracy change,
-the ratio of seconds per epoch and of predict time (after / before), the hyperparameters that
-differ, and whether a change is larger than noise (:mod:`mnistbench.report.significance`).
+aggregate step's run keys (dataset, variant, backend, point, seed): a sweep's run is compared with
+the same point's run; a folder from before sweeps holds the ``default`` point only. For each run:
+the accuracy change, the ratio of seconds per epoch and of predict time (after / before), the
+hyperparameters that differ, and whether a change is larger than noise
+(:mod:`mnistbench.report.significance`).
 
 As asv does, a change is flagged when it is both past its threshold and significant: accuracy
 moved by more than ``--threshold`` (a fraction of the test set) with McNemar's exact test on
@@ -28,7 +30,7 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import significance as sig
-from mnistbench.report.aggregate import RUN_KEYS
+from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
 from mnistbench.report.tables import TEXT_COLUMNS, with_derived
 
@@ -49,6 +51,7 @@ def read_summary(folder: str | Path) -> pd.DataFrame:
         summary = pd.read_csv(path, dtype=TEXT_COLUMNS)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise MnistbenchError(f"{path}: cannot read it ({error})") from None
+    summary = with_point(summary)
     needed = [*RUN_KEYS, "test_accuracy", "train_seconds", "epochs"]
     missing = [c for c in needed if c not in summary]
     if missing:

@@ -55,7 +55,7 @@ def formatter(column: str) -> Callable[[float], str]:
 
 # Columns that, holding one value in every row, move from the table into its caption: on a
 # phone the columns that differ (accuracy, seconds) then come first into view.
-CONSTANT = ("dataset", "device", "seeds")
+CONSTANT = ("dataset", "point", "device", "seeds")
 
 
 def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
@@ -67,8 +67,9 @@ def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
         c for c in constant if c in frame and len(frame) > 1 and frame[c].nunique(dropna=False) == 1
     ]
     if same:
-        stated = "; ".join(f"{c} {frame[c].iloc[0]}" for c in same)
-        caption = f"Every row: {stated}. {caption}".strip()
+        values = {c: frame[c].iloc[0] for c in same}
+        stated = "; ".join(f"{c} {v}" for c, v in values.items() if (c, v) != ("point", "default"))
+        caption = f"Every row: {stated}. {caption}".strip() if stated else caption
         frame = frame.drop(columns=same)
     formats = {c: formatter(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     rows = []

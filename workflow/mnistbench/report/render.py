@@ -21,8 +21,8 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import confusion as confusion_views
-from mnistbench.report import figures, statistics, tables, uncertainty
-from mnistbench.report.aggregate import RUN_KEYS
+from mnistbench.report import figures, statistics, sweeps, tables, uncertainty
+from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
 from mnistbench.variants import VARIANTS
 
@@ -60,7 +60,7 @@ def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
         raise MnistbenchError(
             f"cannot read the aggregated tables in {tables_dir} ({error})"
         ) from None
-    return found
+    return {name: with_point(frame) for name, frame in found.items()}
 
 
 def split_by_status(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -148,7 +148,9 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "methods": statistics,
         "speed": table(derived["speed"]),
         "speed_chart": figures.speed_chart(
-            tables.speedups(ok, settings.baseline), settings.baseline, style
+            sweeps.for_figures(tables.speedups(ok, settings.baseline), ok),
+            settings.baseline,
+            style,
         )
         if len(ok)
         else None,
@@ -156,6 +158,8 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         if len(derived["time_to_accuracy"])
         else None,
         "runs": table(tables.runs_table(ok)),
+        "sweeps": sweeps.sweeps(ok, derived["time_to_accuracy"], settings.time_to_accuracy, style),
+        "left_to_sweeps": sweeps.left_to_sweeps(ok),
     }
 
 
@@ -166,6 +170,8 @@ def figures_context(found, ok, settings: Settings, style) -> dict:
     history, confusion = found["history"], found["confusion"]
     history = history[history.set_index(RUN_KEYS).index.isin(keep)]
     confusion = confusion[confusion.set_index(RUN_KEYS).index.isin(keep)]
+    # The per-run figures draw a few points as variants of their own (see report/sweeps.py).
+    history, confusion = sweeps.for_figures(history, ok), sweeps.for_figures(confusion, ok)
     differences = confusion_views.differences(confusion, settings.baseline)
     identical = differences[differences[confusion_views.CELLS] == 0]
     return {

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mnistbench.evaluation import predictions
 from mnistbench.report import statistics as st
-from mnistbench.report.aggregate import RUN_KEYS
+from mnistbench.report.aggregate import RUN_KEYS, with_point
 
 ACCURACY_P = "accuracy p (exact McNemar)"
 ACCURACY_Q = "accuracy q (Benjamini-Hochberg)"
@@ -35,7 +35,8 @@ def read_history(folder: str | Path) -> pd.DataFrame:
     path = Path(folder) / "history.csv"
     if not path.is_file():
         return pd.DataFrame(columns=[*RUN_KEYS, "epoch", "seconds"])
-    return pd.read_csv(path, dtype={k: str for k in ("dataset", "variant", "backend")})
+    text = ("dataset", "variant", "backend", "point")
+    return with_point(pd.read_csv(path, dtype=dict.fromkeys(text, str)))
 
 
 def epoch_seconds(history: pd.DataFrame) -> dict[tuple, np.ndarray]:

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.report import uncertainty
+from mnistbench.report.aggregate import with_point
 from mnistbench.training.kernels import ITEM_PREFIX as KERNELS
 from mnistbench.variants import VARIANTS
 
-GROUP_KEYS = ["dataset", "variant", "backend", "device"]
+GROUP_KEYS = ["dataset", "variant", "backend", "point", "device"]
 EPOCH_SECONDS = "train time per epoch (s, inside train_epoch)"
 PREDICT_US = "predict time (µs per test image, whole test set, median of 3)"
 SPEEDUP = "training speed-up over {} (×, ratio of medians)"
@@ -27,6 +28,7 @@ RUN_COLUMNS = {
     "dataset": "dataset",
     "variant": "variant",
     "backend": "backend",
+    "point": "point",
     "seed": "seed",
     "device": "device",
     "test_accuracy": "test accuracy (fraction)",
@@ -60,6 +62,7 @@ def with_derived(summary: pd.DataFrame) -> pd.DataFrame:
 
 def runs_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every run, one row each."""
+    summary = with_point(summary)
     return with_derived(summary)[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
 
 
@@ -94,6 +97,7 @@ def recipe_departures(row: Mapping) -> str:
 def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Test accuracy over seeds per backend, beside the source notebook's figure, epochs, images
     and recipe."""
+    summary = with_point(summary)
     runs = summary.assign(departures=summary.apply(recipe_departures, axis=1))
     for column in ("epochs", "train_samples", "test_samples"):
         if column not in runs:
@@ -152,19 +156,21 @@ def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def speedups(summary: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Per run, how many times faster than the baseline backend's median run (same variant).
+    """Per run, how many times faster than the baseline backend's median run (same variant and
+    point).
 
     ``train speed-up`` is the baseline's median seconds per epoch over this run's; likewise for
     predict. NaN where the baseline backend has no run of that dataset and variant.
     """
+    summary = with_point(summary)
     runs = with_derived(summary)
     base = (
         runs[runs["backend"] == baseline]
-        .groupby(["dataset", "variant"])[["epoch_seconds", "predict_us"]]
+        .groupby(["dataset", "variant", "point"])[["epoch_seconds", "predict_us"]]
         .median()
         .add_prefix("baseline_")
     )
-    runs = runs.join(base, on=["dataset", "variant"])
+    runs = runs.join(base, on=["dataset", "variant", "point"])
     return runs.assign(
         train_speedup=runs["baseline_epoch_seconds"] / runs["epoch_seconds"],
         predict_speedup=runs["baseline_predict_us"] / runs["predict_us"],
@@ -194,8 +200,10 @@ def speed_table(summary: pd.DataFrame, baseline: str = "numpy") -> pd.DataFrame:
         .reset_index()
     )
     # ratios of medians: the baseline's own speed-up is exactly 1
-    table.insert(8, "speedup", table.pop("baseline_epoch") / table["epoch_median"])
-    table.insert(11, "predict_speedup", table.pop("baseline_predict") / table["predict"])
+    speedup = table.pop("baseline_epoch") / table["epoch_median"]
+    table.insert(table.columns.get_loc("epoch_max") + 1, "speedup", speedup)
+    predict_speedup = table.pop("baseline_predict") / table["predict"]
+    table.insert(table.columns.get_loc("predict") + 1, "predict_speedup", predict_speedup)
     return table.rename(
         columns={
             "epoch_min": "train s/epoch, min over seeds",
@@ -220,9 +228,11 @@ def time_to_accuracy(history: pd.DataFrame, thresholds: Mapping[str, float]) -> 
     to and including the first epoch at or above the threshold; median over the seeds that
     reached it. Variants without a threshold are left out.
     """
+    history = with_point(history)
     rows = []
     history = history[history["variant"].isin(list(thresholds))]
-    for (dataset, variant, backend), runs in history.groupby(["dataset", "variant", "backend"]):
+    keys = ["dataset", "variant", "backend", "point"]
+    for (dataset, variant, backend, point), runs in history.groupby(keys):
         target = thresholds[variant]
         seconds, epochs, best = [], [], []
         for _, run in runs.groupby("seed"):
@@ -238,6 +248,7 @@ def time_to_accuracy(history: pd.DataFrame, thresholds: Mapping[str, float]) -> 
                 "dataset": dataset,
                 "variant": variant,
                 "backend": backend,
+                "point": point,
                 "target test accuracy": target,
                 "seeds reaching it": f"{len(seconds)} of {len(best)}",
                 "training seconds to reach it (median)": np.median(seconds) if seconds else np.nan,
@@ -261,6 +272,7 @@ MACHINE_ITEMS = [
     "platform",
 ]
 CODE_ITEMS = ["commit", "uncommitted changes"]
+_RUN = ["dataset", "variant", "backend", "point", "seed"]
 DIFFERS = "differs between runs (see below)"
 
 
@@ -282,6 +294,7 @@ def provenance_tables(provenance: pd.DataFrame) -> dict[str, pd.DataFrame]:
     ``data`` (dataset, file, SHA-256) and ``differs`` (run, item, value: only items whose value
     is not the same across the runs it should be the same for).
     """
+    provenance = with_point(provenance)
     shared, differs = [], []
     for item, rows in provenance.groupby("item", sort=False):
         scope = _scope(item)
@@ -293,7 +306,7 @@ def provenance_tables(provenance: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 {**key, "item": item, "value": values[0] if len(values) == 1 else DIFFERS}
             )
             if len(values) > 1:
-                differs.append(group[["dataset", "variant", "backend", "seed", "item", "value"]])
+                differs.append(group[[*_RUN, "item", "value"]])
     shared = pd.DataFrame(shared, columns=["device", "backend", "dataset", "item", "value"])
     machines = (
         shared[shared["item"].isin(MACHINE_ITEMS)]
@@ -331,7 +344,7 @@ def _library_label(item: str, backend: str) -> str:
 
 def _by_run(differs: list[pd.DataFrame]) -> pd.DataFrame:
     """One row per run, one column per item that differs."""
-    keys = ["dataset", "variant", "backend", "seed"]
+    keys = _RUN
     if not differs:
         return pd.DataFrame(columns=keys)
     table = pd.concat(differs).pivot_table(

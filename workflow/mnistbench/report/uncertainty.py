@@ -145,11 +145,15 @@ SPEED_COLUMNS = [
 ]
 
 
-def _epoch_runs(history: pd.DataFrame, runs: pd.DataFrame) -> list[np.ndarray]:
-    """Each run's per-epoch training seconds, from ``history``."""
-    keys = runs[RUN_KEYS].itertuples(index=False, name=None)
+def _epoch_seconds(history: pd.DataFrame) -> dict[tuple, np.ndarray]:
+    """Every run's per-epoch training seconds, by run keys: grouped once, not once per row."""
     grouped = history.groupby(RUN_KEYS)["seconds"]
-    found = {key: group.to_numpy(float) for key, group in grouped}
+    return {key: group.to_numpy(float) for key, group in grouped}
+
+
+def _epoch_runs(found: dict[tuple, np.ndarray], runs: pd.DataFrame) -> list[np.ndarray]:
+    """Each run's per-epoch training seconds, from :func:`_epoch_seconds`."""
+    keys = runs[RUN_KEYS].itertuples(index=False, name=None)
     return [found[key] for key in keys if key in found and len(found[key])]
 
 
@@ -169,6 +173,7 @@ def speed_intervals(
     """
     predict_us = summary["predict_seconds"] / summary["test_samples"] * 1e6
     summary = summary.assign(predict_us=predict_us)
+    epochs = _epoch_seconds(history)
     rows = []
     for key, runs in summary.groupby(keys, sort=True):
         row = dict(zip(keys, key))
@@ -181,7 +186,7 @@ def speed_intervals(
             continue
         if len(base):
             train = st.two_stage_speedup_interval(
-                _epoch_runs(history, base), _epoch_runs(history, runs)
+                _epoch_runs(epochs, base), _epoch_runs(epochs, runs)
             )
             predict = st.speedup_interval(base["predict_us"].dropna(), runs["predict_us"].dropna())
         rows.append(

@@ -1,7 +1,7 @@
 """The train step: one (dataset, variant, backend, seed) run, from verified data to saved weights.
 
     python -m mnistbench train --data resources/mnist --variant mlp --backend numpy --seed 0 \\
-        --out results/mnist/mlp/numpy/seed0
+        --out results/mnist/mlp/numpy/default/seed0
 
 The core fixes what must match across backends (scaled inputs, initial weights, sample order,
 masks); the backend trains; the core times each epoch (the backend's ``train_epoch`` call,
@@ -9,12 +9,12 @@ set-up excluded), evaluates test accuracy between epochs (not timed), and writes
 ``history.csv`` and ``train.json``.
 
 With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/
-seed<N>``) the run saves its progress after every epoch (:mod:`mnistbench.training.checkpoint`),
-continues
-from there when run again, and removes the checkpoint once its outputs are written. SIGTERM
-(preemption, a time limit) or SIGINT (Ctrl-C) stops the command at once with the checkpoint kept
-and one error line; SIGKILL loses at most the epoch in progress. A resumed run ends with the
-same weights and history as an uninterrupted one; only the times differ.
+<point>/seed<N>``) the run saves its progress after every epoch
+(:mod:`mnistbench.training.checkpoint`), continues from there when run again, and removes the
+checkpoint once its outputs are written. SIGTERM (preemption, a time limit) or SIGINT (Ctrl-C) stops
+the command at once with the checkpoint kept and one error line; SIGKILL loses at most the epoch in
+progress. A resumed run ends with the same weights and history as an uninterrupted one; only the
+times differ.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ def run(
     sha256: Mapping[str, str] | None = None,
     checkpoint_dir: str | Path | None = None,
     threads: int | None = None,
+    point: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
@@ -110,7 +111,9 @@ def run(
     the three outputs are written together or not at all.
     With ``checkpoint_dir``, progress is saved there after every epoch, resumed from when the
     run is started again, and removed once the outputs are written. ``threads`` sets the job's
-    thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has.
+    thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has. ``point``
+    (the run's swept settings, see mnistbench.plan.points) is recorded as given; what it sets
+    reaches the run through ``hyperparameters``, ``device`` and ``threads``.
     """
     if threads is not None:
         thread_control.limit(threads)
@@ -168,6 +171,7 @@ def run(
         info = {
             **run_id,
             "backend_version": the_backend.version,
+            "point": dict(point or {}),
             "device": resolved,
             "hyperparameters": hp,
             "train_samples": n_train,

@@ -1,0 +1,102 @@
+"""Sweep points: canonical values, folder names, the hashed fallback, and the planned runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnistbench.errors import MnistbenchError
+from mnistbench.plan import points
+from mnistbench.plan.config import check, load_schema
+from mnistbench.plan.experiment import Run, plan
+from mnistbench.variants import get_variant
+from tests.plan.test_experiment import CONFIG
+
+MLP = get_variant("mlp").defaults
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [(8, "8"), (0.05, "0.05"), (5e-2, "0.05"), (1.0, "1"), (1e-05, "1e-05"), ("cpu", "cpu")],
+)
+def test_a_value_has_one_spelling(value, written):
+    assert points.text(value) == written
+
+
+def test_a_float_setting_given_as_an_integer_is_the_same_point():
+    assert isinstance(points.canonical("lr", 1, MLP), float)
+    assert points.canonical("batch_size", 32.0, MLP) == 32
+    assert points.canonical("batch_size", 8.5, MLP) == 8.5  # left for the variant to refuse
+    assert points.canonical("threads", 2.0, MLP) == 2
+
+
+def test_a_name_lists_settings_in_name_order():
+    assert points.name({"lr": 0.1, "batch_size": 8}) == "batch_size=8,lr=0.1"
+    assert points.name({}) == points.DEFAULT
+    assert points.is_name(points.name({"lr": 1e-20, "device": "cuda"}))
+
+
+def test_a_long_name_falls_back_to_a_stable_hash():
+    point = {f"setting_{i:02d}": 0.001 * i + 0.1 for i in range(12)}
+    name = points.name(point)
+    assert name.startswith("point-") and len(name) == len("point-") + 16
+    assert name == points.name(dict(reversed(point.items())))  # stable: order does not matter
+    assert points.parse(name) is None
+    assert points.parse(points.name({"lr": 0.1})) == {"lr": "0.1"}
+
+
+def sweep_config(**changes):
+    config = {**CONFIG, "backends": ["numpy"], "variants": ["mlp", "mnn"], **changes}
+    return check(config, load_schema())
+
+
+def test_a_grid_is_the_product_of_its_lists_and_other_variants_keep_one_point():
+    experiment = plan(sweep_config(sweeps={"mlp": {"batch_size": [8, 64], "lr": [0.1, 0.2]}}))
+    mlp = {r.point for r in experiment.runs if r.variant == "mlp"}
+    assert mlp == {f"batch_size={b},lr={lr}" for b in (8, 64) for lr in (0.1, 0.2)}
+    assert {r.point for r in experiment.runs if r.variant == "mnn"} == {"default"}
+    hp = experiment.run_hyperparameters("mlp", "batch_size=64,lr=0.2")
+    assert (hp["batch_size"], hp["lr"], hp["hidden"]) == (64, 0.2, MLP["hidden"])
+
+
+def test_a_list_of_thread_counts_is_an_axis_of_every_variant():
+    experiment = plan(sweep_config(threads=[1, 2], seeds=[0]))
+    assert {r.point for r in experiment.runs} == {"threads=1", "threads=2"}
+    assert len(experiment.runs) == 4
+
+
+def test_a_device_a_backend_cannot_use_here_is_planned_out_with_a_note():
+    experiment = plan(sweep_config(sweeps={"mlp": {"device": ["cpu", "cuda"]}}, seeds=[0]))
+    mlp = [r for r in experiment.runs if r.variant == "mlp"]
+    assert mlp == [Run(CONFIG["datasets"][0], "mlp", "numpy", "device=cpu", 0)]
+    assert any("cannot use device 'cuda'" in note for note in experiment.skipped)
+
+
+def test_a_backends_device_list_is_planned_unchecked():
+    experiment = plan(sweep_config(devices={"numpy": ["cpu", "cuda"]}, seeds=[0]))
+    assert {r.point for r in experiment.runs} == {"device=cpu", "device=cuda"}
+
+
+@pytest.mark.parametrize(
+    ("sweeps", "message"),
+    [
+        ({"mlp": {"width": [2]}}, "config: sweeps.mlp.width: 'mlp' has no setting 'width'"),
+        ({"mlp": {"lr": [0.05, 0.05]}}, "config: sweeps.mlp.lr: two values name the same point"),
+        ({"mlp": {"lr": [-1]}}, "config: sweeps.mlp.lr: -1 refused"),
+        (
+            {"mlp": {"points": [{"lr": 0.1}, {"lr": 0.1}]}},
+            "config: sweeps.mlp point {lr: 0.1}: names the same point",
+        ),
+    ],
+)
+def test_a_bad_sweep_names_the_key_and_the_value(sweeps, message):
+    with pytest.raises(MnistbenchError) as raised:
+        plan(sweep_config(sweeps=sweeps))
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_run_folder_gives_back_its_point():
+    run = Run("mnist", "mlp", "numpy", "batch_size=8,lr=0.1", 3)
+    assert run.directory == "results/mnist/mlp/numpy/batch_size=8,lr=0.1/seed3"
+    assert Run.from_directory(f"/somewhere/{run.directory}") == run
+    assert run.log("train") == "logs/train/mnist/mlp/numpy/batch_size=8,lr=0.1/seed3.log"
