@@ -14,13 +14,6 @@ from tests.conftest import REPO
 README = REPO / "README.md"
 PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
 MAX_README_LINES = 250
-# Pages the README links that other branches write; each resolves once its branch is merged.
-WRITTEN_ELSEWHERE = {
-    "docs/runs.md": "run identity and sweeps",
-    "docs/deploy.md": "deployment as a Snakemake module",
-    "docs/write-a-variant.md": "variants as plugins",
-    "docs/step-protocol.md": "variants as plugins",
-}
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -66,9 +59,6 @@ def test_the_links_are_found():
 def test_a_link_resolves(page, target):
     path, _, anchor = target.partition("#")
     file = (REPO / page).parent / path if path else REPO / page
-    relative = file.resolve().relative_to(REPO).as_posix()
-    if not file.exists() and relative in WRITTEN_ELSEWHERE:
-        pytest.skip(f"{relative} comes with the {WRITTEN_ELSEWHERE[relative]} work, not yet here")
     assert file.exists(), f"{page} links {target}: no such file"
     if anchor:
         assert anchor in anchors(file), f"{page} links {target}: no such heading"

@@ -157,7 +157,7 @@ def test_a_trained_mnn_run_scores_what_the_float64_arithmetic_predicts(
     data = datasets.load(sample_dir, test_limit=200)
     with np.load(run_dir / "weights.npz") as weights:
         x = data.test_images.reshape(200, -1) / 255
-        scores = reference.predict("mnn", {"ticks": 2}, dict(weights), (x - 0.1307) / 0.3081)
+        scores = reference.predict("mnn", hp, dict(weights), (x - 0.1307) / 0.3081)
     expected = np.mean(scores.argmax(1) == data.test_labels)
     assert metrics["test_accuracy"] == pytest.approx(expected, abs=1 / 200)
     assert sum(map(sum, metrics["confusion_matrix"])) == 200
