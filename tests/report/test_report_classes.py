@@ -5,9 +5,6 @@ in Debian's headless Chromium as ``test_report_browser`` does."""
 from __future__ import annotations
 
 import html as markup
-import json
-import re
-import subprocess
 
 import numpy as np
 import pandas as pd
@@ -19,7 +16,7 @@ from mnistbench.report import render
 from mnistbench.report.per_class import per_class
 from tests import known
 from tests.report.test_report import SETTINGS
-from tests.report.test_report_browser import chromium
+from tests.report.test_report_browser import measure as measure_in_chromium
 
 BACKENDS = ("numpy", "torch", "jax")
 VARIANTS = ("mlp", "mnn")
@@ -157,17 +154,7 @@ document.getElementById("page").addEventListener("load", (event) => {{
 def measure(page: str, width: int, tmp_path) -> dict:
     path = tmp_path / f"at-{width}-px.html"
     path.write_text(FRAME.format(width=width, page=markup.escape(page, quote=True)))
-    command = [
-        *(chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"),
-        *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
-        f"--user-data-dir={tmp_path / 'profile'}",
-        *("--hide-scrollbars", f"--window-size={max(width, 800)},900"),
-        *("--virtual-time-budget=5000", "--dump-dom", path.as_uri()),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
-    assert found, f"chromium printed no measurement: {done.stderr[-2000:]}"
-    return json.loads(found.group(1))
+    return measure_in_chromium(path, width, tmp_path / "profile")
 
 
 @pytest.mark.parametrize("classes", [26, 47])
