@@ -22,7 +22,9 @@ from tests import known
 from tests.conftest import skip_or_fail
 from tests.report.test_report import SETTINGS
 
-FRAME = """<!doctype html>
+# The report in an iframe {width} px wide; once loaded, ``{measure}`` (a script that sees
+# ``frame``, ``root`` and ``edges``) writes what it measured as JSON into <pre id="measured">.
+FRAME_AROUND = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>at {width} px</title></head>
 <body style="margin:0">
 <iframe id="page" style="width:{width}px;height:40000px;border:0" srcdoc="{page}"></iframe>
@@ -33,6 +35,12 @@ document.getElementById("page").addEventListener("load", (event) => {{
   const edges = [...frame.document.body.querySelectorAll("*")]
     .filter((e) => !e.parentElement.closest(".scroll"))
     .map((e) => e.getBoundingClientRect().right);
+{measure}
+}});
+</script>
+</body></html>
+"""
+MEASURE = """
   // sort the speed table by its median seconds per epoch: a click, then another
   const heading = [...frame.document.querySelectorAll("th")]
     .find((th) => th.textContent.includes("s/epoch, median"));
@@ -52,10 +60,8 @@ document.getElementById("page").addEventListener("load", (event) => {{
     sorted: {{before, ascending, descending, state: heading.getAttribute("aria-sort")}},
   }});
   document.body.append(out);
-}});
-</script>
-</body></html>
 """
+FRAME = FRAME_AROUND.replace("{measure}", MEASURE.strip("\n"))
 
 
 def chromium() -> str:

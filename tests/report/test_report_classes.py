@@ -16,6 +16,7 @@ from mnistbench.report import render
 from mnistbench.report.per_class import per_class
 from tests import known
 from tests.report.test_report import SETTINGS
+from tests.report.test_report_browser import FRAME_AROUND
 from tests.report.test_report_browser import measure as measure_in_chromium
 
 BACKENDS = ("numpy", "torch", "jax")
@@ -123,16 +124,7 @@ def test_the_report_names_the_classes_and_has_a_row_per_class(tmp_path):
     assert table.count("<tr") == 1 + 26  # the heading row and one per class
 
 
-FRAME = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>at {width} px</title></head>
-<body style="margin:0">
-<iframe id="page" style="width:{width}px;height:40000px;border:0" srcdoc="{page}"></iframe>
-<script>
-document.getElementById("page").addEventListener("load", (event) => {{
-  const frame = event.target.contentWindow, root = frame.document.documentElement;
-  const edges = [...frame.document.body.querySelectorAll("*")]
-    .filter((e) => !e.parentElement.closest(".scroll"))
-    .map((e) => e.getBoundingClientRect().right);
+MEASURE = """
   const confusion = [...frame.document.querySelectorAll("div.chart")]
     .filter((chart) => chart.getAttribute("aria-label").startsWith("Confusion matrices"))
     .map((chart) => chart.querySelector("svg").getBoundingClientRect().width);
@@ -145,10 +137,8 @@ document.getElementById("page").addEventListener("load", (event) => {{
     confusion: confusion,
   }});
   document.body.append(out);
-}});
-</script>
-</body></html>
 """
+FRAME = FRAME_AROUND.replace("{measure}", MEASURE.strip("\n"))
 
 
 def measure(page: str, width: int, tmp_path) -> dict:
