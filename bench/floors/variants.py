@@ -73,16 +73,20 @@ def dropout_mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
 
 def mnn(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
     """``ticks`` ticks of s = relu(clamp(s) @ A) over the free neurons, cross-entropy, Adam on
-    the trained columns A[:, 785:] (N, F)."""
+    the trained columns A[:, 785:] (N, F). Of the last tick only the outputs' columns reach the
+    loss, so its products are the outputs' (F, 10) block, not the whole (F, F)."""
     b, pixels, ticks = int(hp["batch_size"]), prod(sample), int(hp["ticks"])
     free = int(hp["hidden"]) + 10
     neurons = pixels + 1 + free
+    classes = 10
     products = [Product("drive x @ A[:784]", "forward", b, pixels, free)]
+    # the last tick reaches the loss only through the outputs: its products are (F, classes)
+    width = {t: classes if t == ticks - 1 else free for t in range(1, ticks)}
     for t in range(1, ticks):
-        products.append(Product(f"tick {t} forward", "forward", b, free, free))
+        products.append(Product(f"tick {t} forward", "forward", b, free, width[t]))
     for t in range(ticks - 1, 0, -1):
-        products.append(Product(f"tick {t} gradient", "gradient", free, b, free))
-        products.append(Product(f"tick {t} backward", "backward", b, free, free))
+        products.append(Product(f"tick {t} gradient", "gradient", free, b, width[t]))
+        products.append(Product(f"tick {t} backward", "backward", b, width[t], free))
     products.append(Product("pixel gradient", "gradient", pixels, b, free))
     return StepKernels(
         b,
