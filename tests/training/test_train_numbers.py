@@ -84,3 +84,11 @@ def test_train_time_is_the_sum_of_the_epochs_and_throughput_samples_over_it(trai
         per_row * len(history) / history["seconds"].sum(), rel=1e-12
     )
     assert (info["train_samples"], info["test_samples"]) == (200, 100)
+
+
+def test_the_time_outside_training_is_recorded_by_phase(trained):
+    _, _, info, _ = trained
+    outside = info["seconds_outside_training"]
+    assert set(outside) == {"prepare", "setup", "score", "after_epoch"}
+    assert outside["prepare"] > 0 and outside["score"] > 0  # data read; every epoch scored
+    assert min(outside.values()) >= 0

@@ -40,6 +40,9 @@ class TrainedModel:
     history: History
     # Where the loss first went NaN or infinite, both counted from 1: {"epoch": E, "step": S}.
     diverged: dict[str, int] | None = None
+    # Seconds this attempt spent around the timed epochs: the backend's set-up, scoring the test
+    # set after each epoch, and the after-epoch callback (the train step's checkpoints).
+    outside: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def train_seconds(self) -> float:
@@ -92,14 +95,18 @@ def fit(
     epoch it stopped in and the training time not yet in a checkpoint.
     """
     history, weights, diverged = list(history or []), dict(spec.initial_weights), None
+    outside = dict.fromkeys(["setup", "score", "after_epoch"], 0.0)
+    start = time.perf_counter()
     with backend_errors(backend.name, "setup"):
         trainer = backend.setup(spec)
+    outside["setup"] = time.perf_counter() - start
     for epoch in range(spec.start_epoch, len(spec.epochs)):
         start, seconds = time.perf_counter(), None
         try:
             result, seconds, row, diverged = _epoch(
                 backend, spec, trainer, epoch, start, x_test, y_test
             )
+            outside["score"] += time.perf_counter() - start - seconds
             history.append(row)
             weights = dict(result.weights)
             if diverged:
@@ -110,7 +117,9 @@ def fit(
                 )
                 break
             if on_epoch:
+                called = time.perf_counter()
                 on_epoch(result, history)
+                outside["after_epoch"] += time.perf_counter() - called
         except KeyboardInterrupt as interrupt:
             stop = Stopped.from_interrupt(interrupt)
             stop.epoch = epoch
@@ -124,7 +133,7 @@ def fit(
             row["test_accuracy"],
             seconds,
         )
-    return TrainedModel(weights, history, diverged)
+    return TrainedModel(weights, history, diverged, outside)
 
 
 def _epoch(backend, spec, trainer, epoch, start, x_test, y_test):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ def run(
     limits = {"train_limit": train_limit, "test_limit": test_limit}
     folder = Path(checkpoint_dir) if checkpoint_dir else None
     with artifacts.output_folder(out) as out:
+        loading = time.perf_counter()
         data_set = datasets.load(data, conventions, train_limit, test_limit, sha256)
         shape = {**data_set.shape.record(), **conventions.record()}
         n_train = len(data_set.train_images)
@@ -145,6 +147,7 @@ def run(
             data_set.shape,
         )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
+        loading = time.perf_counter() - loading
         log.info("training %s on %s with %s (%s), seed %d, %d samples", variant, dataset,
                  backend, resolved, seed, n_train)  # fmt: skip
         # Everything that shapes the numbers: a checkpoint made under anything else is discarded.
@@ -179,6 +182,7 @@ def run(
             **limits,  # train_limit: the first N images only (config subset); None: all
             **shape,  # classes and image size read from the data, and how it was read
             **outcome(model, progress),
+            "seconds_outside_training": {"prepare": loading, **model.outside},
             **provenance.record(resolved),
             "data_sha256": data_set.sha256,
         }
