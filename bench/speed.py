@@ -87,27 +87,25 @@ def full_run_epochs(variant: str) -> int:
     return hp["epochs"]
 
 
-def time_epochs(backend, spec) -> list[float]:
-    """Seconds of each epoch, timed as the core times them: each ``train_epoch`` call of the
-    trainer ``setup`` returns (set-up untimed)."""
-    epoch_of = backend.setup(spec).train_epoch
+def time_each_epoch(run_epoch, epochs: int) -> list[float]:
+    """Seconds of each call ``run_epoch(epoch)``, for epochs 0 to ``epochs - 1`` in order."""
     seconds = []
-    for epoch in range(len(spec.epochs)):
-        start = time.perf_counter()
-        epoch_of(epoch)
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
-def time_seed_epochs(loop, spec) -> list[float]:
-    """Seconds of each epoch of a seed loop, its set-up (data conversion) not counted."""
-    run_epoch = loop.prepare(spec)
-    seconds = []
-    for epoch in range(len(spec.epochs)):
+    for epoch in range(epochs):
         start = time.perf_counter()
         run_epoch(epoch)
         seconds.append(time.perf_counter() - start)
     return seconds
+
+
+def time_epochs(backend, spec) -> list[float]:
+    """Seconds of each epoch, timed as the core times them: each ``train_epoch`` call of the
+    trainer ``setup`` returns (set-up untimed)."""
+    return time_each_epoch(backend.setup(spec).train_epoch, len(spec.epochs))
+
+
+def time_seed_epochs(loop, spec) -> list[float]:
+    """Seconds of each epoch of a seed loop, its set-up (data conversion) not counted."""
+    return time_each_epoch(loop.prepare(spec), len(spec.epochs))
 
 
 def runners(

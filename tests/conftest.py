@@ -39,6 +39,27 @@ SAMPLE_FILES = SAMPLE_DEFINITION["files"]
 SAMPLE_TRAIN, SAMPLE_TEST = 3000, 1000  # images in the sample's splits
 
 
+def train_on_sample(
+    sample_dir: Path, out: Path, variant: str, hp: dict, *, seed: int, train: int, test: int
+) -> None:
+    """Train ``variant`` with hyperparameters ``hp`` on NumPy into ``out``, from the first
+    ``train`` training and ``test`` test images of the MNIST sample: the train step as the
+    command runs it, without Snakemake."""
+    from mnistbench.training import train as train_step
+
+    train_step.run(
+        data=sample_dir,
+        dataset=SAMPLE_DATASET,
+        variant=variant,
+        backend="numpy",
+        seed=seed,
+        out=out,
+        hyperparameters=hp,
+        train_limit=train,
+        test_limit=test,
+    )
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

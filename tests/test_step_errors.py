@@ -100,18 +100,20 @@ def flip_a_label(path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def digest_line(step: str, path: Path, actual: str, pinned: str) -> str:
-    return (
+def assert_refuses_a_changed_test_file(root: Path, args: list[str], step: str) -> None:
+    """``step`` run with ``args`` in ``root`` refuses the test labels changed after their fetch,
+    naming the file, both digests and what to do, and writes nothing."""
+    path = datasets.role_path(root / "resources" / "mnist", "test_labels")
+    actual = flip_a_label(path)
+    pinned = SAMPLE_FILES["test_labels"]["sha256"]
+    assert check_refused(root, tree(root), args, step) == (
         f"mnistbench {step}: error: {path}: SHA-256 {actual} differs from the pinned {pinned}: "
         "the file changed after it was fetched; delete it and run again to fetch it afresh"
     )
 
 
 def test_train_refuses_a_data_file_changed_after_its_fetch(workspace):
-    path = datasets.role_path(workspace / "resources" / "mnist", "test_labels")
-    actual = flip_a_label(path)
-    line = check_refused(workspace, tree(workspace), train_args(workspace), "train")
-    assert line == digest_line("train", path, actual, SAMPLE_FILES["test_labels"]["sha256"])
+    assert_refuses_a_changed_test_file(workspace, train_args(workspace), "train")
 
 
 def test_train_refuses_a_read_only_output_folder_before_reading_data_or_training(sample_dir):
@@ -222,27 +224,33 @@ def rewrite_weights(root: Path, change) -> Path:
     return path
 
 
-def test_evaluate_refuses_a_truncated_weights_file(evaluated):
-    path = weights_of(evaluated)
+def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    line = check_refused(evaluated, tree(evaluated), evaluate_args(evaluated), "evaluate")
-    assert line == (
-        f"mnistbench evaluate: error: {path}: the weights archive is damaged or truncated "
-        "(BadZipFile: File is not a zip file); train the run again"
-    )
 
 
-def test_evaluate_refuses_a_weights_file_whose_crc_fails(evaluated):
-    path = weights_of(evaluated)
+def flip_a_bit_of_w1(path: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         member = archive.getinfo("W1.npy")
     data = bytearray(path.read_bytes())
     data[member.header_offset + 30 + len(member.filename) + 200] ^= 0x01  # inside W1's values
     path.write_bytes(data)
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (truncate, "BadZipFile: File is not a zip file"),
+        (flip_a_bit_of_w1, "BadZipFile: Bad CRC-32 for file 'W1.npy'"),
+    ],
+    ids=["truncated", "crc_fails"],
+)
+def test_evaluate_refuses_a_damaged_weights_file(evaluated, damage, why):
+    path = weights_of(evaluated)
+    damage(path)
     line = check_refused(evaluated, tree(evaluated), evaluate_args(evaluated), "evaluate")
     assert line == (
         f"mnistbench evaluate: error: {path}: the weights archive is damaged or truncated "
-        "(BadZipFile: Bad CRC-32 for file 'W1.npy'); train the run again"
+        f"({why}); train the run again"
     )
 
 
@@ -277,10 +285,7 @@ def test_evaluate_refuses_a_weight_of_the_wrong_shape(evaluated):
 
 
 def test_evaluate_refuses_a_test_file_changed_after_its_fetch(evaluated):
-    path = datasets.role_path(evaluated / "resources" / "mnist", "test_labels")
-    actual = flip_a_label(path)
-    line = check_refused(evaluated, tree(evaluated), evaluate_args(evaluated), "evaluate")
-    assert line == digest_line("evaluate", path, actual, SAMPLE_FILES["test_labels"]["sha256"])
+    assert_refuses_a_changed_test_file(evaluated, evaluate_args(evaluated), "evaluate")
 
 
 def test_evaluate_of_an_intact_run_writes_only_its_metrics_and_predictions(evaluated):

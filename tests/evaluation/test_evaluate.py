@@ -15,9 +15,10 @@ from mnistbench.data import datasets
 from mnistbench.errors import MnistbenchError
 from mnistbench.evaluation import evaluate
 from mnistbench.plugin.registry import load_backends
-from mnistbench.training import train, weights_file
+from mnistbench.training import weights_file
 from mnistbench.variants import reference
 from tests import known
+from tests.conftest import train_on_sample
 
 
 @pytest.fixture
@@ -141,17 +142,7 @@ def test_a_trained_mnn_run_scores_what_the_float64_arithmetic_predicts(
     """A variant whose prediction needs its hyperparameters (the ticks), by either backend."""
     run_dir = tmp_path / "results" / "mnist-sample" / "mnn" / "numpy" / "seed0"
     hp = {"hidden": 10, "ticks": 2, "batch_size": 16, "epochs": 1, "init_scale": 0.01}
-    train.run(
-        data=sample_dir,
-        dataset="mnist-sample",
-        variant="mnn",
-        backend="numpy",
-        seed=0,
-        out=run_dir,
-        hyperparameters=hp,
-        train_limit=256,
-        test_limit=200,
-    )
+    train_on_sample(sample_dir, run_dir, "mnn", hp, seed=0, train=256, test=200)
     out = tmp_path / f"{evaluator}.json"
     metrics = evaluate.run(data=sample_dir, run_dir=run_dir, backend=evaluator, out=out)
     data = datasets.load(sample_dir, test_limit=200)

@@ -159,19 +159,41 @@ def test_backends_json_lists_name_versions_distribution_devices_and_variants():
     assert numpy["variants"] == sorted(load_backends().backends["numpy"].variants)
 
 
-FUTURE = """
+def numpy_plugin_source(class_name: str, name: str, hook_version: str | int) -> str:
+    """A plugin module that states ``MNISTBENCH_HOOK_VERSION = hook_version`` (a number or an
+    expression, e.g. ``HOOK_VERSION``) and registers the NumPy backend as ``class_name``, renamed
+    ``name``."""
+    return f"""
     from mnistbench import hookimpl
+    from mnistbench.plugin.hookspecs import HOOK_VERSION
     from mnistbench_numpy import NumpyBackend
 
-    MNISTBENCH_HOOK_VERSION = 3
+    MNISTBENCH_HOOK_VERSION = {hook_version}
 
-    class Future(NumpyBackend):
-        name = "future"
+    class {class_name}(NumpyBackend):
+        name = {name!r}
 
     @hookimpl
     def mnistbench_register_backends():
-        return [Future()]
-"""
+        return [{class_name}()]
+    """
+
+
+def numpy_plugin(name: str, **methods) -> object:
+    """An in-process plugin registering the NumPy backend renamed ``name``, ``methods`` replaced."""
+    from mnistbench_numpy import NumpyBackend
+
+    backend = type("Renamed", (NumpyBackend,), {"name": name, **methods})()
+
+    class Plugin:
+        @hookimpl
+        def mnistbench_register_backends(self):
+            return [backend]
+
+    return Plugin()
+
+
+FUTURE = numpy_plugin_source("Future", "future", 3)
 # Version 1: ``train(spec)`` yielded the epochs, and no statement of the version meant 1.
 OLD = """
     from mnistbench import hookimpl
@@ -208,47 +230,19 @@ def test_a_plugin_built_for_another_hook_version_is_named_and_the_others_load(
 
 
 def test_a_plugin_stating_the_current_hook_version_loads(tmp_path):
+    source = numpy_plugin_source("Current", "current", "HOOK_VERSION")
+    modules = {"current_backend": source}
     write_distribution(
-        tmp_path,
-        "mnistbench_current",
-        "current = current_backend",
-        {
-            "current_backend": """
-        from mnistbench import hookimpl
-        from mnistbench.plugin.hookspecs import HOOK_VERSION
-        from mnistbench_numpy import NumpyBackend
-
-        MNISTBENCH_HOOK_VERSION = HOOK_VERSION
-
-        class Current(NumpyBackend):
-            name = "current"
-
-        @hookimpl
-        def mnistbench_register_backends():
-            return [Current()]
-        """
-        },
-        version="2.5",
+        tmp_path, "mnistbench_current", "current = current_backend", modules, version="2.5"
     )
     current = backends_json({"PYTHONPATH": str(tmp_path)})["current"]
     assert current["available"] and current["distribution"] == "mnistbench_current"
     assert current["distribution_version"] == "2.5"
 
 
-class OddlyNamedPlugin:
-    @hookimpl
-    def mnistbench_register_backends(self):
-        from mnistbench_numpy import NumpyBackend
-
-        class Escaping(NumpyBackend):
-            name = "../escape"
-
-        return [Escaping()]
-
-
 def test_a_backend_whose_name_cannot_name_a_folder_is_a_failed_plugin_and_the_rest_load():
     manager, _ = get_plugin_manager()
-    manager.register(OddlyNamedPlugin(), name="odd")
+    manager.register(numpy_plugin("../escape"), name="odd")
     registry = collect_backends(manager)
     assert [(f.plugin, f.error) for f in registry.failures] == [
         (
@@ -261,23 +255,13 @@ def test_a_backend_whose_name_cannot_name_a_folder_is_a_failed_plugin_and_the_re
     assert {"numpy", "torch"} <= set(registry.available())
 
 
-class UnsureBackendPlugin:
-    @hookimpl
-    def mnistbench_register_backends(self):
-        from mnistbench_numpy import NumpyBackend
-
-        class Unsure(NumpyBackend):
-            name = "unsure"
-
-            def unavailable_reason(self):
-                raise OSError("cannot probe the accelerator")
-
-        return [Unsure()]
+def cannot_probe(backend):
+    raise OSError("cannot probe the accelerator")
 
 
 def test_a_backend_whose_availability_check_raises_is_a_failed_plugin():
     manager, _ = get_plugin_manager()
-    manager.register(UnsureBackendPlugin(), name="unsure")
+    manager.register(numpy_plugin("unsure", unavailable_reason=cannot_probe), name="unsure")
     registry = collect_backends(manager)
     assert [(f.plugin, f.error) for f in registry.failures] == [
         (

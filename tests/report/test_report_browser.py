@@ -23,7 +23,9 @@ from tests.conftest import skip_or_fail
 from tests.report.test_report import SETTINGS
 
 # The report in an iframe {width} px wide; once loaded, ``{measure}`` (a script that sees
-# ``frame``, ``root`` and ``edges``) writes what it measured as JSON into <pre id="measured">.
+# ``frame``, ``root`` and ``edges``) sets ``extra``, what it measures beyond the widths, and the
+# page writes the viewport's, the document's and the widest edge's widths with it as JSON into
+# <pre id="measured">.
 FRAME_AROUND = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>at {width} px</title></head>
 <body style="margin:0">
@@ -36,6 +38,15 @@ document.getElementById("page").addEventListener("load", (event) => {{
     .filter((e) => !e.parentElement.closest(".scroll"))
     .map((e) => e.getBoundingClientRect().right);
 {measure}
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({{
+    viewport: frame.innerWidth,
+    document: root.scrollWidth,
+    widest: Math.ceil(Math.max(...edges)),
+    ...extra,
+  }});
+  document.body.append(out);
 }});
 </script>
 </body></html>
@@ -51,15 +62,9 @@ MEASURE = """
   const ascending = column();
   heading.click();
   const descending = column();
-  const out = document.createElement("pre");
-  out.id = "measured";
-  out.textContent = JSON.stringify({{
-    viewport: frame.innerWidth,
-    document: root.scrollWidth,
-    widest: Math.ceil(Math.max(...edges)),
+  const extra = {{
     sorted: {{before, ascending, descending, state: heading.getAttribute("aria-sort")}},
-  }});
-  document.body.append(out);
+  }};
 """
 FRAME = FRAME_AROUND.replace("{measure}", MEASURE.strip("\n"))
 

@@ -128,15 +128,7 @@ MEASURE = """
   const confusion = [...frame.document.querySelectorAll("div.chart")]
     .filter((chart) => chart.getAttribute("aria-label").startsWith("Confusion matrices"))
     .map((chart) => chart.querySelector("svg").getBoundingClientRect().width);
-  const out = document.createElement("pre");
-  out.id = "measured";
-  out.textContent = JSON.stringify({{
-    viewport: frame.innerWidth,
-    document: root.scrollWidth,
-    widest: Math.ceil(Math.max(...edges)),
-    confusion: confusion,
-  }});
-  document.body.append(out);
+  const extra = {{confusion}};
 """
 FRAME = FRAME_AROUND.replace("{measure}", MEASURE.strip("\n"))
 

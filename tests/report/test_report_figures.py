@@ -195,6 +195,12 @@ def speedups(rows):
     return frame
 
 
+def speed_chart(rows, backends):
+    """The speed chart of ``rows`` (dataset, variant, backend, seed, seconds per epoch, speed-up)
+    against numpy, in the colours :func:`rf.styles` gives ``backends``."""
+    return rf.speed_chart_figure(speedups(rows), "numpy", rf.styles(backends, "numpy"))
+
+
 def test_the_speed_chart_draws_bars_from_one_to_the_ratio_of_medians_with_the_seeds_range():
     rows = [
         ("mnist", "mlp", "numpy", 0, 4.0, 1.0),
@@ -205,9 +211,7 @@ def test_the_speed_chart_draws_bars_from_one_to_the_ratio_of_medians_with_the_se
         ("mnist", "mnn", "jax", 0, 4.0, 0.5),
         ("mnist", "mnn", "torch", 0, np.nan, np.nan),
     ]
-    fig = rf.speed_chart_figure(
-        speedups(rows), "numpy", rf.styles(["numpy", "torch", "jax"], "numpy")
-    )
+    fig = speed_chart(rows, ["numpy", "torch", "jax"])
     [ax] = fig.axes
     bars = {(p.get_facecolor(), round(p.get_y() + p.get_height() / 2, 6)): p for p in ax.patches}
     heights = {round(p.get_height(), 6) for p in ax.patches}
@@ -238,7 +242,7 @@ def test_the_speed_chart_names_the_dataset_beside_the_variant_when_there_are_sev
         ("mnist", "mlp", "numpy", 0, 2.0, 1.0),
         ("mnist", "mlp", "torch", 0, 1.0, 2.0),
     ]
-    fig = rf.speed_chart_figure(speedups(rows), "numpy", rf.styles(["numpy", "torch"], "numpy"))
+    fig = speed_chart(rows, ["numpy", "torch"])
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["fashion\nmlp", "mnist\nmlp"]
     assert [round(p.get_height(), 6) for p in fig.axes[0].patches] == [0.72, 0.72]
@@ -549,8 +553,8 @@ def test_figures_fill_the_page_width_and_each_bar_row_gets_the_same_height():
         for v in ("mlp", "mnn", "pc")
         for b in ("numpy", "torch", "jax")
     ]
-    small = rf.speed_chart_figure(speedups(one), "numpy", style).get_size_inches()
-    large = rf.speed_chart_figure(speedups(six), "numpy", style).get_size_inches()
+    small = speed_chart(one, ["numpy", "torch", "jax"]).get_size_inches()
+    large = speed_chart(six, ["numpy", "torch", "jax"]).get_size_inches()
     assert small[0] == large[0] == rf.WIDTH
     # 1 bar row against 3 variants x 2 backends = 6: 0.17 in a bar, 0.9 in for axis and legend
     assert small[1] == pytest.approx(0.9 + 0.17) and large[1] == pytest.approx(0.9 + 0.17 * 6)

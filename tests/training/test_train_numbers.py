@@ -15,6 +15,7 @@ from mnistbench.plugin.registry import load_backends
 from mnistbench.plugin.testing import step_losses
 from mnistbench.training import train, weights_file
 from mnistbench.variants import get_variant, reference
+from tests.conftest import train_on_sample
 
 RUNS = {  # variant: (overrides, samples each history row stands for)
     "mlp": ({"hidden": 20, "epochs": 2}, 200),
@@ -27,17 +28,7 @@ def trained(request, sample_dir, tmp_path_factory):
     variant = request.param
     overrides, _ = RUNS[variant]
     out = tmp_path_factory.mktemp(variant)
-    train.run(
-        data=sample_dir,
-        dataset="mnist-sample",
-        variant=variant,
-        backend="numpy",
-        seed=3,
-        out=out,
-        hyperparameters=overrides,
-        train_limit=200,
-        test_limit=100,
-    )
+    train_on_sample(sample_dir, out, variant, overrides, seed=3, train=200, test=100)
     info = json.loads((out / "train.json").read_text())
     return variant, out, info, pd.read_csv(out / "history.csv")
 

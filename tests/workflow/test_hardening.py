@@ -16,24 +16,12 @@ import pytest
 
 from tests.cli import tree
 from tests.conftest import SAMPLE_DATASET, SAMPLE_FILES
-from tests.plugin.test_plugins import write_distribution
+from tests.plugin.test_plugins import numpy_plugin_source, write_distribution
 from tests.workflow.runner import copy_workflow, planned_jobs, run_snakemake, run_with_override
 
 pytestmark = pytest.mark.slow
 ONE_RUN = ["--config", "backends=[numpy]", "variants=[mlp]"]
-ESCAPING = """
-    from mnistbench import hookimpl
-    from mnistbench_numpy import NumpyBackend
-
-    MNISTBENCH_HOOK_VERSION = 2
-
-    class Escaping(NumpyBackend):
-        name = "../../escape"
-
-    @hookimpl
-    def mnistbench_register_backends():
-        return [Escaping()]
-"""
+ESCAPING = numpy_plugin_source("Escaping", "../../escape", 2)
 
 
 def output_of(result) -> str:

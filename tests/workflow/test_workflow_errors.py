@@ -44,16 +44,6 @@ def wrong_digest_run(tmp_path_factory):
     return work, run_with_override(work, override, *ONE_RUN)
 
 
-def test_wrong_digest_fails_the_workflow(wrong_digest_run):
-    _, result = wrong_digest_run
-    assert result.returncode != 0
-
-
-def test_wrong_digest_names_the_fetch_rule(wrong_digest_run):
-    _, result = wrong_digest_run
-    assert "Error in rule fetch_dataset_file" in output_of(result)
-
-
 def test_wrong_digest_shows_the_fetch_steps_one_line_error(wrong_digest_run):
     _, result = wrong_digest_run
     name = SAMPLE_FILES["train_labels"]["name"]
@@ -94,14 +84,20 @@ def bad_labels_run(tmp_path_factory):
     return work, run_with_override(work, override, *ONE_RUN)
 
 
-def test_label_out_of_range_fails_the_workflow(bad_labels_run):
-    _, result = bad_labels_run
+# Each bad run, and the rule that refuses it.
+FAILING_RULE = {"wrong_digest_run": "fetch_dataset_file", "bad_labels_run": "train_model"}
+
+
+@pytest.mark.parametrize("run", FAILING_RULE)
+def test_bad_data_fails_the_workflow(run, request):
+    _, result = request.getfixturevalue(run)
     assert result.returncode != 0
 
 
-def test_label_out_of_range_names_the_train_rule(bad_labels_run):
-    _, result = bad_labels_run
-    assert "Error in rule train_model" in output_of(result)
+@pytest.mark.parametrize("run, rule", FAILING_RULE.items())
+def test_bad_data_names_the_rule_that_refused_it(run, rule, request):
+    _, result = request.getfixturevalue(run)
+    assert f"Error in rule {rule}" in output_of(result)
 
 
 def test_label_out_of_range_shows_the_train_steps_one_line_error(bad_labels_run):

@@ -86,22 +86,33 @@ def _add_threads_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def cmd_train(args) -> None:
+def _compute_step(args) -> dict:
+    """Set up a step that computes with a backend (train, evaluate): limit every library's
+    threads first, before the step loads NumPy (else threadpoolctl limits it), and return the
+    arguments both steps take: the data, its pinned digests, the output, backend and device."""
     from mnistbench.plugin import threads
 
-    threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
+    threads.limit(args.threads)
+    return {
+        "data": args.data,
+        "sha256": dict(args.sha256),
+        "out": args.out,
+        "backend": args.backend,
+        "device": args.device,
+    }
+
+
+def cmd_train(args) -> None:
+    common = _compute_step(args)
     from mnistbench.data.shapes import Conventions
     from mnistbench.training import train
 
     train.run(
-        data=args.data,
+        **common,
         dataset=args.dataset,
         variant=args.variant,
-        backend=args.backend,
         seed=args.seed,
-        out=args.out,
         hyperparameters=args.hparams,
-        device=args.device,
         conventions=Conventions(
             args.classes,
             args.label_offset,
@@ -110,26 +121,16 @@ def cmd_train(args) -> None:
         ),
         train_limit=args.train_limit,
         test_limit=args.test_limit,
-        sha256=dict(args.sha256),
         checkpoint_dir=args.checkpoint,
         point=args.point,
     )
 
 
 def cmd_evaluate(args) -> None:
-    from mnistbench.plugin import threads
-
-    threads.limit(args.threads)  # before the step loads NumPy (else threadpoolctl limits it)
+    common = _compute_step(args)
     from mnistbench.evaluation import evaluate
 
-    evaluate.run(
-        data=args.data,
-        run_dir=args.run,
-        out=args.out,
-        backend=args.backend,
-        device=args.device,
-        sha256=dict(args.sha256),
-    )
+    evaluate.run(**common, run_dir=args.run)
 
 
 def cmd_aggregate(args) -> None:
@@ -194,6 +195,18 @@ def cmd_variants(args) -> None:
         print(f"{failure.plugin}: failed to load: {failure.error}", file=sys.stderr)
 
 
+def _add_step(steps, name: str, command, help: str) -> argparse.ArgumentParser:
+    """A step's subcommand ``name``, run by ``command(args)``."""
+    p = steps.add_parser(name, help=help)
+    p.set_defaults(func=command)
+    return p
+
+
+def _add_flag(parser: argparse.ArgumentParser, flag: str, help: str) -> None:
+    """An on/off option, off unless given."""
+    parser.add_argument(flag, action="store_true", help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mnistbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"mnistbench {__version__}")
@@ -212,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_fetch_parser(steps) -> None:
     """The ``fetch`` step's arguments: the file, its digests, the mirrors, retries."""
-    p = steps.add_parser("fetch", help="fetch and verify one dataset file from mirrors")
+    p = _add_step(steps, "fetch", cmd_fetch, "fetch and verify one dataset file from mirrors")
     p.add_argument(
         "--file", required=True, help="file name on the mirrors, e.g. t10k-labels-idx1-ubyte.gz"
     )
@@ -233,12 +246,11 @@ def add_fetch_parser(steps) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="seconds without data (default 30)")
     p.add_argument("--retries", type=int, default=3, help="retries per mirror on transient errors")
     p.add_argument("--backoff", type=float, default=1.0, help="seconds before the first retry")
-    p.set_defaults(func=cmd_fetch)
 
 
 def add_train_parser(steps) -> None:
     """The ``train`` step's arguments: the run, its data, settings and checkpoint."""
-    p = steps.add_parser("train", help="train one (dataset, variant, backend, seed) run")
+    p = _add_step(steps, "train", cmd_train, "train one (dataset, variant, backend, seed) run")
     p.add_argument("--data", required=True, type=Path, help="directory of fetched IDX files")
     p.add_argument("--dataset", required=True, help="dataset name, recorded in the outputs")
     p.add_argument("--variant", required=True)
@@ -258,9 +270,7 @@ def add_train_parser(steps) -> None:
     p.add_argument(
         "--label-offset", type=int, default=0, help="subtracted from every label (default 0)"
     )
-    p.add_argument(
-        "--transpose", action="store_true", help="images are stored column-major (EMNIST)"
-    )
+    _add_flag(p, "--transpose", "images are stored column-major (EMNIST)")
     p.add_argument(
         "--image-size",
         type=int,
@@ -278,12 +288,13 @@ def add_train_parser(steps) -> None:
         "removed once the outputs are written (default: none)",
     )
     _add_threads_option(p)
-    p.set_defaults(func=cmd_train)
 
 
 def add_evaluate_parser(steps) -> None:
     """The ``evaluate`` step's arguments: a trained run and the data to score."""
-    p = steps.add_parser("evaluate", help="predict the test set with a trained run's weights")
+    p = _add_step(
+        steps, "evaluate", cmd_evaluate, "predict the test set with a trained run's weights"
+    )
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--run", required=True, type=Path, help="run directory written by train")
     p.add_argument("--out", type=Path, help="metrics file (default: RUN/metrics.json)")
@@ -294,25 +305,23 @@ def add_evaluate_parser(steps) -> None:
     )
     _add_digest_option(p)
     _add_threads_option(p)
-    p.set_defaults(func=cmd_evaluate)
 
 
 def add_aggregate_parser(steps) -> None:
     """The ``aggregate`` step's arguments: the metrics files and the output."""
-    p = steps.add_parser("aggregate", help="collect runs' metrics into CSV tables")
+    p = _add_step(steps, "aggregate", cmd_aggregate, "collect runs' metrics into CSV tables")
     p.add_argument("metrics", nargs="+", type=Path, help="metrics.json files")
     p.add_argument("--out", required=True, type=Path, help="directory for the CSV tables")
-    p.add_argument(
+    _add_flag(
+        p,
         "--allow-missing",
-        action="store_true",
-        help="list runs without metrics as failed or missing, with the reason from their logs",
+        "list runs without metrics as failed or missing, with the reason from their logs",
     )
-    p.set_defaults(func=cmd_aggregate)
 
 
 def add_report_parser(steps) -> None:
     """The ``report`` step's arguments: the tables, baseline, targets and config."""
-    p = steps.add_parser("report", help="write the HTML report from the aggregated tables")
+    p = _add_step(steps, "report", cmd_report, "write the HTML report from the aggregated tables")
     p.add_argument("--tables", required=True, type=Path, help="directory of aggregate's CSVs")
     p.add_argument("--out", required=True, type=Path, help="the HTML file to write")
     p.add_argument("--csv-dir", type=Path, help="also write the report's own tables here as CSV")
@@ -333,12 +342,11 @@ def add_report_parser(steps) -> None:
     p.add_argument(
         "--override", action="append", default=[], help="a --config entry of the run, to show"
     )
-    p.set_defaults(func=cmd_report)
 
 
 def add_compare_parser(steps) -> None:
     """The ``compare`` command's arguments: two result folders and thresholds."""
-    p = steps.add_parser("compare", help="what changed between two result folders, per run")
+    p = _add_step(steps, "compare", cmd_compare, "what changed between two result folders, per run")
     p.add_argument("before", type=Path, help="a results folder (with summary.csv)")
     p.add_argument("after", type=Path, help="another results folder")
     p.add_argument(
@@ -361,28 +369,27 @@ def add_compare_parser(steps) -> None:
         "after Benjamini-Hochberg over every test (default 0.05)",
     )
     p.add_argument("--html", type=Path, help="also write the comparison as an HTML page")
-    p.add_argument(
+    _add_flag(
+        p,
         "--fail-on-flag",
-        action="store_true",
-        help="exit with status 3 when any run is flagged (for CI); 1 still means an error",
+        "exit with status 3 when any run is flagged (for CI); 1 still means an error",
     )
-    p.set_defaults(func=cmd_compare)
 
 
 def add_listing_parsers(steps) -> None:
     """The ``backends`` and ``variants`` listings."""
-    p = steps.add_parser("backends", help="list installed backends, their versions and devices")
-    p.add_argument("--json", action="store_true", help="as JSON, failed plugins included")
-    p.set_defaults(func=cmd_backends)
+    p = _add_step(
+        steps, "backends", cmd_backends, "list installed backends, their versions and devices"
+    )
+    _add_flag(p, "--json", "as JSON, failed plugins included")
 
-    p = steps.add_parser("variants", help="print what every backend computes for each variant")
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help="list each variant with its distribution and the backends that implement it",
+    p = _add_step(
+        steps, "variants", cmd_variants, "print what every backend computes for each variant"
+    )
+    _add_flag(
+        p, "--json", "list each variant with its distribution and the backends that implement it"
     )
     p.add_argument("--distribution", help="only the variants this distribution provides")
-    p.set_defaults(func=cmd_variants)
 
 
 def _configure_logging(log_file: Path | None, quiet: bool) -> None:

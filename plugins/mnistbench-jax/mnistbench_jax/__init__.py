@@ -16,9 +16,6 @@ is run the same way.
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.metadata
-import importlib.util
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -27,7 +24,8 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.plugin.backend import Trainer, TrainSpec
-from mnistbench.plugin.variant_registry import step_module, variant_steps
+from mnistbench.plugin.frameworks import installed_version, missing_reason
+from mnistbench.plugin.variant_registry import backend_variants, variant_module
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 
@@ -39,9 +37,7 @@ VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # 
 
 def _module(variant: str):
     """This package's module for ``variant``, or the one a variant plugin ships for it."""
-    if variant in VARIANTS:
-        return importlib.import_module(f"mnistbench_jax.{variant}")
-    return step_module(JaxBackend.name, variant, STEP_PROTOCOL)
+    return variant_module(JaxBackend.name, variant, __name__, VARIANTS, STEP_PROTOCOL)
 
 
 class JaxBackend:
@@ -53,19 +49,14 @@ class JaxBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a JAX step for."""
-        return frozenset(VARIANTS) | set(variant_steps(self.name, STEP_PROTOCOL))
+        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL)
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version("jax")
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return installed_version("jax")
 
     def unavailable_reason(self) -> str | None:
-        if importlib.util.find_spec("jax") is None:
-            return "JAX is not installed (pip install jax)"
-        return None
+        return missing_reason("jax", "JAX")
 
     def devices(self) -> list[str]:
         from mnistbench_jax import runtime

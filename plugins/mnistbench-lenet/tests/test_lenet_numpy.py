@@ -19,21 +19,30 @@ def batch():
     return w, spec.x_train.astype(np.float64), spec.y_train
 
 
-def numpy_loss(w, x, y) -> float:
-    """The NumPy step's loss, run in float64 (its functions follow their inputs' dtype)."""
-    return numpy_steps.loss_and_gradients(w, x, y)[0]
+# Each backward pass, checked against central differences of its own loss in float64 (the NumPy
+# step's functions follow their inputs' dtype): (loss_and_gradients, seed, entries per weight).
+BACKWARD_PASSES = {
+    "numpy_step": (numpy_steps.loss_and_gradients, 0, 6),
+    "reference": (lambda w, x, y: reference.loss_and_gradients(w, x, y, {}, {}), 1, 4),
+}
 
 
-def test_numpy_gradients_match_central_finite_differences(batch):
+@pytest.mark.parametrize("which", BACKWARD_PASSES)
+def test_gradients_match_central_finite_differences(batch, which):
+    loss_and_gradients, seed, picks = BACKWARD_PASSES[which]
     w, x, y = batch
-    _, grads = numpy_steps.loss_and_gradients(w, x, y)
-    rng = np.random.default_rng(0)
+
+    def loss(weights) -> float:
+        return loss_and_gradients(weights, x, y)[0]
+
+    _, grads = loss_and_gradients(w, x, y)
+    rng = np.random.default_rng(seed)
     for name, value in w.items():
-        for index in rng.integers(0, value.size, 6):
+        for index in rng.integers(0, value.size, picks):
             plus, minus = {**w, name: value.copy()}, {**w, name: value.copy()}
             plus[name].flat[index] += STEP
             minus[name].flat[index] -= STEP
-            numeric = (numpy_loss(plus, x, y) - numpy_loss(minus, x, y)) / (2 * STEP)
+            numeric = (loss(plus) - loss(minus)) / (2 * STEP)
             assert grads[name].flat[index] == pytest.approx(numeric, rel=1e-4, abs=1e-8), name
 
 
@@ -46,20 +55,6 @@ def test_numpy_gradients_match_the_float64_reference(batch):
     for name, value in want.items():
         scale = np.abs(value).max()
         np.testing.assert_allclose(grads[name], value, rtol=0, atol=1e-6 * scale, err_msg=name)
-
-
-def test_reference_gradients_match_central_finite_differences(batch):
-    w, x, y = batch
-    _, grads = reference.loss_and_gradients(w, x, y, {}, {})
-    rng = np.random.default_rng(1)
-    for name, value in w.items():
-        for index in rng.integers(0, value.size, 4):
-            plus, minus = {**w, name: value.copy()}, {**w, name: value.copy()}
-            plus[name].flat[index] += STEP
-            minus[name].flat[index] -= STEP
-            loss = reference.loss_and_gradients
-            numeric = (loss(plus, x, y, {}, {})[0] - loss(minus, x, y, {}, {})[0]) / (2 * STEP)
-            assert grads[name].flat[index] == pytest.approx(numeric, rel=1e-4, abs=1e-8), name
 
 
 def test_predict_in_chunks_is_predict_at_once(batch, monkeypatch):

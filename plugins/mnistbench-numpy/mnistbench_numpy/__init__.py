@@ -10,7 +10,6 @@ would be, and serves as the reference the conformance suite compares other backe
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.plugin.backend import Trainer, TrainSpec
-from mnistbench.plugin.variant_registry import step_module, variant_steps
+from mnistbench.plugin.variant_registry import backend_variants, variant_module
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 STEP_PROTOCOL = 1  # the version of the NumPy step protocol the loop speaks
@@ -28,9 +27,7 @@ VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # 
 def _module(variant: str):
     """The variant's module, imported when first used (with SciPy), not when listing backends:
     this package's own, or the one a variant plugin ships for this protocol."""
-    if variant in VARIANTS:
-        return importlib.import_module(f"mnistbench_numpy.{variant}")
-    return step_module(NumpyBackend.name, variant, STEP_PROTOCOL)
+    return variant_module(NumpyBackend.name, variant, __name__, VARIANTS, STEP_PROTOCOL)
 
 
 class NumpyBackend:
@@ -43,7 +40,7 @@ class NumpyBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a NumPy step for."""
-        return frozenset(VARIANTS) | set(variant_steps(self.name, STEP_PROTOCOL))
+        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL)
 
     def unavailable_reason(self) -> str | None:
         return None

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench_numpy.updates import Outer, dense, sgd
+from mnistbench_numpy.updates import Outer, dense, no_state, sgd
 
 
 def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, dropout_masks=None):
@@ -46,8 +46,7 @@ def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every va
     return loss
 
 
-def initial_state(w) -> dict:
-    return {}  # plain SGD keeps no state
+initial_state = no_state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

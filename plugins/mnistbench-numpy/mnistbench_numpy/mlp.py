@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench_numpy.losses import softmax_cross_entropy
-from mnistbench_numpy.updates import Outer, dense, sgd
+from mnistbench_numpy.updates import Outer, as_arrays, no_state, sgd_step
 
 
 def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
@@ -32,21 +32,9 @@ def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
     return loss, grads
 
 
-def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
-    """The loss and every gradient as an array."""
-    loss, grads = loss_and_factors(w, x, y)
-    return loss, dense(grads)
-
-
-def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
-    """One plain-SGD step on the batch; the loss before it."""
-    loss, grads = loss_and_factors(w, x, y)
-    sgd(w, grads, hp["lr"])
-    return loss
-
-
-def initial_state(w) -> dict:
-    return {}  # plain SGD keeps no state
+loss_and_gradients = as_arrays(loss_and_factors)
+STEP = sgd_step(loss_and_factors)
+initial_state = no_state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

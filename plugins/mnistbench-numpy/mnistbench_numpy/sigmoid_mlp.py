@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench_numpy.updates import Outer, dense, sgd
+from mnistbench_numpy.updates import Outer, as_arrays, no_state, sgd_step
 
 
 def sigmoid(h: np.ndarray) -> np.ndarray:
@@ -46,21 +46,9 @@ def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
     return loss, {"W1": Outer(x, dh), "W2": Outer(a, dz)}
 
 
-def loss_and_gradients(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray, hp=None):
-    """The loss and every gradient as an array."""
-    loss, grads = loss_and_factors(w, x, y)
-    return loss, dense(grads)
-
-
-def STEP(w, state, x, y, extras, hp) -> float:  # noqa: N802 - the name every variant exports
-    """One plain-SGD step on the batch; the loss before it."""
-    loss, grads = loss_and_factors(w, x, y)
-    sgd(w, grads, hp["lr"])
-    return loss
-
-
-def initial_state(w) -> dict:
-    return {}  # plain SGD keeps no state
+loss_and_gradients = as_arrays(loss_and_factors)
+STEP = sgd_step(loss_and_factors)
+initial_state = no_state
 
 
 def predict(w: Mapping[str, np.ndarray], x: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:

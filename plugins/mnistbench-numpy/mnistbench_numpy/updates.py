@@ -6,12 +6,16 @@ layer's inputs (B, in) and the gradient at its outputs (B, out)): SGD then appli
 ``W -= lr * a.T @ d`` as one BLAS call that accumulates into ``W`` (``sgemm`` with beta = 1), with
 no (in, out) temporary for the gradient or for ``lr`` times it. ``W.T`` of a C-ordered ``W`` is
 Fortran-ordered, which is the order BLAS updates in place, so nothing is copied either.
+
+A variant trained by plain SGD writes only its ``loss_and_factors(w, x, y)``;
+:func:`sgd_step`, :func:`as_arrays` and :func:`no_state` make its ``STEP``, its
+``loss_and_gradients`` and its ``initial_state`` from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.linalg.blas import sgemm
@@ -28,6 +32,9 @@ class Outer(NamedTuple):
 
 
 Gradients = Mapping[str, "Outer | np.ndarray"]
+Weights = Mapping[str, np.ndarray]
+# loss_and_factors(w, x, y) -> (loss, gradients): a variant's loss and its factored gradients.
+LossAndFactors = Callable[[Weights, np.ndarray, np.ndarray], tuple[float, Gradients]]
 
 
 def dense(grads: Gradients) -> dict[str, np.ndarray]:
@@ -45,3 +52,31 @@ def sgd(w: Mapping[str, np.ndarray], grads: Gradients, lr: float) -> None:
             sgemm(-lr, g.d.T, g.a.T, beta=1.0, c=p.T, trans_b=True, overwrite_c=True)
         else:
             p -= lr * (g.full() if isinstance(g, Outer) else g)
+
+
+def sgd_step(loss_and_factors: LossAndFactors) -> Callable[..., float]:
+    """The ``STEP`` of a variant trained by plain SGD on ``loss_and_factors``."""
+
+    def step(w, state, x, y, extras, hp) -> float:
+        """One plain-SGD step on the batch; the loss before it."""
+        loss, grads = loss_and_factors(w, x, y)
+        sgd(w, grads, hp["lr"])
+        return loss
+
+    return step
+
+
+def as_arrays(loss_and_factors: LossAndFactors) -> Callable[..., tuple[float, dict]]:
+    """``loss_and_gradients(w, x, y, hp=None)``: the loss and every gradient as an array, for the
+    gradient checks."""
+
+    def loss_and_gradients(w, x, y, hp: Mapping[str, Any] | None = None):
+        loss, grads = loss_and_factors(w, x, y)
+        return loss, dense(grads)
+
+    return loss_and_gradients
+
+
+def no_state(w: Mapping[str, np.ndarray]) -> dict:
+    """The optimiser state of plain SGD: none."""
+    return {}

@@ -12,9 +12,6 @@ is run the same way, CUDA graphs included.
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata
-import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,22 +19,18 @@ import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench.plugin.backend import Trainer, TrainSpec
-from mnistbench.plugin.variant_registry import step_module, variant_steps
+from mnistbench.plugin.frameworks import installed_version, missing_reason
+from mnistbench.plugin.variant_registry import backend_variants, variant_module
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 
 STEP_PROTOCOL = 1  # the version of the PyTorch step protocol the loop speaks
-MODEL_MODULES = {  # the variants written here
-    name: f"mnistbench_torch.{name}"
-    for name in ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")
-}
+VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # written here
 
 
 def _model(variant: str):
     """This package's module for ``variant``, or the one a variant plugin ships for it."""
-    if variant in MODEL_MODULES:
-        return importlib.import_module(MODEL_MODULES[variant])
-    return step_module(TorchBackend.name, variant, STEP_PROTOCOL)
+    return variant_module(TorchBackend.name, variant, __name__, VARIANTS, STEP_PROTOCOL)
 
 
 class TorchBackend:
@@ -49,19 +42,14 @@ class TorchBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a PyTorch step for."""
-        return frozenset(MODEL_MODULES) | set(variant_steps(self.name, STEP_PROTOCOL))
+        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL)
 
     @property
     def version(self) -> str:
-        try:
-            return importlib.metadata.version("torch")
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
+        return installed_version("torch")
 
     def unavailable_reason(self) -> str | None:
-        if importlib.util.find_spec("torch") is None:
-            return "PyTorch is not installed (pip install torch)"
-        return None
+        return missing_reason("torch", "PyTorch")
 
     def devices(self) -> list[str]:
         import torch

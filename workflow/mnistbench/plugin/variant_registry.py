@@ -8,7 +8,8 @@ others still load, as with backends (:mod:`mnistbench.plugin.registry`).
 
 A variant may ship implementations for backends (``Variant.steps``); a backend asks
 :func:`variant_steps` which variants it can train that way, at the version of its step protocol
-it speaks (``docs/step-protocol.md``), and imports one with :func:`step_module`.
+it speaks (``docs/step-protocol.md``), and imports one with :func:`step_module`; a backend that
+writes some variants itself serves both through :func:`backend_variants` and :func:`variant_module`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import functools
 import importlib
 import importlib.metadata
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -150,3 +151,20 @@ def step_module(backend: str, variant: str, protocol: int) -> ModuleType:
     if module is None:
         raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
     return importlib.import_module(module)
+
+
+def backend_variants(backend: str, own: Iterable[str], protocol: int) -> frozenset[str]:
+    """The variants ``backend`` trains: those it writes itself (``own``) and those variant plugins
+    ship a step for at its ``protocol``."""
+    return frozenset(own) | set(variant_steps(backend, protocol))
+
+
+def variant_module(
+    backend: str, variant: str, package: str, own: Collection[str], protocol: int
+) -> ModuleType:
+    """The module that implements ``variant`` for ``backend``: ``package.variant`` where the
+    backend writes it itself (it is in ``own``), else the step module a variant plugin ships
+    (:func:`step_module`). Imported when first used, not when listing backends."""
+    if variant in own:
+        return importlib.import_module(f"{package}.{variant}")
+    return step_module(backend, variant, protocol)

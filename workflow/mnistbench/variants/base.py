@@ -205,21 +205,9 @@ def flatten_scaled(images: np.ndarray, scale: float = 1 / 255) -> np.ndarray:
     return flat
 
 
-def fan_in_normal_layers(rng: np.random.Generator, sizes: list[int]) -> dict[str, np.ndarray]:
-    """Dense layers for ``x @ W + b``: W_i ~ N(0, 1) / sqrt(fan_in), b_i = 0, float32."""
-    weights = {}
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-        weights[f"W{i}"] = (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
-        weights[f"b{i}"] = np.zeros(n_out, np.float32)
-    return weights
-
-
-def dense_shapes(sizes: list[int]) -> dict[str, tuple[int, ...]]:
-    """The shapes :func:`fan_in_normal_layers` makes for ``sizes``."""
-    shapes = {}
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-        shapes[f"W{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
-    return shapes
+def unit_pixels(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
+    """Pixels / 255, flattened: (N, 784) float32 in [0, 1]."""
+    return flatten_scaled(images)
 
 
 def shuffled_plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
@@ -237,3 +225,20 @@ def shuffled_plan(
     order), in batches of ``hp["batch_size"]``; no masks."""
     epochs = [order_rng.permutation(n_train).astype(np.int64) for _ in range(int(hp["epochs"]))]
     return Plan(epochs=epochs, batch_size=int(hp["batch_size"]))
+
+
+def file_order_plan(
+    samples: int,
+    epochs: int,
+    batch_size: int,
+    extras: Mapping[str, Sequence[np.ndarray]] | None = None,
+) -> Plan:
+    """Every epoch visits the first ``samples`` training samples in file order (one order, shared
+    by every epoch), in batches of ``batch_size``, with ``extras`` (see :class:`Plan`)."""
+    order = np.arange(samples, dtype=np.int64)
+    return Plan(epochs=[order] * epochs, batch_size=batch_size, extras=dict(extras or {}))
+
+
+def file_order_plan_bytes(samples: int, epochs: int) -> int:
+    """Bytes of :func:`file_order_plan`'s orders: one int64 order, and a reference per epoch."""
+    return 8 * (samples + epochs)

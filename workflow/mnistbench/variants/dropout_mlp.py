@@ -20,7 +20,16 @@ from typing import Any
 import numpy as np
 
 from mnistbench.data.shapes import MNIST, Shape
-from mnistbench.variants.base import Contract, PerEpoch, Plan, Variant, flatten_scaled
+from mnistbench.variants.base import (
+    Contract,
+    PerEpoch,
+    Plan,
+    Variant,
+    file_order_plan,
+    file_order_plan_bytes,
+    unit_pixels,
+)
+from mnistbench.variants.dense import unbiased_hidden_layer_shapes
 from mnistbench.variants.float64 import SGD, one_hot, relu
 from mnistbench.variants.parts import Cost, Reference
 
@@ -33,24 +42,14 @@ DEFAULTS = {
 }
 
 
-def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
-    """Pixels / 255, flattened: (N, 784) float32 in [0, 1]."""
-    return flatten_scaled(images)
-
-
 def initial_weights(
     rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
 ) -> dict[str, np.ndarray]:
     """W ~ U(-0.1, 0.1), no biases, laid out for ``x @ W``."""
-    n_hidden = int(hp["hidden"])
     return {
-        "W1": rng.uniform(-0.1, 0.1, (shape.pixels, n_hidden)).astype(np.float32),
-        "W2": rng.uniform(-0.1, 0.1, (n_hidden, shape.classes)).astype(np.float32),
+        name: rng.uniform(-0.1, 0.1, size).astype(np.float32)
+        for name, size in unbiased_hidden_layer_shapes(hp, shape).items()
     }
-
-
-def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
-    return {"W1": (shape.pixels, int(hp["hidden"])), "W2": (int(hp["hidden"]), shape.classes)}
 
 
 def plan(
@@ -63,20 +62,20 @@ def plan(
 
     Masks hold ``1 / keep`` for kept units and 0 for dropped ones, shape (samples, hidden).
     """
-    order = np.arange(min(int(hp["train_samples"]), n_train), dtype=np.int64)
-    keep, n_epochs, shape = float(hp["keep"]), int(hp["epochs"]), (len(order), int(hp["hidden"]))
+    samples = min(int(hp["train_samples"]), n_train)
+    keep, n_epochs, shape = float(hp["keep"]), int(hp["epochs"]), (samples, int(hp["hidden"]))
 
     def epoch_masks(rng: np.random.Generator) -> np.ndarray:
         return ((rng.random(shape) < keep) / keep).astype(np.float32)
 
     masks = PerEpoch(n_epochs, int(mask_rng.integers(2**63)), epoch_masks)
-    return Plan(epochs=[order] * n_epochs, batch_size=1, extras={"dropout_masks": masks})
+    return file_order_plan(samples, n_epochs, batch_size=1, extras={"dropout_masks": masks})
 
 
 def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
     """One order shared by every epoch, and one epoch's float32 masks at a time."""
     samples = min(int(hp["train_samples"]), n_train)
-    return 8 * (samples + int(hp["epochs"])) + 4 * samples * int(hp["hidden"])
+    return file_order_plan_bytes(samples, int(hp["epochs"])) + 4 * samples * int(hp["hidden"])
 
 
 def samples_visited(hp: Mapping[str, Any], n_train: int) -> int:
@@ -133,12 +132,12 @@ VARIANT = Variant(
     "passes only where the unit was active",
     seed_accuracy=0.7942,
     defaults=DEFAULTS,
-    prepare_inputs=prepare_inputs,
+    prepare_inputs=unit_pixels,
     initial_weights=initial_weights,
     sized_by_data=True,
     contract=CONTRACT,
     plan=plan,
-    weight_shapes=weight_shapes,
+    weight_shapes=unbiased_hidden_layer_shapes,
     plan_bytes=plan_bytes,
     small={"train_samples": 12, "epochs": 2},
     upper_limits={"keep": 1.0},

@@ -21,10 +21,11 @@ from mnistbench.variants.base import (
     Contract,
     Plan,
     Variant,
-    dense_shapes,
-    fan_in_normal_layers,
-    flatten_scaled,
+    file_order_plan,
+    file_order_plan_bytes,
+    unit_pixels,
 )
+from mnistbench.variants.dense import fan_in_normal_layers, hidden_layer_shapes, hidden_layer_sizes
 from mnistbench.variants.float64 import SGD, cross_entropy, relu
 from mnistbench.variants.parts import Cost, Reference
 
@@ -36,20 +37,11 @@ DEFAULTS = {
 }
 
 
-def prepare_inputs(images: np.ndarray, hp: Mapping[str, Any]) -> np.ndarray:
-    """Pixels / 255, flattened: (N, 784) float32 in [0, 1]."""
-    return flatten_scaled(images)
-
-
 def initial_weights(
     rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
 ) -> dict[str, np.ndarray]:
     """W ~ N(0, 1) / sqrt(fan_in), b = 0, laid out for ``x @ W + b``."""
-    return fan_in_normal_layers(rng, [shape.pixels, int(hp["hidden"]), shape.classes])
-
-
-def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
-    return dense_shapes([shape.pixels, int(hp["hidden"]), shape.classes])
+    return fan_in_normal_layers(rng, hidden_layer_sizes(hp, shape))
 
 
 def plan(
@@ -59,13 +51,12 @@ def plan(
     hp: Mapping[str, Any],
 ) -> Plan:
     """Every epoch visits the training set in file order, as the notebook does."""
-    order = np.arange(n_train, dtype=np.int64)
-    return Plan(epochs=[order] * int(hp["epochs"]), batch_size=int(hp["batch_size"]))
+    return file_order_plan(n_train, int(hp["epochs"]), int(hp["batch_size"]))
 
 
 def plan_bytes(hp: Mapping[str, Any], n_train: int) -> int:
     """One order shared by every epoch, and a reference to it per epoch."""
-    return 8 * (n_train + int(hp["epochs"]))
+    return file_order_plan_bytes(n_train, int(hp["epochs"]))
 
 
 def reference_loss(w, x, y, hp, extras):
@@ -106,12 +97,12 @@ VARIANT = Variant(
     seed_fix="PyTorch twin's Softmax(dim=0) before CrossEntropyLoss: logits go straight in",
     seed_accuracy=0.9829,
     defaults=DEFAULTS,
-    prepare_inputs=prepare_inputs,
+    prepare_inputs=unit_pixels,
     initial_weights=initial_weights,
     sized_by_data=True,
     contract=CONTRACT,
     plan=plan,
-    weight_shapes=weight_shapes,
+    weight_shapes=hidden_layer_shapes,
     plan_bytes=plan_bytes,
     small={"epochs": 2},
     reference=Reference(reference_loss, reference_predict, SGD),

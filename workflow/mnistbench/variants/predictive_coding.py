@@ -54,12 +54,11 @@ from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.variants.base import (
     Contract,
     Variant,
-    dense_shapes,
-    fan_in_normal_layers,
     flatten_scaled,
     shuffled_plan,
     shuffled_plan_bytes,
 )
+from mnistbench.variants.dense import fan_in_normal_layers, hidden_layer_shapes, hidden_layer_sizes
 from mnistbench.variants.float64 import SGD, one_hot, relu
 from mnistbench.variants.parts import Cost, Reference
 
@@ -86,11 +85,7 @@ def initial_weights(
     The notebook's ``randn * 0.01`` suits its top-down weights; the bottom-up predictions here need
     the usual fan-in scale for the hidden layer to carry signal from the first step.
     """
-    return fan_in_normal_layers(rng, [shape.pixels, int(hp["hidden"]), shape.classes])
-
-
-def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
-    return dense_shapes([shape.pixels, int(hp["hidden"]), shape.classes])
+    return fan_in_normal_layers(rng, hidden_layer_sizes(hp, shape))
 
 
 def _errors(w, x0, x1, x2):
@@ -178,7 +173,7 @@ VARIANT = Variant(
     sized_by_data=True,
     contract=CONTRACT,
     plan=shuffled_plan,  # a fresh random order every epoch
-    weight_shapes=weight_shapes,
+    weight_shapes=hidden_layer_shapes,
     plan_bytes=shuffled_plan_bytes,
     small={"batch_size": 8, "epochs": 2},  # 96 samples: 24 steps
     reference=Reference(reference_loss, reference_predict, SGD),

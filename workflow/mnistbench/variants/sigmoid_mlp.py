@@ -25,6 +25,7 @@ import numpy as np
 
 from mnistbench.data.shapes import MNIST, Shape
 from mnistbench.variants.base import Contract, Plan, Variant, flatten_scaled
+from mnistbench.variants.dense import unbiased_hidden_layer_shapes
 from mnistbench.variants.float64 import SGD, one_hot, softmax
 from mnistbench.variants.parts import Cost, Reference
 
@@ -46,16 +47,10 @@ def initial_weights(
     rng: np.random.Generator, hp: Mapping[str, Any], shape: Shape = MNIST
 ) -> dict[str, np.ndarray]:
     """W ~ U(-1, 1) / sqrt(fan_in * fan_out), no biases, laid out for ``x @ W``."""
-    n_in, n_hidden, n_out = shape.pixels, int(hp["hidden"]), shape.classes
-
-    def uniform(rows: int, cols: int) -> np.ndarray:
-        return (rng.uniform(-1, 1, (rows, cols)) / np.sqrt(rows * cols)).astype(np.float32)
-
-    return {"W1": uniform(n_in, n_hidden), "W2": uniform(n_hidden, n_out)}
-
-
-def weight_shapes(hp: Mapping[str, Any], shape: Shape = MNIST) -> dict[str, tuple[int, ...]]:
-    return {"W1": (shape.pixels, int(hp["hidden"])), "W2": (int(hp["hidden"]), shape.classes)}
+    return {
+        name: (rng.uniform(-1, 1, (rows, cols)) / np.sqrt(rows * cols)).astype(np.float32)
+        for name, (rows, cols) in unbiased_hidden_layer_shapes(hp, shape).items()
+    }
 
 
 def plan(
@@ -137,7 +132,7 @@ VARIANT = Variant(
     sized_by_data=True,
     contract=CONTRACT,
     plan=plan,
-    weight_shapes=weight_shapes,
+    weight_shapes=unbiased_hidden_layer_shapes,
     plan_bytes=plan_bytes,
     small={"batch_size": 8, "iterations": 24, "log_every": 12},
     reference=Reference(reference_loss, reference_predict, SGD),
