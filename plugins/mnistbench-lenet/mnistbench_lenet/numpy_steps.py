@@ -63,13 +63,21 @@ def col2im(d_cols: np.ndarray, shape: tuple[int, ...], k: int) -> np.ndarray:
 
 
 def pool(a: np.ndarray) -> np.ndarray:
-    """Means of 2x2 blocks, channels-last: (B, H, W, C) -> (B, H/2, W/2, C)."""
+    """Means of 2x2 blocks, channels-last: (B, H, W, C) -> (B, H/2, W/2, C). Two sums of
+    halves: ``mean`` over the two block axes walks them element by element, ten times slower."""
     b, h, w, c = a.shape
-    return a.reshape(b, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+    blocks = a.reshape(b, h // 2, 2, w // 2, 2, c)
+    rows = blocks[:, :, 0] + blocks[:, :, 1]  # (B, H/2, W/2, 2, C)
+    out = rows[:, :, :, 0] + rows[:, :, :, 1]
+    out *= np.float32(0.25)
+    return out
 
 
 def pool_backward(d: np.ndarray) -> np.ndarray:
-    return np.repeat(np.repeat(d * np.float32(0.25), 2, axis=1), 2, axis=2)
+    """The gradient of :func:`pool`'s input: each block's four inputs get a quarter of it."""
+    b, h, w, c = d.shape
+    quarter = (d * np.float32(0.25))[:, :, None, :, None, :]
+    return np.broadcast_to(quarter, (b, h, 2, w, 2, c)).reshape(b, 2 * h, 2 * w, c)
 
 
 def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
