@@ -252,16 +252,30 @@ def idx_parse_table(rows: pd.DataFrame, options: dict) -> str:
     return markdown(header, body)
 
 
+MAKE_RUN_PARTS = {
+    "prepare": "prepare",
+    "setup": "set-up",
+    "score": "scoring",
+    "checkpoints": "checkpoints",
+    "start": "start",
+    "evaluate": "evaluate",
+    "other": "other",
+}
+
+
 def make_run_table(rows: pd.DataFrame, options: dict) -> str:
-    """A whole experiment's wall time and the training time its runs summed, per backend."""
-    header = ["command", "runs", "wall time", "training, summed over runs"]
+    """bench/make_run.py's make_run.csv: per measurement, the wall time, the training per core,
+    their ratio, and the seconds outside training by part, each per core (core-seconds over
+    the cores), so the parts and the training add up to the wall time."""
+    header = ["measured", "runs", "wall time", "training per core", "ratio"]
+    header += [f"{name} (s)" for name in MAKE_RUN_PARTS.values()]
     body = []
     for row in rows.to_dict("records"):
-        spent = {b: row[f"train_seconds_{b}"] for b in backend_order(row["backends"].split())}
-        known = {b: s for b, s in spent.items() if pd.notna(s)}
-        parts = ", ".join(f"{backend_name(b)} {s:.0f} s" for b, s in known.items())
-        total = f"{sum(known.values()):.0f} s ({parts})" if len(known) > 1 else parts
-        body.append([f"`{row['command']}`", str(row["runs"]), minutes(row["wall_seconds"]), total])
+        cores = row["cores"]
+        cells = [f"{row['label']}", str(row["runs"]), minutes(row["wall_seconds"])]
+        cells += [f"{row['training_core_seconds'] / cores:.0f} s", f"{row['ratio']:.2f}"]
+        cells += [f"{row[f'{part}_core_seconds'] / cores:.1f}" for part in MAKE_RUN_PARTS]
+        body.append(cells)
     return markdown(header, body)
 
 

@@ -11,9 +11,8 @@ whole step (its epoch as bench/speed.py times it, divided by its steps).
   ReLU, a bias update) are counted at the framework's cheapest call each. Where steps are small
   (batch 1 or 8), those calls are most of the floor.
 - JAX runs an epoch as one compiled scan: its kernels are timed as one scan over the same
-  batches (bench/floors/compiled.py), which pays no per-call dispatch; the calls beyond them
-  are counted at what one more operation costs inside a compiled loop (XLA's CPU code calls
-  each operation it cannot fuse on its own).
+  batches (bench/floors/compiled.py), which pays no per-call dispatch. XLA fuses the
+  elementwise work between the products, so no count of calls is added to its floor.
 
 ``floor`` is their sum, ``step`` the whole step, ``ratio`` step / floor. A ratio over 1.5 gets
 the reason it is not lower (``WHY`` below) or "not explained". Repeats are interleaved, their
@@ -55,6 +54,14 @@ WHY: dict[tuple[str, str], str] = {
     ("lenet", "numpy"): "NumPy has no convolution: the step copies every 5x5 window into im2col "
     "rows and adds their gradients back (col2im), passes over (B*784, 25) and (B*100, 150) "
     "arrays that the floor's products, which start from those rows, do not count",
+    ("lenet", "jax"): "the step builds each convolution's 5x5 patches from 25 slices and adds "
+    "their gradients back, passes over (B*784, 25) and (B*100, 150) arrays that the floor's "
+    "products, which start from the patches, do not count; XLA's own CPU convolution "
+    "(lax.conv_general_dilated) makes the step three times slower still at these channel counts",
+    ("predictive_coding", "jax"): "between its products each of the 20 relaxations runs its "
+    "elementwise work (x1's ReLU and its slope, the errors, x1's update) on (B, hidden) arrays "
+    "as loops of their own: XLA cannot fuse them into the products, and the floor, products "
+    "only, does not count them",
 }
 
 
@@ -67,14 +74,10 @@ def full_batches(spec: TrainSpec) -> np.ndarray:
 def kernels_timer(backend: str, kernels: StepKernels, spec: TrainSpec):
     """``time() -> {kernel: seconds per step}`` for ``backend``'s framework."""
     hp, order = spec.hyperparameters, full_batches(spec)
-    extra = max(0, kernels.calls - kernels.kernel_calls())
     if backend == "jax":
         run = compiled.jax_scan(kernels, spec, hp)
         run(order)  # compiles, as the backend's set-up does
-        return lambda: {
-            "kernels (one scan)": _timed(run, order) / len(order),
-            "other calls": extra * compiled.least_op(),
-        }
+        return lambda: {"kernels (one scan)": _timed(run, order) / len(order)}
     made = eager.numpy_kernels if backend == "numpy" else eager.torch_kernels
     found = made(kernels, spec, hp)
     batches = list(order)
@@ -82,6 +85,7 @@ def kernels_timer(backend: str, kernels: StepKernels, spec: TrainSpec):
         import torch
 
         batches = [torch.from_numpy(rows) for rows in batches]
+    extra = max(0, kernels.calls - kernels.kernel_calls())
 
     def time_once() -> dict[str, float]:
         with _flushed(backend):

@@ -6,10 +6,6 @@ Adam update (the backend's own, :func:`mnistbench_jax.optimizers.adam`). The ope
 through an optimisation barrier with the step's batch, so XLA cannot hoist a product out of the
 loop as the same every step (the barrier moves no data); every result is carried to the next
 step, so none is dropped.
-
-:func:`least_op` is what one more operation costs inside such a loop: XLA's CPU code runs each
-operation it cannot fuse as a call of its own, which a step of one image pays for every
-activation, loss and gradient beyond the products.
 """
 
 from __future__ import annotations
@@ -81,30 +77,3 @@ def time_scan(kernels: StepKernels, spec, hp: Mapping[str, Any], order: np.ndarr
     start = time.perf_counter()
     run(order)
     return (time.perf_counter() - start) / len(order)
-
-
-def least_op(steps: int = 5_000, few: int = 8, many: int = 40) -> float:
-    """Seconds one more operation costs in a compiled scan: the best of five timings of a scan
-    whose step chains ``many`` (8, 8) products, less one that chains ``few``, per step and per
-    extra product. Each product reads the last, so none is fused away or skipped."""
-    import jax
-    import jax.numpy as jnp
-    from jax import lax
-
-    def per_step(ops: int) -> float:
-        def body(a, _):
-            for _ in range(ops):
-                a = jnp.tanh(a @ a)
-            return a, None
-
-        scan = jax.jit(lambda a: lax.scan(body, a, None, length=steps)[0])
-        a = jnp.eye(8, dtype=jnp.float32) * 0.5
-        jax.block_until_ready(scan(a))  # compiles
-        best = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            jax.block_until_ready(scan(a))
-            best = min(best, time.perf_counter() - start)
-        return best / steps
-
-    return (per_step(many) - per_step(few)) / (many - few)

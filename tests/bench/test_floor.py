@@ -82,7 +82,7 @@ def test_every_backend_is_timed_on_real_steps_of_sample_images(floor, sample_dir
     assert (measured.min() > 0).all() and (measured.count() == 2).all()
     whats = table.groupby("backend")["what"].agg(set)
     assert {"gather", "drive x @ A[:784]", "adam", "other calls", "step"} <= whats["torch"]
-    assert whats["jax"] == {"kernels (one scan)", "other calls", "step"}
+    assert whats["jax"] == {"kernels (one scan)", "step"}
     summary = floor.summarise(table)
     assert len(summary) == 6 and summary[["floor_us", "step_us", "ratio"]].notna().all().all()
 
@@ -98,10 +98,3 @@ def test_the_command_line_writes_its_table(sample_dir, tmp_path):
     assert list(zip(summary["variant"], summary["backend"])) == [("mlp", "numpy")]
     assert summary.loc[0, "floor_us"] > 0 and summary.loc[0, "step_us"] > 0
     assert out.with_name("floor-measurements.csv").exists()
-
-
-def test_one_more_operation_in_a_compiled_loop_is_timed_positive(floor):
-    pytest.importorskip("jax")
-    from floors.compiled import least_op
-
-    assert 1e-9 < least_op(steps=500) < 1e-4

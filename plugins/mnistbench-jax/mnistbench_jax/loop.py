@@ -84,6 +84,8 @@ class Trainer:
         # (op by op, mnn's scatter into its (N, N) matrix cost milliseconds per epoch).
         self.to_weights = jax.jit(getattr(module, "weights", lambda params, weights: params))
         self.to_weights(self.w, self.weights)
+        # Transfers are asynchronous: wait for them here, or the first timed epoch waits instead.
+        jax.block_until_ready((self.x_train, self.y_train, self.weights, self.w, self.state))
         self.compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
         for epoch in range(spec.start_epoch, len(spec.epochs)):
             for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
