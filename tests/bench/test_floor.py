@@ -97,4 +97,9 @@ def test_the_command_line_writes_its_table(sample_dir, tmp_path):
     assert list(summary.columns) == ["variant", "backend", "floor_us", "step_us", "ratio", "why"]
     assert list(zip(summary["variant"], summary["backend"])) == [("mlp", "numpy")]
     assert summary.loc[0, "floor_us"] > 0 and summary.loc[0, "step_us"] > 0
-    assert out.with_name("floor-measurements.csv").exists()
+    measurements = out.with_name("floor-measurements.csv")
+    again = tmp_path / "again.csv"
+    summarise = [sys.executable, str(REPO / "bench" / "floor.py"), "--variants", "mlp"]
+    summarise += ["--backends", "numpy", "--summarise", str(measurements), "--out", str(again)]
+    subprocess.run(summarise, check=True)
+    assert again.read_text() == out.read_text()  # the same table, nothing measured
