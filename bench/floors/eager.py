@@ -34,6 +34,16 @@ def operands(product: Product, rng: np.random.Generator) -> tuple[np.ndarray, np
     return tuple(rng.standard_normal(s, dtype=np.float32) * np.float32(1e-2) for s in shapes)
 
 
+def product_kernel(kind: str, a, b, out, matmul, accumulate) -> Callable[[Any], None]:
+    """``run(rows)`` for one product of ``kind`` (see :data:`floors.Kind`) into ``out``:
+    ``matmul(x, y, out)`` for the three that write ``out``, ``accumulate(a, b, out)`` for SGD's,
+    which adds into the weight ``out`` in place."""
+    if kind == "update":
+        return lambda rows: accumulate(a, b, out)
+    x, y = {"forward": (a, b), "backward": (a, b.T), "gradient": (a.T, b)}[kind]
+    return lambda rows: matmul(x, y, out)
+
+
 def numpy_kernels(kernels: StepKernels, spec, hp: Mapping[str, Any]) -> list[Kernel]:
     """NumPy's: fancy indexing, its BLAS (scipy's ``sgemm`` for SGD's accumulating products,
     as the backend), the backend's numba Adam."""
@@ -43,20 +53,15 @@ def numpy_kernels(kernels: StepKernels, spec, hp: Mapping[str, Any]) -> list[Ker
 
     rng = np.random.default_rng(0)
     found: list[Kernel] = [("gather", lambda rows: (spec.x_train[rows], spec.y_train[rows]))]
+
+    def accumulate(a, b, out):  # out.T (n, m) += -lr * b.T @ a, in place (mnistbench_numpy.updates)
+        sgemm(-1e-3, b.T, a.T, beta=1.0, c=out.T, trans_b=True, overwrite_c=True)
+
+    matmul = lambda x, y, out: np.matmul(x, y, out=out)  # noqa: E731
     for product in kernels.products:
         a, b = operands(product, rng)
         out = np.empty((product.m, product.n), np.float32)
-        if product.kind == "forward":
-            run = lambda rows, a=a, b=b, out=out: np.matmul(a, b, out=out)  # noqa: E731
-        elif product.kind == "backward":
-            run = lambda rows, a=a, b=b, out=out: np.matmul(a, b.T, out=out)  # noqa: E731
-        elif product.kind == "gradient":
-            run = lambda rows, a=a, b=b, out=out: np.matmul(a.T, b, out=out)  # noqa: E731
-        else:  # out.T (n, m) += -lr * b.T @ a, in place (see mnistbench_numpy.updates)
-            run = lambda rows, a=a, b=b, out=out: sgemm(  # noqa: E731
-                -1e-3, b.T, a.T, beta=1.0, c=out.T, trans_b=True, overwrite_c=True
-            )
-        found.append((product.name, run))
+        found.append((product.name, product_kernel(product.kind, a, b, out, matmul, accumulate)))
     for shape in kernels.adam:
         p, g, m, v = (np.zeros(shape, np.float32) for _ in range(4))
         g += rng.standard_normal(shape, dtype=np.float32) * np.float32(1e-3)
@@ -78,18 +83,12 @@ def torch_kernels(kernels: StepKernels, spec, hp: Mapping[str, Any]) -> list[Ker
     found: list[Kernel] = [
         ("gather", lambda rows: (x_train.index_select(0, rows), y_train.index_select(0, rows)))
     ]
+    matmul = lambda x, y, out: torch.mm(x, y, out=out)  # noqa: E731
+    accumulate = lambda a, b, out: out.addmm_(a.T, b, alpha=-1e-3)  # noqa: E731
     for product in kernels.products:
         a, b = (torch.from_numpy(t) for t in operands(product, rng))
         out = torch.empty(product.m, product.n)
-        if product.kind == "forward":
-            run = lambda rows, a=a, b=b, out=out: torch.mm(a, b, out=out)  # noqa: E731
-        elif product.kind == "backward":
-            run = lambda rows, a=a, b=b, out=out: torch.mm(a, b.T, out=out)  # noqa: E731
-        elif product.kind == "gradient":
-            run = lambda rows, a=a, b=b, out=out: torch.mm(a.T, b, out=out)  # noqa: E731
-        else:
-            run = lambda rows, a=a, b=b, out=out: out.addmm_(a.T, b, alpha=-1e-3)  # noqa: E731
-        found.append((product.name, run))
+        found.append((product.name, product_kernel(product.kind, a, b, out, matmul, accumulate)))
     for shape in kernels.adam:
         p, m, v = (torch.zeros(shape) for _ in range(3))
         g = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32) * np.float32(1e-3))

@@ -29,46 +29,41 @@ def dense(name: str, batch: int, n_in: int, n_out: int, *, back: bool, adam: boo
     return products
 
 
+def one_hidden_layer(batch: int, pixels: int, hidden: int, calls: int, calls_are: str):
+    """x @ W1, an activation, @ W2 into 10 outputs, SGD: the products of the two dense layers
+    (no gradient sent back to the pixels), and the step's calls."""
+    products = dense("W1", batch, pixels, hidden, back=False)
+    products += dense("W2", batch, hidden, 10, back=True)
+    return StepKernels(batch, tuple(products), calls=calls, calls_are=calls_are)
+
+
 def mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
     """x @ W1 + b1, ReLU, @ W2 + b2, softmax cross-entropy, SGD."""
-    b, pixels, hidden = int(hp["batch_size"]), prod(sample), int(hp["hidden"])
-    products = dense("W1", b, pixels, hidden, back=False) + dense("W2", b, hidden, 10, back=True)
-    return StepKernels(
-        b,
-        tuple(products),
-        calls=13,
-        calls_are="gather 2, addmm ReLU addmm 3, log-softmax, loss, softmax - onehot 3, "
-        "backward product and ReLU mask 2, one in-place update per weight 4 (both products "
-        "accumulate into W1, W2)",
+    calls_are = (
+        "gather 2, addmm ReLU addmm 3, log-softmax, loss, softmax - onehot 3, backward product "
+        "and ReLU mask 2, one in-place update per weight 4 (both products accumulate into W1, W2)"
     )
+    return one_hidden_layer(int(hp["batch_size"]), prod(sample), int(hp["hidden"]), 13, calls_are)
 
 
 def sigmoid_mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
     """sigmoid(x @ W1) @ W2, softmax, squared error, SGD; no biases."""
-    b, pixels, hidden = int(hp["batch_size"]), prod(sample), int(hp["hidden"])
-    products = dense("W1", b, pixels, hidden, back=False) + dense("W2", b, hidden, 10, back=True)
-    return StepKernels(
-        b,
-        tuple(products),
-        calls=14,
-        calls_are="gather 2, product sigmoid product softmax 4, loss 1, the squared error's "
-        "gradient through the softmax 3 (p - onehot, its dot with p, the Jacobian product), "
-        "backward product and sigmoid slope 2, two accumulating updates 2",
+    calls_are = (
+        "gather 2, product sigmoid product softmax 4, loss 1, the squared error's gradient "
+        "through the softmax 3 (p - onehot, its dot with p, the Jacobian product), backward "
+        "product and sigmoid slope 2, two accumulating updates 2"
     )
+    return one_hidden_layer(int(hp["batch_size"]), prod(sample), int(hp["hidden"]), 14, calls_are)
 
 
 def dropout_mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
     """relu(x @ W1) * mask @ W2, squared error, per-sample SGD; no biases."""
-    pixels, hidden = prod(sample), int(hp["hidden"])
-    products = dense("W1", 1, pixels, hidden, back=False) + dense("W2", 1, hidden, 10, back=True)
-    return StepKernels(
-        1,
-        tuple(products),
-        calls=11,
-        calls_are="gather 2 (the mask is a row of the epoch's masks, read in place), product, "
-        "ReLU times mask 2, product 1, loss 1, out - onehot 1, backward product and mask 2, "
-        "two accumulating updates 2",
+    calls_are = (
+        "gather 2 (the mask is a row of the epoch's masks, read in place), product, ReLU times "
+        "mask 2, product 1, loss 1, out - onehot 1, backward product and mask 2, two "
+        "accumulating updates 2"
     )
+    return one_hidden_layer(1, prod(sample), int(hp["hidden"]), 11, calls_are)
 
 
 def mnn(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
