@@ -121,7 +121,7 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
     shutil.copytree(
         REPO / NUMPY_PLUGIN / "mnistbench_numpy", folder / "src" / "mnistbench_numpy", ignore=ignore
     )
-    for path in ["tests", f"{NUMPY_PLUGIN}/tests"]:
+    for path in ["tests", "plugins/conftest.py", f"{NUMPY_PLUGIN}/tests"]:
         files_at(tests_from, path, folder)
     if tests_from:  # the conformance suite is test code too, though it ships in the package
         testing = subprocess.run(
@@ -138,7 +138,7 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
     config = {
         "source_paths": ["src"],
         "only_mutate": mutate,
-        "also_copy": [*ALSO, NUMPY_PLUGIN],
+        "also_copy": [*ALSO, "plugins/conftest.py", NUMPY_PLUGIN],
         "pytest_add_cli_args_test_selection": selected,
         "pytest_add_cli_args": ["-p", "no:cacheprovider"],
     }

@@ -130,7 +130,7 @@ def run(
     limits = {"train_limit": train_limit, "test_limit": test_limit}
     folder = Path(checkpoint_dir) if checkpoint_dir else None
     with artifacts.output_folder(out) as out:
-        loading = time.perf_counter()
+        preparing = time.perf_counter()
         data_set = datasets.load(data, conventions, train_limit, test_limit, sha256)
         shape = {**data_set.shape.record(), **conventions.record()}
         n_train = len(data_set.train_images)
@@ -147,7 +147,7 @@ def run(
             data_set.shape,
         )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
-        loading = time.perf_counter() - loading
+        preparing = time.perf_counter() - preparing
         log.info("training %s on %s with %s (%s), seed %d, %d samples", variant, dataset,
                  backend, resolved, seed, n_train)  # fmt: skip
         # Everything that shapes the numbers: a checkpoint made under anything else is discarded.
@@ -182,7 +182,7 @@ def run(
             **limits,  # train_limit: the first N images only (config subset); None: all
             **shape,  # classes and image size read from the data, and how it was read
             **outcome(model, progress),
-            "seconds_outside_training": {"prepare": loading, **model.outside},
+            "seconds_outside_training": {"prepare": preparing, **model.outside},
             **provenance.record(resolved),
             "data_sha256": data_set.sha256,
         }
