@@ -138,7 +138,7 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
     config = {
         "source_paths": ["src"],
         "only_mutate": mutate,
-        "also_copy": [*ALSO, "plugins/conftest.py", NUMPY_PLUGIN],
+        "also_copy": [*ALSO, NUMPY_PLUGIN, "plugins/conftest.py"],  # the folder first
         "pytest_add_cli_args_test_selection": selected,
         "pytest_add_cli_args": ["-p", "no:cacheprovider"],
     }
