@@ -6,12 +6,13 @@ See mnistbench.variants.mlp.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from mnistbench_numpy.losses import softmax_cross_entropy
-from mnistbench_numpy.updates import Outer, as_arrays, no_state, sgd_step
+from mnistbench_numpy.updates import Outer, gradients_as_arrays, no_state, sgd_step
 
 
 def forward(w: Mapping[str, np.ndarray], x: np.ndarray):
@@ -32,8 +33,8 @@ def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
     return loss, grads
 
 
-loss_and_gradients = as_arrays(loss_and_factors)
-STEP = sgd_step(loss_and_factors)
+loss_and_gradients = partial(gradients_as_arrays, loss_and_factors)
+STEP = partial(sgd_step, loss_and_factors)
 initial_state = no_state
 
 

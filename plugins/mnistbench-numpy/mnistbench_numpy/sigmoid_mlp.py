@@ -6,11 +6,12 @@ See mnistbench.variants.sigmoid_mlp.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from mnistbench_numpy.updates import Outer, as_arrays, no_state, sgd_step
+from mnistbench_numpy.updates import Outer, gradients_as_arrays, no_state, sgd_step
 
 
 def sigmoid(h: np.ndarray) -> np.ndarray:
@@ -46,8 +47,8 @@ def loss_and_factors(w: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray):
     return loss, {"W1": Outer(x, dh), "W2": Outer(a, dz)}
 
 
-loss_and_gradients = as_arrays(loss_and_factors)
-STEP = sgd_step(loss_and_factors)
+loss_and_gradients = partial(gradients_as_arrays, loss_and_factors)
+STEP = partial(sgd_step, loss_and_factors)
 initial_state = no_state
 
 

@@ -8,14 +8,14 @@ no (in, out) temporary for the gradient or for ``lr`` times it. ``W.T`` of a C-o
 Fortran-ordered, which is the order BLAS updates in place, so nothing is copied either.
 
 A variant trained by plain SGD writes only its ``loss_and_factors(w, x, y)``;
-:func:`sgd_step`, :func:`as_arrays` and :func:`no_state` make its ``STEP``, its
-``loss_and_gradients`` and its ``initial_state`` from it.
+:func:`sgd_step` and :func:`gradients_as_arrays`, given it, are its ``STEP`` and its
+``loss_and_gradients``; :func:`no_state` is its ``initial_state``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg.blas import sgemm
@@ -54,27 +54,19 @@ def sgd(w: Mapping[str, np.ndarray], grads: Gradients, lr: float) -> None:
             p -= lr * (g.full() if isinstance(g, Outer) else g)
 
 
-def sgd_step(loss_and_factors: LossAndFactors) -> Callable[..., float]:
-    """The ``STEP`` of a variant trained by plain SGD on ``loss_and_factors``."""
-
-    def step(w, state, x, y, extras, hp) -> float:
-        """One plain-SGD step on the batch; the loss before it."""
-        loss, grads = loss_and_factors(w, x, y)
-        sgd(w, grads, hp["lr"])
-        return loss
-
-    return step
+def sgd_step(loss_and_factors: LossAndFactors, w, state, x, y, extras, hp) -> float:
+    """One plain-SGD step on the batch; the loss before it. A variant's ``STEP`` is this with
+    its ``loss_and_factors`` bound (``functools.partial``)."""
+    loss, grads = loss_and_factors(w, x, y)
+    sgd(w, grads, hp["lr"])
+    return loss
 
 
-def as_arrays(loss_and_factors: LossAndFactors) -> Callable[..., tuple[float, dict]]:
-    """``loss_and_gradients(w, x, y, hp=None)``: the loss and every gradient as an array, for the
-    gradient checks."""
-
-    def loss_and_gradients(w, x, y, hp: Mapping[str, Any] | None = None):
-        loss, grads = loss_and_factors(w, x, y)
-        return loss, dense(grads)
-
-    return loss_and_gradients
+def gradients_as_arrays(loss_and_factors: LossAndFactors, w, x, y, hp=None):
+    """The loss and every gradient as an array, for the gradient checks: a variant's
+    ``loss_and_gradients(w, x, y, hp=None)`` is this with its ``loss_and_factors`` bound."""
+    loss, grads = loss_and_factors(w, x, y)
+    return loss, dense(grads)
 
 
 def no_state(w: Mapping[str, np.ndarray]) -> dict:
