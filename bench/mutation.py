@@ -84,7 +84,11 @@ MODULES = {
     "idx": (["src/mnistbench/data/idx.py"], UNIT),
     "datasets": (["src/mnistbench/data/datasets.py"], UNIT),
     "variants": (["src/mnistbench/variants/*"], BACKEND),
-    "numpy": (["src/mnistbench_numpy/*"], ["tests/backends", f"{NUMPY_PLUGIN}/tests"]),
+    "numpy": (
+        ["src/mnistbench_numpy/*"],
+        # the predictive-coding tests check the NumPy backend's energy and its gradients
+        ["tests/backends", "tests/variants/test_predictive_coding.py", f"{NUMPY_PLUGIN}/tests"],
+    ),
 }
 # Besides the packages and tests: what the tests read from the repository.
 ALSO = ["README.md", "Snakefile", "bench", "config", "docs", "workflow"]
