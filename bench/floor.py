@@ -217,7 +217,9 @@ def main() -> None:
         speed.ensure_data(args.data)
         data = datasets.load(args.data, train_limit=args.train_limit)
         table = measure(make_specs(data, args.variants), backends, args.repeats)
-    summary = pd.concat([summarise(table), undescribed(backends, args.variants)])
+    # an empty frame in the concat would make every column object-typed, unformatted below
+    parts = [summarise(table), undescribed(backends, args.variants)]
+    summary = pd.concat([part for part in parts if not part.empty])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(args.out, index=False, float_format="%.1f")
     table.to_csv(args.out.with_name(args.out.stem + "-measurements.csv"), index=False)

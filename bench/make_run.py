@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -36,15 +35,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from mnistbench.report.aggregate import job_wall_seconds
+from mnistbench.training.provenance import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out" / "make_run.csv"
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 PHASES = {"prepare": "prepare", "setup": "setup", "score": "score", "after_epoch": "checkpoints"}
-
-
-def job_seconds(run_dir: Path, step: str) -> float:
-    """The wall seconds Snakemake's benchmark recorded for the run's ``step`` job."""
-    return float(pd.read_csv(run_dir / f"{step}_benchmark.tsv", sep="\t")["s"].iloc[0])
 
 
 def run_rows(results: Path) -> pd.DataFrame:
@@ -55,11 +52,11 @@ def run_rows(results: Path) -> pd.DataFrame:
         run_dir, info = info_path.parent, json.loads(info_path.read_text())
         training = float(pd.read_csv(run_dir / "history.csv")["seconds"].sum())
         outside = info.get("seconds_outside_training", {})
-        train_job = job_seconds(run_dir, "train")
+        train_job = job_wall_seconds(run_dir, "train")
         row = {"variant": info["variant"], "backend": info["backend"], "training": training}
         row |= {name: float(outside.get(key, 0.0)) for key, name in PHASES.items()}
         row["start"] = train_job - training - sum(row[name] for name in PHASES.values())
-        row["evaluate"] = job_seconds(run_dir, "evaluate")
+        row["evaluate"] = job_wall_seconds(run_dir, "evaluate")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -70,13 +67,6 @@ def breakdown(runs: pd.DataFrame, wall: float, cores: int) -> dict[str, float]:
     parts["evaluate"] = float(runs["evaluate"].sum())
     parts["other"] = wall * cores - sum(parts.values())
     return parts
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def run_experiment(config: str, cores: int, folder: Path) -> float:

@@ -100,16 +100,16 @@ def _number(text: str) -> object:
     return text
 
 
-def _benchmark(run_dir: Path) -> dict[str, float]:
-    """Wall seconds of the train job, from Snakemake's benchmark file.
+def job_wall_seconds(run_dir: Path, step: str = "train") -> float:
+    """Wall seconds of the run's ``step`` job, from Snakemake's benchmark file; NaN without one.
 
     Its memory figures are left out: Snakemake samples memory, and a job of a second or less
     can end before a sample, reading near zero. ``peak_rss_mb`` (from the kernel) is exact.
     """
-    path = run_dir / "train_benchmark.tsv"
+    path = run_dir / f"{step}_benchmark.tsv"
     if not path.exists():
-        return {"job_wall_seconds": float("nan")}
-    return {"job_wall_seconds": float(pd.read_csv(path, sep="\t")["s"].iloc[0])}
+        return float("nan")
+    return float(pd.read_csv(path, sep="\t")["s"].iloc[0])
 
 
 def predictions_path(run_dir: Path, relative_to: str | Path | None) -> str | None:
@@ -190,7 +190,7 @@ def tables(
                 **keys,
                 **_status(metrics),
                 "hyperparameters": used,
-                **_benchmark(path.parent),
+                "job_wall_seconds": job_wall_seconds(path.parent),
                 "predictions": predictions_path(path.parent, relative_to),
                 "_swept": list(point_columns(settings)),
             }
