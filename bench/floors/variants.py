@@ -29,41 +29,48 @@ def dense(name: str, batch: int, n_in: int, n_out: int, *, back: bool, adam: boo
     return products
 
 
-def one_hidden_layer(batch: int, pixels: int, hidden: int, calls: int, calls_are: str):
-    """x @ W1, an activation, @ W2 into 10 outputs, SGD: the products of the two dense layers
-    (no gradient sent back to the pixels), and the step's calls."""
-    products = dense("W1", batch, pixels, hidden, back=False)
-    products += dense("W2", batch, hidden, 10, back=True)
-    return StepKernels(batch, tuple(products), calls=calls, calls_are=calls_are)
-
-
-def mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
-    """x @ W1 + b1, ReLU, @ W2 + b2, softmax cross-entropy, SGD."""
-    calls_are = (
+# The one-hidden-layer variants: x @ W1, an activation, @ W2 into 10 outputs, SGD. Per variant:
+# what its forward pass is, its batch (None: the configured one), and the calls its step makes.
+ONE_HIDDEN_LAYER = {
+    "mlp": (
+        "x @ W1 + b1, ReLU, @ W2 + b2, softmax cross-entropy, SGD.",
+        None,
+        13,
         "gather 2, addmm ReLU addmm 3, log-softmax, loss, softmax - onehot 3, backward product "
-        "and ReLU mask 2, one in-place update per weight 4 (both products accumulate into W1, W2)"
-    )
-    return one_hidden_layer(int(hp["batch_size"]), prod(sample), int(hp["hidden"]), 13, calls_are)
-
-
-def sigmoid_mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
-    """sigmoid(x @ W1) @ W2, softmax, squared error, SGD; no biases."""
-    calls_are = (
+        "and ReLU mask 2, one in-place update per weight 4 (both products accumulate into W1, W2)",
+    ),
+    "sigmoid_mlp": (
+        "sigmoid(x @ W1) @ W2, softmax, squared error, SGD; no biases.",
+        None,
+        14,
         "gather 2, product sigmoid product softmax 4, loss 1, the squared error's gradient "
         "through the softmax 3 (p - onehot, its dot with p, the Jacobian product), backward "
-        "product and sigmoid slope 2, two accumulating updates 2"
-    )
-    return one_hidden_layer(int(hp["batch_size"]), prod(sample), int(hp["hidden"]), 14, calls_are)
-
-
-def dropout_mlp(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
-    """relu(x @ W1) * mask @ W2, squared error, per-sample SGD; no biases."""
-    calls_are = (
+        "product and sigmoid slope 2, two accumulating updates 2",
+    ),
+    "dropout_mlp": (
+        "relu(x @ W1) * mask @ W2, squared error, per-sample SGD; no biases.",
+        1,
+        11,
         "gather 2 (the mask is a row of the epoch's masks, read in place), product, ReLU times "
         "mask 2, product 1, loss 1, out - onehot 1, backward product and mask 2, two "
-        "accumulating updates 2"
-    )
-    return one_hidden_layer(1, prod(sample), int(hp["hidden"]), 11, calls_are)
+        "accumulating updates 2",
+    ),
+}
+
+
+def one_hidden_layer(variant: str) -> Describe:
+    """The kernels of ``variant``, one of :data:`ONE_HIDDEN_LAYER`: the products of its two dense
+    layers (no gradient sent back to the pixels) and its step's calls."""
+    forward, batch, calls, calls_are = ONE_HIDDEN_LAYER[variant]
+
+    def describe(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
+        b = batch or int(hp["batch_size"])
+        products = dense("W1", b, prod(sample), int(hp["hidden"]), back=False)
+        products += dense("W2", b, int(hp["hidden"]), 10, back=True)
+        return StepKernels(b, tuple(products), calls=calls, calls_are=calls_are)
+
+    describe.__doc__ = forward
+    return describe
 
 
 def mnn(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
@@ -142,9 +149,7 @@ def lenet(hp: Mapping[str, Any], sample: tuple[int, ...]) -> StepKernels:
 
 
 DESCRIBED: dict[str, Describe] = {
-    "mlp": mlp,
-    "sigmoid_mlp": sigmoid_mlp,
-    "dropout_mlp": dropout_mlp,
+    **{variant: one_hidden_layer(variant) for variant in ONE_HIDDEN_LAYER},
     "mnn": mnn,
     "predictive_coding": predictive_coding,
     "lenet": lenet,

@@ -237,10 +237,9 @@ def test_the_speed_chart_draws_bars_from_one_to_the_ratio_of_medians_with_the_se
 
 def test_the_speed_chart_names_the_dataset_beside_the_variant_when_there_are_several():
     rows = [
-        ("fashion", "mlp", "numpy", 0, 2.0, 1.0),
-        ("fashion", "mlp", "torch", 0, 1.0, 2.0),
-        ("mnist", "mlp", "numpy", 0, 2.0, 1.0),
-        ("mnist", "mlp", "torch", 0, 1.0, 2.0),
+        (dataset, "mlp", backend, 0, seconds, 2.0 / seconds)
+        for dataset in ("fashion", "mnist")
+        for backend, seconds in (("numpy", 2.0), ("torch", 1.0))
     ]
     fig = speed_chart(rows, ["numpy", "torch"])
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
