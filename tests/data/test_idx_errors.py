@@ -176,13 +176,54 @@ def test_reader_raises_one_line_naming_the_file_and_problem(tmp_path, case):
 
 
 @pytest.mark.parametrize("case", STRUCTURAL)
-def test_reader_names_the_gz_file_when_the_bad_file_is_compressed(tmp_path, case):
+@pytest.mark.parametrize(
+    "name, reader",
+    [
+        ("bad-idx-ubyte.gz", idx.read),
+        ("bad-idx-ubyte.gz", idx.open_array),
+        ("bad-idx-ubyte", idx.read),
+        ("bad-idx-ubyte", idx.open_array),  # memory-mapped: its header is checked on its own
+    ],
+    ids=["gz-read", "gz-open", "plain-read", "plain-open"],
+)
+def test_each_reader_names_the_file_plain_or_compressed(tmp_path, case, name, reader):
     _, data, problem = CASES[case]
-    path = tmp_path / "bad-idx-ubyte.gz"
-    path.write_bytes(gzip.compress(data, mtime=0))
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data, mtime=0) if name.endswith(".gz") else data)
     with pytest.raises(MnistbenchError, match="^" + str(path) + ": ") as raised:
-        idx.read(path)
+        reader(path)
     assert problem in str(raised.value)
+
+
+@pytest.mark.parametrize("reader", [idx.read, idx.open_array], ids=["read", "open"])
+def test_a_path_that_cannot_be_read_is_one_line_saying_why(tmp_path, reader):
+    missing, folder = tmp_path / "absent-idx-ubyte", tmp_path
+    with pytest.raises(MnistbenchError) as raised:
+        reader(missing)
+    assert str(raised.value) == f"{missing}: cannot read (No such file or directory)"
+    with pytest.raises(MnistbenchError) as raised:
+        reader(folder)
+    assert str(raised.value) == f"{folder}: cannot read (Is a directory)"
+
+
+def test_only_a_file_that_starts_with_gzips_magic_number_is_gzip(tmp_path):
+    plain, compressed = tmp_path / "plain", tmp_path / "compressed"
+    plain.write_bytes(GOOD["test_labels"])
+    compressed.write_bytes(gzip.compress(GOOD["test_labels"], mtime=0))
+    assert idx.is_gzip(compressed)
+    assert (
+        not idx.is_gzip(plain)
+        and not idx.is_gzip(tmp_path / "absent")
+        and not idx.is_gzip(tmp_path)
+    )
+
+
+def test_a_file_of_empty_images_opens_with_its_shape(tmp_path):
+    path = tmp_path / "empty-images-idx3-ubyte"
+    path.write_bytes(idx_bytes((3, 0, SIDE), b""))  # three images of no rows: no payload to map
+    opened = idx.open_array(path)
+    assert opened.shape == (3, 0, SIDE) and opened.dtype == np.uint8
+    assert idx.read(path).shape == (3, 0, SIDE)
 
 
 def test_missing_file_is_one_line_not_a_traceback(tmp_path):
