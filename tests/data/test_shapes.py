@@ -66,6 +66,34 @@ def test_the_image_size_is_the_headers_and_a_declared_one_is_checked(tmp_path):
     )
 
 
+def test_planning_knows_the_shape_the_train_step_will_load(tmp_path):
+    make(tmp_path, "--size", "20", "24", "--classes", "5", "--label-offset", "1", "--transpose")
+    read_as = Conventions(classes=7, label_offset=1, transpose=True)  # 7: two classes never drawn
+    loaded = datasets.load(tmp_path, read_as).shape
+    assert loaded == Shape(20, 24, 7)
+    assert datasets.describe(tmp_path, read_as) == loaded
+    assert datasets.known_shape(tmp_path, read_as) == loaded
+    # stored column-major, the header's size read as it stands is the transpose, 6 labels deep
+    assert datasets.known_shape(tmp_path, Conventions()) == Shape(24, 20, 6)
+
+
+def test_without_its_files_a_shape_is_known_only_when_the_definition_declares_it(tmp_path):
+    declared = Conventions(classes=7, image_size=(20, 24))
+    assert datasets.known_shape(tmp_path, declared) == Shape(20, 24, 7)
+    assert datasets.known_shape(tmp_path, Conventions(classes=7)) is None
+    assert datasets.known_shape(tmp_path, Conventions(image_size=(20, 24))) is None
+    make(tmp_path, "--size", "20", "24", "--classes", "5")
+    datasets.role_path(tmp_path, "test_labels").unlink()  # three of four files: not yet fetched
+    assert datasets.known_shape(tmp_path, declared) == Shape(20, 24, 7)
+    assert datasets.known_shape(tmp_path, Conventions()) is None
+
+
+def test_files_that_would_be_refused_give_no_known_shape(tmp_path):
+    make(tmp_path, "--size", "20", "24", "--classes", "5")
+    datasets.role_path(tmp_path, "test_labels").write_bytes(b"\0\0\x08")
+    assert datasets.known_shape(tmp_path, Conventions(classes=7, image_size=(20, 24))) is None
+
+
 def test_a_header_that_disagrees_with_the_labels_is_refused_naming_both(letters):
     labels = datasets.role_path(letters, "train_labels")
     write_idx(labels, np.ones(599, np.uint8))
