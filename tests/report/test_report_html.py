@@ -101,6 +101,14 @@ def test_a_column_with_one_value_moves_into_the_caption():
     assert [[c.text for c in row] for row in result.rows] == [["cpu", "1"], ["cuda", "2"]]
 
 
+def test_the_default_point_alone_leaves_the_caption_as_it_was():
+    frame = pd.DataFrame({"point": ["default", "default"], "n": [1, 2]})
+    result = table(frame, "Accuracy.")
+    assert result.headers == ["n"] and result.caption == "Accuracy."
+    swept = table(frame.assign(point="lr=0.1"), "Accuracy.")
+    assert swept.caption == "Every row: point lr=0.1. Accuracy."
+
+
 def test_a_column_with_one_value_and_a_blank_stays_in_the_table():
     frame = pd.DataFrame({"device": [None, "cpu"], "n": [1, 2]})
     result = table(frame)
