@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import textwrap
 import time
 
 import numpy as np
 import pytest
+import threadpoolctl
 
 from mnistbench.data import datasets
+from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
-from mnistbench.evaluation import evaluate
+from mnistbench.evaluation import evaluate, predictions
 from mnistbench.plugin.registry import load_backends
 from mnistbench.training import weights_file
-from mnistbench.variants import reference
+from mnistbench.variants import get_variant, reference
 from tests import known
 from tests.conftest import train_on_sample
+from tests.synthetic import make
 
 
 @pytest.fixture
@@ -79,6 +83,55 @@ def test_a_diverged_run_gets_metrics_saying_so_and_no_measurement(run, caplog):
         assert key in metrics and metrics[key] is None, key
     assert metrics["evaluation_device"] is None and metrics["predict_samples_per_second"] is None
     assert caplog.messages == [f"{run_dir}: the run diverged; no accuracy to measure"]
+    assert predictions.read(run_dir / predictions.PREDICTIONS).empty  # no image was predicted
+
+
+def test_the_test_set_is_read_as_the_run_read_it(tmp_path):
+    """Images of 20 x 24 stored column-major, labels 1..5: the run records the offset and the
+    transpose it trained with, and evaluation reads the test set the same way."""
+    make(tmp_path / "data", "--size", "20", "24", "--classes", "5", "--label-offset", "1",
+         "--transpose", train=100, test=100)  # fmt: skip
+    from mnistbench.training import train as train_step
+
+    read_as = Conventions(label_offset=1, transpose=True)
+    info = train_step.run(
+        data=tmp_path / "data",
+        dataset="letters",
+        variant="mlp",
+        backend="numpy",
+        seed=0,
+        out=tmp_path / "run",
+        hyperparameters={"epochs": 1},
+        conventions=read_as,
+    )
+    assert (info["label_offset"], info["transpose"], info["n_classes"]) == (1, True, 5)
+    evaluate.run(data=tmp_path / "data", run_dir=tmp_path / "run")
+    written = predictions.read(tmp_path / "run" / predictions.PREDICTIONS)
+
+    variant, numpy = get_variant("mlp"), load_backends().get("numpy")
+    hp = variant.hyperparameters(info["hyperparameters"])
+    weights = dict(np.load(tmp_path / "run" / "weights.npz"))
+
+    def predicted(conventions: Conventions) -> list[int]:
+        images = datasets.load(tmp_path / "data", conventions).test_images
+        scores = numpy.predict("mlp", hp, weights, variant.prepare_inputs(images, hp), "cpu")
+        return np.argmax(scores, axis=1).tolist()
+
+    labels = datasets.load(tmp_path / "data", read_as).test_labels
+    assert written["label"].tolist() == labels.tolist()
+    assert written["predicted"].tolist() == predicted(read_as)
+    assert predicted(Conventions(label_offset=1)) != predicted(read_as)  # orientation matters
+
+
+def test_evaluation_takes_the_threads_it_is_given(run, monkeypatch):
+    data, run_dir, _ = run
+    monkeypatch.setenv("MNISTBENCH_THREADS", "2")  # restored after the test
+    with threadpoolctl.threadpool_limits():  # restores the loaded pools' threads afterwards
+        evaluate.run(data=data, run_dir=run_dir, threads=1)
+        assert os.environ["MNISTBENCH_THREADS"] == "1"
+        monkeypatch.setenv("MNISTBENCH_THREADS", "2")
+        evaluate.run(data=data, run_dir=run_dir)  # None: the job keeps what it has
+        assert os.environ["MNISTBENCH_THREADS"] == "2"
 
 
 def test_the_log_says_the_test_accuracy_to_four_digits(run, caplog):
