@@ -7,12 +7,14 @@ number below is written from the inputs, not read from the code under test.
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mnistbench.report import tables as rt
+from mnistbench.training.kernels import ITEM_PREFIX as KERNELS
 from mnistbench.variants import VARIANTS
 
 
@@ -131,6 +133,27 @@ def test_the_accuracy_table_gives_mean_sample_sd_and_the_seed_figure_on_mnist_on
     ]
 
 
+def test_the_accuracy_table_is_sorted_by_its_keys_whatever_the_summarys_order():
+    summary = pd.concat([SUMMARY, pd.DataFrame([run("jax", 0, dataset="fashion")])])
+    shuffled = summary.sample(frac=1.0, random_state=0)
+    table = rt.accuracy_table(shuffled)
+    assert table[["dataset", "backend"]].values.tolist() == [
+        ["fashion", "jax"],
+        ["mnist", "numpy"],
+        ["mnist", "torch"],
+    ]
+    pd.testing.assert_frame_equal(table, rt.accuracy_table(summary))
+
+
+def test_a_backend_whose_runs_all_diverged_keeps_its_row_without_an_interval():
+    diverged = [run("jax", seed, test_accuracy=np.nan) for seed in (0, 1)]
+    table = rt.accuracy_table(pd.concat([SUMMARY, pd.DataFrame(diverged)]))
+    jax = table.set_index("backend").loc["jax"]
+    assert jax["seeds"] == 2 and np.isnan(jax["test accuracy (fraction, mean over seeds)"])
+    assert np.isnan(jax[rt.ACCURACY_LOW]) and np.isnan(jax[rt.ACCURACY_HIGH])
+    assert table["backend"].tolist() == ["jax", "numpy", "torch"]
+
+
 def test_the_accuracy_table_leaves_epochs_and_images_empty_when_the_summary_lacks_them():
     summary = SUMMARY.drop(columns=["epochs", "train_samples", "test_samples"])
     row = rt.accuracy_table(summary).iloc[0]
@@ -217,6 +240,16 @@ def test_time_to_accuracy_is_the_median_over_the_seeds_that_reach_it():
     }
 
 
+def test_time_to_accuracy_of_seeds_that_never_reach_it_is_blank_without_a_warning():
+    runs = pd.concat([history([1.0, 1.0], [0.5, 0.6], seed=s) for s in (0, 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's median of nothing warns "Mean of empty slice"
+        [row] = rt.time_to_accuracy(runs, {"mlp": 0.9}).to_dict("records")
+    assert row["seeds reaching it"] == "0 of 2"
+    assert np.isnan(row["training seconds to reach it (median)"])
+    assert np.isnan(row["epoch reached (median)"])
+
+
 def test_time_to_accuracy_reads_the_epochs_in_order_whatever_the_rows_order():
     runs = history([1.0, 2.0, 4.0], [0.95, 0.9, 0.5]).iloc[::-1]  # epochs 3, 2, 1
     row = rt.time_to_accuracy(runs, {"mlp": 0.9}).iloc[0]
@@ -270,6 +303,21 @@ def test_provenance_shows_shared_values_once_and_splits_them_by_kind():
     ]
     assert list(found["differs"].columns) == ["dataset", "variant", "backend", "point", "seed"]
     assert found["differs"].empty
+
+
+def test_a_backends_own_kernels_say_whose_runs_they_are():
+    blas = f"{KERNELS}BLAS from numpy"
+    rows = [
+        ("numpy", 0, blas, "OpenBLAS 0.3.27, 1 thread", {}),
+        ("torch", 0, blas, "MKL 2024.2, 1 thread", {}),
+        ("torch", 0, "pandas", "2.2", {}),
+    ]
+    libraries = rt.provenance_tables(provenance(rows))["libraries"]
+    assert libraries.values.tolist() == [
+        [f"{blas} (numpy runs)", "OpenBLAS 0.3.27, 1 thread"],
+        [f"{blas} (torch runs)", "MKL 2024.2, 1 thread"],
+        ["pandas", "2.2"],
+    ]
 
 
 def test_provenance_lists_each_run_where_a_shared_value_differs():
