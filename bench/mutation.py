@@ -16,7 +16,10 @@ this checkout: tests compare the project's commit recorded by runs with the chec
 commit nothing while it runs), laid out as mutmut expects (``src/mnistbench``,
 ``src/mnistbench_numpy``, ``tests``), with only that module mutated and only its tests run.
 ``--tests-from REF`` takes the tests from a git revision instead of the working tree (the code
-is always the working tree's): how the score was before a change to the tests.
+is always the working tree's): how the score was before a change to the tests. ``--again`` runs
+only the last run's survivors once more, against the tests as they are now (copied into its
+staging folder): after adding tests for survivors, how many they kill, without running every
+mutant again. The code must be the same as in that run; mutmut's numbering depends on it.
 
 Prints the score per module (killed / all mutants; a timeout counts as killed, since the tests
 stopped the change), and the score without the equivalent and then also without the styling
@@ -177,13 +180,14 @@ def run_mutmut(folder: Path, max_children: int) -> float:
     return time.monotonic() - start
 
 
-def _mutmut(folder: Path, max_children: int) -> int:
-    """One ``mutmut run`` in ``folder``, its output appended to mutmut.log; its exit code."""
+def _mutmut(folder: Path, max_children: int, names: list[str] | None = None) -> int:
+    """One ``mutmut run`` in ``folder`` (of the mutants ``names``, else all), its output
+    appended to mutmut.log; its exit code."""
     mutmut = Path(sys.executable).parent / "mutmut"
     log = folder / "mutmut.log"
     with log.open("a") as out:
         result = subprocess.run(
-            [str(mutmut), "run", "--max-children", str(max_children)],
+            [str(mutmut), "run", "--max-children", str(max_children), *(names or [])],
             cwd=folder,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -199,6 +203,27 @@ def _mutmut(folder: Path, max_children: int) -> int:
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
 TIMEOUTS = {24, -24, 36, 152, 255}
+
+
+def run_survivors_again(module: str, folder: Path, max_children: int) -> None:
+    """Copy the working tree's tests into ``folder`` (and its mutants/ copy), then run mutmut on
+    the survivors of its last run only."""
+    start = time.monotonic()
+    for copy in (folder, folder / "mutants"):
+        for path in ["tests", "plugins/conftest.py", f"{NUMPY_PLUGIN}/tests"]:
+            target = copy / path
+            if target.is_dir():
+                shutil.rmtree(target)
+            files_at(None, path, copy)
+    lost = [name for name, status in results(folder).items() if status not in KILLED]
+    if lost and _mutmut(folder, max_children, lost) != 0:
+        tail = (folder / "mutmut.log").read_text(errors="replace")[-2000:]
+        raise SystemExit(f"mutmut failed in {folder}:\n{tail}")
+    seconds = time.monotonic() - start
+    print(f"{module}: ran {len(lost)} survivors again in {seconds:.0f} s", flush=True)
+
+
+KILLED = {"killed", "timeout"}
 
 
 def results(folder: Path) -> dict[str, str]:
@@ -238,6 +263,9 @@ def main() -> None:
     parser.add_argument(
         "--read-only", action="store_true", help="summarise the staging folders' last run again"
     )
+    parser.add_argument(
+        "--again", action="store_true", help="run the last run's survivors against today's tests"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -248,12 +276,14 @@ def main() -> None:
     for module in args.modules or list(MODULES):
         folder = STAGING / label / module
         seconds = float("nan")
-        if not args.read_only:
-            stage(module, folder, args.tests_from)
-            seconds = run_mutmut(folder, args.max_children)
-        elif not (folder / "mutants").is_dir():
+        if (args.read_only or args.again) and not (folder / "mutants").is_dir():
             print(f"{module}: no run labelled {label!r} to summarise ({folder})", file=sys.stderr)
             continue
+        if args.again:  # the seconds column stays the whole run's, which this is not
+            run_survivors_again(module, folder, args.max_children)
+        elif not args.read_only:
+            stage(module, folder, args.tests_from)
+            seconds = run_mutmut(folder, args.max_children)
         outcome = pd.Series(results(folder), dtype=object)
         counts = outcome.value_counts()
         killed = int(counts.get("killed", 0) + counts.get("timeout", 0))
@@ -277,7 +307,7 @@ def main() -> None:
                 "score_without_styling": killed / (len(outcome) - judged_away)
                 if len(outcome) > judged_away
                 else float("nan"),
-                "seconds": seconds if args.read_only else round(seconds),
+                "seconds": seconds if args.read_only or args.again else round(seconds),
             }
         )
         print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
