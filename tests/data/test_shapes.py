@@ -94,6 +94,14 @@ def test_files_that_would_be_refused_give_no_known_shape(tmp_path):
     assert datasets.known_shape(tmp_path, Conventions(classes=7, image_size=(20, 24))) is None
 
 
+def test_describe_names_the_file_a_problem_is_in(tmp_path):
+    make(tmp_path, "--size", "20", "24", "--classes", "5", train=10, test=10)
+    labels = datasets.role_path(tmp_path, "test_labels")
+    write_idx(labels, np.zeros(9, np.uint8))  # 9 labels for 10 images
+    with pytest.raises(MnistbenchError, match=f"^{labels}: 9 labels for 10 images in "):
+        datasets.describe(tmp_path)
+
+
 def test_a_header_that_disagrees_with_the_labels_is_refused_naming_both(letters):
     labels = datasets.role_path(letters, "train_labels")
     write_idx(labels, np.ones(599, np.uint8))
