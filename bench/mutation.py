@@ -215,6 +215,8 @@ def run_survivors_again(module: str, folder: Path, max_children: int) -> None:
             if target.is_dir():
                 shutil.rmtree(target)
             files_at(None, path, copy)
+    # which tests reach which function is collected again: a changed test may reach others now
+    (folder / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     lost = [name for name, status in results(folder).items() if status not in KILLED]
     if lost and _mutmut(folder, max_children, lost) != 0:
         tail = (folder / "mutmut.log").read_text(errors="replace")[-2000:]

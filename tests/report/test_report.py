@@ -60,7 +60,8 @@ def tables(tmp_path_factory):
     return known.write(tmp_path_factory.mktemp("results"))
 
 
-@pytest.fixture(scope="module")
+# Function scope: mutmut credits a fixture's work to the first test that used it only.
+@pytest.fixture
 def html(tables) -> str:
     return render.render(tables, SETTINGS)
 

@@ -26,8 +26,8 @@ DIFFERENCE = uncertainty.DIFFERENCE.format("numpy")
 
 
 @pytest.fixture(scope="module")
-def results(sample_dir, tmp_path_factory):
-    """A results folder of 4 runs, aggregated, with the report and its CSV tables."""
+def trained(sample_dir, tmp_path_factory):
+    """A results folder of 4 runs, aggregated."""
     root = tmp_path_factory.mktemp("uncertainty")
     metrics = []
     for backend in ("numpy", "torch"):
@@ -40,9 +40,16 @@ def results(sample_dir, tmp_path_factory):
             assert main(["evaluate", "--data", str(sample_dir), "--run", str(run)]) == 0
             metrics.append(str(run / "metrics.json"))
     assert main(["aggregate", *metrics, "--out", str(root)]) == 0
-    report = ["report", "--tables", str(root), "--out", str(root / "report.html")]
-    assert main([*report, "--csv-dir", str(root / "report")]) == 0
     return root
+
+
+# Function scope: mutmut credits a fixture's work to the first test that used it only.
+@pytest.fixture
+def results(trained):
+    """The 4 runs' folder with the report and its CSV tables, written for each test."""
+    report = ["report", "--tables", str(trained), "--out", str(trained / "report.html")]
+    assert main([*report, "--csv-dir", str(trained / "report")]) == 0
+    return trained
 
 
 def kept(results, backend, seed) -> pd.DataFrame:
