@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from html import unescape
 
 import numpy as np
@@ -18,8 +19,8 @@ from scipy import stats
 
 from mnistbench.cli import main
 from mnistbench.evaluation import predictions
+from mnistbench.report import render, uncertainty
 from mnistbench.report import statistics as st
-from mnistbench.report import uncertainty
 
 SEEDS = (0, 1)
 DIFFERENCE = uncertainty.DIFFERENCE.format("numpy")
@@ -121,6 +122,7 @@ def test_the_page_shows_the_intervals_the_tests_and_how_they_were_made(results):
     assert set(accuracy["interval"]) <= {st.T_METHOD, st.WILSON_SAME_METHOD}
     differences = next(t for t in tables if uncertainty.P_MCNEMAR in t.columns)
     assert differences["backend"].tolist() == ["torch"]
+    assert differences["reading"].tolist() != [uncertainty.NO_PREDICTIONS]  # tested, paired
     speed = next(t for t in tables if "train speed-up reading" in t.columns)
     torch = speed.set_index("backend").loc["torch"]
     assert torch["train speed-up reading"] in {"faster", "slower", uncertainty.NO_DIFFERENCE}
@@ -139,6 +141,46 @@ def test_the_speed_csv_gives_each_speed_up_an_interval_holding_it(results):
     assert low <= torch["training speed-up over numpy (×, ratio of medians)"] <= high
     reading = "faster" if low > 1 else "slower" if high < 1 else uncertainty.NO_DIFFERENCE
     assert torch["train speed-up reading"] == reading
+
+
+def test_each_speed_up_is_followed_by_its_interval_and_reading(results):
+    columns = list(pd.read_csv(results / "report" / "speed.csv").columns)
+    train = columns.index("training speed-up over numpy (×, ratio of medians)")
+    assert columns[train + 1 : train + 4] == [
+        "train speed-up 95% interval, low (×)",
+        "train speed-up 95% interval, high (×)",
+        "train speed-up reading",
+    ]
+    predict = columns.index("predict speed-up over numpy (×, ratio of medians)")
+    assert columns[predict + 1].startswith("predict speed-up 95% interval, low")
+    assert columns[predict + 3] == "predict speed-up reading"
+
+
+def test_without_the_tables_folder_no_difference_is_tested(results, monkeypatch):
+    monkeypatch.chdir(results)  # where the summary's relative prediction paths would resolve
+    found = render.read_tables(results)
+    differences = render.derived_tables(found, render.Settings())["differences"]
+    assert differences["reading"].tolist() == [uncertainty.NO_PREDICTIONS]
+    tested = render.derived_tables(found, render.Settings(), results)["differences"]
+    assert tested["reading"].tolist() != [uncertainty.NO_PREDICTIONS]
+
+
+def test_a_difference_is_read_as_significant_at_the_false_discovery_rate_asked(trained, tmp_path):
+    folder = tmp_path / "results"
+    shutil.copytree(trained, folder)
+    for seed in SEEDS:  # torch right on every image: more accurate than numpy's runs
+        path = folder / "mnist" / "mlp" / "torch" / f"seed{seed}" / "predictions.csv"
+        right = pd.read_csv(path).assign(predicted=lambda t: t["label"])
+        right.to_csv(path, index=False)
+    found = render.read_tables(folder)
+
+    def reading(alpha: float) -> str:
+        settings = render.Settings(alpha=alpha)
+        [said] = render.derived_tables(found, settings, folder)["differences"]["reading"]
+        return said
+
+    assert reading(1.0) == "more accurate than numpy"
+    assert reading(0.0) == uncertainty.NOT_SIGNIFICANT  # no q-value is at or under 0
 
 
 def test_tables_from_before_predictions_were_kept_say_so_and_still_report(results, tmp_path):
