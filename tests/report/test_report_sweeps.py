@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import pytest
 
-from mnistbench.report import aggregate, render, sweeps
+from mnistbench.report import aggregate, render, sweeps, uncertainty
 from tests.report.test_aggregate_sweeps import swept_run
 
 RATES = [0.01, 0.02, 0.05, 0.1, 0.2]
@@ -35,6 +35,8 @@ def test_a_swept_variant_gets_a_section_with_a_figure_per_setting_and_its_best_p
     assert 'data-axes="lr"' in section and 'data-backends="numpy"' in section
     assert "<b>mlp</b> against <b>lr</b>" in page
     assert '<a href="#sweeps">Sweeps</a>' in page
+    # every run is the baseline's: no difference from it to test, so no table of them
+    assert uncertainty.P_MCNEMAR not in page
     # five points are more than the per-run figures draw: the page says where they went
     assert len(RATES) > sweeps.FIGURE_POINTS
     assert "Learning curves, confusion matrices and speed-ups below leave out\nmlp:" in page
