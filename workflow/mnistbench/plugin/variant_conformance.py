@@ -44,14 +44,16 @@ class VariantConformance:
     conformance_data = BackendConformance.conformance_data
 
     @pytest.fixture(scope="class")
-    def declared(self):
-        return get_variant(self.variant)
+    @classmethod
+    def declared(cls):
+        return get_variant(cls.variant)
 
     @pytest.fixture(scope="class")
-    def spec(self, declared, conformance_data):
+    @classmethod
+    def spec(cls, declared, conformance_data):
         images, labels = conformance_data
         hp = declared.hyperparameters(declared.small)
-        return build_spec(declared, hp, images, labels, self.seed, "cpu")
+        return build_spec(declared, hp, images, labels, cls.seed, "cpu")
 
     def test_the_variant_is_installed_under_a_usable_name(self, declared):
         assert declared.name == self.variant and names.is_name(declared.name)
