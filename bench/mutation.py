@@ -72,7 +72,7 @@ REPORT = [
     f"tests/report/test_{name}.py"
     for name in (
         *("report", "report_numbers", "report_html", "report_step", "report_figures"),
-        *("report_tables", "compare"),
+        *("report_tables", "report_uncertainty", "report_sweeps", "report_classes", "compare"),
     )
 ]
 # module: (files to mutate, relative to the staging folder; the tests that check them)
@@ -118,7 +118,6 @@ def files_at(ref: str | None, path: str, dest: Path) -> None:
 
 def stage(module: str, folder: Path, tests_from: str | None) -> None:
     """A fresh folder with the packages under src/, the tests, and mutmut's configuration."""
-    mutate, tests = MODULES[module]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__")
@@ -140,6 +139,12 @@ def stage(module: str, folder: Path, tests_from: str | None) -> None:
         (folder / "src" / "mnistbench" / "testing.py").write_text(testing.stdout)
     for path in ALSO:
         files_at(None, path, folder)
+    write_config(module, folder)
+
+
+def write_config(module: str, folder: Path) -> None:
+    """mutmut's configuration in ``folder``: what to mutate and which of the tests there to run."""
+    mutate, tests = MODULES[module]
     selected = [t for t in tests if t.startswith("-") or (folder / t).exists()]
     pytest_options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
     config = {
@@ -215,6 +220,7 @@ def run_survivors_again(module: str, folder: Path, max_children: int) -> None:
             if target.is_dir():
                 shutil.rmtree(target)
             files_at(None, path, copy)
+    write_config(module, folder)  # the module's tests as listed now
     # which tests reach which function is collected again: a changed test may reach others now
     (folder / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     lost = [name for name, status in results(folder).items() if status not in KILLED]
