@@ -208,6 +208,7 @@ def _mutmut(folder: Path, max_children: int, names: list[str] | None = None) -> 
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
 TIMEOUTS = {24, -24, 36, 152, 255}
+KILLED = {"killed", "timeout"}  # a timeout counts as killed: the tests stopped the change
 
 
 def run_survivors_again(module: str, folder: Path, max_children: int) -> None:
@@ -229,9 +230,6 @@ def run_survivors_again(module: str, folder: Path, max_children: int) -> None:
         raise SystemExit(f"mutmut failed in {folder}:\n{tail}")
     seconds = time.monotonic() - start
     print(f"{module}: ran {len(lost)} survivors again in {seconds:.0f} s", flush=True)
-
-
-KILLED = {"killed", "timeout"}
 
 
 def results(folder: Path) -> dict[str, str]:
@@ -293,8 +291,7 @@ def main() -> None:
             stage(module, folder, args.tests_from)
             seconds = run_mutmut(folder, args.max_children)
         outcome = pd.Series(results(folder), dtype=object)
-        counts = outcome.value_counts()
-        killed = int(counts.get("killed", 0) + counts.get("timeout", 0))
+        killed = int(outcome.isin(KILLED).sum())
         lost = outcome[outcome.isin(["survived", "no tests", "suspicious", "not checked"])]
         equivalent = [name for name in lost.index if name in known_equivalent]
         styling = [name for name in lost.index if name in known_styling]
