@@ -7,7 +7,7 @@ A backend plugin writes ``from mnistbench import hookimpl`` and implements
 
 import pluggy
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # 0.2.0: the public API has one home, mnistbench.plugin
 
 PROJECT_NAME = "mnistbench"
 ENTRY_POINT_GROUP = "mnistbench.backends"

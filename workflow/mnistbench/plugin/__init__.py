@@ -1,2 +1,68 @@
-"""The plugin API: what a backend is, the hooks, discovery, conformance tests and
-the helpers backends share."""
+"""The public API of mnistbench: everything a backend or variant author imports, in one place.
+
+    from mnistbench.plugin import hookimpl, TrainSpec, EpochResult, Variant
+
+Every name in :data:`__all__` is documented in ``docs/plugins.md`` and stays importable from here
+across releases; a name that moves keeps working from its old home with a
+``DeprecationWarning`` that names this one. The names are loaded on first use, so importing this
+package costs nothing and the conformance suites (which need pytest, the ``testing`` extra) are
+imported only by a test file that asks for them.
+
+The submodules (``backend``, ``registry``, ``testing``, ...) are where each name is defined; the
+host's own machinery among them (discovery, the registry) is not part of this API.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> the module that defines it
+_HOMES = {
+    # hooks
+    "hookimpl": "mnistbench",
+    "HOOK_VERSION": "mnistbench.plugin.hookspecs",
+    # what a backend is
+    "Backend": "mnistbench.plugin.backend",
+    "Trainer": "mnistbench.plugin.backend",
+    "TrainSpec": "mnistbench.plugin.backend",
+    "EpochResult": "mnistbench.plugin.backend",
+    # what a variant is
+    "Variant": "mnistbench.variants.base",
+    "Contract": "mnistbench.variants.base",
+    "Plan": "mnistbench.variants.base",
+    "Reference": "mnistbench.variants.parts",
+    "Cost": "mnistbench.variants.parts",
+    "StepModule": "mnistbench.variants.parts",
+    "Shape": "mnistbench.data.shapes",
+    "MNIST": "mnistbench.data.shapes",
+    "flatten_scaled": "mnistbench.variants.base",
+    "unit_pixels": "mnistbench.variants.base",
+    "shuffled_plan": "mnistbench.variants.base",
+    "file_order_plan": "mnistbench.variants.base",
+    # helpers the built-in backends use too
+    "installed_version": "mnistbench.plugin.frameworks",
+    "missing_reason": "mnistbench.plugin.frameworks",
+    "backend_variants": "mnistbench.plugin.variant_registry",
+    "variant_module": "mnistbench.plugin.variant_registry",
+    "flush_denormals": "mnistbench.plugin.denormals",
+    # the conformance suites (need pytest: pip install 'mnistbench[testing]')
+    "BackendConformance": "mnistbench.plugin.testing",
+    "VariantConformance": "mnistbench.plugin.variant_conformance",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        home = _HOMES[name]
+    except KeyError:
+        raise AttributeError(f"module 'mnistbench.plugin' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
