@@ -195,3 +195,18 @@ def test_tables_from_before_predictions_were_kept_say_so_and_still_report(result
         t for t in pd.read_html(io.StringIO(out.read_text())) if "reading" in t.columns
     )
     assert differences["reading"].tolist() == [uncertainty.NO_PREDICTIONS]
+
+
+def test_one_seed_makes_no_speed_verdict_and_shows_no_interval():
+    from tests import known
+
+    ok = known.summary().query("status == 'ok'")
+    keys = ["dataset", "variant", "backend", "point", "device"]
+    one = ok[ok["seed"] == 0].assign(point="default")
+    history = known.history().assign(point="default")
+    speed = uncertainty.speed_intervals(one, history, "numpy", keys).set_index("backend")
+    assert speed.loc["torch", "train speed-up reading"] == st.ONE_RUN
+    assert speed.loc["torch", "predict speed-up reading"] == st.ONE_RUN
+    assert speed.loc["torch", uncertainty.SPEED_COLUMNS[:2]].isna().all()
+    both = uncertainty.speed_intervals(ok.assign(point="default"), history, "numpy", keys)
+    assert st.ONE_RUN not in set(both["train speed-up reading"])

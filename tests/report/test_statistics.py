@@ -125,3 +125,9 @@ def test_benjamini_hochberg_adjusts_as_scipy_and_leaves_untested_rows_blank():
     q = st.benjamini_hochberg([0.01, 0.04, np.nan, 0.03])
     assert q[[0, 1, 3]] == pytest.approx([0.03, 0.04, 0.04])
     assert np.isnan(q[2])
+
+
+def test_a_speed_verdict_needs_two_runs_on_every_side():
+    assert st.speed_verdict_possible(2, 2) and st.speed_verdict_possible(5, 2, 3)
+    assert not st.speed_verdict_possible(1, 4)
+    assert not st.speed_verdict_possible(3, 1)

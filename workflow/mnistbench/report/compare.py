@@ -12,12 +12,13 @@ hyperparameters that differ, and whether a change is larger than noise
 
 As asv does, a change is flagged when it is both past its threshold and significant: accuracy
 moved by more than ``--threshold`` (a fraction of the test set) with McNemar's exact test on
-the run's predictions significant at ``--alpha`` after Benjamini-Hochberg; train time beyond
-``--time-threshold`` either way (1.5: slower than 1.5x or faster than 1/1.5x) with the
-Mann-Whitney U test on its epoch times significant likewise. Where a test cannot be made (no
-predictions kept, too few epochs for the test to reach ``--alpha``), the threshold alone decides
-and the flag says why. Predict time, one median per run, is judged by its threshold alone. A run
-is also flagged when its hyperparameters differ or it is in one folder only.
+the run's predictions significant at ``--alpha`` after Benjamini-Hochberg; train or predict time
+beyond ``--time-threshold`` either way (1.5: slower than 1.5x or faster than 1/1.5x), as the
+ratio of medians over the runs that differ only by seed, with its 95% bootstrap interval over
+those runs leaving out 1x. A timing verdict needs two runs or more a side (one process's epochs
+are not the run-to-run spread): with one, or where no accuracy test can be made (no predictions
+kept), the change is listed under "not tested" and is not a flag. A run is also flagged when its
+hyperparameters differ or it is in one folder only. ``--fail-on-flag`` fails on flags only.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import significance as sig
+from mnistbench.report import statistics as st
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
 from mnistbench.report.tables import TEXT_COLUMNS, with_derived
@@ -39,6 +41,7 @@ ACCURACY_A, ACCURACY_B = "accuracy before", "accuracy after"
 CHANGE = "change (accuracy after − before)"
 TRAIN_RATIO = "train s/epoch ratio (×, after / before)"
 PREDICT_RATIO = "predict time ratio (×, after / before)"
+UNTESTED = "past a threshold, not tested"
 FLAGGED_EXIT = 3  # the exit status of ``compare --fail-on-flag`` that flags a run (1: an error)
 
 
@@ -90,25 +93,38 @@ def compare(
     b = read_summary(after).reindex(columns=[*RUN_KEYS, *columns])
     both = a.merge(b, on=RUN_KEYS, how="outer", suffixes=("_a", "_b"), indicator=True)
     both = both.sort_values(RUN_KEYS, ignore_index=True)
-    tests = sig.run_tests(both, Path(before), Path(after), alpha)
+    tests = sig.run_tests(both, Path(before), Path(after))
     change = both["test_accuracy_b"] - both["test_accuracy_a"]
     train_ratio = both["epoch_seconds_b"] / both["epoch_seconds_a"]
     predict_ratio = both["predict_us_b"] / both["predict_us_a"]
-    flags = []
+    timings = {
+        "train": sig.timing_tests(both, "epoch_seconds"),
+        "predict": sig.timing_tests(both, "predict_us"),
+    }
+    flags, untested = [], []
     for i, row in both.iterrows():
-        why = []
+        why, not_tested = [], []
         if row["_merge"] != "both":
             why.append("only before" if row["_merge"] == "left_only" else "only after")
         if abs(change[i]) > threshold:
-            why += _if_significant(f"accuracy {change[i]:+.4f}", tests.loc[i], "accuracy", alpha)
-        for name, ratio in (("train", train_ratio[i]), ("predict", predict_ratio[i])):
-            if ratio > time_threshold or ratio < 1 / time_threshold:
-                change_text = f"{name} {'slower' if ratio > 1 else 'faster'} {ratio:.2f}×"
-                why += _if_significant(change_text, tests.loc[i], name, alpha)
+            decided, reason = _accuracy_verdict(tests.loc[i], alpha)
+            if reason:
+                (why if decided else not_tested).append(f"accuracy {change[i]:+.4f} ({reason})")
+        for name, found in timings.items():
+            timing = found.get(tuple(row[k] for k in sig.TIME_KEYS))
+            if timing is None or 1 / time_threshold <= timing.ratio <= time_threshold:
+                continue
+            text = f"{name} {'slower' if timing.ratio > 1 else 'faster'} {timing.ratio:.2f}×"
+            if timing.interval is None:
+                not_tested.append(f"{text} ({st.ONE_RUN}, {_runs(timing)})")
+            elif timing.changed:
+                low, high = timing.interval.low, timing.interval.high
+                why.append(f"{text} (95% interval {low:.2f}–{high:.2f}×, {_runs(timing)})")
         hp = changed_hyperparameters(row["hyperparameters_a"], row["hyperparameters_b"])
         if hp and row["_merge"] == "both":
             why.append(hp)
         flags.append(f"{FLAG} " + ", ".join(why) if why else "")
+        untested.append(", ".join(not_tested))
     return pd.DataFrame(
         {
             **{k: both[k] for k in RUN_KEYS},
@@ -119,26 +135,23 @@ def compare(
             PREDICT_RATIO: predict_ratio,
             **{c: tests[c] for c in tests.columns},
             "flagged": flags,
+            UNTESTED: untested,
         }
     )
 
 
-def _if_significant(change: str, tests: pd.Series, what: str, alpha: float) -> list[str]:
-    """``[change, with its test]`` where the change is significant or cannot be tested;
-    ``[]`` where a test finds it within noise."""
-    p, q = {
-        "accuracy": (sig.ACCURACY_P, sig.ACCURACY_Q),
-        "train": (sig.TRAIN_P, sig.TRAIN_Q),
-    }.get(what, (None, None))
-    if p is None:
-        return [f"{change} (predict time: one median per run, threshold only)"]
-    if pd.isna(tests[p]):
-        reason = next((r for r in tests[sig.UNTESTED].split("; ") if r.startswith(what)), "")
-        return [f"{change} ({reason.split(': ', 1)[-1] or 'not tested'}: threshold only)"]
-    if tests[q] > alpha:
-        return []
-    test = "exact McNemar" if what == "accuracy" else "Mann-Whitney U"
-    return [f"{change} ({test} p {tests[p]:.2g}, q {tests[q]:.2g})"]
+def _runs(timing: sig.TimingTest) -> str:
+    before, after = timing.runs
+    return f"median of {before} and {after} runs"
+
+
+def _accuracy_verdict(tests: pd.Series, alpha: float) -> tuple[bool, str]:
+    """(whether McNemar's test decided, what to say); ``(True, "")`` where it found noise."""
+    if pd.isna(tests[sig.ACCURACY_P]):
+        return False, tests[sig.UNTESTED].split(": ", 1)[-1] or "not tested"
+    if tests[sig.ACCURACY_Q] > alpha:
+        return True, ""
+    return True, f"exact McNemar p {tests[sig.ACCURACY_P]:.2g}, q {tests[sig.ACCURACY_Q]:.2g}"
 
 
 def text_table(changes: pd.DataFrame) -> str:
@@ -152,10 +165,11 @@ def text_table(changes: pd.DataFrame) -> str:
             "train ×": changes[TRAIN_RATIO].map(_fixed(2)),
             "predict ×": changes[PREDICT_RATIO].map(_fixed(2)),
             "flagged": changes["flagged"],
+            "not tested": changes[UNTESTED],
         }
     )
     widths = {c: max(len(c), *(len(v) for v in shown[c])) for c in shown}
-    left = ("run", "flagged")
+    left = ("run", "flagged", "not tested")
 
     def line(values) -> str:
         cells = [v.ljust(widths[c]) if c in left else v.rjust(widths[c]) for c, v in values]
@@ -168,13 +182,17 @@ def text_table(changes: pd.DataFrame) -> str:
 def legend(changes: pd.DataFrame, threshold: float, time_threshold: float, alpha: float) -> str:
     """What the terminal table's columns mean and how many runs it flags."""
     flagged = int((changes["flagged"] != "").sum())
+    untested = int((changes[UNTESTED] != "").sum())
     return (
-        f"\n{flagged} of {len(changes)} runs flagged (accuracy moved by more than {threshold:g}, "
-        f"a time ratio beyond {time_threshold:g}x either way, each where significant at "
-        f"{alpha:g} after Benjamini-Hochberg over every test made or where no test could be "
-        "made; other hyperparameters; or in one folder only).\n"
-        "Tests: accuracy, McNemar's exact test on the run's test-set predictions; train time, "
-        "Mann-Whitney U on its per-epoch times; q is the Benjamini-Hochberg adjusted p.\n"
+        f"\n{flagged} of {len(changes)} runs flagged (accuracy moved by more than {threshold:g} "
+        f"with q at most {alpha:g}, or train or predict time beyond {time_threshold:g}x either "
+        "way with its 95% interval leaving out 1x; other hyperparameters; or in one folder "
+        f"only); {untested} past a threshold where no test could be made (not flagged).\n"
+        "Tests: accuracy, McNemar's exact test on the run's test-set predictions, q the "
+        "Benjamini-Hochberg adjusted p; time, the ratio of medians over the runs of every seed, "
+        f"its interval a {st.BOOTSTRAP_METHOD} over those runs, made only with "
+        f"{st.SPEED_REPEATS} runs or more a side (one process's epochs are not the run-to-run "
+        "spread).\n"
         "before, after: test accuracy (fraction of the test set); train ×: "
         "seconds per training epoch, after / before; predict ×: predict time, after / before "
         "(below 1: faster)."
@@ -195,6 +213,8 @@ def render(changes: pd.DataFrame, before: str, after: str, settings: dict) -> st
             after=str(after),
             settings=settings,
             flagged=int((changes["flagged"] != "").sum()),
+            untested=int((changes[UNTESTED] != "").sum()),
+            methods=st,
             runs=len(changes),
             changes=table(changes),
         )

@@ -1,17 +1,18 @@
 """Whether a run changed between two result folders by more than noise, as ``asv compare`` asks.
 
-For each run in both folders, :func:`run_tests` gives
-
-- accuracy: McNemar's exact test on the run's test-set predictions before and after (the
-  images one version gets right and the other wrong);
-- train time: the Mann-Whitney U test on the run's per-epoch training times before and after,
-  where there are enough epochs for the test to reach the level at all;
-
-then the Benjamini-Hochberg adjustment over every test made, since ``compare`` tests every run.
+- accuracy, run by run (:func:`run_tests`): McNemar's exact test on the run's test-set
+  predictions before and after (the images one version gets right and the other wrong), with
+  the Benjamini-Hochberg adjustment over every run tested, since ``compare`` tests every run;
+- train and predict time, per group of runs that differ only by seed (:func:`timing_tests`): the
+  ratio of medians after / before, with a percentile bootstrap interval over the runs. As in the
+  report, a timing verdict needs repeats across processes
+  (:func:`~mnistbench.report.statistics.speed_verdict_possible`): the epochs of one process are
+  not the run-to-run spread, so one run a side is not tested.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,34 +20,13 @@ import pandas as pd
 
 from mnistbench.evaluation import predictions
 from mnistbench.report import statistics as st
-from mnistbench.report.aggregate import RUN_KEYS, with_point
+from mnistbench.report.aggregate import RUN_KEYS
 
 ACCURACY_P = "accuracy p (exact McNemar)"
 ACCURACY_Q = "accuracy q (Benjamini-Hochberg)"
-TRAIN_P = "train time p (Mann-Whitney U)"
-TRAIN_Q = "train time q (Benjamini-Hochberg)"
 UNTESTED = "not tested"
 NO_PREDICTIONS = "no predictions kept"
-TOO_FEW = "too few repeats to tell"
-
-
-def read_history(folder: str | Path) -> pd.DataFrame:
-    """The per-epoch table ``aggregate`` wrote in ``folder``; empty where there is none."""
-    path = Path(folder) / "history.csv"
-    if not path.is_file():
-        return pd.DataFrame(columns=[*RUN_KEYS, "epoch", "seconds"])
-    text = ("dataset", "variant", "backend", "point")
-    return with_point(pd.read_csv(path, dtype=dict.fromkeys(text, str)))
-
-
-def epoch_seconds(history: pd.DataFrame) -> dict[tuple, np.ndarray]:
-    """Each run's per-epoch training seconds, by its run keys."""
-    if history.empty or "seconds" not in history:
-        return {}
-    return {
-        key if isinstance(key, tuple) else (key,): runs["seconds"].dropna().to_numpy(float)
-        for key, runs in history.groupby(RUN_KEYS)
-    }
+TIME_KEYS = [k for k in RUN_KEYS if k != "seed"]  # a timing group: the runs of every seed
 
 
 def _kept(folder: Path, name: object) -> pd.DataFrame | None:
@@ -66,32 +46,51 @@ def accuracy_p(before: Path, after: Path, row: pd.Series) -> tuple[float, str]:
     return st.paired_test([(a["correct"].to_numpy(), b["correct"].to_numpy())]).p, ""
 
 
-def train_time_p(before: np.ndarray | None, after: np.ndarray | None, alpha: float):
-    """Mann-Whitney U p of one run's epoch times, before and after; NaN and why not."""
-    if before is None or after is None:
-        return np.nan, "train time: no epoch times"
-    p = st.mann_whitney(before, after, alpha)
-    if p is None:
-        return np.nan, f"train time: {TOO_FEW}, {len(before)} and {len(after)} epochs"
-    return p, ""
-
-
-def run_tests(both: pd.DataFrame, before: Path, after: Path, alpha: float) -> pd.DataFrame:
+def run_tests(both: pd.DataFrame, before: Path, after: Path) -> pd.DataFrame:
     """Per row of ``both`` (runs matched by their keys, ``_a`` before and ``_b`` after): the
-    p-values, their Benjamini-Hochberg q over every test made, and what could not be tested."""
-    times_a = epoch_seconds(read_history(before))
-    times_b = epoch_seconds(read_history(after))
+    accuracy p-value, its Benjamini-Hochberg q over every test made, and why a run could not
+    be tested."""
     rows = []
     for _, row in both.iterrows():
         if row["_merge"] != "both":
-            rows.append({ACCURACY_P: np.nan, TRAIN_P: np.nan, UNTESTED: ""})
+            rows.append({ACCURACY_P: np.nan, UNTESTED: ""})
             continue
-        key = tuple(row[k] for k in RUN_KEYS)
-        accuracy, why_not_accuracy = accuracy_p(before, after, row)
-        train, why_not_train = train_time_p(times_a.get(key), times_b.get(key), alpha)
-        untested = "; ".join(w for w in (why_not_accuracy, why_not_train) if w)
-        rows.append({ACCURACY_P: accuracy, TRAIN_P: train, UNTESTED: untested})
-    tests = pd.DataFrame(rows, columns=[ACCURACY_P, TRAIN_P, UNTESTED], index=both.index)
-    q = st.benjamini_hochberg(np.concatenate([tests[ACCURACY_P], tests[TRAIN_P]]))
-    tests[ACCURACY_Q], tests[TRAIN_Q] = q[: len(tests)], q[len(tests) :]
-    return tests[[ACCURACY_P, ACCURACY_Q, TRAIN_P, TRAIN_Q, UNTESTED]]
+        accuracy, why_not = accuracy_p(before, after, row)
+        rows.append({ACCURACY_P: accuracy, UNTESTED: why_not})
+    tests = pd.DataFrame(rows, columns=[ACCURACY_P, UNTESTED], index=both.index)
+    tests[ACCURACY_Q] = st.benjamini_hochberg(tests[ACCURACY_P])
+    return tests[[ACCURACY_P, ACCURACY_Q, UNTESTED]]
+
+
+@dataclass(frozen=True)
+class TimingTest:
+    """One group's time after / before: the ratio of the runs' medians, its 95% interval over
+    the runs (None: too few runs for a verdict) and the runs each side had."""
+
+    ratio: float
+    interval: st.Interval | None
+    runs: tuple[int, int]
+
+    @property
+    def changed(self) -> bool:
+        """The interval leaves out 1×: a change larger than the run-to-run spread."""
+        return self.interval is not None and not self.interval.holds(1.0)
+
+
+def timing_tests(both: pd.DataFrame, column: str) -> dict[tuple, TimingTest]:
+    """Per group of runs in both folders that differ only by seed (:data:`TIME_KEYS`): the
+    ratio of ``column``'s medians after / before and, where each side has the runs a verdict
+    needs, a bootstrap interval of that ratio over the runs."""
+    tests = {}
+    matched = both[both["_merge"] == "both"]
+    for key, runs in matched.groupby(TIME_KEYS, sort=False):
+        after, before = runs[f"{column}_b"].dropna(), runs[f"{column}_a"].dropna()
+        if not len(after) or not len(before):
+            continue
+        counts = (len(before), len(after))
+        interval = (
+            st.speedup_interval(after, before) if st.speed_verdict_possible(*counts) else None
+        )
+        ratio = float(st.ratio_of_medians(after.to_numpy(), before.to_numpy()))
+        tests[key] = TimingTest(ratio, interval, counts)
+    return tests

@@ -10,7 +10,8 @@ was found:
 - a speed-up: a percentile bootstrap of the ratio of medians, over seeds and epochs
   (:func:`two_stage_speedup_interval`) or over seeds alone (:func:`speedup_interval`);
 - one run's epoch times before and after: the Mann-Whitney U test (:func:`mann_whitney`);
-- many tests at once: Benjamini-Hochberg's false discovery rate (:func:`benjamini_hochberg`).
+- many tests at once: Benjamini-Hochberg's false discovery rate (:func:`benjamini_hochberg`);
+- whether a speed verdict can be made at all (:func:`speed_verdict_possible`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,23 @@ TWO_STAGE_METHOD = (
 )
 MANN_WHITNEY_METHOD = "Mann-Whitney U (two-sided)"
 BH_METHOD = "Benjamini-Hochberg"
+
+
+# A speed verdict needs repeats across processes -----------------------------------------------
+
+SPEED_REPEATS = 2  # runs (processes: seeds or repeated runs) each side needs for a speed verdict
+ONE_RUN = "one run: not tested"  # the reading where a side has fewer
+
+
+def speed_verdict_possible(*runs_per_side: int) -> bool:
+    """Whether a speed comparison can carry a verdict: every side has at least
+    :data:`SPEED_REPEATS` runs, each its own process.
+
+    The epochs of one process share its machine state (caches, clocks, neighbours' load), so
+    their spread is not the run-to-run spread a user will meet: one run's epochs, however many,
+    decide nothing. The report's speed-ups and ``compare``'s timing flags both ask here.
+    """
+    return all(n >= SPEED_REPEATS for n in runs_per_side)
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,10 @@ def _epoch_runs(found: dict[tuple, np.ndarray], runs: pd.DataFrame) -> list[np.n
     return [found[key] for key in keys if key in found and len(found[key])]
 
 
-def _reading(interval: st.Interval | None) -> str:
+def _reading(interval: st.Interval | None, runs: tuple[int, int]) -> str:
+    """The words for a speed-up's interval from ``runs`` (baseline's, this backend's) runs."""
+    if not st.speed_verdict_possible(*runs):
+        return st.ONE_RUN
     if interval is None:
         return TOO_FEW
     return NO_DIFFERENCE if interval.holds(1.0) else ("faster" if interval.low > 1 else "slower")
@@ -169,7 +172,9 @@ def speed_intervals(
     """Per group of ``keys``: 95% intervals of the train and predict speed-ups over ``baseline``.
 
     Train: a two-stage bootstrap over seeds and each run's epochs. Predict: a bootstrap over
-    seeds of each run's predict time (itself the median of 3).
+    seeds of each run's predict time (itself the median of 3). Only where each side has the
+    runs a speed verdict needs (:func:`~mnistbench.report.statistics.speed_verdict_possible`):
+    else no interval, and the reading says so.
     """
     predict_us = summary["predict_seconds"] / summary["test_samples"] * 1e6
     summary = summary.assign(predict_us=predict_us)
@@ -184,20 +189,23 @@ def speed_intervals(
         if row.get("backend") == baseline:
             rows.append({**row, "train speed-up reading": "the baseline"})
             continue
-        if len(base):
-            train = st.two_stage_speedup_interval(
-                _epoch_runs(epochs, base), _epoch_runs(epochs, runs)
-            )
-            predict = st.speedup_interval(base["predict_us"].dropna(), runs["predict_us"].dropna())
+        base_epochs, own_epochs = _epoch_runs(epochs, base), _epoch_runs(epochs, runs)
+        base_predict, own_predict = base["predict_us"].dropna(), runs["predict_us"].dropna()
+        train_runs = (len(base_epochs), len(own_epochs))
+        predict_runs = (len(base_predict), len(own_predict))
+        if len(base) and st.speed_verdict_possible(*train_runs):
+            train = st.two_stage_speedup_interval(base_epochs, own_epochs)
+        if len(base) and st.speed_verdict_possible(*predict_runs):
+            predict = st.speedup_interval(base_predict, own_predict)
         rows.append(
             {
                 **row,
                 f"train speed-up {LOW} (×)": train.low if train else np.nan,
                 f"train speed-up {HIGH} (×)": train.high if train else np.nan,
-                "train speed-up reading": _reading(train) if len(base) else "",
+                "train speed-up reading": _reading(train, train_runs) if len(base) else "",
                 f"predict speed-up {LOW} (×)": predict.low if predict else np.nan,
                 f"predict speed-up {HIGH} (×)": predict.high if predict else np.nan,
-                "predict speed-up reading": _reading(predict) if len(base) else "",
+                "predict speed-up reading": _reading(predict, predict_runs) if len(base) else "",
             }
         )
     return pd.DataFrame(rows, columns=[*keys, *SPEED_COLUMNS])
