@@ -117,3 +117,19 @@ def test_the_documented_overrides_are_found():
 @pytest.mark.parametrize("entries", documented_overrides(), ids=" ".join)
 def test_a_documented_override_passes(entries):
     overridden(*entries)
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "value"),
+    [
+        ("hyperparameters={mlp: {lr: 1e400}}", "hyperparameters.mlp.lr", "inf"),
+        ("hyperparameters={mlp: {lr: -1e400}}", "hyperparameters.mlp.lr", "-inf"),
+        ("hyperparameters={mlp: {lr: nan}}", "hyperparameters.mlp.lr", "nan"),
+        ("sweeps={mlp: {lr: [0.1, inf]}}", "sweeps.mlp.lr[1]", "inf"),
+        ("report={time_to_accuracy: {mlp: nan}}", "report.time_to_accuracy.mlp", "nan"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_refused_naming_its_key(entry, key, value):
+    with pytest.raises(MnistbenchError) as error:
+        overridden(entry)
+    assert str(error.value) == f"config: {key}: {value} is not a finite number"

@@ -100,3 +100,12 @@ def test_a_run_folder_gives_back_its_point():
     assert run.directory == "results/mnist/mlp/numpy/batch_size=8,lr=0.1/seed3"
     assert Run.from_directory(f"/somewhere/{run.directory}") == run
     assert run.log("train") == "logs/train/mnist/mlp/numpy/batch_size=8,lr=0.1/seed3.log"
+
+
+def test_a_name_snakemake_would_take_for_a_runaway_wildcard_falls_back_to_a_hash():
+    """``batch_size=100000000000000000000`` ends in twenty zeros: Snakemake's DAG refuses such a
+    wildcard value (PeriodicWildcardError), so the point gets a hashed folder instead."""
+    periodic = {"epochs": 10**20}
+    name = points.name(periodic)
+    assert name.startswith("point-") and len(name) == len("point-") + 16
+    assert points.name({"epochs": 10**18}) == "epochs=1000000000000000000"  # 18 zeros: readable

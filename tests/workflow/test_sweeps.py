@@ -150,6 +150,12 @@ def test_listed_points_are_planned_as_given(swept):
         ("{mlp: {lr: [fast]}}", "config: sweeps.mlp.lr[0]: got 'fast', which is not a number"),
         ("{mlp: {points: [{lr: 1}], batch_size: [8]}}", "config: sweeps.mlp: both points and a"),
         ("{mpl: {lr: [1]}}", "config: sweeps: unknown variant 'mpl'"),
+        ("{mlp: {lr: [0.1, 1e400]}}", "config: sweeps.mlp.lr[1]: inf is not a finite number"),
+        (
+            "{mlp: {batch_size: [8, 32, 1e20]}}",
+            "config: sweeps.mlp.batch_size: 100000000000000000000 is more than the 3000 training"
+            " images of dataset 'mnist-sample'; a batch is at most the training set",
+        ),
     ],
 )
 def test_a_bad_sweep_is_refused_in_one_line(swept, sweep, line):

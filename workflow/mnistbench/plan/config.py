@@ -11,6 +11,7 @@ with an example in the form a user types.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,11 +39,25 @@ def check(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any
         what it expects and an example.
     """
     coerced = _Coercer(schema).coerce(dict(config), schema)
+    _check_finite(coerced, "")
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(coerced))
     if error is not None:
         raise MnistbenchError(describe(error, schema))
     return coerced
+
+
+def _check_finite(value: Any, key: str) -> None:
+    """Refuse ``inf`` and ``nan`` anywhere (YAML's ``.inf``, ``1e400`` on the command line):
+    the schema's bounds let them through, and a run would train on them to NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MnistbenchError(f"config: {key}: {value!r} is not a finite number")
+    if isinstance(value, Mapping):
+        for inner, item in value.items():
+            _check_finite(item, f"{key}.{inner}".lstrip("."))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{key}[{index}]")
 
 
 def _alternative(error: jsonschema.ValidationError) -> jsonschema.ValidationError:

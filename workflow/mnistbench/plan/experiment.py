@@ -22,8 +22,8 @@ from typing import Any
 from mnistbench.data import datasets
 from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import limits, sweeps
 from mnistbench.plan import points as points_
-from mnistbench.plan import sweeps
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.variants import get_variant
@@ -177,6 +177,7 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
         )
         for v in config["variants"]
     }
+    limits.check_batch_sizes(config, hyperparameters, variant_points, DATA_DIR)
     registry = registry or load_backends()
     backends, skipped = _backends(config, registry)
     skipped[:0] = variant_notes

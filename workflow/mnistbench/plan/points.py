@@ -6,8 +6,10 @@ name is the run's folder between backend and seed (``results/mnist/mlp/numpy/<po
 - ``default``: the empty point, for a run that sweeps nothing;
 - ``batch_size=8,lr=0.05``: ``name=value`` pairs in name order, values canonical (:func:`text`),
   so ``0.05`` and ``5e-2`` name one point and one folder;
-- ``point-<16 hex digits>``: for a name longer than :data:`MAX_NAME` characters, the first 16 hex
-  digits of the SHA-256 of the canonical name (stable: the same settings give the same folder).
+- ``point-<16 hex digits>``: for a name longer than :data:`MAX_NAME` characters, or one that
+  Snakemake would take for a runaway wildcard (a value ending in 20 repeats, such as
+  ``batch_size=100000000000000000000``), the first 16 hex digits of the SHA-256 of the canonical
+  name (stable: the same settings give the same folder).
 
 The name is a function of the settings alone, so a point keeps its folder when others are added
 to its sweep (adding a value runs only the new points). See docs/runs.md.
@@ -15,6 +17,7 @@ to its sweep (adding a value runs only the new points). See docs/runs.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -55,9 +58,18 @@ def name(point: Mapping[str, Any]) -> str:
     if not point:
         return DEFAULT
     readable = ",".join(f"{key}={text(point[key])}" for key in sorted(point))
-    if len(readable) <= MAX_NAME:
+    if len(readable) <= MAX_NAME and not _periodic(readable):
         return readable
     return "point-" + hashlib.sha256(readable.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _periodic(folder: str) -> bool:
+    """Whether Snakemake's DAG would refuse ``folder`` as a wildcard value that repeats itself
+    (its PeriodicWildcardError); imported here, on first use, to keep the steps' start fast."""
+    from snakemake.io import PeriodicityDetector
+
+    return PeriodicityDetector().is_periodic(folder) is not None
 
 
 def parse(folder: str) -> Point | None:
