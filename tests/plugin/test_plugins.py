@@ -116,7 +116,7 @@ def test_a_third_party_plugin_installed_by_entry_point_is_listed(tmp_path):
         tmp_path, "mnistbench_echo", "echo = echo_backend", {"echo_backend": THIRD_PARTY}
     )
     listing = run_backends_command(tmp_path).stdout
-    assert "echo 0.1 (devices: cpu; variants: mlp)" in listing
+    assert "echo 0.1 (devices: cpu; variants: mlp; implementations: tuned)" in listing
     assert "numpy" in listing and "torch" in listing
 
 
@@ -157,6 +157,16 @@ def test_backends_json_lists_name_versions_distribution_devices_and_variants():
     assert numpy["distribution_version"] == importlib.metadata.version("mnistbench-numpy")
     assert numpy["available"] is True and numpy["devices"] == ["cpu"]
     assert numpy["variants"] == sorted(load_backends().backends["numpy"].variants)
+
+
+def test_backends_json_lists_each_backends_implementations_default_first():
+    listed = backends_json({})
+    assert listed["numpy"]["implementations"] == ["tuned"]
+    assert listed["jax"]["implementations"] == ["autograd"]
+    torch = listed["torch"]
+    assert torch["implementations"] == ["tuned", "autograd", "compiled"]
+    assert torch["variant_implementations"]["mlp"] == ["tuned", "autograd", "compiled"]
+    assert torch["variant_implementations"]["predictive_coding"] == ["tuned"]
 
 
 def numpy_plugin_source(class_name: str, name: str, hook_version: str | int) -> str:

@@ -66,3 +66,11 @@ def test_variants_json_lists_distribution_and_implementing_backends():
     assert listed["mlp"]["distribution"] == "mnistbench"
     assert {"numpy", "torch", "jax"} <= set(listed["mlp"]["backends"])
     assert listed["mlp"]["input_layout"] == "flat"
+
+
+def test_variants_json_says_in_one_line_where_an_update_is_no_gradient():
+    result = run_cli("variants", "--json")
+    listed = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    assert listed["mlp"]["not_a_gradient"] is None
+    reason = listed["predictive_coding"]["not_a_gradient"]
+    assert "not the gradient of one loss" in reason and "\n" not in reason

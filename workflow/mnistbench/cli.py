@@ -162,6 +162,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_backends(args) -> None:
+    from mnistbench.plugin.backend import implementations
     from mnistbench.plugin.registry import load_backends
 
     registry = load_backends()
@@ -172,7 +173,10 @@ def cmd_backends(args) -> None:
         reason = backend.unavailable_reason()
         where = f"unavailable: {reason}" if reason else "devices: " + ", ".join(backend.devices())
         variants = ", ".join(sorted(backend.variants))
-        print(f"{name} {backend.version} ({where}; variants: {variants})")
+        offered = ", ".join(implementations(backend))
+        print(
+            f"{name} {backend.version} ({where}; variants: {variants}; implementations: {offered})"
+        )
     for failure in registry.failures:
         print(f"{failure.plugin}: failed to load: {failure.error}")
 

@@ -45,6 +45,9 @@ class JaxBackend:
 
     name = "jax"
     resumable = True  # every variant continues from TrainSpec.start_epoch and initial_state
+    # Its steps take jax.grad of each variant's loss, under jax.jit: PyTorch's autograd and
+    # compiled implementations in one.
+    implementations = ("autograd",)
 
     @property
     def variants(self) -> frozenset[str]:

@@ -100,7 +100,7 @@ CONTRACT = Contract(
 STEPS = tuple(
     StepModule(backend, f"mnistbench_lenet.{backend}_steps", protocol=1)
     for backend in ("numpy", "torch", "jax")
-)
+) + (StepModule("torch", "mnistbench_lenet.torch_model", protocol=1, implementation="autograd"),)
 
 VARIANT = Variant(
     name="lenet",

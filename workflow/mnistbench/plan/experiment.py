@@ -22,7 +22,7 @@ from typing import Any
 from mnistbench.data import datasets
 from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
-from mnistbench.plan import limits, sweeps
+from mnistbench.plan import implementations, limits, sweeps
 from mnistbench.plan import points as points_
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.plugin.variant_registry import installed_variants
@@ -187,6 +187,7 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
                 f"config: devices names backend {name!r}, which is not installed "
                 f"(installed: {', '.join(sorted(registry.backends))})"
             )
+    implementations.check(config, registry, skipped)
     unfit = shape_notes(config)
     runs, named = [], {}
     for dataset, variant, backend in itertools.product(
@@ -198,7 +199,10 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
             note = unfit[(dataset, variant)]
         else:
             found = variant_points[variant]
-            for point in sweeps.backend_points(found, backend, config, registry, skipped):
+            on_backend = sweeps.backend_points(found, backend, config, registry, skipped)
+            for point in implementations.backend_points(
+                on_backend, variant, backend, config, registry, skipped
+            ):
                 folder = points_.name(point)
                 named[folder] = point
                 runs += [Run(dataset, variant, backend, folder, seed) for seed in config["seeds"]]

@@ -1,6 +1,8 @@
 """Sweep points: the swept settings of a run, with canonical values and a stable folder name.
 
-A point maps settings to values: a variant's hyperparameters, ``threads`` and ``device``. Its
+A point maps settings to values: a variant's hyperparameters, ``threads``, ``device`` and
+``implementation`` (named only where it is not the backend's default, see
+:mod:`mnistbench.plan.implementations`). Its
 name is the run's folder between backend and seed (``results/mnist/mlp/numpy/<point>/seed0``):
 
 - ``default``: the empty point, for a run that sweeps nothing;
@@ -28,7 +30,7 @@ from mnistbench.errors import MnistbenchError
 
 DEFAULT = "default"  # the name of the empty point
 MAX_NAME = 120  # longer names fall back to point-<hash>; file systems allow 255 bytes
-RUN_SETTINGS = ("threads", "device")  # settings of a job, not of the variant
+RUN_SETTINGS = ("threads", "device", "implementation")  # settings of a job, not of the variant
 DEVICES = ("cpu", "cuda")
 # The workflow's wildcard pattern for a point's folder name.
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.=,+-]*"

@@ -13,6 +13,14 @@ Resuming: a backend that sets ``resumable = True`` hands back its optimiser stat
 epoch (:attr:`EpochResult.state`) and can be started again from it (:attr:`TrainSpec.start_epoch`,
 :attr:`TrainSpec.initial_state`); the core checkpoints both after each epoch, so an interrupted
 run continues where it stopped and ends exactly as an uninterrupted one would.
+
+Implementations: a backend may run a variant in more than one way, say as hand-tuned kernels
+(``tuned``), as people write it with the framework's autograd and optimiser (``autograd``) and
+compiled (``compiled``). It lists them in an optional ``implementations`` attribute, its default
+first (absent: ``("tuned",)``), and may narrow them per variant with an optional
+``implementations_for(variant)`` method; the run's choice reaches it as
+:attr:`TrainSpec.implementation`. :func:`implementations` and :func:`default_implementation` read
+these for the core.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 Weights = dict[str, np.ndarray]
+TUNED = "tuned"  # the implementation of a backend that names none
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,9 @@ class TrainSpec:
     initial_state: Mapping[str, np.ndarray] = field(default_factory=dict)
     # The dataset's number of classes (outputs of the network), from its labels: 10 on MNIST.
     classes: int = 10
+    # The implementation to train with: one of the backend's ``implementations`` for this
+    # variant (see the module's docstring); the backend's default where the run names none.
+    implementation: str = TUNED
 
     def steps_in_epoch(self, epoch: int) -> int:
         """Number of optimiser steps in ``epoch``."""
@@ -133,6 +145,21 @@ def train_all(backend: Backend, spec: TrainSpec) -> list[EpochResult]:
     """
     trainer = backend.setup(spec)
     return [trainer.train_epoch(epoch) for epoch in range(spec.start_epoch, len(spec.epochs))]
+
+
+def implementations(backend: Backend, variant: str | None = None) -> tuple[str, ...]:
+    """The implementations ``backend`` offers, its default first: for ``variant`` where given
+    (its optional ``implementations_for``), else all; ``("tuned",)`` for a backend naming none."""
+    offered = tuple(getattr(backend, "implementations", None) or (TUNED,))
+    narrowed = getattr(backend, "implementations_for", None)
+    if variant is None or narrowed is None:
+        return offered
+    return tuple(i for i in offered if i in narrowed(variant))
+
+
+def default_implementation(backend: Backend) -> str:
+    """The implementation a run of ``backend`` gets when it names none: the first it offers."""
+    return implementations(backend)[0]
 
 
 def is_resumable(backend: Backend) -> bool:

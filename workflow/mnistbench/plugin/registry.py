@@ -18,7 +18,7 @@ from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity, names
 from mnistbench.plugin import hookspecs
-from mnistbench.plugin.backend import Backend
+from mnistbench.plugin.backend import Backend, implementations
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,11 @@ class Registry:
                     "unavailable_reason": reason,
                     "devices": backend.devices() if reason is None else [],
                     "variants": sorted(backend.variants),
+                    "implementations": list(implementations(backend)),
+                    # per variant, those it has (a backend runs only what a variant has for it)
+                    "variant_implementations": {
+                        v: list(implementations(backend, v)) for v in sorted(backend.variants)
+                    },
                 }
             )
         for failure in self.failures:

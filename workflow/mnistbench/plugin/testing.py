@@ -9,8 +9,10 @@ A plugin author subclasses :class:`BackendConformance` in their own test suite a
         backend = "jax"
 
 Every test runs once per installed variant the backend implements (a variant plugin's
-included; ``variants = ("lenet",)`` narrows a suite to some), on a short run (the variant's
-``small`` hyperparameters, at least 20 steps) built by the core from one seed:
+included; ``variants = ("lenet",)`` narrows a suite to some) and per implementation the backend
+offers for it (``tuned``, ``autograd``, ``compiled``: ``implementations = ("tuned",)`` narrows),
+on a short run (the variant's ``small`` hyperparameters, at least 20 steps) built by the core
+from one seed:
 
 - the first step (its loss and how it moves every weight) matches the variant's arithmetic done
   in float64 by :mod:`mnistbench.variants.reference`, which shares no code with any backend;
@@ -47,7 +49,7 @@ except ImportError as error:  # a shipped module: say how to get what it needs
     ) from error
 
 from mnistbench.data.shapes import Shape
-from mnistbench.plugin.backend import TrainSpec, is_resumable, train_all
+from mnistbench.plugin.backend import TrainSpec, implementations, is_resumable, train_all
 from mnistbench.plugin.registry import load_backends
 from mnistbench.training import checkpoint, weights_file
 from mnistbench.training.train import build_spec
@@ -94,6 +96,16 @@ class BackendConformance:
     rtol: float = 1e-4  # relative agreement of step losses with the reference
     atol: float = 1e-6
     variants: tuple[str, ...] | None = None  # the variants to check; None: every installed one
+    implementations: tuple[str, ...] | None = None  # those to check; None: every one it offers
+
+    def pytest_generate_tests(self, metafunc):
+        """Each test that trains, once per implementation the backend offers."""
+        if "implementation" in metafunc.fixturenames:
+            found = load_backends().backends.get(self.backend)
+            offered = implementations(found) if found is not None else ("tuned",)
+            wanted = self.implementations
+            chosen = [i for i in offered if wanted is None or i in wanted]
+            metafunc.parametrize("implementation", chosen)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -135,10 +147,14 @@ class BackendConformance:
         return VARIANTS[request.param]
 
     @pytest.fixture
-    def spec(self, variant, conformance_data):
+    def spec(self, registry, variant, implementation, conformance_data):
+        offered = implementations(registry.get(self.backend), variant.name)
+        if implementation not in offered:
+            pytest.skip(f"backend {self.backend!r} has no {implementation} {variant.name!r}")
         images, labels = conformance_data
         hp = variant.hyperparameters(variant.small)
-        return build_spec(variant, hp, images, labels, self.seed, self.device)
+        return build_spec(variant, hp, images, labels, self.seed, self.device,
+                          implementation=implementation)  # fmt: skip
 
     def test_backend_is_available(self, registry):
         assert registry.get(self.backend).name == self.backend
@@ -168,7 +184,7 @@ class BackendConformance:
         np.testing.assert_allclose(actual, expected, rtol=self.rtol, atol=self.atol)
 
     @pytest.fixture
-    def other_shape_spec(self, variant):
+    def other_shape_spec(self, registry, variant, implementation):
         """The variant's short run on 26 classes of 32 x 32 images, seeded noise with a bright
         block at each class's row; skipped for a variant that cannot take that shape."""
         reason = variant.refuses(OTHER_SHAPE)
@@ -181,7 +197,10 @@ class BackendConformance:
             images[i, label : label + 4, 4:28] += 180
         hp = variant.hyperparameters(variant.small)
         images = images.astype(np.uint8)
-        return build_spec(variant, hp, images, labels, self.seed, self.device, OTHER_SHAPE)
+        if implementation not in implementations(registry.get(self.backend), variant.name):
+            pytest.skip(f"backend {self.backend!r} has no {implementation} {variant.name!r}")
+        return build_spec(variant, hp, images, labels, self.seed, self.device, OTHER_SHAPE,
+                          implementation)  # fmt: skip
 
     def test_another_shape_trains_and_predicts_as_the_float64_arithmetic(
         self, registry, other_shape_spec

@@ -68,9 +68,15 @@ class VariantRegistry:
                     "defaults": dict(variant.defaults),
                     "backends": sorted(implemented_by.get(name, [])),
                     "steps": [
-                        {"backend": s.backend, "module": s.module, "protocol": s.protocol}
+                        {
+                            "backend": s.backend,
+                            "module": s.module,
+                            "protocol": s.protocol,
+                            "implementation": s.implementation,
+                        }
                         for s in variant.steps
                     ],
+                    "not_a_gradient": variant.not_a_gradient or None,
                 }
             )
         for failure in self.failures:
@@ -121,14 +127,14 @@ def installed_variants() -> VariantRegistry:
     return collect_variants(importlib.metadata.entry_points(group=VARIANT_ENTRY_POINT_GROUP))
 
 
-def variant_steps(backend: str, protocol: int) -> dict[str, str]:
-    """The variants that ship an implementation for ``backend`` at step protocol ``protocol``:
+def variant_steps(backend: str, protocol: int, implementation: str = "tuned") -> dict[str, str]:
+    """The variants that ship ``implementation`` for ``backend`` at step protocol ``protocol``:
     variant name -> the module to import. One written for another version is left out, and
     the log says so."""
     found = {}
     for name, variant in installed_variants().variants.items():
         for step in variant.steps:
-            if step.backend != backend:
+            if step.backend != backend or step.implementation != implementation:
                 continue
             if step.protocol == protocol:
                 found[name] = step.module
@@ -144,12 +150,15 @@ def variant_steps(backend: str, protocol: int) -> dict[str, str]:
     return found
 
 
-def step_module(backend: str, variant: str, protocol: int) -> ModuleType:
+def step_module(
+    backend: str, variant: str, protocol: int, implementation: str = "tuned"
+) -> ModuleType:
     """Import the step module ``variant`` ships for ``backend`` at ``protocol``, or raise a
     one-line error naming both."""
-    module = variant_steps(backend, protocol).get(variant)
+    module = variant_steps(backend, protocol, implementation).get(variant)
     if module is None:
-        raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
+        which = "" if implementation == "tuned" else f" as {implementation}"
+        raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}{which}")
     return importlib.import_module(module)
 
 

@@ -34,7 +34,7 @@ from mnistbench.data.shapes import MNIST, Conventions, Shape
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity
 from mnistbench.plugin import threads as thread_control
-from mnistbench.plugin.backend import Backend, TrainSpec
+from mnistbench.plugin.backend import Backend, TrainSpec, default_implementation, implementations
 from mnistbench.plugin.registry import backend_errors, load_backends
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.training import checkpoint, epochs, provenance, weights_file
@@ -58,6 +58,21 @@ def resolve_device(backend: Backend, requested: str) -> str:
     return requested
 
 
+def resolve_implementation(backend: Backend, variant: str, requested: str | None) -> str:
+    """The implementation a run trains with: ``requested`` (from its point), else the first the
+    backend offers for the variant; one line where the backend has no such implementation."""
+    with backend_errors(backend.name, "implementations"):
+        offered = implementations(backend, variant)
+    if requested is None and offered:
+        return offered[0]
+    if requested not in offered:
+        raise MnistbenchError(
+            f"backend {backend.name!r} has no {requested or 'usable'!r} implementation of variant "
+            f"{variant!r} (it has: {', '.join(offered) or 'none'})"
+        )
+    return requested
+
+
 def build_spec(
     variant: Variant,
     hyperparameters: Mapping[str, Any],
@@ -66,6 +81,7 @@ def build_spec(
     seed: int,
     device: str,
     shape: Shape = MNIST,
+    implementation: str = "tuned",
 ) -> TrainSpec:
     """Everything the backend needs, made by the core from ``seed`` alone; the weights sized
     for ``shape``, the dataset's image size and classes."""
@@ -82,6 +98,7 @@ def build_spec(
         device=device,
         extras=plan.extras,
         classes=shape.classes,
+        implementation=implementation,
     )
 
 
@@ -114,7 +131,8 @@ def run(
     run is started again, and removed once the outputs are written. ``threads`` sets the job's
     thread count (:func:`mnistbench.plugin.threads.limit`); None keeps the one it has. ``point``
     (the run's swept settings, see mnistbench.plan.points) is recorded as given; what it sets
-    reaches the run through ``hyperparameters``, ``device`` and ``threads``.
+    reaches the run through ``hyperparameters``, ``device`` and ``threads``, but its
+    ``implementation``, taken from it (the backend's first for the variant where it names none).
     """
     if threads is not None:
         thread_control.limit(threads)
@@ -125,6 +143,16 @@ def run(
     if variant not in the_backend.variants:
         raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}")
     resolved = resolve_device(the_backend, device)
+    implementation = resolve_implementation(
+        the_backend, variant, (point or {}).get("implementation")
+    )
+    # Named in the checkpoint's fingerprint only where it is not the default: a run that names
+    # none keeps the fingerprint it had before implementations existed.
+    named = (
+        {}
+        if implementation == default_implementation(the_backend)
+        else {"implementation": implementation}
+    )
     run_id = {"dataset": dataset, "variant": variant, "backend": backend, "seed": seed}
     conventions = conventions or Conventions()
     limits = {"train_limit": train_limit, "test_limit": test_limit}
@@ -145,6 +173,7 @@ def run(
             seed,
             resolved,
             data_set.shape,
+            implementation,
         )
         x_test = the_variant.prepare_inputs(data_set.test_images, hp)
         preparing = time.perf_counter() - preparing
@@ -165,6 +194,7 @@ def run(
                 "variant_code": installed_variants().fingerprint(variant),
                 "device": resolved,
                 "threads": thread_control.configured(),
+                **named,
             }
         )
         y_test = data_set.test_labels.astype(np.int64)
@@ -176,6 +206,7 @@ def run(
             "backend_version": the_backend.version,
             "point": dict(point or {}),
             "device": resolved,
+            "implementation": implementation,
             "hyperparameters": hp,
             "train_samples": n_train,
             "test_samples": len(x_test),

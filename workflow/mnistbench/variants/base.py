@@ -94,6 +94,9 @@ class Variant:
     # them, so the notebook's recipe stays one setting away and bench/accuracy.py measures it side
     # by side. Empty where the departure is not a hyperparameter (predictive_coding's network).
     seed_recipe: Mapping[str, Any] = field(default_factory=dict)
+    # Why the variant has no autograd implementation, in one line, where its update is not the
+    # gradient of one loss (predictive coding's local rules); "" where it is.
+    not_a_gradient: str = ""
 
     def hyperparameters(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The defaults updated with ``overrides``, refusing keys the variant does not know."""

@@ -67,11 +67,14 @@ class StepModule:
     """An implementation of the variant for one backend, shipped with the variant.
 
     ``module`` is imported by the backend named ``backend`` when it trains or predicts the
-    variant, and is written to that backend's step protocol at ``protocol``
-    (``docs/step-protocol.md``). A backend that speaks another version of its protocol leaves
-    the variant out of the ones it implements.
+    variant, and is written to that backend's protocol for ``implementation`` at ``protocol``
+    (``docs/step-protocol.md``): hand-written steps for ``tuned``, the model's forward pass and
+    loss for ``autograd`` (PyTorch's autograd and ``torch.optim`` train it, eagerly or through
+    ``torch.compile``). A backend that speaks another version of the protocol leaves the
+    variant's implementation out of the ones it offers.
     """
 
     backend: str  # the backend's name: "numpy", "torch", "jax"
     module: str  # the importable module holding the step functions
     protocol: int  # the version of that backend's step protocol the module follows
+    implementation: str = "tuned"  # what the module is: "tuned" steps or an "autograd" model

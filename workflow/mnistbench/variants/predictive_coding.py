@@ -167,6 +167,8 @@ VARIANT = Variant(
     seed_accuracy=float("nan"),
     departure="the bottom-up supervised network of Whittington & Bogacz (2017), not the source "
     "notebook's top-down one, whose best test accuracy over a dozen configurations was 0.835",
+    not_a_gradient="its update is local Hebbian rules after relaxing the hidden state, not the "
+    "gradient of one loss: it has no autograd implementation",
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,

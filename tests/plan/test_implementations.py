@@ -1,0 +1,110 @@
+"""The implementation axis: ``implementations: {torch: [tuned, autograd, compiled]}`` as planned
+runs, typed as users type it (mnistbench.plan.implementations)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from snakemake.cli import parse_config
+from snakemake.utils import update_config
+
+from mnistbench.errors import MnistbenchError
+from mnistbench.plan import config as mnistbench_config
+from mnistbench.plan.experiment import Run, plan
+from tests.conftest import CONFIG, REPO
+
+SCHEMA = mnistbench_config.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def planned(*entries: str):
+    """The experiment of config/config.yaml with ``--config`` entries, as Snakemake hands them."""
+    config = copy.deepcopy(CONFIG)
+    update_config(config, parse_config(["seeds=0", *entries]))
+    return plan(mnistbench_config.check(config, SCHEMA))
+
+
+def folders(experiment, variant: str, backend: str) -> list[str]:
+    return [r.point for r in experiment.runs if (r.variant, r.backend) == (variant, backend)]
+
+
+def test_a_list_sweeps_the_implementations_and_the_default_keeps_its_folder():
+    experiment = planned("backends=torch", "implementations={torch: [tuned, autograd, compiled]}")
+    assert folders(experiment, "mlp", "torch") == [
+        "default",
+        "implementation=autograd",
+        "implementation=compiled",
+    ]
+    assert experiment.points["implementation=autograd"] == {"implementation": "autograd"}
+
+
+def test_without_the_key_the_runs_are_those_of_before_implementations():
+    with_key = planned("backends=[numpy, torch]", "implementations={torch: tuned, numpy: tuned}")
+    without = planned("backends=[numpy, torch]")
+    assert with_key.runs == without.runs
+    assert {r.point for r in without.runs} == {"default"}
+
+
+def test_one_value_names_every_run_of_the_backend():
+    experiment = planned(
+        "backends=[numpy, torch]", "variants=mlp", "implementations={torch: autograd}"
+    )
+    assert Run("mnist", "mlp", "torch", "implementation=autograd", 0) in experiment.runs
+    assert Run("mnist", "mlp", "numpy", "default", 0) in experiment.runs
+
+
+def test_jax_names_its_steps_autograd_and_that_is_its_default_folder():
+    experiment = planned("backends=jax", "variants=mlp", "implementations={jax: autograd}")
+    assert [r.point for r in experiment.runs] == ["default"]
+
+
+def test_a_variant_without_the_implementation_is_planned_out_in_one_line():
+    experiment = planned(
+        "backends=torch",
+        "variants=[mlp, predictive_coding]",
+        "implementations={torch: [tuned, autograd]}",
+    )
+    assert folders(experiment, "predictive_coding", "torch") == ["default"]
+    assert (
+        "backend 'torch' has no 'autograd' implementation of variant 'predictive_coding' "
+        "(it has: tuned)" in experiment.skipped
+    )
+
+
+def test_an_implementation_the_backend_does_not_offer_is_one_line():
+    with pytest.raises(MnistbenchError) as error:
+        planned("backends=numpy", "implementations={numpy: autograd}")
+    assert str(error.value) == (
+        "config: implementations.numpy: backend 'numpy' has no implementation 'autograd' "
+        "(it offers: tuned)"
+    )
+
+
+def test_the_implementations_of_a_backend_not_installed_are_set_aside_with_a_note():
+    experiment = planned("backends=numpy", "variants=mlp", "implementations={mxnet: gluon}")
+    assert any(
+        note.startswith("implementations for backend 'mxnet' set aside: it is not installed")
+        for note in experiment.skipped
+    )
+
+
+def test_an_implementation_sweep_combines_with_a_hyperparameter_sweep():
+    experiment = planned(
+        "backends=torch",
+        "variants=mlp",
+        "sweeps={mlp: {batch_size: [8, 64]}}",
+        "implementations={torch: [tuned, autograd]}",
+    )
+    assert folders(experiment, "mlp", "torch") == [
+        "batch_size=64",
+        "batch_size=64,implementation=autograd",
+        "batch_size=8",
+        "batch_size=8,implementation=autograd",
+    ]
+    hp = experiment.run_hyperparameters("mlp", "batch_size=8,implementation=autograd")
+    assert hp["batch_size"] == 8 and "implementation" not in hp
+
+
+def test_a_misspelt_implementation_name_is_refused_by_the_schema_in_one_line():
+    with pytest.raises(MnistbenchError, match=r"^config: implementations\.torch: got 'Auto Grad'"):
+        planned("implementations={torch: Auto Grad}")
