@@ -123,6 +123,7 @@ def cmd_train(args) -> None:
         test_limit=args.test_limit,
         checkpoint_dir=args.checkpoint,
         point=args.point,
+        curve_points=args.curve_points,
     )
 
 
@@ -290,6 +291,13 @@ def add_train_parser(steps) -> None:
         type=Path,
         help="folder for a checkpoint after every epoch, resumed from when run again and "
         "removed once the outputs are written (default: none)",
+    )
+    p.add_argument(
+        "--curve-points",
+        type=int,
+        default=25,
+        help="how many epochs score the test set for the learning curve: evenly spaced, the "
+        "last always (default 25)",
     )
     _add_threads_option(p)
 

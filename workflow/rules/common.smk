@@ -145,8 +145,8 @@ def get_threads(wildcards):
 
 
 def get_train_args(wildcards):
-    """Hyperparameters, device, dataset options, subset and point of a run, as command-line
-    arguments.
+    """Hyperparameters, device, dataset options, subset, learning-curve points and point of a
+    run, as command-line arguments.
 
     They are a rule parameter, so changing one hyperparameter re-runs only the runs it touches.
     A run that sweeps nothing is given no ``--point``: its command line is what it was before
@@ -159,6 +159,8 @@ def get_train_args(wildcards):
         "--device",
         get_device(wildcards),
         *get_dataset_args(wildcards),
+        "--curve-points",
+        str(config["curve_points"]),
     ]
     if subset.get("train"):
         args += ["--train-limit", str(subset["train"])]

@@ -69,7 +69,9 @@ PANELS = [
 def curve_stats(history: pd.DataFrame) -> pd.DataFrame:
     """Per backend and epoch: mean and sd over seeds of loss, accuracy and training seconds.
 
-    ``train_s`` is the time inside train_epoch summed up to and including the epoch.
+    ``train_s`` is the time inside train_epoch summed up to and including the epoch, scored or
+    not; an epoch that did not score the test set (see ``curve_points``) has an accuracy count
+    of 0.
     """
     history = history.sort_values(["backend", "seed", "epoch"])
     history = history.assign(
@@ -83,6 +85,8 @@ def learning_curves(history: pd.DataFrame, style: dict[str, Style]) -> str:
     """Loss and accuracy of one (dataset, variant), by epoch and by training seconds.
 
     One line per backend: the mean over seeds, with a band of ± one sd where there are several.
+    Accuracy lines join the epochs that scored the test set, one marker each: an unscored epoch
+    gets no point.
     """
     return svg.inline(learning_curves_figure(history, style))
 
@@ -101,8 +105,9 @@ def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Fi
         curve = stats[stats["backend"] == backend]
         dodge = (i - (len(backends) - 1) / 2) * 0.06  # side by side where backends coincide
         for (x, y), ax in grid.items():
-            mean, sd = curve[(y, "mean")], curve[(y, "std")].fillna(0)
-            xs = curve[(x, "mean")] if x == "train_s" else curve["epoch"] + dodge
+            points = curve[curve[(y, "count")] > 0]  # epochs with a value: scored, not diverged
+            mean, sd = points[(y, "mean")], points[(y, "std")].fillna(0)
+            xs = points[(x, "mean")] if x == "train_s" else points["epoch"] + dodge
             ax.plot(xs, mean, label=backend, **style[backend].line())
             band = (mean.to_numpy(), sd.to_numpy())
             seen = drawn.setdefault((x, y), [])
@@ -110,7 +115,7 @@ def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Fi
                 len(m) == len(band[0]) and np.allclose(m, band[0]) and np.allclose(s, band[1])
                 for m, s in seen
             )
-            if (curve[(y, "count")] > 1).any() and not (x == "epoch" and same):
+            if (points[(y, "count")] > 1).any() and not (x == "epoch" and same):
                 ax.fill_between(xs, mean - sd, mean + sd, color=style[backend].colour, alpha=0.15)
             seen.append(band)
     for x, y, label in PANELS:
@@ -203,13 +208,15 @@ def speed_chart_figure(speedups: pd.DataFrame, baseline: str, style: dict[str, S
 
 
 def same_curves(history: pd.DataFrame) -> list[list[str]]:
-    """Groups of two or more backends whose every seed has the same accuracy at every epoch.
+    """Groups of two or more backends whose every seed has the same accuracy at every scored
+    epoch (and the same epochs scored).
 
     Their lines coincide in the by-epoch panels; the report names them under the figure.
     """
     signatures: dict[tuple, list[str]] = {}
     for backend, runs in history.groupby("backend"):
-        runs = runs.sort_values(["seed", "epoch"])
+        runs = runs.dropna(subset=["test_accuracy"]).sort_values(["seed", "epoch"])
         key = tuple(zip(runs["seed"], runs["epoch"], runs["test_accuracy"].round(9)))
-        signatures.setdefault(key, []).append(backend)
+        if key:  # no scored epoch: no accuracy line to coincide with
+            signatures.setdefault(key, []).append(backend)
     return [sorted(group) for group in signatures.values() if len(group) > 1]

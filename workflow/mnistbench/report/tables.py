@@ -224,9 +224,11 @@ def speed_table(summary: pd.DataFrame, baseline: str = "numpy") -> pd.DataFrame:
 def time_to_accuracy(history: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFrame:
     """Training seconds until test accuracy first reaches the variant's threshold, per backend.
 
-    Seconds are summed over epochs (time inside train_epoch; per-epoch evaluation excluded) up
-    to and including the first epoch at or above the threshold; median over the seeds that
-    reached it. Variants without a threshold are left out.
+    Seconds are summed over epochs (time inside train_epoch; scoring excluded) up to and
+    including the first scored epoch at or above the threshold; median over the seeds that
+    reached it. A run scores only some epochs (``curve_points``), so it may have reached the
+    threshold at an unscored epoch before: the figure is an upper bound. Variants without a
+    threshold are left out.
     """
     history = with_point(history)
     rows = []

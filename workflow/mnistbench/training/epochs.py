@@ -2,7 +2,8 @@
 
 :func:`fit` sets the backend up (not timed), times each epoch (the backend's
 :meth:`~mnistbench.plugin.backend.Trainer.train_epoch` call, nothing else), checks what it returned
-and scores it on the test set between epochs (not timed).
+and, after the epochs :func:`scored_epochs` picks for the learning curve, scores it on the test set
+(not timed).
 :func:`train_with_checkpoints` adds what makes a run survive a cluster: a checkpoint after every
 epoch (:mod:`mnistbench.training.checkpoint`), resuming from one, and, when the command is stopped
 (SIGTERM, Ctrl-C), keeping the progress and saying where it is.
@@ -28,6 +29,9 @@ from mnistbench.training.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
 History = list[dict[str, Any]]  # one row per finished epoch, the columns of history.csv
+# The learning curve's points by default: scoring 10,000 test images after each of 100 short
+# epochs would cost more than the training it describes.
+CURVE_POINTS = 25
 
 
 def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -51,6 +55,17 @@ class TrainedModel:
     @property
     def samples(self) -> int:
         return int(sum(row["samples"] for row in self.history))
+
+
+def scored_epochs(epochs: int, points: int | None) -> list[int]:
+    """The epochs (counted from 1) after which a run of ``epochs`` epochs scores the test set:
+    ``points`` of them, evenly spaced, the last always among them (every ``epochs / points``-th,
+    rounded up); every epoch where there are no more than ``points``, or ``points`` is None."""
+    if points is not None and points < 1:
+        raise MnistbenchError(f"curve points: got {points}; expected a whole number >= 1")
+    if points is None or points >= epochs:
+        return list(range(1, epochs + 1))
+    return [-(-i * epochs // points) for i in range(1, points + 1)]
 
 
 def divergence(epoch: int, losses: np.ndarray, weights: Weights) -> dict[str, int] | None:
@@ -81,9 +96,12 @@ def fit(
     y_test: np.ndarray,
     history: History | None = None,
     on_epoch: Callable[[EpochResult, History], None] | None = None,
+    curve_points: int | None = None,
 ) -> TrainedModel:
-    """Set the backend up, then train it epoch by epoch, timing each and scoring it on the
-    test set. Only :meth:`~mnistbench.plugin.backend.Trainer.train_epoch` is timed.
+    """Set the backend up, then train it epoch by epoch, timing each and scoring the epochs
+    :func:`scored_epochs` picks for ``curve_points`` (None: every epoch) on the test set; the
+    other epochs' rows have no test accuracy. Only
+    :meth:`~mnistbench.plugin.backend.Trainer.train_epoch` is timed.
 
     A loss (or weights) gone NaN or infinite stops training after that epoch: the run is
     recorded as diverged, and its last epoch gets no test accuracy (argmax of NaN reads as
@@ -100,12 +118,12 @@ def fit(
     with backend_errors(backend.name, "setup"):
         trainer = backend.setup(spec)
     outside["setup"] = time.perf_counter() - start
+    scored = set(scored_epochs(len(spec.epochs), curve_points))
     for epoch in range(spec.start_epoch, len(spec.epochs)):
         start, seconds = time.perf_counter(), None
+        test = (x_test, y_test) if epoch + 1 in scored else None
         try:
-            result, seconds, row, diverged = _epoch(
-                backend, spec, trainer, epoch, start, x_test, y_test
-            )
+            result, seconds, row, diverged = _epoch(backend, spec, trainer, epoch, start, test)
             outside["score"] += time.perf_counter() - start - seconds
             history.append(row)
             weights = dict(result.weights)
@@ -125,19 +143,15 @@ def fit(
             stop.epoch = epoch
             stop.unsaved_seconds = time.perf_counter() - start if seconds is None else seconds
             raise stop from None
-        log.info(
-            "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.2f s",
-            row["epoch"],
-            len(spec.epochs),
-            row["train_loss"],
-            row["test_accuracy"],
-            seconds,
-        )
+        score = "not scored" if row["test_accuracy"] is None else f"{row['test_accuracy']:.4f}"
+        log.info("epoch %d/%d: train loss %.4f, test accuracy %s, %.2f s", row["epoch"],
+                 len(spec.epochs), row["train_loss"], score, seconds)  # fmt: skip
     return TrainedModel(weights, history, diverged, outside)
 
 
-def _epoch(backend, spec, trainer, epoch, start, x_test, y_test):
-    """One epoch from the backend, checked and scored: (result, seconds, row, diverged)."""
+def _epoch(backend, spec, trainer, epoch, start, test):
+    """One epoch from the backend, checked, and scored on ``test`` (images, labels) unless that
+    is None: (result, seconds, row, diverged)."""
     with backend_errors(backend.name, "train_epoch"):
         result = trainer.train_epoch(epoch)
         seconds = time.perf_counter() - start
@@ -157,7 +171,8 @@ def _epoch(backend, spec, trainer, epoch, start, x_test, y_test):
         "samples": len(spec.epochs[epoch]),
     }
     diverged = divergence(epoch, losses, weights)
-    if diverged is None:
+    if diverged is None and test is not None:
+        x_test, y_test = test
         with backend_errors(backend.name, "predict"):
             scores = np.asarray(
                 backend.predict(spec.variant, spec.hyperparameters, weights, x_test, spec.device),
@@ -199,9 +214,11 @@ def train_with_checkpoints(
     y_test: np.ndarray,
     folder: Path | None,
     fingerprint: str,
+    curve_points: int | None = None,
 ) -> tuple[TrainedModel, Checkpoint]:
-    """:func:`fit`, resuming from the checkpoint in ``folder`` made for ``fingerprint`` if there
-    is one, and saving one there after every epoch; return the model and the final progress.
+    """:func:`fit` (scoring the epochs ``curve_points`` picks), resuming from the checkpoint in
+    ``folder`` made for ``fingerprint`` if there is one, and saving one there after every epoch;
+    return the model and the final progress.
 
     Without ``folder``, or for a backend that cannot resume, nothing is saved. Stopped by a
     signal, it saves what it has and re-raises :class:`~mnistbench.errors.Stopped` saying so.
@@ -226,7 +243,7 @@ def train_with_checkpoints(
     try:
         if folder:  # at once, so this attempt counts even if it dies in its first epoch
             checkpoint.save(folder, latest)
-        model = fit(backend, spec, x_test, y_test, latest.history, save)
+        model = fit(backend, spec, x_test, y_test, latest.history, save, curve_points)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM in the command (mnistbench.cli)
         stop = Stopped.from_interrupt(interrupt)
         latest.lost_seconds += stop.unsaved_seconds

@@ -5,7 +5,8 @@
 
 The core fixes what must match across backends (scaled inputs, initial weights, sample order,
 masks); the backend trains; the core times each epoch (the backend's ``train_epoch`` call,
-set-up excluded), evaluates test accuracy between epochs (not timed), and writes ``weights.npz``,
+set-up excluded), evaluates test accuracy after the epochs that make the learning curve (at most
+``curve_points`` of them, evenly spaced, the last always; not timed), and writes ``weights.npz``,
 ``history.csv`` and ``train.json``.
 
 With ``checkpoint`` (a folder; the workflow gives ``checkpoints/<dataset>/<variant>/<backend>/
@@ -119,6 +120,7 @@ def run(
     checkpoint_dir: str | Path | None = None,
     threads: int | None = None,
     point: Mapping[str, Any] | None = None,
+    curve_points: int = epochs.CURVE_POINTS,
 ) -> dict[str, Any]:
     """Train one run and write its outputs into ``out``; return what ``train.json`` holds.
 
@@ -133,9 +135,12 @@ def run(
     (the run's swept settings, see mnistbench.plan.points) is recorded as given; what it sets
     reaches the run through ``hyperparameters``, ``device`` and ``threads``, but its
     ``implementation``, taken from it (the backend's first for the variant where it names none).
+    ``curve_points`` is how many epochs score the test set for the learning curve
+    (:func:`mnistbench.training.epochs.scored_epochs`); the others' test accuracy is left empty.
     """
     if threads is not None:
         thread_control.limit(threads)
+    epochs.scored_epochs(1, curve_points)  # refuses a bad setting before any work
     the_variant = get_variant(variant)
     hp = the_variant.hyperparameters(hyperparameters)
     registry = load_backends()
@@ -195,11 +200,12 @@ def run(
                 "device": resolved,
                 "threads": thread_control.configured(),
                 **named,
+                "curve_points": curve_points,
             }
         )
         y_test = data_set.test_labels.astype(np.int64)
         model, progress = epochs.train_with_checkpoints(
-            the_backend, spec, x_test, y_test, folder, fingerprint
+            the_backend, spec, x_test, y_test, folder, fingerprint, curve_points
         )
         info = {
             **run_id,
@@ -239,6 +245,8 @@ def outcome(model: epochs.TrainedModel, progress: checkpoint.Checkpoint) -> dict
         "status": "diverged" if model.diverged else "ok",
         "diverged": model.diverged,
         "epochs": len(model.history),
+        # The epochs whose test accuracy the learning curve has (history.csv leaves the rest empty).
+        "scored_epochs": [r["epoch"] for r in model.history if r["test_accuracy"] is not None],
         # Every attempt's training time: the finished epochs and the interrupted ones.
         "train_seconds": model.train_seconds + progress.lost_seconds,
         "samples_per_second": model.samples / model.train_seconds,
@@ -250,7 +258,8 @@ def outcome(model: epochs.TrainedModel, progress: checkpoint.Checkpoint) -> dict
 
 
 def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
-    """One row per epoch; a diverged epoch's test accuracy is left empty."""
+    """One row per epoch; the test accuracy is left empty where the epoch was not scored: not
+    one of the learning curve's points, or diverged."""
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
         writer.writeheader()
