@@ -24,8 +24,8 @@ def test_each_backend_keeps_one_style_the_baseline_first():
     assert list(found) == ["numpy", "jax", "torch"]
     assert found["numpy"] == rf.Style(rf.COLOURS[0], rf.MARKERS[0], rf.LINESTYLES[0])
     assert found["torch"] == rf.Style(rf.COLOURS[2], rf.MARKERS[2], rf.LINESTYLES[2])
-    many = rf.styles([f"b{i}" for i in range(7)], "b0")
-    assert many["b6"] == rf.Style(rf.COLOURS[0], rf.MARKERS[0], rf.LINESTYLES[2])
+    many = rf.styles([f"b{i}" for i in range(8)], "b0")
+    assert many["b7"] == rf.Style(rf.COLOURS[0], rf.MARKERS[1], rf.LINESTYLES[3])
     assert many["b4"].linestyle == rf.LINESTYLES[0] and many["b5"].colour == rf.COLOURS[5]
     assert found["jax"].line() == {
         "color": rf.COLOURS[1],
@@ -195,56 +195,82 @@ def speedups(rows):
     return frame
 
 
-def speed_chart(rows, backends):
-    """The speed chart of ``rows`` (dataset, variant, backend, seed, seconds per epoch, speed-up)
-    against numpy, in the colours :func:`rf.styles` gives ``backends``."""
-    return rf.speed_chart_figure(speedups(rows), "numpy", rf.styles(backends, "numpy"))
+SPEEDUP = "training speed-up over numpy (×, ratio of medians)"
+LOW, HIGH = "train speed-up 95% interval, low (×)", "train speed-up 95% interval, high (×)"
 
 
-def test_the_speed_chart_draws_bars_from_one_to_the_ratio_of_medians_with_the_seeds_range():
-    rows = [
-        ("mnist", "mlp", "numpy", 0, 4.0, 1.0),
-        ("mnist", "mlp", "torch", 0, 1.0, 4.0),
-        ("mnist", "mlp", "torch", 1, 2.0, 2.0),
-        ("mnist", "mlp", "torch", 2, 4.0, 1.0),
-        ("mnist", "mnn", "numpy", 0, 2.0, 1.0),
-        ("mnist", "mnn", "jax", 0, 4.0, 0.5),
-        ("mnist", "mnn", "torch", 0, np.nan, np.nan),
-    ]
-    fig = speed_chart(rows, ["numpy", "torch", "jax"])
-    [ax] = fig.axes
-    bars = {(p.get_facecolor(), round(p.get_y() + p.get_height() / 2, 6)): p for p in ax.patches}
-    heights = {round(p.get_height(), 6) for p in ax.patches}
-    assert heights == {0.36}  # 0.8 / 2 backends, 90 %
-    by_y = sorted(
-        (round(p.get_y() + p.get_height() / 2, 6), p.get_x(), p.get_width()) for p in bars.values()
+def speed_table(rows) -> pd.DataFrame:
+    """The report's speed table, as much of it as the chart reads: (dataset, variant, point,
+    backend, speed-up over numpy, its interval's low and high)."""
+    frame = pd.DataFrame(
+        rows, columns=["dataset", "variant", "point", "backend", SPEEDUP, LOW, HIGH]
     )
+    return frame.assign(device="cpu")
+
+
+def speed_chart(rows, backends):
+    """The speed chart of ``rows`` (:func:`speed_table`) against numpy, in the colours
+    :func:`rf.styles` gives ``backends``."""
+    return rf.speed_chart_figure(speed_table(rows), "numpy", rf.styles(backends, "numpy"))
+
+
+def test_the_speed_chart_marks_each_speed_up_with_its_95_percent_interval():
+    rows = [
+        ("mnist", "mlp", "default", "numpy", 1.0, np.nan, np.nan),
+        ("mnist", "mlp", "default", "torch", 2.0, 1.5, 2.5),
+        ("mnist", "mnn", "default", "numpy", 1.0, np.nan, np.nan),
+        ("mnist", "mnn", "default", "jax", 0.5, np.nan, np.nan),  # one run a side: no interval
+        ("mnist", "mnn", "default", "torch", np.nan, np.nan, np.nan),
+    ]
+    fig, titles = speed_chart(rows, ["numpy", "torch", "jax"])
+    [ax] = fig.axes
+    markers = {
+        line.get_color(): (line.get_xdata()[0], line.get_ydata()[0])
+        for line in ax.get_lines()
+        if line.get_marker() not in ("None", "", None)
+    }
+    style = rf.styles(["numpy", "torch", "jax"], "numpy")
     # jax (first after the baseline) 0.2 above its row, torch 0.2 below; mlp at 0, mnn at 1
-    assert by_y == [(0.2, 1.0, 1.0), (0.8, 1.0, -0.5)]  # torch 4 / 2 on mlp, jax 2 / 4 on mnn
+    assert markers == {style["torch"].colour: (2.0, 0.2), style["jax"].colour: (0.5, 0.8)}
+    whiskers = [
+        tuple(line.get_xdata())
+        for line in ax.get_lines()
+        if line.get_marker() in ("None", "", None)
+        and len(line.get_xdata()) == 2
+        and line.get_ydata()[0] == line.get_ydata()[1]
+    ]
+    assert whiskers == [(1.5, 2.5)]  # torch's interval; jax's one run has none
     assert ax.get_xscale() == "log" and ax.yaxis_inverted()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["mlp", "mnn"]
-    assert ax.get_xlabel() == "training speed-up over numpy (×, log scale)"
+    assert ax.get_xlabel() == "training speed-up over numpy (log)"
     [legend] = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == ["numpy (1×)", "jax", "torch"]
-    [line] = ax.get_lines()
-    assert list(line.get_xdata()) == [1, 1]
-    whiskers = [c for c in ax.collections if c.get_segments()]
-    spans = sorted(tuple(np.round(s[:, 0], 6)) for c in whiskers for s in c.get_segments())
-    assert spans == [(0.5, 0.5), (1.0, 4.0)]  # torch on mlp: seeds from 1× to 4×
+    assert [t.get_text() for t in legend.get_texts()] == ["jax", "torch", "numpy (1×)"]
     fig.canvas.draw()
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1×", "1×", "10×"]
-
-
-def test_the_speed_chart_names_the_dataset_beside_the_variant_when_there_are_several():
-    rows = [
-        (dataset, "mlp", backend, 0, seconds, 2.0 / seconds)
-        for dataset in ("fashion", "mnist")
-        for backend, seconds in (("numpy", 2.0), ("torch", 1.0))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5×", "1×", "2×"]
+    assert sorted(titles.values()) == [
+        "jax, mnn: 0.5× numpy's speed, one run: no interval",
+        "torch, mlp: 2× numpy's speed, 95% interval 1.50–2.50×",
     ]
-    fig = speed_chart(rows, ["numpy", "torch"])
+
+
+def test_the_speed_chart_puts_sweep_points_in_numeric_order_and_names_several_datasets():
+    rows = [
+        (dataset, "mlp", f"batch_size={b}", "torch", 2.0, 1.5, 2.5)
+        for dataset in ("fashion", "mnist")
+        for b in (256, 16, 64)
+    ]
+    fig, _ = speed_chart(rows, ["numpy", "torch"])
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["fashion\nmlp", "mnist\nmlp"]
-    assert [round(p.get_height(), 6) for p in fig.axes[0].patches] == [0.72, 0.72]
+    points = [f"mlp\nbatch_size={b}" for b in (16, 64, 256)]
+    assert labels == [f"{d}: {p}" for d in ("fashion", "mnist") for p in points]
+
+
+def test_each_speed_up_has_its_exact_values_as_an_svg_title():
+    rows = [("mnist", "mlp", "default", "torch", 2.0, 1.5, 2.5)]
+    svg = rf.speed_chart(speed_table(rows), "numpy", rf.styles(["numpy", "torch"], "numpy"))
+    root = ElementTree.fromstring(svg)
+    titles = [t.text for t in root.iter("title")]
+    assert titles == ["torch, mlp: 2× numpy's speed, 95% interval 1.50–2.50×"]
 
 
 def confusion(counts: dict) -> pd.DataFrame:
@@ -375,13 +401,11 @@ def test_the_difference_grid_puts_three_panels_a_row_ordered_by_variant_then_bac
 def test_each_chart_in_the_report_is_its_figure_as_an_svg():
     style = rf.styles(["numpy", "torch"], "numpy")
     runs = history({"numpy": ([1.0], [0.5], [0.8]), "torch": ([2.0], [0.5], [0.7])})
-    rates = speedups(
-        [("mnist", "mlp", "numpy", 0, 2.0, 1.0), ("mnist", "mlp", "torch", 0, 1.0, 2.0)]
-    )
+    rates = speed_table([("mnist", "mlp", "default", "torch", 2.0, 1.5, 2.5)])
     matrices = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): MOVED})
     assert rf.learning_curves(runs, style) == rf.svg.inline(rf.learning_curves_figure(runs, style))
     assert rf.speed_chart(rates, "numpy", style) == rf.svg.inline(
-        rf.speed_chart_figure(rates, "numpy", style)
+        *rf.speed_chart_figure(rates, "numpy", style)
     )
     assert rc.confusion_grid(matrices, style, "mnist") == rf.svg.inline(
         rc.confusion_grid_figure(matrices, style, "mnist")
@@ -389,22 +413,6 @@ def test_each_chart_in_the_report_is_its_figure_as_an_svg():
     assert rc.difference_grid(matrices, "numpy", style, "mnist") == rf.svg.inline(
         rc.difference_grid_figure(matrices, "numpy", style, "mnist")
     )
-
-
-def test_the_speed_chart_colours_each_backend_as_elsewhere_and_skips_one_without_speed_ups():
-    rows = [
-        ("mnist", "mlp", "numpy", 0, 2.0, 1.0),
-        ("mnist", "mlp", "jax", 0, np.nan, np.nan),  # no speed-up: no bar, and the rest stay
-        ("mnist", "mlp", "torch", 0, 1.0, 2.0),
-    ]
-    frame = speedups(rows).assign(note=[None, None, None])  # a blank elsewhere hides nothing
-    style = rf.styles(["numpy", "jax", "torch"], "numpy")
-    fig = rf.speed_chart_figure(frame, "numpy", style)
-    [ax] = fig.axes
-    [bar] = ax.patches
-    assert (bar.get_x(), bar.get_width()) == (1.0, 1.0)
-    assert bar.get_facecolor() == to_rgba(style["torch"].colour)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["numpy (1×)", "torch"]
 
 
 def test_differences_name_the_dataset_of_each_pair():
@@ -541,22 +549,18 @@ def test_each_band_has_the_colour_of_its_line():
     assert colours == [to_rgba(style[b].colour)[:3] for b in ("numpy", "jax")]
 
 
-def test_figures_fill_the_page_width_and_each_bar_row_gets_the_same_height():
-    style = rf.styles(["numpy", "torch", "jax"], "numpy")
-    runs = history({"numpy": ([1.0], [0.5], [0.8])})
-    assert rf.learning_curves_figure(runs, style).get_size_inches()[0] == rf.WIDTH
-    one = [("mnist", "mlp", "numpy", 0, 2.0, 1.0), ("mnist", "mlp", "torch", 0, 1.0, 2.0)]
+def test_the_speed_chart_is_a_phones_width_and_each_row_gets_the_same_height():
+    one = [("mnist", "mlp", "default", "torch", 2.0, 1.5, 2.5)]
     six = [
-        (d, v, b, 0, 2.0 if b == "numpy" else 1.0, 1.0 if b == "numpy" else 2.0)
-        for d in ("mnist",)
+        ("mnist", v, "default", b, 2.0, 1.5, 2.5)
         for v in ("mlp", "mnn", "pc")
-        for b in ("numpy", "torch", "jax")
+        for b in ("torch", "jax")
     ]
-    small = speed_chart(one, ["numpy", "torch", "jax"]).get_size_inches()
-    large = speed_chart(six, ["numpy", "torch", "jax"]).get_size_inches()
-    assert small[0] == large[0] == rf.WIDTH
-    # 1 bar row against 3 variants x 2 backends = 6: 0.17 in a bar, 0.9 in for axis and legend
-    assert small[1] == pytest.approx(0.9 + 0.17) and large[1] == pytest.approx(0.9 + 0.17 * 6)
+    small = speed_chart(one, ["numpy", "torch", "jax"])[0].get_size_inches()
+    large = speed_chart(six, ["numpy", "torch", "jax"])[0].get_size_inches()
+    assert small[0] == large[0] == rf.PANEL
+    # 1 row against 3 variants x 2 backends = 6: 0.28 in a row, 1.2 in for axis and legend
+    assert small[1] == pytest.approx(1.2 + 0.28) and large[1] == pytest.approx(1.2 + 0.28 * 6)
 
 
 @pytest.mark.parametrize("backends", [2, 8])

@@ -16,19 +16,31 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from mnistbench.report import svg
+from mnistbench.report import order, svg
+from mnistbench.report.tables import SPEEDUP
 
-COLOURS = ["#1b6ca8", "#d1495b", "#2e933c", "#8f5db7", "#e08a00", "#4d4d4d"]
+# Okabe and Ito's colour-blind-safe palette; each colour also has its own marker and dashes.
+COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 LINESTYLES = ["-", "--", ":", "-."]
 matplotlib.rcParams["svg.hashsalt"] = "mnistbench"  # the same SVG for the same data
-# Figures are drawn about as wide as a phone screen in points, so text stays legible there.
+# A panel is drawn no wider than a phone's column (PANEL, 3.6 in: 346 CSS px; 390 px screens
+# leave about 360), so the page never shrinks it there: 9-point text stays 12 CSS px or more.
+# Figures of several panels put them in a column, or the page stacks them.
 matplotlib.rcParams.update(
-    {"font.size": 8, "axes.titlesize": 8.5, "axes.labelsize": 8, "legend.fontsize": 8}
+    {
+        "font.size": 9,
+        "axes.titlesize": 9,
+        "axes.labelsize": 9,
+        "legend.fontsize": 9,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+    }
 )
-WIDTH = 5.6  # inches
+PANEL = 3.6  # inches
+WIDTH = 5.6  # inches: the confusion grids (mnistbench.report.confusion)
 
 
 @dataclass(frozen=True)
@@ -155,53 +167,93 @@ def _readable_range(ax) -> None:
 
 # Speed ----------------------------------------------------------------------------------------
 
-
-def speed_chart(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> str:
-    """Bars of training speed-up over ``baseline`` per variant and backend, seeds' range."""
-    return svg.inline(speed_chart_figure(speedups, baseline, style))
+TICKS = [v * 10.0**e for e in range(-3, 4) for v in (1, 2, 5)]  # 0.5×, 1×, 2×, 5×, 10×...
 
 
-def speed_chart_figure(speedups: pd.DataFrame, baseline: str, style: dict[str, Style]) -> Figure:
-    """The figure behind :func:`speed_chart`: one horizontal bar per (variant, backend)."""
-    groups = list(speedups.groupby(["dataset", "variant"]))
-    datasets = speedups["dataset"].nunique()
-    backends = [b for b in style if b in set(speedups["backend"]) and b != baseline]
-    height = 0.8 / max(1, len(backends))
-    fig = Figure(
-        figsize=(WIDTH, 0.9 + 0.17 * len(groups) * max(1, len(backends))), layout="constrained"
-    )
-    ax = fig.subplots()
-    for i, backend in enumerate(backends):
-        rows = []
-        for g, (_, runs) in enumerate(groups):
-            mine = runs[runs["backend"] == backend].dropna(subset=["train_speedup"])
-            if len(mine):
-                # the bar as in the table (ratio of medians), the whisker over single seeds
-                bar = mine["baseline_epoch_seconds"].iloc[0] / mine["epoch_seconds"].median()
-                rows.append((g, bar, mine["train_speedup"].min(), mine["train_speedup"].max()))
-        if not rows:
-            continue
-        g, median, low, high = map(np.array, zip(*rows))
-        y = g + (i - (len(backends) - 1) / 2) * height
-        # bars grow from 1x: right of the line is faster than the baseline, left is slower
-        ax.barh(
-            y,
-            median - 1,
-            left=1,
-            height=height * 0.9,
-            color=style[backend].colour,
-            label=backend,
-        )
-        ax.errorbar(median, y, xerr=[median - low, high - median], fmt="none", ecolor="#222")
-    ax.axvline(1, color="#222", linewidth=1, label=f"{baseline} (1×)")
+def log_ratio_axis(ax, values: Sequence[float]) -> None:
+    """A log x axis of ratios, 1× in view, ticks at 1, 2 and 5 of each decade, labelled ``2×``."""
+    values = [v for v in values if np.isfinite(v) and v > 0] + [1.0]
+    low, high = min(values) / 1.25, max(values) * 1.25
     ax.set_xscale("log")
+    ax.set_xlim(low, high)
+    shown = [t for t in TICKS if low <= t <= high]
+    ax.xaxis.set_major_locator(FixedLocator(shown))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
-    ax.set_yticks(range(len(groups)), [v if datasets == 1 else f"{d}\n{v}" for (d, v), _ in groups])
-    ax.invert_yaxis()
-    ax.set_xlabel(f"training speed-up over {baseline} (×, log scale)")
-    ax.grid(axis="x", alpha=0.3, which="both")
-    fig.legend(loc="outside upper center", ncols=len(backends) + 1, frameon=False)
-    return fig
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def speed_chart(speed: pd.DataFrame, baseline: str, style: dict[str, Style]) -> str:
+    """Each backend's training speed-up over ``baseline`` per variant (and point), with its 95%
+    interval; the exact values on hover (an SVG ``<title>`` per point)."""
+    fig, titles = speed_chart_figure(speed, baseline, style)
+    return svg.inline(fig, titles)
+
+
+def speed_chart_figure(
+    speed: pd.DataFrame, baseline: str, style: dict[str, Style]
+) -> tuple[Figure, dict[str, str]]:
+    """The figure behind :func:`speed_chart`, from the report's speed table: one row per
+    dataset, variant and point, one marker per backend at its ratio of medians, the whisker its
+    95% interval (none where one run a side allows no interval); and each marker's hover text."""
+    speedup = SPEEDUP.format(baseline)
+    rows = speed[speed["backend"] != baseline].dropna(subset=[speedup])
+    groups = order.sorted_rows(rows[["dataset", "variant", "point"]].drop_duplicates())
+    groups = list(groups.itertuples(index=False, name=None))
+    backends = [b for b in style if b in set(rows["backend"])]
+    datasets = rows["dataset"].nunique()
+    step = 0.8 / max(1, len(backends))
+    fig = Figure(figsize=(PANEL, 1.2 + 0.28 * len(groups) * max(1, len(backends))))
+    fig.set_layout_engine("constrained")
+    ax = fig.subplots()
+    low_name, high_name = (
+        f"train speed-up {end} (×)" for end in ("95% interval, low", "95% interval, high")
+    )
+    titles, values, labelled = {}, [], set()
+    for i, backend in enumerate(backends):
+        for g, (dataset, variant, point) in enumerate(groups):
+            mine = rows[
+                (rows["backend"] == backend)
+                & (rows["dataset"] == dataset)
+                & (rows["variant"] == variant)
+                & (rows["point"] == point)
+            ]
+            for _, row in mine.iterrows():
+                y = g + (i - (len(backends) - 1) / 2) * step
+                low, high, ratio = row.get(low_name), row.get(high_name), row[speedup]
+                values += [ratio, low, high]
+                if pd.notna(low) and pd.notna(high):
+                    ax.plot([low, high], [y, y], color=style[backend].colour, linewidth=1.6)
+                (point_,) = ax.plot(
+                    [ratio],
+                    [y],
+                    label=None if backend in labelled else backend,
+                    **{**style[backend].line(), "linestyle": "none", "markersize": 6},
+                )
+                labelled.add(backend)
+                gid = f"speed-{i}-{g}-{len(titles)}"
+                point_.set_gid(gid)
+                spread = (
+                    f", 95% interval {low:.2f}–{high:.2f}×"
+                    if pd.notna(low) and pd.notna(high)
+                    else ", one run: no interval"
+                )
+                titles[gid] = f"{backend}, {_group_label(dataset, variant, point, datasets)}: " + (
+                    f"{ratio:.3g}× {baseline}'s speed{spread}"
+                )
+    ax.axvline(1, color="#222", linewidth=1, label=f"{baseline} (1×)")
+    log_ratio_axis(ax, values)
+    labels = [_group_label(d, v, p, datasets) for d, v, p in groups]
+    ax.set_yticks(range(len(groups)), labels)
+    ax.set_ylim(len(groups) - 0.5, -0.5)
+    ax.set_xlabel(f"training speed-up over {baseline} (log)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside upper center", ncols=min(3, len(backends) + 1), frameon=False)
+    return fig, titles
+
+
+def _group_label(dataset: str, variant: str, point: str, datasets: int) -> str:
+    label = variant if point == "default" else f"{variant}\n{point}"
+    return f"{dataset}: {label}" if datasets > 1 else label
 
 
 # Learning curves that coincide --------------------------------------------------------------

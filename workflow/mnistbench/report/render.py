@@ -21,7 +21,7 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import confusion as confusion_views
-from mnistbench.report import figures, statistics, sweeps, tables, uncertainty
+from mnistbench.report import figures, glance, statistics, sweeps, tables, uncertainty
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
 from mnistbench.variants import VARIANTS
@@ -147,12 +147,9 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         else None,
         "methods": statistics,
         "speed": table(derived["speed"]),
-        "speed_chart": figures.speed_chart(
-            sweeps.for_figures(tables.speedups(ok, settings.baseline), ok),
-            settings.baseline,
-            style,
-        )
-        if len(ok)
+        "glance": glance.lines(derived, settings.baseline),
+        "speed_chart": figures.speed_chart(derived["speed"], settings.baseline, style)
+        if len(ok) and settings.baseline in set(ok["backend"]) and ok["backend"].nunique() > 1
         else None,
         "time_to_accuracy": table(derived["time_to_accuracy"])
         if len(derived["time_to_accuracy"])

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Mapping
+from html import escape
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -22,16 +24,21 @@ FONT = re.compile(r"font-family: ([^;\"]+)(?:; )?")
 REFERENCE = re.compile(r'(?:href="#|url\(#)([^")]+)')
 
 
-def inline(fig: Figure) -> str:
+def inline(fig: Figure, titles: Mapping[str, str] | None = None) -> str:
     """``fig`` as an ``<svg>`` element, the same for the same figure.
 
-    Its ids and style rules carry a prefix made from its own digest, so several figures share
-    one page without one's ids or styles reaching into another's.
+    ``titles`` maps an artist's gid (``artist.set_gid``) to the text a reader sees on hovering
+    over it: an SVG ``<title>`` in the artist's group. Ids and style rules carry a prefix made
+    from the figure's own digest, so several figures share one page without one's ids or
+    styles reaching into another's.
     """
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue().decode()
+    for gid, title in (titles or {}).items():
+        group = f'<g id="{gid}">'
+        svg = svg.replace(group, f'<g id="{gid}"><title>{escape(title)}</title>', 1)
     svg = svg[svg.index("<svg") :]  # an XML declaration and DOCTYPE have no place in HTML
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
     svg = re.sub(r' xmlns(:xlink)?="[^"]*"', "", svg).replace("xlink:href=", "href=")

@@ -1,0 +1,68 @@
+"""At a glance: one line per variant and point, each claim linked to the table behind it.
+
+The tables are the known ones (:mod:`tests.known`): numpy 2.0 s an epoch on both seeds, torch
+1.0 and 0.8 s, so torch is 2.22x numpy's speed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mnistbench.report import glance, render
+from mnistbench.report import statistics as st
+from tests import known
+
+
+def derived(folder, seeds=(0, 1)):
+    known.write(folder)
+    summary = pd.read_csv(folder / "summary.csv")
+    summary[summary["seed"].isin(seeds)].to_csv(folder / "summary.csv", index=False)
+    return render.derived_tables(render.read_tables(folder), render.Settings(), folder)
+
+
+def test_two_seeds_name_the_fastest_backend_with_its_speed_up_and_interval(tmp_path):
+    tables = derived(tmp_path)
+    [line] = glance.lines(tables, "numpy")
+    assert (line.variant, line.point, line.title()) == ("mlp", "default", "mlp")
+    speed = next(c for c in line.claims if c.what == "speed")
+    row = tables["speed"].set_index("backend").loc["torch"]
+    low, high = (
+        row["train speed-up 95% interval, low (×)"],
+        row["train speed-up 95% interval, high (×)"],
+    )
+    assert row["train speed-up reading"] == "faster"
+    assert speed.text == f"fastest torch 2.22× numpy's speed [95% interval {low:.2f}–{high:.2f}×]"
+    assert speed.href == "#speed"
+
+
+def test_one_seed_makes_no_speed_verdict(tmp_path):
+    [line] = glance.lines(derived(tmp_path, seeds=(0,)), "numpy")
+    speed = next(c for c in line.claims if c.what == "speed")
+    assert speed.text == f"{st.ONE_RUN} (torch ran at 2.00× numpy's speed)"
+    assert "fastest" not in speed.text and "interval" not in speed.text
+
+
+def test_agreement_says_why_a_backend_was_not_tested_and_links_to_the_differences(tmp_path):
+    [line] = glance.lines(derived(tmp_path), "numpy")
+    agreement = next(c for c in line.claims if c.what == "agreement")
+    assert agreement.text == "torch: no predictions kept"  # the known tables keep none
+    assert agreement.href == "#differences"
+
+
+def test_a_new_kind_of_claim_plugs_in_as_one_function(tmp_path):
+    def seeds(tables, baseline, key):
+        runs = tables["accuracy"]
+        runs = runs[(runs["variant"] == key["variant"]) & (runs["point"] == key["point"])]
+        return glance.Claim("seeds", f"{runs['seeds'].max()} seeds", "#accuracy")
+
+    [line] = glance.lines(derived(tmp_path), "numpy", [*glance.CLAIM_KINDS, seeds])
+    assert [c.what for c in line.claims] == ["speed", "agreement", "seeds"]
+    assert line.claims[-1].text == "2 seeds"
+
+
+def test_the_page_opens_with_the_lines_each_claim_a_link(tmp_path):
+    known.write(tmp_path)
+    html = render.render(tmp_path)
+    glance_at = html.index('id="glance"')
+    assert glance_at < html.index('id="accuracy"') and glance_at < html.index("runs with a result")
+    assert '<a href="#speed" class="claim" data-claim="speed">speed</a> fastest torch' in html
