@@ -12,6 +12,7 @@ from snakemake.utils import validate
 from mnistbench.plan import config as mnistbench_config
 from mnistbench.plan import experiment
 from mnistbench.plan import identity
+from mnistbench.plan import limits
 from mnistbench.plan import points
 from mnistbench.plan import schedule
 from mnistbench.plugin.variant_registry import installed_variants
@@ -27,6 +28,8 @@ try:
     config.update(mnistbench_config.check(config, mnistbench_config.load_schema(SCHEMA)))
     validate(config, str(SCHEMA))  # fills in the schema's defaults
     EXPERIMENT = experiment.plan(config)
+    settings = workflow.resource_settings
+    limits.check_threads(config, *limits.job_cores(settings.cores, settings.max_threads))
 except MnistbenchError as error:
     raise WorkflowError(f"mnistbench: {error}") from None
 for note in EXPERIMENT.skipped:
@@ -166,6 +169,10 @@ def get_train_args(wildcards):
         args += ["--test-limit", str(subset["test"])]
     if get_point(wildcards):
         args += ["--point", json.dumps(get_point(wildcards), sort_keys=True)]
+    if "threads" not in get_point(wildcards) and get_threads(wildcards) != 1:
+        # The thread count fixes a run: here, where a change re-runs it (one thread, the
+        # default, adds nothing, so a run's command line is what it was before).
+        args += ["--threads", str(get_threads(wildcards))]
     return shlex.join(args)
 
 
