@@ -31,7 +31,9 @@ try:
     settings = workflow.resource_settings
     limits.check_threads(config, *limits.job_cores(settings.cores, settings.max_threads))
 except MnistbenchError as error:
-    raise WorkflowError(f"mnistbench: {error}") from None
+    # One line, not Snakemake's "WorkflowError in file ..." around it: the line names the key.
+    print(f"mnistbench: {error}", file=sys.stderr)
+    sys.exit(1)
 for note in EXPERIMENT.skipped:
     print(f"mnistbench: {note}", file=sys.stderr)
 
@@ -293,8 +295,12 @@ def write_partial_report():
     With ``--keep-going`` this runs once every job that could run has run, so one failed run
     costs nothing else; each failed run is listed with the error line from its log. It goes to
     ``results/partial/``, never to a rule's outputs: Snakemake would take a report there as up
-    to date and not run the failed jobs again on the next run.
+    to date and not run the failed jobs again on the next run. Where no run finished there is
+    nothing to report, and nothing is added to the failed jobs' own errors.
     """
+    finished = [path for path in get_all_metrics(None) if os.path.exists(path)]
+    if not finished:
+        return  # no run finished: the failed jobs' own errors say it all, nothing to add
     metrics = " ".join(shlex.quote(path) for path in get_all_metrics(None))
     shell(
         f"{PYTHON} -m mnistbench -q aggregate --allow-missing {metrics} --out {PARTIAL}"
