@@ -86,6 +86,17 @@ def test_a_diverged_run_gets_metrics_saying_so_and_no_measurement(run, caplog):
     assert predictions.read(run_dir / predictions.PREDICTIONS).empty  # no image was predicted
 
 
+def test_a_diverged_run_whose_record_lost_a_hyperparameter_is_scored_as_diverged(run):
+    """An infinite learning rate is written to train.json as null: evaluate still says diverged."""
+    data, run_dir, _ = run
+    info = json.loads((run_dir / "train.json").read_text())
+    hyperparameters = {**info["hyperparameters"], "lr": None}
+    edit_train_json(run_dir, status="diverged", diverged={"epoch": 1, "step": 1})
+    edit_train_json(run_dir, hyperparameters=hyperparameters)
+    metrics = evaluate.run(data=data, run_dir=run_dir)
+    assert (metrics["status"], metrics["test_accuracy"]) == ("diverged", None)
+
+
 def test_the_test_set_is_read_as_the_run_read_it(tmp_path):
     """Images of 20 x 24 stored column-major, labels 1..5: the run records the offset and the
     transpose it trained with, and evaluation reads the test set the same way."""

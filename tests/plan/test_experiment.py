@@ -46,7 +46,7 @@ def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
             "'batch_size' must be an integer above 0",
         ),
         ({"hyperparameters": {"mlp": {"epochs": 2.5}}}, "'epochs' must be an integer above 0"),
-        ({"hyperparameters": {"dropout_mlp": {"keep": 1.5}}}, "'keep' must be a number above 0"),
+        ({"hyperparameters": {"dropout_mlp": {"keep": 1.5}}}, "'keep' must be a finite number"),
         ({"hyperparameters": {"mlp": {"learning_rate": 0.1}}}, "unknown hyperparameter(s)"),
         ({"hyperparameters": {"mlpp": {"lr": 0.1}}}, "unknown variant 'mlpp' (did you mean 'mlp'?"),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
@@ -75,3 +76,43 @@ def test_nothing_known_about_the_training_set_checks_nothing(tmp_path):
     assert limits.train_images(definition, tmp_path) is None
     (tmp_path / "train_labels.idx").write_bytes(b"\x08\x03")  # not an IDX file: train refuses it
     assert limits.train_images(definition, tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("cores", "max_threads", "expected"),
+    [
+        (4, None, (4, "--cores 4")),
+        (8, 2, (2, "--max-threads 2")),
+        (2, 8, (2, "--cores 2")),
+        (None, 3, (3, "--max-threads 3")),
+    ],
+)
+def test_a_job_gets_the_fewest_threads_snakemake_is_told(cores, max_threads, expected):
+    assert limits.job_cores(cores, max_threads) == expected
+
+
+def test_without_a_core_count_this_machines_cores_stand_in():
+    most, source = limits.job_cores(None, None)
+    assert most == os.cpu_count() and source == f"the {most} cores of this machine"
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "count"),
+    [
+        ({"threads": 3}, "threads", 3),
+        ({"threads": [1, 2, 3]}, "threads[2]", 3),
+        ({"sweeps": {"mlp": {"threads": [2, 5]}}}, "sweeps.mlp.threads", 5),
+        ({"sweeps": {"mlp": {"points": [{"threads": 9, "lr": 0.1}]}}}, "sweeps.mlp point", 9),
+    ],
+)
+def test_a_thread_count_above_the_jobs_cores_is_refused_naming_both(changes, key, count):
+    with pytest.raises(MnistbenchError) as error:
+        limits.check_threads(mlp_config(**changes), 2, "--cores 2")
+    assert str(error.value).startswith(f"config: {key}")
+    assert f": {count} threads is more than the 2 a job can have here (--cores 2)" in str(
+        error.value
+    )
+
+
+def test_thread_counts_up_to_the_jobs_cores_pass():
+    limits.check_threads(mlp_config(threads=[1, 2], sweeps={"mlp": {"threads": [2]}}), 2, "x")

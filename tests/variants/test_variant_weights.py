@@ -153,8 +153,10 @@ def test_overrides_replace_defaults_and_unknown_keys_are_named():
         ("hidden", 2.5, "'hidden' must be an integer above 0, got 2.5"),
         ("hidden", 0, "'hidden' must be an integer above 0, got 0"),
         ("hidden", True, "'hidden' must be an integer above 0, got True"),
-        ("lr", -0.1, "'lr' must be a number above 0, got -0.1"),
-        ("lr", "0.1", "'lr' must be a number above 0, got '0.1'"),
+        ("lr", -0.1, "'lr' must be a finite number above 0, got -0.1"),
+        ("lr", "0.1", "'lr' must be a finite number above 0, got '0.1'"),
+        ("lr", float("inf"), "'lr' must be a finite number above 0, got inf"),
+        ("lr", float("nan"), "'lr' must be a finite number above 0, got nan"),
     ],
 )
 def test_a_bad_hyperparameter_is_one_line_naming_it(key, value, message):
@@ -169,7 +171,7 @@ def test_integers_pass_where_numbers_are_wanted_and_limits_hold_inclusive():
     with pytest.raises(MnistbenchError) as error:
         dropout.hyperparameters({"keep": 1.01})
     assert str(error.value) == (
-        "variant 'dropout_mlp': hyperparameter 'keep' must be a number above 0 and at most "
+        "variant 'dropout_mlp': hyperparameter 'keep' must be a finite number above 0 and at most "
         "1.0, got 1.01"
     )
 

@@ -10,6 +10,7 @@ stops the runs that would read it, with the file named in the job's log.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pandas as pd
 import pytest
@@ -86,6 +87,20 @@ def test_the_summary_says_diverged_and_holds_no_accuracy(diverged):
     assert summary["status"].tolist() == ["diverged"]
     assert summary["reason"][0].startswith("loss not finite at epoch 1, step ")
     assert summary["test_accuracy"].isna().all()
+
+
+def test_every_output_of_the_diverged_run_marks_it_so(diverged):
+    """Nothing it leaves looks finished: train.json and metrics.json say diverged, its last
+    epoch has no test accuracy and it predicted no image."""
+    work, _ = diverged
+    run = work / "results" / SAMPLE_DATASET / "mlp" / "numpy" / "default" / "seed0"
+    train, metrics = (
+        json.loads((run / name).read_text()) for name in ("train.json", "metrics.json")
+    )
+    assert train["status"] == metrics["status"] == "diverged"
+    assert metrics["test_accuracy"] is None
+    assert pd.isna(pd.read_csv(run / "history.csv")["test_accuracy"].iloc[-1])
+    assert pd.read_csv(run / "predictions.csv").empty
 
 
 def test_the_report_lists_the_run_as_diverged(diverged):

@@ -77,6 +77,29 @@ def test_one_variants_hyperparameter_reruns_only_that_variants_runs(finished):
     assert "Params have changed since last execution" in result.stdout
 
 
+def test_changing_the_thread_count_reruns_every_run_it_fixes(finished):
+    result = plan(finished, "threads=2")
+    assert planned_jobs(result) == run_jobs(*ALL_RUNS)
+    assert "Params have changed since last execution" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "count"),
+    [("threads=1000", "threads", 1000), ("threads=[1,4]", "threads[1]", 4)],
+)
+def test_more_threads_than_the_cores_stops_snakemake_naming_both_numbers(
+    finished, entry, key, count
+):
+    result = plan(finished, entry)  # the runner gives Snakemake --cores 2
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).splitlines()
+    lines = [line for line in output if line.startswith("mnistbench: ")]
+    assert lines == [
+        f"mnistbench: config: {key}: {count} threads is more than the 2 a job can have here"
+        " (--cores 2); ask for at most 2, or give Snakemake more cores"
+    ]
+
+
 def test_a_new_seed_runs_only_the_new_runs(finished):
     result = plan(finished, "seeds=[0,1]")
     assert planned_jobs(result) == run_jobs(*((v, b, "1") for v, b, _ in ALL_RUNS))

@@ -114,3 +114,25 @@ def test_label_out_of_range_leaves_no_run_outputs(bad_labels_run):
         work / "results" / "tiny" / "mlp" / "numpy" / "default" / "seed0" / "weights.npz"
     ).exists()
     assert not (work / "results" / "summary.csv").exists()
+
+
+@pytest.mark.parametrize("run", FAILING_RULE)
+def test_a_failed_runs_follow_up_steps_add_no_error_of_their_own(run, request):
+    """No run finished, so there is no partial report to write, and nothing to say about it."""
+    _, result = request.getfixturevalue(run)
+    output = output_of(result)
+    assert "mnistbench aggregate: error" not in output and "nothing to aggregate" not in output
+    steps = {line.split(":")[0] for line in output.splitlines() if ": error: " in line}
+    assert steps == {f"mnistbench {FAILING_RULE[run].split('_')[0]}"}
+
+
+def test_a_refused_config_prints_its_one_line_and_nothing_of_snakemakes(tmp_path):
+    work = copy_workflow(tmp_path)
+    result = run_with_override(work, {"hyperparameters": {"mlp": {"lr": float("inf")}}}, *ONE_RUN)
+    assert result.returncode != 0
+    output = output_of(result)
+    assert "mnistbench: config: hyperparameters.mlp.lr: inf is not a finite number" in output
+    assert "WorkflowError" not in output and 'File "' not in output and "Traceback" not in output
+    assert [line for line in output.splitlines() if "mnistbench" in line] == [
+        "mnistbench: config: hyperparameters.mlp.lr: inf is not a finite number"
+    ]

@@ -12,6 +12,7 @@ from snakemake.utils import validate
 from mnistbench.plan import config as mnistbench_config
 from mnistbench.plan import experiment
 from mnistbench.plan import identity
+from mnistbench.plan import limits
 from mnistbench.plan import points
 from mnistbench.plan import schedule
 from mnistbench.plugin.variant_registry import installed_variants
@@ -27,8 +28,12 @@ try:
     config.update(mnistbench_config.check(config, mnistbench_config.load_schema(SCHEMA)))
     validate(config, str(SCHEMA))  # fills in the schema's defaults
     EXPERIMENT = experiment.plan(config)
+    settings = workflow.resource_settings
+    limits.check_threads(config, *limits.job_cores(settings.cores, settings.max_threads))
 except MnistbenchError as error:
-    raise WorkflowError(f"mnistbench: {error}") from None
+    # One line, not Snakemake's "WorkflowError in file ..." around it: the line names the key.
+    print(f"mnistbench: {error}", file=sys.stderr)
+    sys.exit(1)
 for note in EXPERIMENT.skipped:
     print(f"mnistbench: {note}", file=sys.stderr)
 
@@ -168,6 +173,10 @@ def get_train_args(wildcards):
         args += ["--test-limit", str(subset["test"])]
     if get_point(wildcards):
         args += ["--point", json.dumps(get_point(wildcards), sort_keys=True)]
+    if "threads" not in get_point(wildcards) and get_threads(wildcards) != 1:
+        # The thread count fixes a run: here, where a change re-runs it (one thread, the
+        # default, adds nothing, so a run's command line is what it was before).
+        args += ["--threads", str(get_threads(wildcards))]
     return shlex.join(args)
 
 
@@ -288,8 +297,12 @@ def write_partial_report():
     With ``--keep-going`` this runs once every job that could run has run, so one failed run
     costs nothing else; each failed run is listed with the error line from its log. It goes to
     ``results/partial/``, never to a rule's outputs: Snakemake would take a report there as up
-    to date and not run the failed jobs again on the next run.
+    to date and not run the failed jobs again on the next run. Where no run finished there is
+    nothing to report, and nothing is added to the failed jobs' own errors.
     """
+    finished = [path for path in get_all_metrics(None) if os.path.exists(path)]
+    if not finished:
+        return  # no run finished: the failed jobs' own errors say it all, nothing to add
     metrics = " ".join(shlex.quote(path) for path in get_all_metrics(None))
     shell(
         f"{PYTHON} -m mnistbench -q aggregate --allow-missing {metrics} --out {PARTIAL}"

@@ -78,7 +78,6 @@ def run(
             f"{run_dir / 'train.json'}: not a train step's record (missing {', '.join(missing)})"
         )
     variant = get_variant(info["variant"])
-    hp = variant.hyperparameters(info["hyperparameters"])
     evaluator = load_backends().get(backend or info["backend"])
     if device is None:
         same_backend = evaluator.name == info["backend"]
@@ -90,7 +89,8 @@ def run(
             metrics = {**info, "evaluated_by": evaluator.name, **DIVERGED_METRICS}
             labels = predicted = np.empty(0, np.int64)
             log.warning("%s: the run diverged; no accuracy to measure", run_dir)
-        else:
+        else:  # a diverged run's hyperparameters may hold a value JSON writes as null
+            hp = variant.hyperparameters(info["hyperparameters"])
             metrics = {**info, "evaluated_by": evaluator.name, "evaluation_device": resolved}
             measured, labels, predicted = _measure(
                 run_dir, variant, hp, evaluator, resolved, info, data, sha256

@@ -149,17 +149,18 @@ class Variant:
         )
 
     def _check(self, key: str, value: Any) -> None:
-        """Every hyperparameter is a positive number of its default's type, within its limit."""
+        """Every hyperparameter is a positive finite number of its default's type, within its
+        limit."""
         integral = isinstance(self.defaults[key], int)
         kinds = (int,) if integral else (int, float)
         limit = self.upper_limits.get(key)
         if (
             isinstance(value, bool)
             or not isinstance(value, kinds)
-            or not value > 0
+            or not 0 < value < math.inf
             or (limit is not None and value > limit)
         ):
-            wanted = "an integer" if integral else "a number"
+            wanted = "an integer" if integral else "a finite number"
             bound = f" and at most {limit}" if limit is not None else ""
             raise MnistbenchError(
                 f"variant {self.name!r}: hyperparameter {key!r} must be {wanted} above 0{bound}, "
