@@ -62,12 +62,12 @@ def test_a_variant_without_the_implementation_is_planned_out_in_one_line():
     experiment = planned(
         "backends=torch",
         "variants=[mlp, predictive_coding]",
-        "implementations={torch: [tuned, autograd]}",
+        "implementations={torch: [tuned, autograd, compiled]}",
     )
     assert folders(experiment, "predictive_coding", "torch") == ["default"]
     assert (
-        "backend 'torch' has no 'autograd' implementation of variant 'predictive_coding' "
-        "(it has: tuned)" in experiment.skipped
+        "backend 'torch' has no 'autograd' or 'compiled' implementation of variant "
+        "'predictive_coding' (it has: tuned)" in experiment.skipped
     )
 
 

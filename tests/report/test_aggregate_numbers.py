@@ -217,8 +217,9 @@ def test_summary_columns_come_in_their_documented_order(results):
     header = (results[0] / "summary.csv").read_text().splitlines()[0].split(",")
     assert header == [
         *["dataset", "variant", "backend", "point", "seed", "status", "reason", "device"],
-        *["test_accuracy", "final_train_loss", "epochs", "train_samples", "test_samples"],
-        *["train_limit", "test_limit", "train_seconds", "attempts", "samples_per_second"],
+        *["implementation", "test_accuracy", "final_train_loss", "epochs", "train_samples"],
+        *["test_samples", "train_limit", "test_limit", "train_seconds", "setup_seconds"],
+        *["attempts", "samples_per_second"],
         *["predict_seconds", "predict_samples_per_second"],
         *["peak_rss_mb", "job_wall_seconds", "backend_version", "hyperparameters"],
         "predictions",

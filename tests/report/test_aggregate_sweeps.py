@@ -94,7 +94,7 @@ def test_a_setting_named_like_a_measurement_gets_its_own_column(setting, column)
 def test_a_table_from_before_sweeps_gets_the_default_point_before_its_seed():
     runs = pd.DataFrame({"dataset": ["mnist"], "seed": [0], "test_accuracy": [0.9]})
     assert aggregate.with_point(runs).columns.tolist() == [
-        *("dataset", "point", "seed", "test_accuracy")
+        *("dataset", "point", "seed", "test_accuracy", "implementation")
     ]
     assert aggregate.with_point(runs)["point"].tolist() == [points.DEFAULT]
     without_seed = runs.drop(columns="seed")

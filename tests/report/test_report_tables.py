@@ -123,12 +123,13 @@ def test_the_accuracy_table_gives_mean_sample_sd_and_the_seed_figure_on_mnist_on
         table.loc[("fashion", "numpy"), "source notebook's test accuracy (its full recipe)"]
     )
     assert (numpy["epochs"], numpy["training images"], numpy["test images"]) == (2, 4000, 1000)
-    assert list(rt.accuracy_table(summary).columns)[:6] == [
+    assert list(rt.accuracy_table(summary).columns)[:7] == [
         "dataset",
         "variant",
         "backend",
         "point",
         "device",
+        "implementation",
         "seeds",
     ]
 

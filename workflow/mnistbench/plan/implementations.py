@@ -58,10 +58,10 @@ def backend_points(
     offered = implementations(the_backend, variant)
     wanted = config.get("implementations", {}).get(backend)
     chosen = _listed(wanted) if wanted is not None else offered[:1]
-    for value in [v for v in chosen if v not in offered]:
-        note = f"backend {backend!r} has no {value!r} implementation of variant {variant!r}" + (
-            f" (it has: {', '.join(offered)})" if offered else ""
-        )
+    if missing := [v for v in chosen if v not in offered]:
+        which = " or ".join(map(repr, missing))
+        note = f"backend {backend!r} has no {which} implementation of variant {variant!r}"
+        note += f" (it has: {', '.join(offered)})" if offered else ""
         if note not in skipped:
             skipped.append(note)
     default = default_implementation(the_backend)

@@ -83,6 +83,16 @@ def parse(folder: str) -> Point | None:
     return dict(pair.split("=", 1) for pair in folder.split(","))
 
 
+def without(folder: str, setting: str) -> str:
+    """The name of the point ``folder`` with ``setting`` left out (a hashed name as it is): the
+    point a run with another implementation pairs with, ``default`` for
+    ``implementation=autograd``."""
+    settings = parse(folder)
+    if settings is None or setting not in settings:
+        return folder
+    return name({k: v for k, v in settings.items() if k != setting})
+
+
 def is_name(value: object) -> bool:
     return isinstance(value, str) and _NAME.fullmatch(value) is not None
 

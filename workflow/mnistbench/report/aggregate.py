@@ -42,6 +42,7 @@ SUMMARY_COLUMNS = [
     "status",  # ok, diverged, failed (a job failed) or missing (its jobs never ran)
     "reason",  # why a run is not ok, in one line
     "device",
+    "implementation",  # the way the backend ran the variant (tuned, autograd, compiled)
     "test_accuracy",
     "final_train_loss",
     "epochs",
@@ -50,6 +51,7 @@ SUMMARY_COLUMNS = [
     "train_limit",  # the first N training images only (config subset); blank: all
     "test_limit",
     "train_seconds",
+    "setup_seconds",  # the backend's untimed set-up (compiling, for a compiled implementation)
     "attempts",  # how many jobs it took to train (more than 1: resumed from a checkpoint)
     "samples_per_second",
     "predict_seconds",
@@ -63,7 +65,13 @@ SUMMARY_COLUMNS = [
 
 
 def with_point(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with a ``point`` column: a table from before sweeps has the empty point."""
+    """``frame`` with a ``point`` column: a table from before sweeps has the empty point; a
+    summary with an ``implementation`` column, blank for runs from before implementations."""
+    if "test_accuracy" in frame and (
+        "implementation" not in frame or frame["implementation"].isna().any()
+    ):
+        frame = frame.assign(implementation=frame.get("implementation", pd.Series(dtype=str)))
+        frame["implementation"] = frame["implementation"].fillna("")
     if "point" in frame:
         return frame
     frame = frame.copy()
@@ -74,8 +82,8 @@ def with_point(frame: pd.DataFrame) -> pd.DataFrame:
 def point_column(setting: str) -> str:
     """The column of a swept setting: its name, unless a summary column already has that name
     for a measurement (``epochs``, ``train_samples``): then ``<name> (swept)``. A swept device
-    is the ``device`` column itself."""
-    if setting == "device" or setting not in SUMMARY_COLUMNS:
+    or implementation is the ``device`` or ``implementation`` column itself."""
+    if setting in ("device", "implementation") or setting not in SUMMARY_COLUMNS:
         return setting
     return f"{setting} (swept)"
 
@@ -191,6 +199,7 @@ def tables(
                 **_status(metrics),
                 "hyperparameters": used,
                 "job_wall_seconds": job_wall_seconds(path.parent),
+                "setup_seconds": (metrics.get("seconds_outside_training") or {}).get("setup"),
                 "predictions": predictions_path(path.parent, relative_to),
                 "_swept": list(point_columns(settings)),
             }

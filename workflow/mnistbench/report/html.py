@@ -55,7 +55,7 @@ def formatter(column: str) -> Callable[[float], str]:
 
 # Columns that, holding one value in every row, move from the table into its caption: on a
 # phone the columns that differ (accuracy, seconds) then come first into view.
-CONSTANT = ("dataset", "point", "device", "seeds")
+CONSTANT = ("dataset", "point", "device", "implementation", "seeds")
 
 
 def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
@@ -68,7 +68,8 @@ def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
     ]
     if same:
         values = {c: frame[c].iloc[0] for c in same}
-        stated = "; ".join(f"{c} {v}" for c, v in values.items() if (c, v) != ("point", "default"))
+        shown = {c: v for c, v in values.items() if (c, v) != ("point", "default") and v != ""}
+        stated = "; ".join(f"{c} {v}" for c, v in shown.items())
         caption = f"Every row: {stated}. {caption}".strip() if stated else caption
         frame = frame.drop(columns=same)
     formats = {c: formatter(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}

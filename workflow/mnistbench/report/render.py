@@ -21,7 +21,15 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import confusion as confusion_views
-from mnistbench.report import figures, glance, statistics, sweeps, tables, uncertainty
+from mnistbench.report import (
+    figures,
+    glance,
+    implementations,
+    statistics,
+    sweeps,
+    tables,
+    uncertainty,
+)
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
 from mnistbench.variants import VARIANTS
@@ -147,6 +155,7 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         else None,
         "methods": statistics,
         "speed": table(derived["speed"]),
+        **implementations_context(ok, found["history"], folder),
         "glance": glance.lines(derived, settings.baseline),
         "speed_chart": figures.speed_chart(derived["speed"], settings.baseline, style)
         if len(ok) and settings.baseline in set(ok["backend"]) and ok["backend"].nunique() > 1
@@ -157,6 +166,17 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "runs": table(tables.runs_table(ok)),
         "sweeps": sweeps.sweeps(ok, derived["time_to_accuracy"], settings.time_to_accuracy, style),
         "left_to_sweeps": sweeps.left_to_sweeps(ok),
+    }
+
+
+def implementations_context(ok: pd.DataFrame, history: pd.DataFrame, folder) -> dict:
+    """What hand-tuning buys (:mod:`mnistbench.report.implementations`), and the one line of
+    each variant run here that has no autograd implementation, and why."""
+    found = implementations.implementation_table(ok, history, folder)
+    variants = [VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS]
+    return {
+        "implementations": table(found) if len(found) else None,
+        "not_a_gradient": [(v.name, v.not_a_gradient) for v in variants if v.not_a_gradient],
     }
 
 

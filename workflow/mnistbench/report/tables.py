@@ -12,12 +12,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from mnistbench.plan import points
 from mnistbench.report import uncertainty
 from mnistbench.report.aggregate import with_point
 from mnistbench.training.kernels import ITEM_PREFIX as KERNELS
 from mnistbench.variants import VARIANTS
 
-GROUP_KEYS = ["dataset", "variant", "backend", "point", "device"]
+GROUP_KEYS = ["dataset", "variant", "backend", "point", "device", "implementation"]
 EPOCH_SECONDS = "train time per epoch (s, inside train_epoch)"
 PREDICT_US = "predict time (µs per test image, whole test set, median of 3)"
 SPEEDUP = "training speed-up over {} (×, ratio of medians)"
@@ -31,6 +32,7 @@ RUN_COLUMNS = {
     "point": "point",
     "seed": "seed",
     "device": "device",
+    "implementation": "implementation",
     "test_accuracy": "test accuracy (fraction)",
     "final_train_loss": "last-epoch train loss",
     "epochs": "epochs",
@@ -48,7 +50,9 @@ RUN_COLUMNS = {
 # The aggregated tables' text columns, read as the text written: a framework version "2.10" is
 # not the number 2.1. pandas.read_csv(dtype=TEXT_COLUMNS) ignores those a table lacks.
 TEXT_COLUMNS = dict.fromkeys(
-    ["dataset", "variant", "backend", "status", "reason", "device", "backend_version"], str
+    ["dataset", "variant", "backend", "status", "reason", "device", "implementation"]
+    + ["backend_version"],
+    str,
 )
 
 
@@ -163,14 +167,17 @@ def speedups(summary: pd.DataFrame, baseline: str) -> pd.DataFrame:
     predict. NaN where the baseline backend has no run of that dataset and variant.
     """
     summary = with_point(summary)
-    runs = with_derived(summary)
+    # A run of another implementation pairs with the baseline's run of its point without it.
+    runs = with_derived(summary).assign(
+        paired=summary["point"].map(lambda p: points.without(p, "implementation"))
+    )
     base = (
         runs[runs["backend"] == baseline]
-        .groupby(["dataset", "variant", "point"])[["epoch_seconds", "predict_us"]]
+        .groupby(["dataset", "variant", "paired"])[["epoch_seconds", "predict_us"]]
         .median()
         .add_prefix("baseline_")
     )
-    runs = runs.join(base, on=["dataset", "variant", "point"])
+    runs = runs.join(base, on=["dataset", "variant", "paired"]).drop(columns="paired")
     return runs.assign(
         train_speedup=runs["baseline_epoch_seconds"] / runs["epoch_seconds"],
         predict_speedup=runs["baseline_predict_us"] / runs["predict_us"],

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mnistbench.evaluation import predictions
+from mnistbench.plan import points
 from mnistbench.report import statistics as st
 from mnistbench.report.aggregate import RUN_KEYS
 
@@ -183,8 +184,10 @@ def speed_intervals(
     for key, runs in summary.groupby(keys, sort=True):
         row = dict(zip(keys, key))
         base = summary[summary["backend"] == baseline]
-        for k in VARIANT_KEYS:
-            base = base[base[k] == row[k]] if k in row else base
+        for k in [k for k in VARIANT_KEYS if k in row]:
+            # a run of another implementation pairs with the baseline's point without it
+            wanted = points.without(row[k], "implementation") if k == "point" else row[k]
+            base = base[base[k] == wanted]
         train = predict = None
         if row.get("backend") == baseline:
             rows.append({**row, "train speed-up reading": "the baseline"})
