@@ -266,15 +266,18 @@ MAKE_RUN_PARTS = {
 def make_run_table(rows: pd.DataFrame, options: dict) -> str:
     """bench/make_run.py's make_run.csv: per measurement, the wall time, the training per core,
     their ratio, and the seconds outside training by part, each per core (core-seconds over
-    the cores), so the parts and the training add up to the wall time."""
+    the cores), so the parts and the training add up to the wall time; last, the learning
+    curves' scoring as a share of the training it describes."""
     header = ["measured", "runs", "wall time", "training per core", "ratio"]
     header += [f"{name} (s)" for name in MAKE_RUN_PARTS.values()]
+    header += ["scoring / training"]
     body = []
     for row in rows.to_dict("records"):
         cores = row["cores"]
         cells = [f"{row['label']}", str(row["runs"]), minutes(row["wall_seconds"])]
         cells += [f"{row['training_core_seconds'] / cores:.0f} s", f"{row['ratio']:.2f}"]
         cells += [f"{row[f'{part}_core_seconds'] / cores:.1f}" for part in MAKE_RUN_PARTS]
+        cells += [f"{row['score_core_seconds'] / row['training_core_seconds']:.1%}"]
         body.append(cells)
     return markdown(header, body)
 

@@ -10,9 +10,9 @@ interpreter's Snakemake, and times it. Then it reads every run's records and spl
   experiment is for;
 - the train jobs' time around it (``train.json``'s ``seconds_outside_training``): ``prepare``
   (data read, inputs scaled, initial weights and plan), ``setup`` (the backend's: transfers,
-  compilation), ``score`` (the test set after every epoch), ``checkpoints``, and ``start``
-  (the rest of the job's wall time in its Snakemake benchmark: interpreter start, imports,
-  writing the outputs, exit);
+  compilation), ``score`` (the test set after the epochs of the learning curve),
+  ``checkpoints``, and ``start`` (the rest of the job's wall time in its Snakemake benchmark:
+  interpreter start, imports, writing the outputs, exit);
 - ``evaluate``: the evaluate jobs' wall time;
 - ``other``: the rest of ``wall x cores``: the fetch, aggregate and report jobs, Snakemake's
   own work between jobs, and cores left idle (at the end, when fewer jobs than cores remain).

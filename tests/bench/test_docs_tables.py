@@ -79,7 +79,8 @@ def test_the_whole_experiments_parts_read_per_core_beside_its_wall_time(docs_tab
     row |= {"evaluate_core_seconds": 80, "other_core_seconds": 32}
     table = docs_tables.make_run_table(pd.DataFrame([row]), {})
     cells = (
-        "| after | 54 | 10 min 0 s | 500 s | 1.20 | 1.0 | 2.0 | 30.0 | 1.0 | 10.0 | 40.0 | 16.0 |"
+        "| after | 54 | 10 min 0 s | 500 s | 1.20 | 1.0 | 2.0 | 30.0 | 1.0 | 10.0 | 40.0 | 16.0 "
+        "| 6.0% |"
     )
     assert cells in table
 
