@@ -4,6 +4,7 @@ where it is and both values, and the suite's own asserts show their values."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -54,3 +55,28 @@ def test_an_element_outside_its_tolerance_is_named_by_position_and_values():
 def test_a_shape_mismatch_is_named_before_any_value():
     with pytest.raises(AssertionError, match=r"^losses: shape \(3,\), expected \(4,\)$"):
         assert_close("losses", [1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0])
+
+
+def test_pytest_rewrites_the_suites_own_asserts():
+    import mnistbench.plugin.testing as backend_suite
+    import mnistbench.plugin.variant_conformance as variant_suite
+
+    for suite in (backend_suite, variant_suite):
+        assert type(suite.__loader__).__name__ == "AssertionRewritingHook", suite.__name__
+
+
+def test_a_variant_whose_contract_misses_a_hyperparameter_is_told_which():
+    from mnistbench.plugin import VariantConformance
+    from mnistbench.variants import get_variant
+
+    mlp = get_variant("mlp")
+    explained = {k: v for k, v in mlp.contract.hyperparameters.items() if k != "lr"}
+    contract = dataclasses.replace(mlp.contract, hyperparameters=explained)
+    with pytest.raises(AssertionError) as error:
+        VariantConformance().test_the_contract_is_complete(
+            dataclasses.replace(mlp, contract=contract)
+        )
+    assert str(error.value) == (
+        "the contract explains ['batch_size', 'epochs', 'hidden']; the defaults are "
+        "['batch_size', 'epochs', 'hidden', 'lr']"
+    )
