@@ -7,8 +7,9 @@ import copy
 import pytest
 
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import experiment as experiment_module
 from mnistbench.plan.experiment import Run, plan
-from mnistbench.plugin.registry import load_backends
+from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.variants import VARIANTS, get_variant
 from tests.conftest import CONFIG
 
@@ -40,7 +41,10 @@ def test_hyperparameters_come_from_the_config_over_the_variants_defaults():
         ({"datasets": ["kmnist"]}, "config: dataset 'kmnist' has no entry in dataset_definitions"),
         ({"variants": ["resnet"]}, "unknown variant 'resnet'"),
         ({"backends": ["mxnet"]}, "backend 'mxnet' is not installed"),
-        ({"devices": {"troch": "cuda"}}, "config: devices names backend 'troch'"),
+        (
+            {"devices": {"troch": "cuda"}},
+            "config: devices: unknown backend 'troch' (did you mean 'torch'?",
+        ),
         (
             {"hyperparameters": {"mlp": {"batch_size": 0}}},
             "'batch_size' must be an integer above 0",
@@ -56,3 +60,25 @@ def test_a_config_mistake_is_one_line_naming_it(changes, message):
         plan(config_with(**changes))
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def only_numpy():
+    """The registry of an environment with the NumPy plugin alone."""
+    return Registry(backends={"numpy": load_backends().backends["numpy"]})
+
+
+def test_devices_for_a_backend_that_is_not_installed_are_set_aside_with_one_note():
+    experiment = plan(config_with(devices={"torch": "auto", "numpy": "cpu"}), only_numpy())
+    assert {run.backend for run in experiment.runs} == {"numpy"}
+    [note] = [line for line in experiment.skipped if "torch" in line]
+    assert note == "devices for backend 'torch' set aside: it is not installed (installed: numpy)"
+
+
+def test_every_per_backend_setting_of_an_uninstalled_backend_is_named_in_its_one_note(
+    monkeypatch,
+):
+    monkeypatch.setattr(experiment_module, "PER_BACKEND_SETTINGS", ("devices", "pools"))
+    config = config_with(devices={"torch": "auto"}, pools={"torch": 2, "numpy": 1})
+    experiment = plan(config, only_numpy())
+    [note] = [line for line in experiment.skipped if "torch" in line]
+    assert note.startswith("devices, pools for backend 'torch' set aside: it is not installed")

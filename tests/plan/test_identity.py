@@ -92,3 +92,9 @@ def test_a_backend_fingerprint_covers_the_core_helpers_it_imports():
     core = identity.closure("mnistbench_numpy", ("mnistbench_numpy", "mnistbench"))
     assert "mnistbench.plugin.denormals" in core
     assert "mnistbench_numpy.loop" in core
+
+
+def test_a_name_imported_from_the_public_api_brings_its_defining_module_into_the_closure():
+    # mnistbench_numpy.loop: from mnistbench.plugin import batches, ... (loaded on first use)
+    core = identity.closure("mnistbench_numpy", ("mnistbench_numpy", "mnistbench"))
+    assert {"mnistbench.plugin.helpers", "mnistbench.plugin.protocols"} <= core

@@ -1,7 +1,7 @@
 """The core, the three backend plugins and the LeNet variant plugin install into a fresh venv
 from their folders, the quick DAG trains all three backends and LeNet on each with no edit to the
-workflow, and ``pip uninstall mnistbench-lenet`` or ``mnistbench-jax`` drops its rows with no
-error.
+workflow, ``pip uninstall mnistbench-lenet`` or ``mnistbench-jax`` drops its rows with no
+error, and with the core and the NumPy plugin alone the shipped configs run as they are.
 
 A real venv and a real ``pip install`` / ``pip uninstall`` of the five folders. To stay fast and
 offline, the venv does not download the frameworks again: it sees the third-party packages of
@@ -170,3 +170,30 @@ def test_the_quick_dag_trains_all_three_then_uninstalling_jax_drops_its_rows(ven
     assert second.returncode == 0, (second.stdout + second.stderr)[-3000:]
     assert summary_backends(work) == ["numpy", "torch"]
     assert "jax" not in (second.stdout + second.stderr).lower()
+
+
+# Last: it leaves the venv with the core and the NumPy plugin only.
+def test_with_only_the_numpy_plugin_the_shipped_configs_run_unedited(venv, tmp_path):
+    pip("uninstall", "-y", "mnistbench-torch", "mnistbench-jax", "mnistbench-lenet", python=venv)
+    assert sorted(listed_backends(venv)) == ["numpy"]
+    work = copy_workflow(tmp_path)
+    note = (
+        "mnistbench: devices for backend 'torch' set aside: it is not installed (installed: numpy)"
+    )
+    planned = subprocess.run(  # the default experiment, as shipped: planned, not run
+        [venv, "-m", "snakemake", "--dry-run", "--cores", "2"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert planned.returncode == 0, (planned.stdout + planned.stderr)[-3000:]
+    assert note in planned.stderr.splitlines()
+    assert {backend for _, backend in planned_trains(planned)} == {"numpy"}
+
+    quick = quick_dag(venv, work, "--config", "seeds=[0]")  # config/quick.yaml, every variant
+    assert quick.returncode == 0, (quick.stdout + quick.stderr)[-3000:]
+    assert note in quick.stderr.splitlines()
+    summary = pd.read_csv(work / "results" / "summary.csv")
+    assert set(summary["backend"]) == {"numpy"}
+    assert sorted(set(summary["variant"])) == listed_variants(venv)

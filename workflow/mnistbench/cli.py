@@ -165,21 +165,28 @@ def cmd_compare(args) -> int:
 def cmd_backends(args) -> None:
     from mnistbench.plugin.backend import implementations
     from mnistbench.plugin.registry import load_backends
+    from mnistbench.plugin.variant_registry import left_out
 
     registry = load_backends()
     if args.json:
         print(json.dumps(registry.describe(), indent=2))
-        return
-    for name, backend in sorted(registry.backends.items()):
-        reason = backend.unavailable_reason()
-        where = f"unavailable: {reason}" if reason else "devices: " + ", ".join(backend.devices())
-        variants = ", ".join(sorted(backend.variants))
-        offered = ", ".join(implementations(backend))
-        print(
-            f"{name} {backend.version} ({where}; variants: {variants}; implementations: {offered})"
-        )
-    for failure in registry.failures:
-        print(f"{failure.plugin}: failed to load: {failure.error}")
+    else:
+        for name, backend in sorted(registry.backends.items()):
+            reason = backend.unavailable_reason()
+            where = (
+                f"unavailable: {reason}" if reason else "devices: " + ", ".join(backend.devices())
+            )
+            variants = ", ".join(sorted(backend.variants))
+            offered = ", ".join(implementations(backend))
+            print(
+                f"{name} {backend.version} "
+                f"({where}; variants: {variants}; implementations: {offered})"
+            )
+        for failure in registry.failures:
+            print(f"{failure.plugin}: failed to load: {failure.error}")
+    for name in registry.available():  # listing its variants above checked their step modules
+        for line in left_out(name):
+            print(f"warning: {line}", file=sys.stderr)
 
 
 def cmd_variants(args) -> None:

@@ -16,7 +16,6 @@ epoch hands the state back with its weights.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -25,7 +24,7 @@ import jax
 import numpy as np
 from jax import lax
 
-from mnistbench.plugin.backend import EpochResult, TrainSpec
+from mnistbench.plugin import EpochResult, TrainSpec, float32_weights, stacked_batches, trained_part
 
 # Matrix products in full float32 on every device. On a GPU, XLA's default multiplies float32
 # matrices in TF32 (a 10-bit mantissa): losses then drift from the CPU's and the other backends'
@@ -46,22 +45,6 @@ def _epoch(step, hp, w, state, x_train, y_train, order, extras):
     return w, state, losses
 
 
-def _segments(n: int, batch_size: int) -> list[tuple[int, int, int]]:
-    """(start, stop, batch size) of an epoch of ``n`` samples: the full batches, then the rest."""
-    full = n - n % batch_size
-    return [(a, b, size) for a, b, size in ((0, full, batch_size), (full, n, n - full)) if b > a]
-
-
-def _batches(spec: TrainSpec, epoch: int, start: int, stop: int, size: int):
-    """Sample indices (steps, size) and per-sample extras of one segment of ``epoch``."""
-    order = spec.epochs[epoch][start:stop].reshape(-1, size)
-    extras = {
-        name: per_epoch[epoch][start:stop].reshape(*order.shape, -1)
-        for name, per_epoch in spec.extras.items()
-    }
-    return order, extras
-
-
 class Trainer:
     """One run of one variant: its data, weights and optimiser state on the device, and the
     epoch function compiled for every shape of batch the run will meet."""
@@ -72,9 +55,7 @@ class Trainer:
         self.put = put = partial(jax.device_put, device=device)
         self.x_train, self.y_train = put(spec.x_train), put(spec.y_train.astype(np.int32))
         self.weights = {k: put(np.asarray(v, np.float32)) for k, v in spec.initial_weights.items()}
-        params = getattr(module, "params", lambda weights: weights)
-        run = {"spec": spec} if "spec" in inspect.signature(params).parameters else {}
-        self.w = params(self.weights, **run)
+        self.w = trained_part(module, self.weights, spec)
         state = module.initial_state(self.w)
         if spec.initial_state:  # resuming: the optimiser state as the checkpoint kept it
             state = _device_state(state, spec.initial_state)
@@ -88,8 +69,7 @@ class Trainer:
         jax.block_until_ready((self.x_train, self.y_train, self.weights, self.w, self.state))
         self.compiled = {}  # (steps, batch size) -> the epoch function compiled for those shapes
         for epoch in range(spec.start_epoch, len(spec.epochs)):
-            for segment in _segments(len(spec.epochs[epoch]), spec.batch_size):
-                order, extras = _batches(spec, epoch, *segment)
+            for order, extras in stacked_batches(spec, epoch):
                 if order.shape not in self.compiled:
                     args = (self.w, self.state, self.x_train, self.y_train, order, extras)
                     with jax.default_matmul_precision(FLOAT32_MATMULS):
@@ -98,15 +78,14 @@ class Trainer:
     def train_epoch(self, epoch: int) -> EpochResult:
         """The epoch's full batches in one compiled scan, then its shorter last batch, if any."""
         losses = []
-        for segment in _segments(len(self.spec.epochs[epoch]), self.spec.batch_size):
-            order, extras = _batches(self.spec, epoch, *segment)
+        for order, extras in stacked_batches(self.spec, epoch):
             run = self.compiled[order.shape]
             self.w, self.state, part = run(
                 self.w, self.state, self.x_train, self.y_train, self.put(order), self.put(extras)
             )
             losses.append(np.asarray(part))
         self.weights = self.to_weights(self.w, self.weights)
-        host = jax.tree.map(np.asarray, self.weights)
+        host = float32_weights(jax.device_get(self.weights))
         return EpochResult(np.concatenate(losses), host, _host_state(self.state))
 
 

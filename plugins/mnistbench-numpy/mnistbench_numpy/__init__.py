@@ -15,19 +15,31 @@ from typing import Any
 
 import numpy as np
 
-from mnistbench import hookimpl
-from mnistbench.plugin.backend import Trainer, TrainSpec
-from mnistbench.plugin.variant_registry import backend_variants, variant_module
+from mnistbench.plugin import (
+    StepProtocol,
+    Trainer,
+    TrainSpec,
+    backend_variants,
+    hookimpl,
+    scores_in_chunks,
+    variant_module,
+)
 
 MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin implements
 STEP_PROTOCOL = 1  # the version of the NumPy step protocol the loop speaks
+# What a step module must define at that version (docs/step-protocol.md): checked on loading it.
+STEPS = StepProtocol(
+    "numpy",
+    STEP_PROTOCOL,
+    {"STEP": "w, state, x, y, extras, hp", "initial_state": "w", "predict": "w, x, hp"},
+)
 VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # written here
 
 
 def _module(variant: str):
     """The variant's module, imported when first used (with SciPy), not when listing backends:
     this package's own, or the one a variant plugin ships for this protocol."""
-    return variant_module(NumpyBackend.name, variant, __name__, VARIANTS, STEP_PROTOCOL)
+    return variant_module(NumpyBackend.name, variant, __name__, VARIANTS, STEPS)
 
 
 class NumpyBackend:
@@ -40,7 +52,7 @@ class NumpyBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a NumPy step for."""
-        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL)
+        return backend_variants(self.name, VARIANTS, STEPS)
 
     def unavailable_reason(self) -> str | None:
         return None
@@ -61,7 +73,8 @@ class NumpyBackend:
         x: np.ndarray,
         device: str,
     ) -> np.ndarray:
-        return _module(variant).predict(weights, x, hyperparameters)
+        module = _module(variant)
+        return scores_in_chunks(lambda rows: module.predict(weights, rows, hyperparameters), x)
 
 
 @hookimpl

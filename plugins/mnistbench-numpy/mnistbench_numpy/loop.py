@@ -13,13 +13,18 @@ core times.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 
-from mnistbench.plugin.backend import EpochResult, TrainSpec
-from mnistbench.plugin.denormals import flush_denormals
+from mnistbench.plugin import (
+    EpochResult,
+    TrainSpec,
+    batches,
+    float32_weights,
+    flush_denormals,
+    trained_part,
+)
 
 
 class Trainer:
@@ -28,10 +33,8 @@ class Trainer:
     def __init__(self, spec: TrainSpec, module: Any):
         self.spec, self.module = spec, module
         self.hp = dict(spec.hyperparameters)
-        self.weights = {k: np.array(v, dtype=np.float32) for k, v in spec.initial_weights.items()}
-        params = getattr(module, "params", lambda weights: weights)
-        run = {"spec": spec} if "spec" in inspect.signature(params).parameters else {}
-        self.p = params(self.weights, **run)
+        self.weights = float32_weights(spec.initial_weights)  # its own copy: the spec's stay
+        self.p = trained_part(module, self.weights, spec)
         self.state = module.initial_state(self.p)
         if spec.initial_state:  # resuming: the optimiser where the interrupted run left it
             self.state = {
@@ -46,18 +49,13 @@ class Trainer:
         to_weights = getattr(self.module, "weights", lambda p, weights: p)
         self.weights = to_weights(self.p, self.weights)
         state = {k: v.copy() for k, v in self.state.items()}
-        return EpochResult(losses, {k: v.copy() for k, v in self.weights.items()}, state)
+        return EpochResult(losses, float32_weights(self.weights), state)
 
     def _steps(self, epoch: int) -> np.ndarray:
-        """The epoch's steps one by one; their losses."""
-        spec, step = self.spec, self.module.STEP
-        order = spec.epochs[epoch]
-        extras = {name: per_epoch[epoch] for name, per_epoch in spec.extras.items()}
-        losses = np.empty(spec.steps_in_epoch(epoch))
-        for i, start in enumerate(range(0, len(order), spec.batch_size)):
-            rows = slice(start, start + spec.batch_size)
-            batch = order[rows]
-            x, y = spec.x_train[batch], spec.y_train[batch]
-            batch_extras = {name: value[rows] for name, value in extras.items()}
-            losses[i] = step(self.p, self.state, x, y, batch_extras, self.hp)
+        """The epoch's steps one by one, on the core's batches (:func:`mnistbench.plugin.batches`);
+        their losses."""
+        step, w, state, hp = self.module.STEP, self.p, self.state, self.hp
+        losses = np.empty(self.spec.steps_in_epoch(epoch))
+        for i, (x, y, extras) in enumerate(batches(self.spec, epoch)):
+            losses[i] = step(w, state, x, y, extras, hp)
         return losses

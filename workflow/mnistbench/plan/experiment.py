@@ -25,7 +25,7 @@ from mnistbench.errors import MnistbenchError
 from mnistbench.plan import implementations, limits, sweeps
 from mnistbench.plan import points as points_
 from mnistbench.plugin.registry import Registry, load_backends
-from mnistbench.plugin.variant_registry import installed_variants
+from mnistbench.plugin.variant_registry import installed_variants, left_out
 from mnistbench.variants import get_variant
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,9 @@ _RUN_DIR_RE = re.compile(
 # (JSON, backend -> cpu or cuda). Cluster jobs inherit it with the environment and re-read it,
 # so that a job on a node with other hardware keeps the decision its resources were asked for.
 DEVICES_ENV = "MNISTBENCH_DEVICES"
+# The config's mappings keyed by backend name. Settings for a backend that is not installed are
+# set aside with one note, so one config file serves every set of installed backends.
+PER_BACKEND_SETTINGS = ("devices", "implementations")
 
 
 @dataclass(frozen=True, order=True)
@@ -148,6 +151,37 @@ def _with_variants(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]
     return {**config, "variants": variants, "hyperparameters": overrides}, notes
 
 
+def _without_uninstalled_backends(
+    config: Mapping[str, Any], registry: Registry
+) -> tuple[dict[str, Any], list[str]]:
+    """``config`` with its per-backend settings (:data:`PER_BACKEND_SETTINGS`) for backends that
+    are not installed set aside, and one note per such backend, so the shipped configs run with
+    whatever backends this environment has; a name close to an installed backend's is a typo,
+    and an error."""
+    installed = sorted(registry.backends)
+    failed = {f.plugin for f in registry.failures}  # already named in a note
+    config, set_aside = dict(config), {}
+    for key in PER_BACKEND_SETTINGS:
+        settings = dict(config.get(key) or {})
+        for name in [b for b in settings if b not in registry.backends]:
+            if close := difflib.get_close_matches(name, installed, n=1, cutoff=0.75):
+                raise MnistbenchError(
+                    f"config: {key}: unknown backend {name!r} (did you mean {close[0]!r}? "
+                    f"installed: {', '.join(installed) or 'none'})"
+                )
+            del settings[name]
+            set_aside.setdefault(name, []).append(key)
+        if key in config:
+            config[key] = settings
+    notes = [
+        f"{', '.join(keys)} for backend {name!r} set aside: it is not installed "
+        f"(installed: {', '.join(installed) or 'none'})"
+        for name, keys in set_aside.items()
+        if name not in failed
+    ]
+    return config, notes
+
+
 def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experiment:
     """Check ``config`` (already schema-valid) and list its runs, sorted."""
     config, variant_notes = _with_variants(config)
@@ -180,14 +214,12 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
     limits.check_batch_sizes(config, hyperparameters, variant_points, DATA_DIR)
     registry = registry or load_backends()
     backends, skipped = _backends(config, registry)
-    skipped[:0] = variant_notes
-    for name in config.get("devices", {}):
-        if name not in registry.backends:
-            raise MnistbenchError(
-                f"config: devices names backend {name!r}, which is not installed "
-                f"(installed: {', '.join(sorted(registry.backends))})"
-            )
-    implementations.check(config, registry, skipped)
+    for name in backends:  # listing a backend's variants checks the plugins' step modules
+        registry.backends[name].variants  # noqa: B018
+        skipped += left_out(name)
+    config, setting_notes = _without_uninstalled_backends(config, registry)
+    skipped[:0] = variant_notes + setting_notes
+    implementations.check(config, registry)
     unfit = shape_notes(config)
     runs, named = [], {}
     for dataset, variant, backend in itertools.product(

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from mnistbench import plugin as public_api
+
 CORE = "mnistbench"
 PACKAGE = Path(__file__).resolve().parents[1]  # the mnistbench package folder
 
@@ -78,6 +80,8 @@ def imported_names(name: str, file: Path) -> set[str]:
                 base = ".".join(anchor + ([base] if base else []))
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)  # a submodule, maybe
+            if base == public_api.__name__:  # names the public API loads on first use
+                found.update(filter(None, (public_api.home(alias.name) for alias in node.names)))
     return found
 
 

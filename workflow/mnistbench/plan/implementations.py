@@ -25,16 +25,10 @@ from mnistbench.plugin.registry import Registry
 SETTING = "implementation"  # the point's setting
 
 
-def check(config: Mapping[str, Any], registry: Registry, skipped: list[str]) -> None:
-    """Refuse an implementation a backend does not offer; set aside, with one note, the
-    implementations of a backend that is not installed (a config may name a plugin's)."""
+def check(config: Mapping[str, Any], registry: Registry) -> None:
+    """Refuse an implementation a backend does not offer. The implementations of a backend that
+    is not installed were set aside before, with the other per-backend settings."""
     for backend, wanted in config.get("implementations", {}).items():
-        if backend not in registry.backends:
-            skipped.append(
-                f"implementations for backend {backend!r} set aside: it is not installed "
-                f"(installed: {', '.join(sorted(registry.backends))})"
-            )
-            continue
         offered = implementations(registry.backends[backend])
         for value in _listed(wanted):
             if value not in offered:

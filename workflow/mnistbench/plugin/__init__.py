@@ -15,7 +15,15 @@ host's own machinery among them (discovery, the registry) is not part of this AP
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
+
+# The conformance suites run inside an author's pytest, from an installed package, where pytest
+# does not rewrite asserts unless told to: then a failing assert shows its values too. Told
+# here, before a test file's import of either suite can load it.
+SUITES = ("mnistbench.plugin.testing", "mnistbench.plugin.variant_conformance")
+if "pytest" in sys.modules:
+    sys.modules["pytest"].register_assert_rewrite(*SUITES)
 
 # name -> the module that defines it
 _HOMES = {
@@ -45,13 +53,26 @@ _HOMES = {
     "missing_reason": "mnistbench.plugin.frameworks",
     "backend_variants": "mnistbench.plugin.variant_registry",
     "variant_module": "mnistbench.plugin.variant_registry",
+    "StepProtocol": "mnistbench.plugin.protocols",
     "flush_denormals": "mnistbench.plugin.denormals",
+    "batches": "mnistbench.plugin.helpers",
+    "stacked_batches": "mnistbench.plugin.helpers",
+    "trained_part": "mnistbench.plugin.helpers",
+    "float32_weights": "mnistbench.plugin.helpers",
+    "scores_in_chunks": "mnistbench.plugin.helpers",
+    "job_threads": "mnistbench.plugin.helpers",
     # the conformance suites (need pytest: pip install 'mnistbench[testing]')
     "BackendConformance": "mnistbench.plugin.testing",
     "VariantConformance": "mnistbench.plugin.variant_conformance",
 }
 
 __all__ = sorted(_HOMES)
+
+
+def home(name: str) -> str | None:
+    """The module that defines the public name ``name``, or None for any other name: what a
+    plugin's ``from mnistbench.plugin import name`` loads, so its fingerprint can cover it."""
+    return _HOMES.get(name)
 
 
 def __getattr__(name: str) -> Any:

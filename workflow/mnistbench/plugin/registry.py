@@ -17,7 +17,7 @@ import pluggy
 from mnistbench import ENTRY_POINT_GROUP, PROJECT_NAME
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity, names
-from mnistbench.plugin import hookspecs
+from mnistbench.plugin import hookspecs, protocols
 from mnistbench.plugin.backend import Backend, implementations
 
 
@@ -140,10 +140,18 @@ def get_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginFailure]]:
 
 
 def _incompatible(plugin: object) -> str | None:
-    """Why ``plugin`` was built for another hook version than this mnistbench's, or None."""
-    wanted = getattr(plugin, "MNISTBENCH_HOOK_VERSION", 1)
+    """Why ``plugin`` was built for another hook version than this mnistbench's, or states
+    none, or None."""
+    wanted = getattr(plugin, "MNISTBENCH_HOOK_VERSION", None)
     if wanted == hookspecs.HOOK_VERSION:
         return None
+    if wanted is None:
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        return (
+            f"{module} declares no MNISTBENCH_HOOK_VERSION: this mnistbench provides hook "
+            f"version {hookspecs.HOOK_VERSION}; add MNISTBENCH_HOOK_VERSION = "
+            f"{hookspecs.HOOK_VERSION} to {module} once it implements that version"
+        )
     return (
         f"built for mnistbench hook version {wanted}; this mnistbench provides version "
         f"{hookspecs.HOOK_VERSION}"
@@ -164,10 +172,8 @@ def collect_backends(manager: pluggy.PluginManager, failures=()) -> Registry:
             registry.failures.append(PluginFailure(impl.plugin_name, one_line(error)))
             continue
         for backend in provided:
-            if not isinstance(backend, Backend):
-                registry.failures.append(
-                    PluginFailure(impl.plugin_name, f"{backend!r} is not a mnistbench Backend")
-                )
+            if (unfit := protocols.backend_problem(backend)) is not None:
+                registry.failures.append(PluginFailure(impl.plugin_name, unfit))
             elif not names.is_name(backend.name):
                 registry.failures.append(
                     PluginFailure(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
-import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -26,10 +25,9 @@ from typing import Any
 from mnistbench import VARIANT_ENTRY_POINT_GROUP
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import identity, names
+from mnistbench.plugin.protocols import StepProtocol
 from mnistbench.plugin.registry import PluginFailure, one_line
 from mnistbench.variants.base import Variant
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,53 +125,97 @@ def installed_variants() -> VariantRegistry:
     return collect_variants(importlib.metadata.entry_points(group=VARIANT_ENTRY_POINT_GROUP))
 
 
-def variant_steps(backend: str, protocol: int, implementation: str = "tuned") -> dict[str, str]:
-    """The variants that ship ``implementation`` for ``backend`` at step protocol ``protocol``:
-    variant name -> the module to import. One written for another version is left out, and
-    the log says so."""
+# backend -> variant -> why its step module for that backend was left out, as found so far
+_LEFT_OUT: dict[str, dict[str, str]] = {}
+# (module, backend, protocol version) -> what is wrong with the module, or None
+_CHECKED: dict[tuple[str, str, int], str | None] = {}
+
+
+def _version(protocol: int | StepProtocol) -> int:
+    return protocol.version if isinstance(protocol, StepProtocol) else protocol
+
+
+def _step_problem(module: str, protocol: int | StepProtocol) -> str | None:
+    """What is wrong with step module ``module`` under ``protocol`` (a bare version number
+    checks nothing), once per process: it cannot be imported, or lacks a required function."""
+    if not isinstance(protocol, StepProtocol):
+        return None
+    key = (module, protocol.backend, protocol.version)
+    if key not in _CHECKED:
+        try:
+            _CHECKED[key] = protocol.problem(importlib.import_module(module))
+        except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the others
+            _CHECKED[key] = f"{module} cannot be imported: {one_line(error)}"
+    return _CHECKED[key]
+
+
+def variant_steps(
+    backend: str, protocol: int | StepProtocol, implementation: str = "tuned"
+) -> dict[str, str]:
+    """The variants that ship ``implementation`` for ``backend`` at its protocol: variant
+    name -> the module to import. Given a :class:`StepProtocol`, each module is imported and
+    checked here, once. A module written for another version, or that lacks a required
+    function, is left out, and :func:`left_out` says why in one line."""
     found = {}
     for name, variant in installed_variants().variants.items():
         for step in variant.steps:
             if step.backend != backend or step.implementation != implementation:
                 continue
-            if step.protocol == protocol:
-                found[name] = step.module
-            else:
-                log.info(
-                    "variant %r ships a %s step for protocol %d; %s speaks %d: left out",
-                    name,
-                    backend,
-                    step.protocol,
-                    backend,
-                    protocol,
+            if step.protocol != _version(protocol):
+                why = (
+                    f"variant {name!r} ships a {backend} step for protocol {step.protocol}; "
+                    f"{backend} speaks {_version(protocol)}: left out"
                 )
+            elif problem := _step_problem(step.module, protocol):
+                why = f"variant {name!r} left out of backend {backend!r}: {problem}"
+            else:
+                found[name] = step.module
+                continue
+            _LEFT_OUT.setdefault(backend, {})[name] = why
     return found
 
 
+def left_out(backend: str) -> list[str]:
+    """Why each variant plugin's step for ``backend`` was left out, one line each, as found when
+    the backend last listed its variants: for the user to see (planning and ``mnistbench
+    backends`` print them as warnings)."""
+    return list(_LEFT_OUT.get(backend, {}).values())
+
+
 def step_module(
-    backend: str, variant: str, protocol: int, implementation: str = "tuned"
+    backend: str, variant: str, protocol: int | StepProtocol, implementation: str = "tuned"
 ) -> ModuleType:
     """Import the step module ``variant`` ships for ``backend`` at ``protocol``, or raise a
-    one-line error naming both."""
+    one-line error naming both (and what is wrong with the module)."""
     module = variant_steps(backend, protocol, implementation).get(variant)
     if module is None:
+        why = _LEFT_OUT.get(backend, {}).get(variant)
         which = "" if implementation == "tuned" else f" as {implementation}"
-        raise MnistbenchError(f"backend {backend!r} does not implement variant {variant!r}{which}")
+        raise MnistbenchError(
+            why or f"backend {backend!r} does not implement variant {variant!r}{which}"
+        )
     return importlib.import_module(module)
 
 
-def backend_variants(backend: str, own: Iterable[str], protocol: int) -> frozenset[str]:
+def backend_variants(
+    backend: str, own: Iterable[str], protocol: int | StepProtocol
+) -> frozenset[str]:
     """The variants ``backend`` trains: those it writes itself (``own``) and those variant plugins
-    ship a step for at its ``protocol``."""
+    ship a step for at its ``protocol``. Give the :class:`StepProtocol` (not a bare version) to
+    have each plugin's step module checked for the functions it must define."""
     return frozenset(own) | set(variant_steps(backend, protocol))
 
 
 def variant_module(
-    backend: str, variant: str, package: str, own: Collection[str], protocol: int
+    backend: str, variant: str, package: str, own: Collection[str], protocol: int | StepProtocol
 ) -> ModuleType:
     """The module that implements ``variant`` for ``backend``: ``package.variant`` where the
     backend writes it itself (it is in ``own``), else the step module a variant plugin ships
-    (:func:`step_module`). Imported when first used, not when listing backends."""
-    if variant in own:
-        return importlib.import_module(f"{package}.{variant}")
-    return step_module(backend, variant, protocol)
+    (:func:`step_module`). Imported when first used, not when listing backends; given a
+    :class:`StepProtocol`, a module that lacks a required function is a one-line error."""
+    if variant not in own:
+        return step_module(backend, variant, protocol)
+    module = importlib.import_module(f"{package}.{variant}")
+    if isinstance(protocol, StepProtocol) and (problem := protocol.problem(module)):
+        raise MnistbenchError(f"backend {backend!r} cannot train variant {variant!r}: {problem}")
+    return module
