@@ -152,7 +152,8 @@ def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_pat
     captions = [
         " ".join(c.text_content().split()) for c in lxml.html.fromstring(html).iter("caption")
     ]
-    assert "Every row: dataset fashion; device cpu; seeds 2. " + note in captions  # whole
+    every_row = "Every row: dataset fashion; device cpu; seeds 2. "
+    assert f"{every_row}95% interval: Student's t over seeds. {note}" in captions  # whole
 
 
 def images(html: str) -> dict[str, str]:

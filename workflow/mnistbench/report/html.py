@@ -20,6 +20,7 @@ class Cell:
     text: str
     sort: str = ""  # the raw value to sort by, for numbers
     numeric: bool = False
+    interval: str = ""  # "[low, high]" beside the estimate, where the cell has one
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
     for record in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, record):
-            if column in formats and not isinstance(value, bool):
+            if isinstance(value, Cell):  # made by the caller: an estimate with its interval
+                cells.append(value)
+            elif column in formats and not isinstance(value, bool):
                 missing = pd.isna(value)
                 text = "" if missing else formats[column](value)
                 cells.append(Cell(text, "" if missing else repr(float(value)), numeric=True))

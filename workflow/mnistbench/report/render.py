@@ -29,6 +29,7 @@ from mnistbench.report import (
     sweeps,
     tables,
     uncertainty,
+    views,
 )
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
@@ -149,12 +150,14 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "cut_down": int((accuracy["departs from the source notebook's recipe"] != "").sum()),
         "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
         "not_implemented": not_implemented(ok),
-        "accuracy": accuracy_view(accuracy),
-        "differences_from_baseline": table(derived["differences"])
+        "accuracy": views.accuracy(accuracy, list(style)),
+        "differences_from_baseline": views.differences(
+            derived["differences"], settings.baseline, list(style)
+        )
         if len(derived["differences"])
         else None,
         "methods": statistics,
-        "speed": table(derived["speed"]),
+        "speed": views.speed(derived["speed"], settings.baseline, list(style)),
         **implementations_context(ok, found["history"], folder),
         "glance": glance.lines(derived, settings.baseline),
         "speed_chart": figures.speed_chart(derived["speed"], settings.baseline, style)
@@ -229,16 +232,6 @@ def not_implemented(ok: pd.DataFrame) -> list[str]:
         for backend in sorted(ok["backend"].unique())
         if backend in backends and variant not in backends[backend].variants
     ]
-
-
-def accuracy_view(accuracy: pd.DataFrame):
-    """The accuracy table for the page: without the source notebook's column where no figure
-    applies."""
-    notebook = "source notebook's test accuracy (its full recipe)"
-    if len(accuracy) and accuracy[notebook].isna().all():
-        note = "The source notebooks' figures are for MNIST: none applies to these datasets."
-        return table(accuracy.drop(columns=notebook), caption=note)
-    return table(accuracy)
 
 
 def run(

@@ -24,6 +24,7 @@ PREDICT_US = "predict time (µs per test image, whole test set, median of 3)"
 SPEEDUP = "training speed-up over {} (×, ratio of medians)"
 ACCURACY_LOW = "test accuracy, 95% interval, low"
 ACCURACY_HIGH = "test accuracy, 95% interval, high"
+MEMORY = "train peak memory (MiB, resident, max)"
 
 RUN_COLUMNS = {
     "dataset": "dataset",
@@ -220,7 +221,7 @@ def speed_table(summary: pd.DataFrame, baseline: str = "numpy") -> pd.DataFrame:
             "throughput": "training throughput (images/s, median)",
             "predict": "predict (µs per test image, median)",
             "predict_speedup": f"predict speed-up over {baseline} (×, ratio of medians)",
-            "memory": "train peak memory (MiB, resident, max)",
+            "memory": MEMORY,
         }
     )
 
