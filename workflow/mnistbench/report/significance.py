@@ -20,6 +20,7 @@ import pandas as pd
 from mnistbench.evaluation import predictions
 from mnistbench.report import statistics as st
 from mnistbench.report.aggregate import RUN_KEYS, with_point
+from mnistbench.report.read_tables import read_table
 
 ACCURACY_P = "accuracy p (exact McNemar)"
 ACCURACY_Q = "accuracy q (Benjamini-Hochberg)"
@@ -36,7 +37,7 @@ def read_history(folder: str | Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=[*RUN_KEYS, "epoch", "seconds"])
     text = ("dataset", "variant", "backend", "point")
-    return with_point(pd.read_csv(path, dtype=dict.fromkeys(text, str)))
+    return with_point(read_table(path, dtype=dict.fromkeys(text, str)))
 
 
 def epoch_seconds(history: pd.DataFrame) -> dict[tuple, np.ndarray]:
