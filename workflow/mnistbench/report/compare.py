@@ -34,6 +34,7 @@ from mnistbench.report import significance as sig
 from mnistbench.report import statistics as st
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
+from mnistbench.report.read_tables import read_table
 from mnistbench.report.tables import TEXT_COLUMNS, with_derived
 
 FLAG = "⚑"  # marks a flagged run in the table and on the page
@@ -51,7 +52,7 @@ def read_summary(folder: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise MnistbenchError(f"{folder}: not a results folder (no summary.csv in it)")
     try:
-        summary = pd.read_csv(path, dtype=TEXT_COLUMNS)
+        summary = read_table(path, dtype=TEXT_COLUMNS)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise MnistbenchError(f"{path}: cannot read it ({error})") from None
     summary = with_point(summary)

@@ -33,6 +33,7 @@ from mnistbench.report import (
 )
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
+from mnistbench.report.read_tables import read_table
 from mnistbench.variants import VARIANTS
 
 # The derived tables the report step also writes as CSV (``--csv-dir``), for people and for
@@ -56,12 +57,12 @@ def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
     tables_dir = Path(tables_dir)
     try:
         found = {
-            name: pd.read_csv(tables_dir / f"{name}.csv", dtype=tables.TEXT_COLUMNS)
+            name: read_table(tables_dir / f"{name}.csv", dtype=tables.TEXT_COLUMNS)
             for name in ("summary", "confusion", "history")
         }
         path = tables_dir / "provenance.csv"
         found["provenance"] = (
-            pd.read_csv(path, dtype=str, keep_default_na=False)
+            read_table(path, dtype=str, keep_default_na=False)
             if path.exists()
             else pd.DataFrame(columns=[*RUN_KEYS, "device", "item", "value"])
         )
