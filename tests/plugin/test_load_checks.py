@@ -159,6 +159,7 @@ def test_mnistbench_backends_warns_of_each_left_out_step_module_and_lists_the_re
     assert "mlp_nostate" not in numpy and "mlp_future" not in numpy and "sigmoid_mlp" in numpy
 
 
+@pytest.mark.slow
 def test_planning_warns_of_a_left_out_step_module_on_stderr_and_plans_the_rest(
     broken_variants, tmp_path
 ):
