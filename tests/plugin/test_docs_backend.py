@@ -61,6 +61,7 @@ def test_the_page_shows_the_three_files_of_its_backend():
     assert set(example_files()) == FILES
 
 
+@pytest.mark.slow  # pip builds the package; the suite trains
 def test_the_docs_backend_passes_the_conformance_suite(installed):
     result = run_suite(*installed)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -68,6 +69,7 @@ def test_the_docs_backend_passes_the_conformance_suite(installed):
     assert re.match(r"\d+ passed in ", summary), summary  # nothing skipped, nothing failed
 
 
+@pytest.mark.slow
 def test_the_docs_backend_is_listed_with_its_variant(installed):
     _, environ = installed
     command = [sys.executable, "-m", "mnistbench", "backends"]

@@ -6,6 +6,7 @@ out, and both that and a protocol mismatch are warnings the user sees on stderr.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -159,6 +160,15 @@ def test_mnistbench_backends_warns_of_each_left_out_step_module_and_lists_the_re
     assert "mlp_nostate" not in numpy and "mlp_future" not in numpy and "sigmoid_mlp" in numpy
 
 
+def test_backends_json_says_why_each_step_module_was_left_out(broken_variants):
+    code = "from mnistbench.cli import main; raise SystemExit(main(['backends', '--json']))"
+    result = run_python(code, {"PYTHONPATH": str(broken_variants)})
+    assert result.returncode == 0, result.stderr
+    [numpy] = [entry for entry in json.loads(result.stdout) if entry["name"] == "numpy"]
+    assert sorted(numpy["left_out"]) == sorted([LACKS, MISMATCH])
+
+
+@pytest.mark.slow
 def test_planning_warns_of_a_left_out_step_module_on_stderr_and_plans_the_rest(
     broken_variants, tmp_path
 ):

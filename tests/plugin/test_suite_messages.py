@@ -28,6 +28,7 @@ def failing_run(tmp_path_factory) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_a_wrong_first_step_names_the_weight_the_largest_difference_and_its_position(failing_run):
     lines = [line for line in failing_run.splitlines() if "first step's move of" in line]
     assert lines, failing_run[-3000:]
@@ -38,6 +39,7 @@ def test_a_wrong_first_step_names_the_weight_the_largest_difference_and_its_posi
     assert any(re.search(pattern, line) for line in lines), lines
 
 
+@pytest.mark.slow
 def test_a_wrong_trajectory_names_the_step_and_both_losses(failing_run):
     pattern = r"step losses against numpy's: largest difference [\d.e-]+ at \[\d+\]: "
     assert re.search(pattern, failing_run), failing_run[-3000:]

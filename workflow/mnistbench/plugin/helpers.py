@@ -2,10 +2,12 @@
 
     from mnistbench.plugin import batches, float32_weights, job_threads, scores_in_chunks
 
-The built-in backends use these themselves, so a backend written with them visits the core's
-batches in the core's order, hands back weights in the layout the core stores, uses the job's
-thread count and scores a test set of any size exactly as they do: its author writes the
-arithmetic of a step and of ``predict``, and nothing else.
+The shipped NumPy and JAX backends are built on them (and the PyTorch and JAX backends read the
+job's thread count with :func:`job_threads`, which is ``mnistbench.plugin.threads.configured``),
+so a backend written with them visits the core's batches in the core's order, hands back
+weights in the layout the core stores, uses the job's thread count and scores a test set of any
+size exactly as they do: its author writes the arithmetic of a step and of ``predict``, and
+nothing else.
 """
 
 from __future__ import annotations

@@ -59,7 +59,10 @@ class Registry:
         return sorted(n for n, b in self.backends.items() if b.unavailable_reason() is None)
 
     def describe(self) -> list[dict[str, Any]]:
-        """One entry per backend and per failed plugin, for ``mnistbench backends --json``."""
+        """One entry per backend and per failed plugin, for ``mnistbench backends --json``;
+        ``left_out`` says why each variant plugin's step module for the backend was left out."""
+        from mnistbench.plugin.variant_registry import left_out  # it imports this module
+
         entries = []
         for name, backend in sorted(self.backends.items()):
             reason = backend.unavailable_reason()
@@ -79,6 +82,7 @@ class Registry:
                     "variant_implementations": {
                         v: list(implementations(backend, v)) for v in sorted(backend.variants)
                     },
+                    "left_out": left_out(name),
                 }
             )
         for failure in self.failures:

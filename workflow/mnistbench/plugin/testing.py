@@ -3,7 +3,7 @@
 A plugin author subclasses :class:`BackendConformance` in their own test suite and runs pytest:
 
     # tests/test_conformance.py of mnistbench-jax
-    from mnistbench.plugin.testing import BackendConformance
+    from mnistbench.plugin import BackendConformance
 
     class TestJaxConformance(BackendConformance):
         backend = "jax"
@@ -12,8 +12,8 @@ Every test runs once per installed variant the backend implements (a variant plu
 included; ``variants = ("lenet",)`` narrows a suite to some) and per implementation the backend
 offers for it (``tuned``, ``autograd``, ``compiled``: ``implementations = ("tuned",)`` narrows):
 the suite collects only those, so a skip always names something missing (a variant the suite
-names but the backend lacks, a GPU). Each runs on a short run (the variant's ``small``
-hyperparameters, at least 20 steps) built by the core from one seed:
+names but the backend lacks, a GPU, resumability). Each trains a short run (the variant's
+``small`` hyperparameters, at least 20 steps) built by the core from one seed:
 
 - the first step (its loss and how it moves every weight) matches the variant's arithmetic done
   in float64 by :mod:`mnistbench.variants.reference`, which shares no code with any backend;
@@ -36,9 +36,7 @@ The data are synthetic by default, so the suite needs no download; override the
 ``conformance_data`` fixture to use real images. Every failed comparison says what it compared
 and where the values differ most (:mod:`mnistbench.plugin.comparisons`).
 
-The knobs: ``rtol`` and ``atol`` bound how far the step losses (and the other-shape run's) may
-stray from the reference's, ``reference`` names the backend to match (``numpy``), ``device``
-where to train (``cpu``, or ``cuda`` for a second suite on a GPU).
+The knobs are the class attributes below; ``docs/plugins.md`` says when loosening them is honest.
 """
 
 from __future__ import annotations
@@ -76,11 +74,11 @@ from mnistbench.variants import VARIANTS, reference
 class BackendConformance:
     """Subclass with ``backend = "<name>"``; override the attributes below where needed."""
 
-    backend: str = ""
-    reference: str = "numpy"
-    device: str = "cpu"
-    seed: int = 0
-    rtol: float = 1e-4  # relative agreement of step losses with the reference
+    backend: str = ""  # the backend under test
+    reference: str = "numpy"  # the backend whose losses and scores it must match
+    device: str = "cpu"  # where to train: "cuda" in a second subclass checks a GPU
+    seed: int = 0  # the seed the short runs are made from
+    rtol: float = 1e-4  # |ours - theirs| <= atol + rtol * |theirs|, step by step
     atol: float = 1e-6
     variants: tuple[str, ...] | None = None  # the variants to check; None: every installed one
     implementations: tuple[str, ...] | None = None  # those to check; None: every one it offers

@@ -4,7 +4,7 @@ A variant author subclasses :class:`VariantConformance` in their own test suite,
 author subclasses :class:`mnistbench.plugin.testing.BackendConformance`:
 
     # tests/test_conformance.py of mnistbench-lenet
-    from mnistbench.plugin.variant_conformance import VariantConformance
+    from mnistbench.plugin import VariantConformance
 
     class TestLenetVariant(VariantConformance):
         variant = "lenet"
