@@ -49,7 +49,8 @@ def test_a_variant_without_autograd_is_planned_out_in_one_line(finished):
         "'predictive_coding' (it has: tuned)"
     )
     assert result.stderr.count(note) == 1
-    assert sorted(p.name for p in (work / "results" / SAMPLE_DATASET / "predictive_coding" / "torch").iterdir()) == ["default"]  # fmt: skip
+    folder = work / "results" / SAMPLE_DATASET / "predictive_coding" / "torch"
+    assert sorted(p.name for p in folder.iterdir()) == ["default"]
 
 
 def test_the_report_finds_no_difference_between_tuned_and_autograd_predictions(finished):
