@@ -129,7 +129,7 @@ def entrants(specs: dict, registry, backends: list[str]) -> list[tuple]:
             if variant not in backend.variants or name not in FRAMEWORKS:
                 continue
             steps = spec.steps_in_epoch(0)
-            whole = lambda b=backend, s=spec, n=steps: {"step": speed.time_epochs(b, s)[0] / n}  # noqa: E731
+            whole = lambda b=backend, s=spec, n=steps: {"step": speed.time_epochs(b, s)[0][0] / n}  # noqa: E731
             found.append((variant, name, "kernels", kernels_timer(name, kernels, spec)))
             found.append((variant, name, "step", whole))
     return found

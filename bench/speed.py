@@ -3,8 +3,11 @@
 Seconds per epoch of every installed backend on every variant, full MNIST, beside the seed
 notebook's own training loop for that variant (``bench/seed_loops``), all in one process with the
 same thread count: what the core times in a real run (the time inside the backend's epoch
-iterator; set-up and compilation before the first epoch are not counted), and the same epochs of
-the seed's loop on the same data from the same initial weights.
+iterator; set-up and compilation before the first epoch are not counted, and are shown apart as
+``set-up``), and the same epochs of the seed's loop on the same data from the same initial
+weights. Each implementation a backend offers for the variant is a runner of its own (``torch``
+is its tuned steps, ``torch autograd`` and ``torch compiled`` the others; ``--implementations``
+narrows them).
 Repeats are interleaved (each repeat trains every backend and seed loop once, in a rotated order)
 so drift on a busy machine shows in the spread instead of favouring one of them. Prints the min
 and median seconds per epoch and, as ``asv compare`` does, the ratio of the median to the seed
@@ -47,6 +50,7 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mnistbench.data import datasets  # noqa: E402
+from mnistbench.plugin.backend import default_implementation, implementations  # noqa: E402
 from mnistbench.plugin.registry import load_backends  # noqa: E402
 from mnistbench.training.train import build_spec  # noqa: E402
 from mnistbench.variants import VARIANTS  # noqa: E402
@@ -97,22 +101,40 @@ def time_each_epoch(run_epoch, epochs: int) -> list[float]:
     return seconds
 
 
-def time_epochs(backend, spec) -> list[float]:
+def time_epochs(backend, spec) -> tuple[list[float], float]:
     """Seconds of each epoch, timed as the core times them: each ``train_epoch`` call of the
-    trainer ``setup`` returns (set-up untimed)."""
-    return time_each_epoch(backend.setup(spec).train_epoch, len(spec.epochs))
+    trainer ``setup`` returns; and the seconds of the set-up, apart."""
+    start = time.perf_counter()
+    trainer = backend.setup(spec)
+    setup = time.perf_counter() - start
+    return time_each_epoch(trainer.train_epoch, len(spec.epochs)), setup
 
 
-def time_seed_epochs(loop, spec) -> list[float]:
-    """Seconds of each epoch of a seed loop, its set-up (data conversion) not counted."""
-    return time_each_epoch(loop.prepare(spec), len(spec.epochs))
+def time_seed_epochs(loop, spec) -> tuple[list[float], float]:
+    """Seconds of each epoch of a seed loop, and of its set-up (data conversion), apart."""
+    start = time.perf_counter()
+    run_epoch = loop.prepare(spec)
+    setup = time.perf_counter() - start
+    return time_each_epoch(run_epoch, len(spec.epochs)), setup
+
+
+def runner_name(backend, implementation: str) -> str:
+    """``torch`` for a backend's default implementation, ``torch autograd`` for another."""
+    default = implementation == default_implementation(backend)
+    return backend.name if default else f"{backend.name} {implementation}"
 
 
 def runners(
-    variant: str, registry, backends: list[str], devices: list[str], seed_loops: bool
+    variant: str,
+    registry,
+    backends: list[str],
+    devices: list[str],
+    seed_loops: bool,
+    wanted: list[str] | None = None,
 ) -> list[tuple]:
     """(name, device, kind, time(spec)) for the variant's seed loops (on the CPU) and each backend
-    implementing it, on each of ``devices`` it can use here."""
+    implementing it, on each of ``devices`` it can use here, once per implementation it offers
+    for the variant (those in ``wanted``, where given)."""
     found = []
     for loop in LOOPS.get(variant, []) if seed_loops else []:
         timer = lambda spec, loop=loop: time_seed_epochs(loop, spec)  # noqa: E731
@@ -121,25 +143,35 @@ def runners(
         backend = registry.get(name)
         if variant not in backend.variants:
             continue
+        offered = [i for i in implementations(backend, variant) if not wanted or i in wanted]
         for device in (d for d in devices if d in backend.devices()):
-            timer = lambda spec, b=backend, d=device: time_epochs(b, replace(spec, device=d))  # noqa: E731
-            found.append((name, device, "backend", timer))
+            for implementation in offered:
+                run = {"device": device, "implementation": implementation}
+                timer = lambda spec, b=backend, r=run: time_epochs(b, replace(spec, **r))  # noqa: E731
+                found.append((runner_name(backend, implementation), device, "backend", timer))
     return found
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Per (variant, runner): min and median s/epoch, the ratio to the seed loop (asv's
     after/before), the speed-up over it, over the NumPy backend, and a whole default run."""
+    if "setup_seconds" not in table:
+        table = table.assign(setup_seconds=float("nan"))
     summary = (
-        table.groupby(["variant", "runner", "device", "kind", "unit"], sort=False)["seconds"]
-        .agg(["min", "median"])
+        table.groupby(["variant", "runner", "device", "kind", "unit"], sort=False)
+        .agg(
+            min=("seconds", "min"),
+            median=("seconds", "median"),
+            setup=("setup_seconds", "median"),
+        )
         .reset_index()
         .sort_values(["variant", "kind", "runner"], ascending=[True, False, True])
     )  # seeds first; a backend's devices in the order asked for (a multi-key sort is stable)
     median = summary.set_index(["variant", "runner", "device"])["median"]
     rows = []
     for row in summary.itertuples(index=False):
-        loop = baseline(row.variant, row.runner) if row.kind == "backend" else None
+        framework = row.runner.split()[0]  # "torch autograd": the torch backend's autograd
+        loop = baseline(row.variant, framework) if row.kind == "backend" else None
         seed = median.get((row.variant, loop.name, "cpu")) if loop else None
         numpy = median.get((row.variant, "numpy", "cpu"))
         cpu = median.get((row.variant, row.runner, "cpu")) if row.device != "cpu" else None
@@ -172,7 +204,7 @@ def print_table(summary: pd.DataFrame, args) -> None:
     on_devices = (summary["device"] != "cpu").any()
     header = (
         f"{'variant':<18} {'runner':<17} {'epoch':<22} {'min':>7} {'median':>7} "
-        f"{'ratio':>7} {'speed-up':>9} {'vs numpy':>9} {'full run':>9}"
+        f"{'ratio':>7} {'speed-up':>9} {'vs numpy':>9} {'full run':>9} {'set-up':>7}"
         + (f" {'vs cpu':>8}" if on_devices else "")
     )
     print(header)
@@ -185,7 +217,7 @@ def print_table(summary: pd.DataFrame, args) -> None:
         print(
             f"{row.variant:<18} {label(row.runner, row.device):<17} {row.unit:<22} "
             f"{row.min:7.3f} {row.median:7.3f} {ratio:>7} {speedup:>9} {vs_numpy:>9} "
-            f"{row.full_run_s:8.1f}s" + (f" {vs_cpu:>8}" if on_devices else "")
+            f"{row.full_run_s:8.1f}s {row.setup:6.2f}s" + (f" {vs_cpu:>8}" if on_devices else "")
         )
 
 
@@ -199,6 +231,9 @@ def main() -> None:
     )
     parser.add_argument("--variants", nargs="+", default=sorted(VARIANTS))
     parser.add_argument("--backends", nargs="+")
+    parser.add_argument(
+        "--implementations", nargs="+", help="e.g. tuned autograd (default: every one offered)"
+    )
     parser.add_argument(
         "--devices",
         nargs="+",
@@ -225,10 +260,18 @@ def main() -> None:
             hp = variant.hyperparameters(short_run(variant_name, args.epochs))
             spec = build_spec(variant, hp, data.train_images, data.train_labels, 0, "cpu")
             unit = epoch_unit(variant_name, len(data.train_images))
-            entrants = runners(variant_name, registry, backends, args.devices, args.seed_loops)
+            entrants = runners(
+                variant_name,
+                registry,
+                backends,
+                args.devices,
+                args.seed_loops,
+                args.implementations,
+            )
             shift = repeat % len(entrants)
             for name, device, kind, timer in entrants[shift:] + entrants[:shift]:
-                for epoch, seconds in enumerate(timer(spec)):
+                epoch_seconds, setup = timer(spec)
+                for epoch, seconds in enumerate(epoch_seconds):
                     rows.append(
                         {
                             "variant": variant_name,
@@ -239,6 +282,7 @@ def main() -> None:
                             "repeat": repeat,
                             "epoch": epoch + 1,
                             "seconds": seconds,
+                            "setup_seconds": setup,
                             "threads": THREADS,
                         }
                     )

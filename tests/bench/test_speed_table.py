@@ -74,3 +74,29 @@ def test_every_epoch_is_in_the_unit_of_the_variants_plan(speed):
     assert speed.epoch_unit("mlp", 60000) == "60,000 samples of 8"
     assert speed.full_run_epochs("sigmoid_mlp") == 20  # the seed's 10,000 iterations
     assert speed.full_run_epochs("dropout_mlp") == 100
+
+
+def test_each_implementation_is_divided_by_its_frameworks_seed_loop(speed):
+    table = pd.DataFrame(
+        rows("mlp", "torch", "backend", [1.0])
+        + rows("mlp", "torch autograd", "backend", [3.0])
+        + rows("mlp", "seed 004 NumPy", "seed", [2.0])
+        + rows("mlp", "seed 004 PyTorch", "seed", [6.0])
+    )
+    autograd = (
+        speed.summarise(table).set_index(["variant", "runner"]).loc[("mlp", "torch autograd")]
+    )
+    assert autograd["seed_loop"] == "seed 004 PyTorch"
+    assert autograd["ratio"] == pytest.approx(0.5)
+
+
+def test_a_backend_runs_once_per_implementation_it_offers_for_the_variant(speed):
+    from mnistbench.plugin.registry import load_backends
+
+    registry = load_backends()
+    names = [r[0] for r in speed.runners("mlp", registry, ["torch"], ["cpu"], False)]
+    assert names == ["torch", "torch autograd", "torch compiled"]
+    only = speed.runners("predictive_coding", registry, ["torch"], ["cpu"], False)
+    assert [r[0] for r in only] == ["torch"]
+    wanted = speed.runners("mlp", registry, ["torch"], ["cpu"], False, ["autograd"])
+    assert [r[0] for r in wanted] == ["torch autograd"]

@@ -24,8 +24,14 @@ def test_the_shipped_config_plans_every_combination():
     experiment = plan(CONFIG)
     backends = load_backends().available()
     assert CONFIG["variants"] == "all"
-    assert len(experiment.runs) == len(VARIANTS) * len(backends) * len(CONFIG["seeds"])
+    autograd = (
+        [v for v in VARIANTS if not VARIANTS[v].not_a_gradient] if "torch" in backends else []
+    )
+    runs = len(VARIANTS) * len(backends) + len(autograd)  # torch's autograd runs beside the rest
+    assert CONFIG["implementations"] == {"torch": ["tuned", "autograd"]}
+    assert len(experiment.runs) == runs * len(CONFIG["seeds"])
     assert Run("mnist", "mlp", "torch", "default", 0) in experiment.runs
+    assert Run("mnist", "mlp", "torch", "implementation=autograd", 0) in experiment.runs
     assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/default/seed0"
 
 

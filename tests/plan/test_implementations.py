@@ -17,9 +17,12 @@ from tests.conftest import CONFIG, REPO
 SCHEMA = mnistbench_config.load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
 
-def planned(*entries: str):
-    """The experiment of config/config.yaml with ``--config`` entries, as Snakemake hands them."""
+def planned(*entries: str, keep_implementations: bool = False):
+    """The experiment of config/config.yaml with ``--config`` entries, as Snakemake hands them;
+    its own ``implementations`` left out unless kept."""
     config = copy.deepcopy(CONFIG)
+    if not keep_implementations:
+        del config["implementations"]
     update_config(config, parse_config(["seeds=0", *entries]))
     return plan(mnistbench_config.check(config, SCHEMA))
 
@@ -103,6 +106,12 @@ def test_an_implementation_sweep_combines_with_a_hyperparameter_sweep():
     ]
     hp = experiment.run_hyperparameters("mlp", "batch_size=8,implementation=autograd")
     assert hp["batch_size"] == 8 and "implementation" not in hp
+
+
+def test_the_shipped_config_runs_pytorch_tuned_and_autograd():
+    experiment = planned("variants=mlp", "backends=[numpy, torch]", keep_implementations=True)
+    assert folders(experiment, "mlp", "torch") == ["default", "implementation=autograd"]
+    assert folders(experiment, "mlp", "numpy") == ["default"]
 
 
 def test_a_misspelt_implementation_name_is_refused_by_the_schema_in_one_line():

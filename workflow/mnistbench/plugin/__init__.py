@@ -48,6 +48,12 @@ _HOMES = {
     "unit_pixels": "mnistbench.variants.base",
     "shuffled_plan": "mnistbench.variants.base",
     "file_order_plan": "mnistbench.variants.base",
+    # the float64 pieces a variant's reference arithmetic is written from
+    "SGD": "mnistbench.variants.float64",
+    "Adam": "mnistbench.variants.float64",
+    "relu": "mnistbench.variants.float64",
+    "softmax": "mnistbench.variants.float64",
+    "cross_entropy": "mnistbench.variants.float64",
     # helpers the built-in backends use too
     "installed_version": "mnistbench.plugin.frameworks",
     "missing_reason": "mnistbench.plugin.frameworks",
