@@ -33,9 +33,9 @@ FRAME_AROUND = """<!doctype html>
 <script>
 document.getElementById("page").addEventListener("load", (event) => {{
   const frame = event.target.contentWindow, root = frame.document.documentElement;
-  // the right edge of everything outside a table's own scrolling box
+  // the right edge of everything outside a table's or a figure's own scrolling box
   const edges = [...frame.document.body.querySelectorAll("*")]
-    .filter((e) => !e.parentElement.closest(".scroll"))
+    .filter((e) => !e.parentElement.closest(".scroll, .natural .chart"))
     .map((e) => e.getBoundingClientRect().right);
 {measure}
   const out = document.createElement("pre");

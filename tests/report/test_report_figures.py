@@ -48,7 +48,7 @@ def test_a_figure_holds_its_text_as_text_not_glyph_outlines():
     runs = history({"numpy": ([1.0, 1.0], [0.5, 0.4], [0.8, 0.9])})
     svg = ElementTree.fromstring(rf.learning_curves(runs, rf.styles(["numpy"], "numpy")))
     texts = {"".join(t.itertext()) for t in svg.iter("text")}
-    assert {"training loss (mean over the epoch)", "test accuracy (fraction)"} <= texts
+    assert {rf.LOSS, "test accuracy (fraction)"} <= texts
     assert not any(use.get("href").startswith("#DejaVu") for use in svg.iter("use"))
     # one font rule for the figure's labels, ending in the reader's own sans-serif
     rule = f"#{svg.get('id')} text{{font-family: 'DejaVu Sans'"
@@ -118,10 +118,10 @@ def test_learning_curves_plot_the_means_by_epoch_side_by_side_and_by_seconds():
     )
     fig = rf.learning_curves_figure(runs, rf.styles(["numpy", "torch"], "numpy"))
     loss_epoch, loss_s, acc_epoch, acc_s = fig.axes
-    assert loss_epoch.get_ylabel() == "training loss (mean over the epoch)"
+    assert loss_epoch.get_ylabel() == rf.LOSS
     assert acc_epoch.get_ylabel() == "test accuracy (fraction)"
     assert acc_epoch.get_xlabel() == "epoch" and loss_epoch.get_xlabel() == ""
-    assert acc_s.get_xlabel() == "training seconds (inside train_epoch)"
+    assert acc_s.get_xlabel() == rf.SECONDS
     numpy, torch = loss_epoch.get_lines()
     assert np.allclose(numpy.get_xydata(), [[0.97, 0.5], [1.97, 0.4], [2.97, 0.3]])
     assert np.allclose(torch.get_xydata(), [[1.03, 0.6], [2.03, 0.45], [3.03, 0.35]])
@@ -170,7 +170,7 @@ def test_backends_far_apart_in_speed_get_a_log_seconds_axis():
     fig = rf.learning_curves_figure(runs, rf.styles(["numpy", "jax"], "numpy"))
     _, loss_s, _, acc_s = fig.axes
     assert loss_s.get_xscale() == "log" and acc_s.get_xscale() == "log"
-    assert acc_s.get_xlabel() == "training seconds (log scale)"
+    assert acc_s.get_xlabel() == "training s (log scale)"
     fig.canvas.draw()
     labels = [t.get_text() for t in acc_s.get_xticklabels() if t.get_text()]
     assert "10" in labels and "20" in labels and "50" in labels

@@ -31,7 +31,8 @@ def test_two_seeds_name_the_fastest_backend_with_its_speed_up_and_interval(tmp_p
         row["train speed-up 95% interval, high (×)"],
     )
     assert row["train speed-up reading"] == "faster"
-    assert speed.text == f"fastest torch 2.22× numpy's speed [95% interval {low:.2f}–{high:.2f}×]"
+    joined = f"{low:.2f}\u2060–\u2060{high:.2f}×"  # a range that never breaks at its dash
+    assert speed.text == f"fastest torch 2.22× numpy's speed [95% interval {joined}]"
     assert speed.href == "#speed"
 
 

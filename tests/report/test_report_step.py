@@ -152,7 +152,7 @@ def test_the_seed_column_is_left_out_with_a_note_where_no_figure_applies(tmp_pat
     captions = [
         " ".join(c.text_content().split()) for c in lxml.html.fromstring(html).iter("caption")
     ]
-    every_row = "Every row: dataset fashion; device cpu; seeds 2. "
+    every_row = "Every row: dataset fashion; variant mlp; device cpu; seeds 2. "
     assert f"{every_row}95% interval: Student's t over seeds. {note}" in captions  # whole
 
 

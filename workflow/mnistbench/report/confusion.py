@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.colors import PowerNorm, TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from mnistbench.report import order as natural
 from mnistbench.report import svg
 from mnistbench.report.figures import WIDTH, Style
 from mnistbench.report.html import table
@@ -27,7 +28,8 @@ CELL = 0.08  # inches a class takes, at least, in a matrix
 SMALL = 1.6  # inches: the side of a small multiple at MNIST's 10 classes
 ROOM = WIDTH - 0.8  # inches for panels beside the row labels and colour bar
 DIFFERENCE = 2.6  # inches: the side of a difference panel at MNIST's 10 classes
-LABEL_GAP = 0.11  # inches between labelled ticks, so 6-point numbers stay apart
+LABEL_GAP = 0.16  # inches between labelled ticks, so 9-point numbers stay apart
+TEXT = 9  # points: every label, 12 CSS px where the figure shows at its natural size
 CELLS = "cells that differ (of classes²)"
 LARGEST = "largest difference (fraction of the true class)"
 
@@ -86,7 +88,7 @@ def tick_classes(ax, classes: int, side: float) -> None:
         axis.set_ticks(range(0, classes, step))
         if step > 1:
             axis.set_ticks(range(classes), minor=True)
-    ax.tick_params(labelsize=6, length=0, which="both")
+    ax.tick_params(labelsize=TEXT, length=0, which="both")
 
 
 def confusion_grid(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> str:
@@ -98,7 +100,7 @@ def layout(matrices: dict, dataset: str, style: dict[str, Style]):
     """The grid's panels (variant, backend), columns, panel side and whether every backend is
     shown: rows of variants by columns of backends where they fit side by side; else one
     matrix per variant, the first backend in ``style``'s order that has it (the baseline)."""
-    variants = sorted({v for d, v, _ in matrices if d == dataset})
+    variants = natural.sorted_naturally({v for d, v, _ in matrices if d == dataset})
     backends = [b for b in style if any(k[0] == dataset and k[2] == b for k in matrices)]
     classes = len(next(m for k, m in matrices.items() if k[0] == dataset))
     side = panel_side(classes, len(backends))
@@ -126,9 +128,9 @@ def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], data
     _label(axes, panels, every_backend)
     if image is not None:
         bar = fig.colorbar(image, ax=axes, shrink=0.5, aspect=30)
-        bar.set_label("fraction of the true class (rows sum to 1)", fontsize=8)
+        bar.set_label("fraction of the true class (rows sum to 1)", fontsize=TEXT)
         bar.set_ticks([0, 0.01, 0.05, 0.2, 0.5, 1])
-        bar.ax.tick_params(labelsize=7)
+        bar.ax.tick_params(labelsize=TEXT)
     return fig
 
 
@@ -153,15 +155,15 @@ def _label(axes, panels: Sequence[tuple[str, str]], every_backend: bool) -> None
         row, column = divmod(i, columns)
         if every_backend:
             if row == 0:
-                ax.set_title(backend, fontsize=9)
+                ax.set_title(backend, fontsize=TEXT)
             if column == 0:
-                ax.set_ylabel(f"{variant}\ntrue class", fontsize=8)
+                ax.set_ylabel(f"{variant}\ntrue class", fontsize=TEXT)
         else:
-            ax.set_title(f"{variant} ({backend})", fontsize=9)
+            ax.set_title(f"{variant} ({backend})", fontsize=TEXT)
             if column == 0:
-                ax.set_ylabel("true class", fontsize=8)
+                ax.set_ylabel("true class", fontsize=TEXT)
         if i + columns >= len(panels):  # nothing below it
-            ax.set_xlabel("predicted class", fontsize=8)
+            ax.set_xlabel("predicted class", fontsize=TEXT)
 
 
 def difference_grid(confusion: pd.DataFrame, baseline: str, style, dataset: str) -> str | None:
@@ -179,14 +181,14 @@ def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, datase
     """The figure behind :func:`difference_grid` (a Figure), or None when no pair differs."""
     matrices = normalised_confusions(confusion[confusion["dataset"] == dataset])
     panels = []
-    for (_, variant, backend), matrix in sorted(matrices.items(), key=lambda kv: kv[0][1]):
+    for (_, variant, backend), matrix in matrices.items():
         base = matrices.get((dataset, variant, baseline))
         if backend != baseline and base is not None and np.abs(matrix - base).max() > 1e-12:
             panels.append((variant, backend, (matrix - base) * 100))
     if not panels:
         return None
-    order = {b: i for i, b in enumerate(style)}
-    panels.sort(key=lambda p: (p[0], order.get(p[1], 0)))
+    rank = {b: i for i, b in enumerate(style)}
+    panels.sort(key=lambda p: (natural.natural(p[0]), rank.get(p[1], len(rank))))
     classes = len(panels[0][2])
     # as large as a confusion matrix's small multiple however few there are, larger for more
     # classes, in rows as wide as three of those (the figure shows at its natural size)
@@ -199,8 +201,8 @@ def difference_grid_figure(confusion: pd.DataFrame, baseline: str, style, datase
         image = ax.imshow(diff, cmap="bwr", norm=norm)  # pure white where the two agree
         ax.set_title(f"{variant}\n{backend} − {baseline}")
         tick_classes(ax, classes, side)
-        ax.set_xlabel("predicted class", fontsize=7)
-        ax.set_ylabel("true class", fontsize=7)
+        ax.set_xlabel("predicted class", fontsize=TEXT)
+        ax.set_ylabel("true class", fontsize=TEXT)
     bar = fig.colorbar(image, ax=axes, shrink=0.8, aspect=30)
     bar.set_label("percentage points of the true class")
     return fig

@@ -70,11 +70,13 @@ def styles(backends: Sequence[str], baseline: str) -> dict[str, Style]:
 
 # Learning curves ------------------------------------------------------------------------------
 
+LOSS, ACCURACY = "training loss (epoch mean)", "test accuracy (fraction)"
+SECONDS = "training s (in train_epoch)"
 PANELS = [
-    ("epoch", "train_loss", "training loss (mean over the epoch)"),
-    ("epoch", "test_accuracy", "test accuracy (fraction)"),
-    ("train_s", "train_loss", "training loss (mean over the epoch)"),
-    ("train_s", "test_accuracy", "test accuracy (fraction)"),
+    ("epoch", "train_loss", LOSS),
+    ("epoch", "test_accuracy", ACCURACY),
+    ("train_s", "train_loss", LOSS),
+    ("train_s", "test_accuracy", ACCURACY),
 ]
 
 
@@ -108,7 +110,7 @@ def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Fi
     (by epoch, by training seconds)."""
     stats = curve_stats(history)
     backends = [b for b in style if b in set(stats["backend"])]
-    fig = Figure(figsize=(WIDTH, 4.6), layout="constrained")
+    fig = Figure(figsize=(PANEL, 4.8), layout="constrained")
     axes = fig.subplots(2, 2, sharex="col", sharey="row", squeeze=False)
     # rows: loss, accuracy; columns: by epoch, by seconds
     grid = {(x, y): axes[int(y == "test_accuracy"), int(x == "train_s")] for x, y, _ in PANELS}
@@ -139,19 +141,21 @@ def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Fi
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         _readable_range(ax)
         if y == "test_accuracy":
-            ax.set_xlabel("epoch" if x == "epoch" else "training seconds (inside train_epoch)")
+            ax.set_xlabel("epoch" if x == "epoch" else SECONDS)
     seconds = stats[("train_s", "mean")]
     if len(seconds) and seconds.max() > 20 * seconds.min() > 0:
         ax = grid[("train_s", "train_loss")]
         ax.set_xscale("log")  # backends far apart in speed
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        grid[("train_s", "test_accuracy")].set_xlabel("training seconds (log scale)")
+        grid[("train_s", "test_accuracy")].set_xlabel("training s (log scale)")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
     if stats["epoch"].nunique() == 1:  # one epoch: keep the single points off the frame
         grid[("epoch", "train_loss")].set_xlim(0.5, 1.5)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), frameon=False)
+    fig.legend(
+        handles, labels, loc="outside upper center", ncols=min(3, len(labels)), frameon=False
+    )
     return fig
 
 

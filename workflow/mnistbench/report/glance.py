@@ -63,7 +63,9 @@ def _label(row: pd.Series, rows: pd.DataFrame) -> str:
 def _interval(row: pd.Series, what: str = "train") -> str:
     low = row.get(f"{what} speed-up {uncertainty.LOW} (×)")
     high = row.get(f"{what} speed-up {uncertainty.HIGH} (×)")
-    return "" if pd.isna(low) or pd.isna(high) else f" [95% interval {low:.2f}–{high:.2f}×]"
+    # word joiners: the range never breaks across lines at its dash
+    joined = f"{low:.2f}\u2060–\u2060{high:.2f}×"
+    return "" if pd.isna(low) or pd.isna(high) else f" [95% interval {joined}]"
 
 
 def speed_claim(derived: Mapping[str, pd.DataFrame], baseline: str, key: dict) -> Claim | None:

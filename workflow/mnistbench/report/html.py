@@ -8,11 +8,13 @@ Every numeric cell keeps its raw value in ``data-sort``, so sorting is by value,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import jinja2
 import pandas as pd
+
+from mnistbench.report.order import sorted_rows
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,19 @@ def formatter(column: str) -> Callable[[float], str]:
 
 # Columns that, holding one value in every row, move from the table into its caption: on a
 # phone the columns that differ (accuracy, seconds) then come first into view.
-CONSTANT = ("dataset", "point", "device", "implementation", "seeds")
+CONSTANT = ("dataset", "variant", "point", "device", "implementation", "seeds")
 
 
-def table(frame: pd.DataFrame, caption: str = "", constant=CONSTANT) -> Table:
-    """A sortable table of ``frame``: numbers formatted by unit, blanks for missing values.
+def table(
+    frame: pd.DataFrame, caption: str = "", constant=CONSTANT, backends: Sequence[str] = ()
+) -> Table:
+    """A sortable table of ``frame``: numbers formatted by unit, blanks for missing values,
+    rows in the report's order (:func:`mnistbench.report.order.sorted_rows`: sweep points by
+    their numbers, backends in ``backends``' order).
 
     Columns named in ``constant`` that hold a single value are stated once in the caption.
     """
+    frame = sorted_rows(frame, backends)
     same = [
         c for c in constant if c in frame and len(frame) > 1 and frame[c].nunique(dropna=False) == 1
     ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mnistbench.report.order import sorted_naturally
+
 
 def per_class(confusion: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """One row per class of ``dataset``: its test images and, per variant, the fraction of them
@@ -16,7 +18,7 @@ def per_class(confusion: pd.DataFrame, dataset: str) -> pd.DataFrame:
     images = runs.groupby(["variant", "backend", "seed", "true"])["count"].sum()
     table = pd.DataFrame({"class": sorted(runs["true"].unique())})
     table["test images"] = table["class"].map(images.groupby("true").max())
-    for variant in sorted(runs["variant"].unique()):
+    for variant in sorted_naturally(runs["variant"].unique()):
         matrix = counts[variant].unstack(fill_value=0).to_numpy(dtype=float)
         totals = matrix.sum(axis=1)
         right = np.diag(matrix) / np.where(totals, totals, np.nan)

@@ -25,6 +25,7 @@ from mnistbench.report import (
     figures,
     glance,
     implementations,
+    order,
     statistics,
     sweeps,
     tables,
@@ -96,7 +97,8 @@ def derived_tables(
     intervals = uncertainty.speed_intervals(
         ok, found["history"], settings.baseline, tables.GROUP_KEYS
     )
-    return {
+    backends = list(figures.styles(ok["backend"], settings.baseline))
+    derived = {
         "accuracy": tables.accuracy_table(ok),
         "differences": uncertainty.baseline_differences(
             ok, folder or ".", settings.baseline, settings.alpha
@@ -104,6 +106,8 @@ def derived_tables(
         "speed": _beside(speed, intervals, tables.SPEEDUP.format(settings.baseline)),
         "time_to_accuracy": tables.time_to_accuracy(found["history"], settings.time_to_accuracy),
     }
+    # sweep points by their numbers, backends as every figure orders them
+    return {name: order.sorted_rows(frame, backends) for name, frame in derived.items()}
 
 
 def _beside(speed: pd.DataFrame, intervals: pd.DataFrame, speedup: str) -> pd.DataFrame:
@@ -149,7 +153,9 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         },
         "has_baseline": settings.baseline in set(ok["backend"]),
         "cut_down": int((accuracy["departs from the source notebook's recipe"] != "").sum()),
-        "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]]) if len(not_ok) else None,
+        "not_ok": table(not_ok[[*RUN_KEYS, "status", "reason"]], backends=list(style))
+        if len(not_ok)
+        else None,
         "not_implemented": not_implemented(ok),
         "accuracy": views.accuracy(accuracy, list(style)),
         "differences_from_baseline": views.differences(
@@ -164,10 +170,10 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "speed_chart": figures.speed_chart(derived["speed"], settings.baseline, style)
         if len(ok) and settings.baseline in set(ok["backend"]) and ok["backend"].nunique() > 1
         else None,
-        "time_to_accuracy": table(derived["time_to_accuracy"])
+        "time_to_accuracy": table(derived["time_to_accuracy"], backends=list(style))
         if len(derived["time_to_accuracy"])
         else None,
-        "runs": table(tables.runs_table(ok)),
+        "runs": table(tables.runs_table(ok), backends=list(style)),
         "sweeps": sweeps.sweeps(ok, derived["time_to_accuracy"], settings.time_to_accuracy, style),
         "left_to_sweeps": sweeps.left_to_sweeps(ok),
     }
@@ -198,13 +204,18 @@ def figures_context(found, ok, settings: Settings, style) -> dict:
     return {
         "curves": [
             (dataset, variant, figures.learning_curves(runs, style), figures.same_curves(runs))
-            for (dataset, variant), runs in history.groupby(["dataset", "variant"])
+            for (dataset, variant), runs in sorted(
+                history.groupby(["dataset", "variant"]),
+                key=lambda group: tuple(map(order.natural, group[0])),
+            )
         ],
         "confusions": [
             confusion_views.view(confusion, settings.baseline, style, dataset)
             for dataset in sorted(confusion["dataset"].unique())
         ],
-        "differences": table(differences[differences[confusion_views.CELLS] > 0]),
+        "differences": table(
+            differences[differences[confusion_views.CELLS] > 0], backends=list(style)
+        ),
         "identical": [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])],
     }
 

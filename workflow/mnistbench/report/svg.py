@@ -63,7 +63,10 @@ def _compact(svg: str) -> str:
 def _scoped_styles(svg: str, root: str) -> str:
     """The root gets the id ``root``; matplotlib's ``*{...}`` rule and the font list its labels
     share become rules under that id, written once."""
-    svg = svg.replace("<svg ", f'<svg id="{root}" ', 1)
+    # never drawn smaller than its natural size: the page scrolls a wide figure, not shrinks it
+    width = re.search(r'<svg [^>]*width="([^"]+)"', svg)
+    least = f' style="min-width: {width[1]}"' if width else ""
+    svg = svg.replace("<svg ", f'<svg id="{root}"{least} ', 1)
     rules = f"#{root} *{{"
     families = set(FONT.findall(svg))
     if len(families) == 1:

@@ -26,6 +26,7 @@ from mnistbench.plan.points import DEFAULT
 from mnistbench.report import figures, svg
 from mnistbench.report.aggregate import RUN_KEYS, SUMMARY_COLUMNS, with_point
 from mnistbench.report.html import Table, table
+from mnistbench.report.order import natural
 from mnistbench.report.tables import with_derived
 
 FIGURE_POINTS = 4  # at most this many points per variant in the per-run figures
@@ -86,12 +87,16 @@ def _is_log(values: pd.Series) -> bool:
     return len(numbers) == len(values) and numbers.min() > 0 and numbers.max() >= 10 * numbers.min()
 
 
-def _lines(runs: pd.DataFrame, axis: str, others: list[str]) -> list[tuple[str, str, pd.DataFrame]]:
-    """(backend, label of the other settings, the line's points: mean and sd per axis value)."""
+def _lines(
+    runs: pd.DataFrame, axis: str, others: list[str], backends: list[str]
+) -> list[tuple[str, str, pd.DataFrame]]:
+    """(backend, label of the other settings, the line's points: mean and sd per axis value),
+    the backends in ``backends``' order."""
     combos = runs[others].drop_duplicates() if others else pd.DataFrame(index=[0])
     split = bool(others) and len(combos) <= MAX_LINES
     lines = []
-    for backend, own in runs.groupby("backend"):
+    for backend in [b for b in backends if b in set(runs["backend"])]:
+        own = runs[runs["backend"] == backend]
         groups = own.groupby(others, dropna=False) if split else [("", own)]
         for key, rows in groups:
             per_seed = rows
@@ -105,25 +110,32 @@ def _lines(runs: pd.DataFrame, axis: str, others: list[str]) -> list[tuple[str, 
     return lines
 
 
-def sweep_figure(runs: pd.DataFrame, axis: str, others: list[str], style) -> Figure:
+def sweep_figure(
+    runs: pd.DataFrame, axis: str, others: list[str], style, titles: dict | None = None
+) -> Figure:
     """Accuracy, s/epoch and throughput against ``axis``, one line per backend (and other
-    settings' combination)."""
-    fig = Figure(figsize=(figures.WIDTH, 2.4), layout="constrained")
-    panels = fig.subplots(1, len(PANELS), sharex=True, squeeze=False)[0]
+    settings' combination), the panels in a column a phone's width. Fills ``titles`` (gid to
+    text) with each point's exact values, for :func:`mnistbench.report.svg.inline`."""
+    titles = {} if titles is None else titles
+    fig = Figure(figsize=(figures.PANEL, 1.0 + 1.7 * len(PANELS)), layout="constrained")
+    panels = fig.subplots(len(PANELS), 1, sharex=True, squeeze=False)[:, 0]
     categorical = not pd.api.types.is_numeric_dtype(runs[axis])
-    order = sorted(runs[axis].dropna().unique(), key=str if categorical else float)
+    order = sorted(runs[axis].dropna().unique(), key=natural if categorical else float)
     dashes = {}
-    for backend, label, stats in _lines(runs, axis, others):
+    for backend, label, stats in _lines(runs, axis, others, list(style)):
         xs = [order.index(v) for v in stats.index] if categorical else stats.index.to_numpy()
         line = style[backend].line()
         line["linestyle"] = figures.LINESTYLES[dashes.setdefault(label, len(dashes)) % 4]
         name = f"{backend} {label}".strip()
-        for ax, (column, _) in zip(panels, PANELS):
+        for ax, (column, title) in zip(panels, PANELS):
             mean, sd = stats[(column, "mean")], stats[(column, "std")].fillna(0)
             ax.errorbar(xs, mean, yerr=sd, label=name, capsize=2, **line)
+            for x, value, m, s in zip(xs, stats.index, mean, sd):  # one hover text a point
+                (point,) = ax.plot([x], [m], **{**line, "linestyle": "none"})
+                point.set_gid(f"p{len(titles)}")
+                titles[f"p{len(titles)}"] = f"{name}, {axis} {value}: {title} {m:.4g} (sd {s:.2g})"
     for ax, (column, title) in zip(panels, PANELS):
         ax.set_title(title)
-        ax.set_xlabel(axis + (" (log scale)" if not categorical and _is_log(runs[axis]) else ""))
         ax.grid(alpha=0.3)
         if categorical:
             ax.set_xticks(range(len(order)), [str(v) for v in order])
@@ -136,8 +148,10 @@ def sweep_figure(runs: pd.DataFrame, axis: str, others: list[str], style) -> Fig
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.yaxis.set_minor_formatter(NullFormatter())
+    log = not categorical and _is_log(runs[axis])
+    panels[-1].set_xlabel(axis + (" (log scale)" if log else ""))
     handles, labels = panels[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4))
+    fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 2))
     return fig
 
 
@@ -175,13 +189,11 @@ def sweeps(
         if runs["point"].nunique() < 2:
             continue
         axes = axes_of(runs, settings)
-        drawn = [
-            (
-                axis,
-                svg.inline(sweep_figure(runs, axis, [a for a in axes if a != axis], style)),
-            )
-            for axis in axes
-        ]
+        drawn = []
+        for axis in axes:
+            titles: dict[str, str] = {}
+            fig = sweep_figure(runs, axis, [a for a in axes if a != axis], style, titles)
+            drawn.append((axis, svg.inline(fig, titles)))
         seconds = None
         if variant in targets and len(to_accuracy):
             mine = to_accuracy[
@@ -196,7 +208,7 @@ def sweeps(
                 int(runs["point"].nunique()),
                 [b for b in style if b in set(runs["backend"])],
                 drawn,
-                table(best_points(runs, seconds)),
+                table(best_points(runs, seconds), backends=list(style)),
             )
         )
     return found
