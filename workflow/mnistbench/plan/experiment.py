@@ -22,7 +22,7 @@ from typing import Any
 from mnistbench.data import datasets
 from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
-from mnistbench.plan import limits, sweeps
+from mnistbench.plan import limits, planned_out, sweeps
 from mnistbench.plan import points as points_
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.plugin.variant_registry import installed_variants
@@ -91,6 +91,7 @@ class Experiment:
     skipped: list[str] = field(default_factory=list)  # why planned combinations were dropped
     fingerprints: dict[str, str] = field(default_factory=dict)  # per backend, see identity.py
     points: dict[str, points_.Point] = field(default_factory=dict)  # folder name -> settings
+    planned_out: list[dict[str, str]] = field(default_factory=list)  # see plan.planned_out
 
     def run_hyperparameters(self, variant: str, point: str) -> dict[str, Any]:
         """The variant's hyperparameters with the point's swept ones in place."""
@@ -188,7 +189,7 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
                 f"(installed: {', '.join(sorted(registry.backends))})"
             )
     unfit = shape_notes(config)
-    runs, named = [], {}
+    runs, named, left_out = [], {}, planned_out.unusable_backends(config, registry)
     for dataset, variant, backend in itertools.product(
         config["datasets"], config["variants"], backends
     ):
@@ -198,17 +199,27 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
             note = unfit[(dataset, variant)]
         else:
             found = variant_points[variant]
-            for point in sweeps.backend_points(found, backend, config, registry, skipped):
+            kept = sweeps.backend_points(found, backend, config, registry, skipped)
+            for point in kept:
                 folder = points_.name(point)
                 named[folder] = point
                 runs += [Run(dataset, variant, backend, folder, seed) for seed in config["seeds"]]
+            for point in [p for p in found if "device" in p and p not in kept]:
+                reason = f"backend {backend!r} cannot use device {point['device']!r} here"
+                left_out.append(
+                    planned_out.row(dataset, variant, backend, reason, points_.name(point))
+                )
             continue
+        left_out.append(planned_out.row(dataset, variant, backend, note))
         if note not in skipped:
             skipped.append(note)
     if not runs:
         raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
     fingerprints = {name: registry.fingerprints.get(name, name) for name in backends}
-    return Experiment(sorted(runs), hyperparameters, skipped, fingerprints, named)
+    left_out = planned_out.for_every_run(left_out, config)
+    return Experiment(
+        sorted(runs), hyperparameters, skipped, fingerprints, named, planned_out=left_out
+    )
 
 
 def shape_notes(config: Mapping[str, Any]) -> dict[tuple[str, str], str]:
