@@ -11,6 +11,7 @@ from snakemake.common import overwrite_function_params
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
+from mnistbench.plan import bundles
 from mnistbench.plan import config as mnistbench_config
 from mnistbench.plan import experiment
 from mnistbench.plan import identity
@@ -312,6 +313,36 @@ def write_partial_report():
         f" && echo 'mnistbench: the runs that finished, and why the others did not:"
         f" {PARTIAL}/report.html' >&2 || true"
     )
+
+
+def check_bundles():
+    """Before a SLURM run submits anything: make CPU bundles no wider than the partition's
+    nodes, or refuse in one line what no node can hold (see mnistbench.plan.bundles)."""
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.name != "slurm":
+        return
+    cpu_jobs = [job for job in workflow.dag.needrun_jobs() if job.group == "cpu_runs"]
+    if not cpu_jobs:
+        return
+    found = bundles.node_cpus(cpu_jobs[0].resources.get("slurm_partition"))
+    if found is None:
+        return  # sinfo cannot say: the bundles are as the profile and --cores make them
+    trains = sum(job.rule.name == "train_model" for job in cpu_jobs)
+    runs = max(1, min(trains, workflow.group_settings.group_components.get("cpu_runs", 1)))
+    threads = max(job.threads for job in cpu_jobs)
+    cores = workflow.resource_settings.cores
+    try:
+        wide = bundles.width(runs, threads, cores, *found)
+    except MnistbenchError as error:
+        print(f"mnistbench: {error}", file=sys.stderr)
+        sys.exit(1)
+    if cores is None:  # Snakemake lays a bundle's runs side by side up to its cores
+        workflow.global_resources["_cores"] = wide
+        print(f"mnistbench: CPU bundles up to {wide} CPUs wide (a node of partition {found[1]!r})")
+
+
+onstart:
+    check_bundles()
 
 
 # Snakemake reads each input function's signature for every job that calls it (100,000 times in
