@@ -3,9 +3,9 @@
 How planning, aggregating and reporting scale with the number of runs of a sweep.
 
 - ``plan``: ``snakemake -n --quiet`` on a copy of the workflow whose config sweeps mlp on NumPy
-  over a grid of batch sizes and learning rates with one seed, N points: wall seconds and peak
-  memory (resident, of Snakemake's process) to build and check the DAG of N train and N evaluate
-  jobs. Nothing runs.
+  over a grid of batch sizes and learning rates with one seed, N points: wall seconds, CPU
+  seconds and peak memory (resident, of Snakemake's process) to build and check the DAG of N
+  train and N evaluate jobs. Nothing runs.
 - ``aggregate`` and ``report``: the two commands on N finished runs: one real run (mlp, two
   epochs on the MNIST sample of tests/data, trained and evaluated by the real steps) copied into
   N synthetic run folders over three backends, two seeds and N/6 points, each with its own
@@ -37,15 +37,18 @@ SAMPLE = REPO / "tests" / "data" / "mnist-sample"
 BIN = Path(sys.executable).parent
 
 
-def measured(command: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, peak resident MiB) of ``command``, which must succeed."""
+def measured(command: list[str], cwd: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak resident MiB) of ``command``, which must succeed.
+
+    CPU seconds (user and system, of the command and its children) are what a busy machine
+    shared with others changes least; the wall seconds grow with the load average."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"plan_scale: {' '.join(command[:4])} failed: {process.stderr.read()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def grid(n: int) -> dict[str, list]:
@@ -66,8 +69,9 @@ def plan_time(n: int, work: Path) -> dict:
     sweep = {"variants": ["mlp"], "backends": ["numpy"], "seeds": [0], "sweeps": {"mlp": grid(n)}}
     (work / "sweep.yaml").write_text(yaml.safe_dump(sweep))
     command = [str(BIN / "snakemake"), "-n", "--quiet", "--cores", "1", "--configfile"]
-    seconds, mib = measured([*command, "config/config.yaml", "sweep.yaml"], work)
-    return {"step": "plan (snakemake -n)", "runs": n, "seconds": seconds, "peak_mib": mib}
+    seconds, cpu, mib = measured([*command, "config/config.yaml", "sweep.yaml"], work)
+    return {"step": "plan (snakemake -n)", "runs": n, "seconds": seconds, "cpu_seconds": cpu,
+            "peak_mib": mib}  # fmt: skip
 
 
 def template_run(work: Path) -> Path:
@@ -116,14 +120,14 @@ def report_time(n: int, template: Path, work: Path) -> list[dict]:
     paths = synthetic_runs(template, n, work)
     python = [sys.executable, "-m", "mnistbench", "-q"]
     aggregate = [*python, "aggregate", *map(str, paths), "--out", "tables"]
-    seconds, mib = measured(aggregate, work)
-    rows = [{"step": "aggregate", "runs": n, "seconds": seconds, "peak_mib": mib}]
+    seconds, cpu, mib = measured(aggregate, work)
+    rows = [{"step": "aggregate", "runs": n, "seconds": seconds, "cpu_seconds": cpu,
+             "peak_mib": mib}]  # fmt: skip
     report = [*python, "report", "--tables", "tables", "--out", "report.html"]
-    seconds, mib = measured([*report, "--time-to-accuracy", "mlp=0.9"], work)
+    seconds, cpu, mib = measured([*report, "--time-to-accuracy", "mlp=0.9"], work)
     size = (work / "report.html").stat().st_size / 2**20
-    rows.append(
-        {"step": f"report ({size:.1f} MiB page)", "runs": n, "seconds": seconds, "peak_mib": mib}
-    )
+    rows.append({"step": f"report ({size:.1f} MiB page)", "runs": n, "seconds": seconds,
+                 "cpu_seconds": cpu, "peak_mib": mib})  # fmt: skip
     return rows
 
 
@@ -149,12 +153,17 @@ def main() -> None:
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")), "unknown CPU",
     )  # fmt: skip
-    print(f"\n{'step':<32} {'runs':>6} {'seconds':>8} {'peak MiB':>9}   ({os.cpu_count()} x {cpu})")
+    head = f"{'step':<32} {'runs':>6} {'seconds':>8} {'CPU s':>7} {'peak MiB':>9}"
+    print(f"\n{head}   ({os.cpu_count()} x {cpu})")
     for row in rows:
-        print(f"{row['step']:<32} {row['runs']:>6} {row['seconds']:>8.1f} {row['peak_mib']:>9.0f}")
+        print(
+            f"{row['step']:<32} {row['runs']:>6} {row['seconds']:>8.1f}"
+            f" {row['cpu_seconds']:>7.1f} {row['peak_mib']:>9.0f}"
+        )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["step", "runs", "seconds", "peak_mib", "machine"])
+        fields = ["step", "runs", "seconds", "cpu_seconds", "peak_mib", "machine"]
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows({**row, "machine": f"{os.cpu_count()} x {cpu}"} for row in rows)
     print(f"wrote {OUT.relative_to(REPO)}; load average {os.getloadavg()[0]:.1f}")

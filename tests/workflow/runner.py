@@ -44,17 +44,20 @@ def run_snakemake(
     configfiles: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 600,
+    cores: str | None = "2",
 ) -> subprocess.CompletedProcess:
     """Snakemake on the quick config and the sample in ``work``, with ``configfiles`` on top.
 
     ``MNISTBENCH_MIRROR`` is unset, so only the configured mirrors count; ``env`` adds variables.
-    A hang fails the test, not the suite.
+    ``cores`` is the ``--cores`` given (None: none, as a cluster run may). A hang fails the
+    test, not the suite.
     """
     environ = {k: v for k, v in os.environ.items() if k != "MNISTBENCH_MIRROR"}
     environ.update(env or {})
     configs = ["config/quick.yaml", SAMPLE_CONFIG, *configfiles]
+    given = ["--cores", cores] if cores else []
     return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--configfile", *configs, *args],
+        [str(SNAKEMAKE), *given, "--configfile", *configs, *args],
         cwd=work,
         env=environ,
         capture_output=True,

@@ -71,6 +71,25 @@ def test_nothing_to_do_right_after_a_finished_run(finished):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_the_pair_a_backend_does_not_implement_is_listed_as_not_run_with_why(finished):
+    work, _ = finished
+    reason = "backend 'faulty' does not implement variant 'sigmoid_mlp'"
+    listed = pd.read_csv(work / "results" / "planned_out.csv", keep_default_na=False)
+    assert listed.to_dict("records") == [
+        {
+            "dataset": SAMPLE_DATASET,
+            "variant": "sigmoid_mlp",
+            "backend": "faulty",
+            "point": "",
+            "reason": reason,
+        }  # fmt: skip
+    ]
+    [not_run] = pd.read_html(work / "results" / "report.html", match=reason)
+    assert not_run[["variant", "backend", "reason"]].values.tolist() == [
+        ["sigmoid_mlp", "faulty", reason]
+    ]
+
+
 def test_one_variants_hyperparameter_reruns_only_that_variants_runs(finished):
     result = plan(finished, "hyperparameters={sigmoid_mlp: {lr: 0.002}}")
     assert planned_jobs(result) == run_jobs(("sigmoid_mlp", "numpy", "0"))

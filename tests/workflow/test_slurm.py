@@ -51,8 +51,13 @@ def cluster(tmp_path_factory):
 def on_slurm(cluster, tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("on_slurm"))
     shutil.copytree(REPO / "profiles", work / "profiles")
-    result = run_snakemake(work, *SLURM_ARGS, *ONE_VARIANT, env=cluster.env, timeout=900)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    # docs/cluster.md's command as it stands: no --cores, the bundles as wide as a node
+    result = run_snakemake(
+        work, *SLURM_ARGS, *ONE_VARIANT, env=cluster.env, timeout=900, cores=None
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "mnistbench: CPU bundles up to 2 CPUs wide (a node of partition 'debug')" in output
     return work
 
 
@@ -150,7 +155,9 @@ def sweep_on_slurm(cluster, tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("sweep_on_slurm"))
     shutil.copytree(REPO / "profiles", work / "profiles")
     sweep = ["variants=[mlp]", "backends=[numpy]", "sweeps={mlp: {batch_size: [8, 16, 32, 64]}}"]
-    result = run_snakemake(work, *SLURM_ARGS, "--config", *sweep, env=cluster.env, timeout=900)
+    result = run_snakemake(
+        work, *SLURM_ARGS, "--config", *sweep, env=cluster.env, timeout=900, cores=None
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return work
 
@@ -162,8 +169,8 @@ def test_a_sweep_of_short_cpu_runs_is_one_slurm_job(sweep_on_slurm, cluster):
     assert job, "the runs were trained outside SLURM"
     states = {row["JobID"]: row["State"] for row in cluster.sacct()}
     assert states[job] == "COMPLETED"
-    # --cores 2: four one-thread runs two at a time: two layers of trains (120 minutes each),
-    # then two of evaluates (15 each), the time limit their sum
+    # a 2-CPU node: four one-thread runs two at a time: two layers of trains (120 minutes
+    # each), then two of evaluates (15 each), the time limit their sum
     assert cluster.job(job)["NumCPUs"] == "2"
     assert cluster.job(job)["TimeLimit"] == "04:30:00"
 
@@ -175,3 +182,20 @@ def test_the_summary_equals_a_local_runs(on_slurm, local):
     ]
     pd.testing.assert_frame_equal(tables[1], tables[0], check_exact=True)
     assert (on_slurm / "results" / "report.html").exists()
+
+
+def test_a_bundle_wider_than_the_nodes_is_refused_before_anything_is_submitted(cluster, tmp_path):
+    work = copy_workflow(tmp_path)
+    shutil.copytree(REPO / "profiles", work / "profiles")
+    sweep = ["variants=[mlp]", "backends=[numpy]", "sweeps={mlp: {batch_size: [8, 16, 32, 64]}}"]
+    result = run_snakemake(
+        work, *SLURM_ARGS, "--config", *sweep, env=cluster.env, timeout=600, cores="8"
+    )
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).splitlines()
+    assert [line for line in output if line.startswith("mnistbench: ")] == [
+        "mnistbench: --cores 8 makes a CPU bundle 4 CPUs wide, more than the 2 a node of"
+        " partition 'debug' has: give --cores 2, or leave it out (a bundle is then as wide as a"
+        " node)"
+    ]
+    assert not (work / ".snakemake" / "slurm_logs").exists(), "a job was submitted"

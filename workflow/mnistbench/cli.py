@@ -148,6 +148,7 @@ def cmd_report(args) -> None:
         time_to_accuracy=dict(args.time_to_accuracy),
         configfiles=args.configfile,
         overrides=args.override,
+        planned_out=args.planned_out,
     )
     render.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
 
@@ -360,6 +361,9 @@ def add_report_parser(steps) -> None:
     )
     p.add_argument(
         "--override", action="append", default=[], help="a --config entry of the run, to show"
+    )
+    p.add_argument(
+        "--planned-out", type=Path, help="the runs the plan left out, to list (planned_out.csv)"
     )
 
 

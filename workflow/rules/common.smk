@@ -1,20 +1,25 @@
 # Config validation, the run plan and the input functions every rule uses.
 import functools
+import inspect
 import json
 import os
 import shlex
 import sys
 from pathlib import Path
 
+from snakemake.common import overwrite_function_params
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
+from mnistbench.plan import bundles
 from mnistbench.plan import config as mnistbench_config
 from mnistbench.plan import experiment
 from mnistbench.plan import identity
 from mnistbench.plan import limits
+from mnistbench.plan import planned_out
 from mnistbench.plan import points
 from mnistbench.plan import schedule
+from mnistbench.plugin.registry import load_backends
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.data.datasets import ROLES
 from mnistbench.errors import MnistbenchError
@@ -27,7 +32,8 @@ SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 try:
     config.update(mnistbench_config.check(config, mnistbench_config.load_schema(SCHEMA)))
     validate(config, str(SCHEMA))  # fills in the schema's defaults
-    EXPERIMENT = experiment.plan(config)
+    REGISTRY = load_backends()  # loaded once: the plan and each backend's device use it
+    EXPERIMENT = experiment.plan(config, REGISTRY)
     settings = workflow.resource_settings
     limits.check_threads(config, *limits.job_cores(settings.cores, settings.max_threads))
 except MnistbenchError as error:
@@ -36,8 +42,10 @@ except MnistbenchError as error:
     sys.exit(1)
 for note in EXPERIMENT.skipped:
     print(f"mnistbench: {note}", file=sys.stderr)
+# The runs the config asked for and the plan left out, for the report's "Not run" section.
+planned_out.write(EXPERIMENT.planned_out, planned_out.PATH)
 
-# The interpreter running Snakemake (for the onerror report; rules get theirs from get_python).
+# The interpreter running Snakemake (for the onerror report; rules get JOB_PYTHON).
 PYTHON = shlex.quote(sys.executable)
 # With --sdm conda each rule runs in its environment from workflow/envs (get_conda_env).
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
@@ -64,27 +72,28 @@ wildcard_constraints:
     role="|".join(ROLES),
 
 
-def get_python(wildcards):
-    """The jobs' interpreter: the conda environment's with --sdm conda; else the one running
-    Snakemake, so that jobs use the same installed mnistbench and backends."""
-    return "python" if CONDA else sys.executable
+# The jobs' interpreter: the conda environment's with --sdm conda; else the one running
+# Snakemake, so that jobs use the same installed mnistbench and backends. A value, not a
+# function: Snakemake then has nothing to call for each of thousands of jobs.
+JOB_PYTHON = "python" if CONDA else sys.executable
 
 
 def get_conda_env(wildcards):
     """The run's environment for --sdm conda: workflow/envs/<backend>.yaml.
 
-    A backend from another distribution has none here: with --sdm conda that is an error
-    naming the file to add; without, no environment is needed.
+    Without --sdm conda no environment is needed, and none is named: Snakemake would otherwise
+    build a conda spec for every job (seconds for a sweep of thousands). A backend from another
+    distribution has none here: with --sdm conda that is an error naming the file to add.
     """
+    if not CONDA:
+        return None  # no environment: Snakemake then builds no conda spec for each of the jobs
     env = ENVS / f"{wildcards.backend}.yaml"
     if env.exists():
         return str(env)
-    if CONDA:
-        raise WorkflowError(
-            f"mnistbench: backend {wildcards.backend!r} has no conda environment"
-            f" ({env.relative_to(ENVS.parent.parent)}); add one, or run without --sdm conda"
-        )
-    return None
+    raise WorkflowError(
+        f"mnistbench: backend {wildcards.backend!r} has no conda environment"
+        f" ({env.relative_to(ENVS.parent.parent)}); add one, or run without --sdm conda"
+    )
 
 
 def get_dataset_file(wildcards):
@@ -105,10 +114,8 @@ def get_fetch_args(wildcards):
     return shlex.join(args)
 
 
-def get_dataset_files(wildcards):
-    """The four verified IDX files of the run's dataset, by role."""
-    folder = experiment.DATA_DIR.format(dataset=wildcards.dataset)
-    return {role: f"{folder}/{role}.idx" for role in ROLES}
+# The four verified IDX files of a run's dataset, by role: patterns Snakemake fills in.
+DATASET_FILES = {role: f"{experiment.DATA_DIR}/{role}.idx" for role in ROLES}
 
 
 def get_data_digests(wildcards):
@@ -190,7 +197,13 @@ def get_device(wildcards):
     """cpu or cuda: the device of the run's jobs: its point's, else decided where the DAG is
     built (auto: CUDA if this machine has a GPU the backend can use); see
     mnistbench.plan.experiment.run_device."""
-    return get_point(wildcards).get("device") or experiment.run_device(config, wildcards.backend)
+    return get_point(wildcards).get("device") or backend_device(wildcards.backend)
+
+
+@functools.cache
+def backend_device(backend):
+    """The device of the backend's runs that sweep none, decided once per backend."""
+    return experiment.run_device(config, backend, REGISTRY)
 
 
 def get_gpus(wildcards):
@@ -224,11 +237,6 @@ def get_evaluate_mem_mb(wildcards):
     return 3000 if get_gpus(wildcards) else 1000
 
 
-def get_checkpoint_dir(wildcards):
-    """The folder where the run's training job checkpoints every epoch (see mnistbench.training.epochs)."""
-    return experiment.CHECKPOINT_DIR.format(**dict(wildcards.items()))
-
-
 @functools.cache
 def variant_code(variant):
     """The code that declares ``variant`` (a built-in's module, a plugin's package), hashed once
@@ -257,10 +265,6 @@ def get_all_metrics(wildcards):
     return [f"{run.directory}/metrics.json" for run in EXPERIMENT.runs]
 
 
-def get_all_benchmarks(wildcards):
-    return [f"{run.directory}/train_benchmark.tsv" for run in EXPERIMENT.runs]
-
-
 def configfiles_applied():
     """The config files of this run, in the order Snakemake applied them, relative if inside."""
     given = [Path(p).absolute() for p in workflow.overwrite_configfiles]
@@ -281,7 +285,7 @@ def get_report_args(wildcards=None):
     A rule parameter, so changing the baseline or a target re-runs only the report.
     """
     settings = config.get("report", {})
-    args = ["--baseline", settings.get("baseline", "numpy")]
+    args = ["--baseline", settings.get("baseline", "numpy"), "--planned-out", planned_out.PATH]
     for variant, target in sorted(settings.get("time_to_accuracy", {}).items()):
         args += ["--time-to-accuracy", f"{variant}={target}"]
     for path in configfiles_applied():
@@ -311,3 +315,40 @@ def write_partial_report():
         f" && echo 'mnistbench: the runs that finished, and why the others did not:"
         f" {PARTIAL}/report.html' >&2 || true"
     )
+
+
+def check_bundles():
+    """Before a SLURM run submits anything: make CPU bundles no wider than the partition's
+    nodes, or refuse in one line what no node can hold (see mnistbench.plan.bundles)."""
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.name != "slurm":
+        return
+    cpu_jobs = [job for job in workflow.dag.needrun_jobs() if job.group == "cpu_runs"]
+    if not cpu_jobs:
+        return
+    found = bundles.node_cpus(cpu_jobs[0].resources.get("slurm_partition"))
+    if found is None:
+        return  # sinfo cannot say: the bundles are as the profile and --cores make them
+    trains = sum(job.rule.name == "train_model" for job in cpu_jobs)
+    runs = max(1, min(trains, workflow.group_settings.group_components.get("cpu_runs", 1)))
+    threads = max(job.threads for job in cpu_jobs)
+    cores = workflow.resource_settings.cores
+    try:
+        wide = bundles.width(runs, threads, cores, *found)
+    except MnistbenchError as error:
+        print(f"mnistbench: {error}", file=sys.stderr)
+        sys.exit(1)
+    if cores is None:  # Snakemake lays a bundle's runs side by side up to its cores
+        workflow.global_resources["_cores"] = wide
+        print(f"mnistbench: CPU bundles up to {wide} CPUs wide (a node of partition {found[1]!r})")
+
+
+onstart:
+    check_bundles()
+
+
+# Snakemake reads each input function's signature for every job that calls it (100,000 times in
+# a plan of 5,000 runs): read it once here, with Snakemake's own override.
+for _function in [f for name, f in list(globals().items()) if name.startswith("get_")]:
+    if inspect.isfunction(_function):
+        overwrite_function_params(_function, inspect.signature(_function).parameters)

@@ -9,7 +9,7 @@ rule fetch_dataset_file:
     conda:
         "../envs/core.yaml"
     params:
-        python=get_python,
+        python=JOB_PYTHON,
         args=get_fetch_args,
     shell:
         "{params.python:q} -m mnistbench --log {log:q} fetch {params.args} --out {output:q}"

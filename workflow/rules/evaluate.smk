@@ -3,7 +3,7 @@
 
 rule evaluate_model:
     input:
-        unpack(get_dataset_files),
+        **DATASET_FILES,
         weights=f"{RUN_DIR}/weights.npz",
         info=f"{RUN_DIR}/train.json",
     output:
@@ -25,9 +25,9 @@ rule evaluate_model:
         gpu=get_gpus,
         gpu_model=get_gpu_model,
     params:
-        python=get_python,
-        data=lambda wildcards, input: os.path.dirname(input.train_images),
-        run=lambda wildcards, input: os.path.dirname(input.weights),
+        python=JOB_PYTHON,
+        data=experiment.DATA_DIR,  # patterns Snakemake fills in, as the train rule's
+        run=RUN_DIR,
         digests=get_data_digests,
         code=get_evaluate_code,
     shell:

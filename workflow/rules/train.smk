@@ -5,7 +5,7 @@
 
 rule train_model:
     input:
-        unpack(get_dataset_files),
+        **DATASET_FILES,
     output:
         weights=f"{RUN_DIR}/weights.npz",
         history=f"{RUN_DIR}/history.csv",
@@ -28,12 +28,13 @@ rule train_model:
         gpu=get_gpus,
         gpu_model=get_gpu_model,
     params:
-        python=get_python,
-        data=lambda wildcards, input: os.path.dirname(input.train_images),
-        out=lambda wildcards, output: os.path.dirname(output.weights),
+        python=JOB_PYTHON,
+        # Folders as patterns, not functions: Snakemake fills them in without calling anything.
+        data=experiment.DATA_DIR,
+        out=RUN_DIR,
         args=get_train_args,
         digests=get_data_digests,
-        checkpoint=get_checkpoint_dir,
+        checkpoint=experiment.CHECKPOINT_DIR,
         code=get_train_code,
     shell:
         "{params.python:q} -m mnistbench --log {log:q} train --threads {threads}"

@@ -22,7 +22,7 @@ from typing import Any
 from mnistbench.data import datasets
 from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
-from mnistbench.plan import implementations, limits, sweeps
+from mnistbench.plan import implementations, limits, planned_out, sweeps
 from mnistbench.plan import points as points_
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.plugin.variant_registry import installed_variants, left_out
@@ -94,6 +94,7 @@ class Experiment:
     skipped: list[str] = field(default_factory=list)  # why planned combinations were dropped
     fingerprints: dict[str, str] = field(default_factory=dict)  # per backend, see identity.py
     points: dict[str, points_.Point] = field(default_factory=dict)  # folder name -> settings
+    planned_out: list[dict[str, str]] = field(default_factory=list)  # see plan.planned_out
 
     def run_hyperparameters(self, variant: str, point: str) -> dict[str, Any]:
         """The variant's hyperparameters with the point's swept ones in place."""
@@ -221,7 +222,7 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
     skipped[:0] = variant_notes + setting_notes
     implementations.check(config, registry)
     unfit = shape_notes(config)
-    runs, named = [], {}
+    runs, named, not_run = [], {}, planned_out.unusable_backends(config, registry)
     for dataset, variant, backend in itertools.product(
         config["datasets"], config["variants"], backends
     ):
@@ -232,19 +233,34 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
         else:
             found = variant_points[variant]
             on_backend = sweeps.backend_points(found, backend, config, registry, skipped)
-            for point in implementations.backend_points(
+            kept = implementations.backend_points(
                 on_backend, variant, backend, config, registry, skipped
-            ):
+            )
+            for point in kept:
                 folder = points_.name(point)
                 named[folder] = point
                 runs += [Run(dataset, variant, backend, folder, seed) for seed in config["seeds"]]
+            for point in [p for p in found if "device" in p and p not in on_backend]:
+                reason = f"backend {backend!r} cannot use device {point['device']!r} here"
+                not_run.append(
+                    planned_out.row(dataset, variant, backend, reason, points_.name(point))
+                )
+            lacking, reason = implementations.missing(variant, backend, config, registry)
+            not_run += [
+                planned_out.row(dataset, variant, backend, reason, f"implementation={name}")
+                for name in lacking
+            ]
             continue
+        not_run.append(planned_out.row(dataset, variant, backend, note))
         if note not in skipped:
             skipped.append(note)
     if not runs:
         raise MnistbenchError("config: no (variant, backend) pair is implemented; nothing to run")
     fingerprints = {name: registry.fingerprints.get(name, name) for name in backends}
-    return Experiment(sorted(runs), hyperparameters, skipped, fingerprints, named)
+    not_run = planned_out.for_every_run(not_run, config)
+    return Experiment(
+        sorted(runs), hyperparameters, skipped, fingerprints, named, planned_out=not_run
+    )
 
 
 def shape_notes(config: Mapping[str, Any]) -> dict[tuple[str, str], str]:

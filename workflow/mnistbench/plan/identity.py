@@ -66,11 +66,18 @@ def module_file(name: str) -> Path | None:
     return None
 
 
-def imported_names(name: str, file: Path) -> set[str]:
+def imported_names(name: str, file: Path) -> frozenset[str]:
     """Every module name that ``file`` (the module ``name``) imports, anywhere in its body."""
     package = name if file.name == "__init__.py" else name.rpartition(".")[0]
+    return _imports(file.read_bytes(), str(file), package)
+
+
+@cache
+def _imports(source: bytes, where: str, package: str) -> frozenset[str]:
+    """:func:`imported_names` of one source text, parsed once per process however many
+    fingerprints share the file (the steps' and every plugin's)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(file.read_bytes(), str(file))):
+    for node in ast.walk(ast.parse(source, where)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -82,7 +89,7 @@ def imported_names(name: str, file: Path) -> set[str]:
             found.update(f"{base}.{alias.name}" for alias in node.names)  # a submodule, maybe
             if base == public_api.__name__:  # names the public API loads on first use
                 found.update(filter(None, (public_api.home(alias.name) for alias in node.names)))
-    return found
+    return frozenset(found)
 
 
 @cache
@@ -116,16 +123,22 @@ def files_of(modules: Iterable[str]) -> list[Path]:
 def shipped_files(file: Path) -> set[Path]:
     """Source files in the non-package subfolders of ``file``'s folder that ``file`` names in a
     string (``PackageLoader("mnistbench.report", "templates")``): the files it loads at run time."""
-    strings = {
-        node.value
-        for node in ast.walk(ast.parse(file.read_bytes(), str(file)))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    }
+    strings = _strings(file.read_bytes(), str(file))
     found = set()
     for sub in file.parent.iterdir():
         if sub.name in strings and sub.is_dir() and not (sub / "__init__.py").exists():
             found.update(p for p in sub.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
     return found
+
+
+@cache
+def _strings(source: bytes, where: str) -> frozenset[str]:
+    """The string constants of one source text, parsed once per process."""
+    return frozenset(
+        node.value
+        for node in ast.walk(ast.parse(source, where))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
 
 
 def digest(files: Iterable[Path], root: Path) -> str:

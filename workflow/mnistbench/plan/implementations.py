@@ -47,20 +47,35 @@ def backend_points(
     skipped: list[str],
 ) -> list[pts.Point]:
     """``found`` (a variant's points on ``backend``) once per implementation the config asks
-    for, or once with the first the backend offers for the variant; the default one unnamed."""
+    for, or once with the first the backend offers for the variant; the default one unnamed.
+    Those the backend lacks for the variant are left out with one note (:func:`missing`)."""
     the_backend = registry.backends[backend]
     offered = implementations(the_backend, variant)
-    wanted = config.get("implementations", {}).get(backend)
-    chosen = _listed(wanted) if wanted is not None else offered[:1]
-    if missing := [v for v in chosen if v not in offered]:
-        which = " or ".join(map(repr, missing))
-        note = f"backend {backend!r} has no {which} implementation of variant {variant!r}"
-        note += f" (it has: {', '.join(offered)})" if offered else ""
-        if note not in skipped:
-            skipped.append(note)
+    if (note := missing(variant, backend, config, registry)[1]) and note not in skipped:
+        skipped.append(note)
     default = default_implementation(the_backend)
-    kept = [v for v in chosen if v in offered]
+    kept = [v for v in _chosen(backend, config, offered) if v in offered]
     return [p if v == default else {**p, SETTING: v} for p in found for v in kept]
+
+
+def missing(
+    variant: str, backend: str, config: Mapping[str, Any], registry: Registry
+) -> tuple[list[str], str]:
+    """The implementations the config asks of ``backend`` that it lacks for ``variant``, and
+    the one line that says so ("" where none is missing)."""
+    offered = implementations(registry.backends[backend], variant)
+    lacking = [v for v in _chosen(backend, config, offered) if v not in offered]
+    if not lacking:
+        return [], ""
+    note = f"backend {backend!r} has no {' or '.join(map(repr, lacking))} implementation"
+    note += f" of variant {variant!r}"
+    return lacking, note + (f" (it has: {', '.join(offered)})" if offered else "")
+
+
+def _chosen(backend: str, config: Mapping[str, Any], offered: tuple[str, ...]) -> list[str]:
+    """The implementations the config asks of ``backend``, or the first it offers."""
+    wanted = config.get("implementations", {}).get(backend)
+    return _listed(wanted) if wanted is not None else list(offered[:1])
 
 
 def _listed(wanted: str | list[str]) -> list[str]:

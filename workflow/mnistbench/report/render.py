@@ -51,6 +51,7 @@ class Settings:
     configfiles: Sequence[str] = ()  # the config files of the run, in the order applied
     overrides: Sequence[str] = ()  # the command line's --config entries, as typed
     alpha: float = 0.05  # false discovery rate at which a difference from the baseline is shown
+    planned_out: Path | None = None  # the runs the plan left out (mnistbench.plan.planned_out)
 
 
 def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -157,6 +158,7 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         if len(not_ok)
         else None,
         "not_implemented": not_implemented(ok),
+        "planned_out": not_run(settings.planned_out),
         "accuracy": views.accuracy(accuracy, list(style)),
         "differences_from_baseline": views.differences(
             derived["differences"], settings.baseline, list(style)
@@ -244,6 +246,14 @@ def not_implemented(ok: pd.DataFrame) -> list[str]:
         for backend in sorted(ok["backend"].unique())
         if backend in backends and variant not in backends[backend].variants
     ]
+
+
+def not_run(path: Path | None):
+    """The table of runs the plan left out, each with its reason; None where there is none."""
+    if path is None or not Path(path).is_file():
+        return None
+    frame = read_table(path, ["reason"], dtype=str, keep_default_na=False)
+    return table(frame) if len(frame) else None
 
 
 def run(
