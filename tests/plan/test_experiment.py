@@ -77,14 +77,21 @@ def test_devices_for_a_backend_that_is_not_installed_are_set_aside_with_one_note
     experiment = plan(config_with(devices={"torch": "auto", "numpy": "cpu"}), only_numpy())
     assert {run.backend for run in experiment.runs} == {"numpy"}
     [note] = [line for line in experiment.skipped if "torch" in line]
-    assert note == "devices for backend 'torch' set aside: it is not installed (installed: numpy)"
+    assert note == (
+        "devices, implementations for backend 'torch' set aside: it is not installed "
+        "(installed: numpy)"
+    )
 
 
 def test_every_per_backend_setting_of_an_uninstalled_backend_is_named_in_its_one_note(
     monkeypatch,
 ):
-    monkeypatch.setattr(experiment_module, "PER_BACKEND_SETTINGS", ("devices", "pools"))
+    monkeypatch.setattr(
+        experiment_module, "PER_BACKEND_SETTINGS", ("devices", "implementations", "pools")
+    )
     config = config_with(devices={"torch": "auto"}, pools={"torch": 2, "numpy": 1})
     experiment = plan(config, only_numpy())
     [note] = [line for line in experiment.skipped if "torch" in line]
-    assert note.startswith("devices, pools for backend 'torch' set aside: it is not installed")
+    assert note.startswith(
+        "devices, implementations, pools for backend 'torch' set aside: it is not installed"
+    )
