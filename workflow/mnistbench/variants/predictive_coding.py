@@ -168,7 +168,8 @@ VARIANT = Variant(
     departure="the bottom-up supervised network of Whittington & Bogacz (2017), not the source "
     "notebook's top-down one, whose best test accuracy over a dozen configurations was 0.835",
     not_a_gradient="its update is local Hebbian rules after relaxing the hidden state, not the "
-    "gradient of one loss: it has no autograd implementation",
+    "gradient of one loss: PyTorch runs it tuned only (JAX's steps take the energy's gradient "
+    "at the relaxed state)",
     defaults=DEFAULTS,
     prepare_inputs=prepare_inputs,
     initial_weights=initial_weights,
