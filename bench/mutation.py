@@ -10,7 +10,8 @@ decoration: how a figure looks, not a value, label or scale it shows);
 ``bench/mutation_equivalent.toml`` lists both, each with why.
 
 Modules (all by default): evaluate, aggregate, report, report_tables, report_figures,
-report_html, artifacts, idx, datasets, variants (the core's variant modules) and numpy (the NumPy
+report_html, artifacts, idx, datasets, variants (the core's variant modules), statistics, points,
+threads, predictions, shapes (each against its own test folder only) and numpy (the NumPy
 backend). Each runs in its own staging folder under bench/out/mutation/<label>/<module>/ (inside
 this checkout: tests compare the project's commit recorded by runs with the checkout's, so
 commit nothing while it runs), laid out as mutmut expects (``src/mnistbench``,
@@ -87,6 +88,24 @@ MODULES = {
     "idx": (["src/mnistbench/data/idx.py"], UNIT),
     "datasets": (["src/mnistbench/data/datasets.py"], UNIT),
     "variants": (["src/mnistbench/variants/*"], BACKEND),
+    # Modules whose numbers users read, each against its own folder's tests only.
+    "statistics": (
+        ["src/mnistbench/report/statistics.py"],
+        ["tests/report", "--ignore=tests/report/test_report_browser.py"],
+    ),
+    "points": (
+        ["src/mnistbench/plan/points.py"],
+        ["tests/plan", "--ignore=tests/plan/test_identity.py"],
+    ),
+    "threads": (
+        ["src/mnistbench/plugin/threads.py"],
+        ["tests/plugin", "--ignore=tests/plugin/test_plugins.py"],
+    ),
+    "predictions": (["src/mnistbench/evaluation/predictions.py"], ["tests/evaluation"]),
+    "shapes": (
+        ["src/mnistbench/data/shapes.py"],
+        ["tests/data", "--ignore=tests/data/test_fetch.py"],
+    ),
     "numpy": (
         ["src/mnistbench_numpy/*"],
         # the predictive-coding tests check the NumPy backend's energy and its gradients

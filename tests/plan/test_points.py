@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from mnistbench.errors import MnistbenchError
@@ -109,3 +111,68 @@ def test_a_name_snakemake_would_take_for_a_runaway_wildcard_falls_back_to_a_hash
     name = points.name(periodic)
     assert name.startswith("point-") and len(name) == len("point-") + 16
     assert points.name({"epochs": 10**18}) == "epochs=1000000000000000000"  # 18 zeros: readable
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (True, "True is not a setting's value (a number, or cpu or cuda)"),
+        (float("inf"), "inf is not a finite number"),
+        (float("nan"), "nan is not a finite number"),
+    ],
+)
+def test_a_value_that_cannot_name_a_point_is_refused_in_words(value, message):
+    with pytest.raises(MnistbenchError) as error:
+        points.text(value)
+    assert str(error.value) == message
+
+
+def test_a_name_of_exactly_the_longest_length_stays_readable():
+    value = ("0123456789" * 12)[: points.MAX_NAME - len("x=")]  # 118 characters, no long repeat
+    assert points.name({"x": value}) == f"x={value}"
+    longer = f"x={value}9"
+    assert points.name({"x": value + "9"}) == (
+        "point-" + hashlib.sha256(longer.encode()).hexdigest()[:16]
+    )
+
+
+def test_a_readable_name_parses_back_to_its_settings_as_text():
+    assert points.parse("default") == {}
+    assert points.parse("batch_size=8,lr=0.1") == {"batch_size": "8", "lr": "0.1"}
+    assert points.parse("device=cpu,threads=2") == {"device": "cpu", "threads": "2"}
+    assert points.parse("point-0123456789abcdef") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "is_name"),
+    [("batch_size=8", True), ("default", True), ("-x", False), ("a/b", False), ("", False),
+     (8, False), (None, False)],
+)  # fmt: skip
+def test_a_folder_name_has_the_workflows_wildcard_form(value, is_name):
+    assert points.is_name(value) is is_name
+
+
+def test_canonical_leaves_text_and_booleans_and_untyped_settings_as_given():
+    assert points.canonical("device", "cpu", MLP) == "cpu"
+    assert points.canonical("batch_size", True, MLP) is True
+    assert points.canonical("unknown", 2.0, MLP) == 2.0 and isinstance(
+        points.canonical("unknown", 2.0, MLP), float
+    )
+    assert points.canonical("threads", 2.5, MLP) == 2.5
+
+
+def test_an_error_names_a_listed_point_by_its_settings():
+    assert points.where("mlp", {"batch_size": 8, "lr": 0.1}) == (
+        "sweeps.mlp point {batch_size: 8, lr: 0.1}"
+    )
+
+
+def test_a_whole_float_for_an_integer_setting_becomes_an_int_not_an_equal_float():
+    for setting in ("threads", "batch_size"):
+        value = points.canonical(setting, 32.0, MLP)
+        assert type(value) is int and value == 32, setting
+        assert points.text(value) == "32"
+
+
+def test_a_value_holding_an_equals_sign_parses_as_the_text_after_the_first():
+    assert points.parse("x=a=b,y=1") == {"x": "a=b", "y": "1"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -108,3 +109,80 @@ def test_a_one_thread_train_job_uses_one_core(backend, sample_dir, tmp_path):
     info = json.loads((out / "train.json").read_text())
     assert info["machine"]["threads"] == "1"
     assert info["kernels"] and {k["threads"] for k in info["kernels"]} == {1}
+
+
+@pytest.fixture
+def clean_thread_environment(monkeypatch):
+    """This process without thread variables; the BLAS pools given this machine's cores back
+    after the test (what they start with)."""
+    saved = dict(os.environ)
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)  # limit() sets variables monkeypatch did not record
+    threads._limit_loaded_pools(os.cpu_count() or 1)
+
+
+def test_limit_sets_each_variable_to_the_count_and_numba_to_at_most_the_cores(
+    clean_thread_environment,
+):
+    cores = os.cpu_count() or 1
+    assert threads.limit(cores + 3) == cores + 3
+    for name in (threads.ENV_VAR, *threads.LIBRARY_VARIABLES):
+        assert os.environ[name] == str(cores + 3), name
+    assert os.environ["NUMBA_NUM_THREADS"] == str(cores)  # numba refuses more than the cores
+    assert threads.configured() == cores + 3
+    assert threads.describe() == str(cores + 3)
+    assert threads.limit(1) == 1 and os.environ["NUMBA_NUM_THREADS"] == "1"
+
+
+def test_limit_of_none_keeps_the_count_the_environment_gives(clean_thread_environment, monkeypatch):
+    assert threads.limit(None) is None and threads.ENV_VAR not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert threads.limit(None) == 2
+    assert os.environ[threads.ENV_VAR] == "2" and os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
+def test_without_a_count_the_record_says_the_libraries_choose(clean_thread_environment):
+    assert threads.configured() is None
+    assert threads.describe() == f"not set (libraries choose; {os.cpu_count()} cores)"
+
+
+def test_the_count_read_is_exact_and_whitespace_is_ignored():
+    assert threads.from_environment({"MNISTBENCH_THREADS": " 1 "}) == 1
+    assert threads.from_environment({"MNISTBENCH_THREADS": "", "OMP_NUM_THREADS": "5"}) == 5
+    with pytest.raises(MnistbenchError) as error:
+        threads.from_environment({"OMP_NUM_THREADS": "0"})
+    assert str(error.value) == "OMP_NUM_THREADS: a thread count is a whole number >= 1, not '0'"
+
+
+def test_limit_logs_what_it_set_and_the_pools_it_limited(clean_thread_environment, caplog):
+    """With NumPy's OpenBLAS and PyTorch's OpenMP loaded: two pools, each limited and named."""
+    pytest.importorskip("torch", reason="PyTorch's OpenMP pool is the second library here")
+    from threadpoolctl import threadpool_info
+
+    n = 1 if (os.cpu_count() or 1) > 1 else 2  # not the count the pools start with
+    with caplog.at_level(logging.INFO, logger="mnistbench.plugin.threads"):
+        threads.limit(n)
+    pools = threadpool_info()
+    assert pools and {pool["num_threads"] for pool in pools} == {n}
+    names = sorted({f"{pool['internal_api']} ({pool['prefix']})" for pool in pools})
+    assert len(names) >= 2
+    assert caplog.messages == [
+        f"threads: {n} ({threads.ENV_VAR} and {', '.join(threads.LIBRARY_VARIABLES)} set;"
+        f" limited already loaded {', '.join(names)})"
+    ]
+
+
+def test_limit_without_a_count_logs_that_the_libraries_choose(clean_thread_environment, caplog):
+    with caplog.at_level(logging.INFO, logger="mnistbench.plugin.threads"):
+        threads.limit(None)
+    cores = os.cpu_count()
+    assert caplog.messages == [f"threads: not set; each library chooses ({cores} cores here)"]
+
+
+def test_a_count_given_to_limit_is_checked_and_named_as_the_option():
+    with pytest.raises(MnistbenchError) as error:
+        threads.limit(0)
+    assert str(error.value) == "--threads: a thread count is a whole number >= 1, not '0'"
