@@ -14,6 +14,7 @@ from mnistbench.plan import experiment
 from mnistbench.plan import identity
 from mnistbench.plan import points
 from mnistbench.plan import schedule
+from mnistbench.plan import seed_plan
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.data.datasets import ROLES
 from mnistbench.errors import MnistbenchError
@@ -26,7 +27,8 @@ SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 try:
     config.update(mnistbench_config.check(config, mnistbench_config.load_schema(SCHEMA)))
     validate(config, str(SCHEMA))  # fills in the schema's defaults
-    EXPERIMENT = experiment.plan(config)
+    # A seed plan's first seeds; its later ones are planned look by look (rules/seed_plan.smk).
+    EXPERIMENT = experiment.plan({**config, "seeds": seed_plan.first_seeds(config["seeds"])})
 except MnistbenchError as error:
     raise WorkflowError(f"mnistbench: {error}") from None
 for note in EXPERIMENT.skipped:
@@ -243,11 +245,11 @@ def get_evaluate_code(wildcards):
 
 
 def get_all_metrics(wildcards):
-    return [f"{run.directory}/metrics.json" for run in EXPERIMENT.runs]
+    return run_files("metrics.json")  # see rules/seed_plan.smk
 
 
 def get_all_benchmarks(wildcards):
-    return [f"{run.directory}/train_benchmark.tsv" for run in EXPERIMENT.runs]
+    return run_files("train_benchmark.tsv")
 
 
 def configfiles_applied():
@@ -277,6 +279,8 @@ def get_report_args(wildcards=None):
         args += ["--configfile", path]
     for entry in config_overrides():
         args += ["--override", entry]
+    for look in get_last_looks(wildcards) if wildcards is not None else ():
+        args += ["--seed-look", look]  # how a seed plan stopped (rules/seed_plan.smk)
     return shlex.join(args)
 
 
@@ -288,11 +292,13 @@ def write_partial_report():
     ``results/partial/``, never to a rule's outputs: Snakemake would take a report there as up
     to date and not run the failed jobs again on the next run.
     """
-    metrics = " ".join(shlex.quote(path) for path in get_all_metrics(None))
+    metrics = " ".join(shlex.quote(path) for path in run_files("metrics.json", pending=False))
+    # shell() formats its command: braces of an override (seeds={first: 3, ...}) are doubled
+    settings = get_report_args().replace("{", "{{").replace("}", "}}")
     shell(
         f"{PYTHON} -m mnistbench -q aggregate --allow-missing {metrics} --out {PARTIAL}"
         f" && {PYTHON} -m mnistbench -q report --tables {PARTIAL} --out {PARTIAL}/report.html"
-        f" --csv-dir {PARTIAL} {get_report_args()}"
+        f" --csv-dir {PARTIAL} {settings}"
         f" && echo 'mnistbench: the runs that finished, and why the others did not:"
         f" {PARTIAL}/report.html' >&2 || true"
     )

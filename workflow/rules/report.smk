@@ -31,6 +31,7 @@ rule aggregate_results:
 rule write_report:
     input:
         tables=rules.aggregate_results.output,
+        looks=get_last_looks,
     output:
         html=report("results/report.html", caption="../report/report.rst", category="Report"),
         accuracy=report(

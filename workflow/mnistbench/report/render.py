@@ -21,7 +21,7 @@ import pandas as pd
 from mnistbench import artifacts
 from mnistbench.errors import MnistbenchError
 from mnistbench.report import confusion as confusion_views
-from mnistbench.report import figures, statistics, sweeps, tables, uncertainty
+from mnistbench.report import figures, seed_look, statistics, sweeps, tables, uncertainty
 from mnistbench.report.aggregate import RUN_KEYS, with_point
 from mnistbench.report.html import environment, table
 from mnistbench.variants import VARIANTS
@@ -40,6 +40,7 @@ class Settings:
     configfiles: Sequence[str] = ()  # the config files of the run, in the order applied
     overrides: Sequence[str] = ()  # the command line's --config entries, as typed
     alpha: float = 0.05  # false discovery rate at which a difference from the baseline is shown
+    seed_looks: Sequence[str] = ()  # each cell's last look under a seed plan (seed_look.py)
 
 
 def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -120,6 +121,7 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
         **results_context(found, ok, not_ok, settings, style, tables_dir),
         **figures_context(found, ok, settings, style),
         **provenance_context(found["provenance"], ok),
+        "seed_plan": seed_look.view(settings.seed_looks),
     }
     return environment().get_template("report.html.j2").render(**context)
 
