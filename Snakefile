@@ -15,9 +15,11 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/seed_plan.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/seeds.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -27,9 +29,11 @@ localrules:
     all,
     fetch_dataset_file,
     aggregate_results,
+    decide_seeds,
     write_report,
 
 
 rule all:
     input:
         "results/report.html",
+        get_last_looks,  # a seed plan's looks: a changed plan is looked at again (seed_plan.smk)

@@ -282,6 +282,12 @@ def make_run_table(rows: pd.DataFrame, options: dict) -> str:
     return markdown(header, body)
 
 
+def as_written_table(rows: pd.DataFrame, options: dict) -> str:
+    """A benchmark's CSV as it wrote it, every column in its order (bench/seed_plan.py's)."""
+    body = [["" if pd.isna(v) else str(v) for v in row] for row in rows.itertuples(index=False)]
+    return markdown(list(rows.columns), body)
+
+
 KINDS: dict[str, Callable[[pd.DataFrame, dict], str]] = {
     "accuracy": accuracy_table,
     "init_scale": init_scale_table,
@@ -291,6 +297,7 @@ KINDS: dict[str, Callable[[pd.DataFrame, dict], str]] = {
     "mutation": mutation_table,
     "idx_parse": idx_parse_table,
     "make_run": make_run_table,
+    "as_written": as_written_table,
 }
 
 

@@ -213,7 +213,8 @@ def test_a_wrong_override_stops_snakemake_with_one_line_naming_the_key(finished)
     lines = [line for line in output if line.startswith("mnistbench: ")]
     assert lines == [
         "mnistbench: config: seeds[0]: got 'one', which is not an integer; expected a list of "
-        "integers >= 0, one run per seed, e.g. seeds=[0, 1, 2]"
+        "integers >= 0, one run per seed, or a rule adding seeds until each comparison is decided"
+        " (docs/seed-plans.md), e.g. seeds=[0, 1, 2]"
     ]
 
 

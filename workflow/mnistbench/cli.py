@@ -149,8 +149,17 @@ def cmd_report(args) -> None:
         configfiles=args.configfile,
         overrides=args.override,
         planned_out=args.planned_out,
+        seed_looks=args.seed_look,
     )
     render.run(args.tables, args.out, settings, csv_dir=args.csv_dir)
+
+
+def cmd_decide_seeds(args) -> None:
+    from mnistbench.plan import seed_plan
+    from mnistbench.report import seed_look
+
+    plan = seed_plan.SeedPlan(**args.rule)
+    seed_look.write(seed_look.decide(args.runs, args.count, plan, args.baseline), args.out)
 
 
 def cmd_compare(args) -> int:
@@ -232,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_aggregate_parser(steps)
     add_report_parser(steps)
     add_compare_parser(steps)
+    add_decide_seeds_parser(steps)
     add_listing_parsers(steps)
     return parser
 
@@ -339,6 +349,18 @@ def add_aggregate_parser(steps) -> None:
     )
 
 
+def add_decide_seeds_parser(steps) -> None:
+    """The ``decide-seeds`` step's arguments: one cell's runs, the seeds so far and the rule."""
+    p = _add_step(
+        steps, "decide-seeds", cmd_decide_seeds, "look at a cell's comparisons under a seed plan"
+    )
+    p.add_argument("runs", nargs="+", type=Path, help="the cell's run folders")
+    p.add_argument("--count", required=True, type=int, help="the seeds run so far")
+    p.add_argument("--rule", required=True, type=_json_object, help="JSON: the seeds rule")
+    p.add_argument("--baseline", default="numpy", help="backend compared with (default numpy)")
+    p.add_argument("--out", required=True, type=Path, help="the look's JSON file to write")
+
+
 def add_report_parser(steps) -> None:
     """The ``report`` step's arguments: the tables, baseline, targets and config."""
     p = _add_step(steps, "report", cmd_report, "write the HTML report from the aggregated tables")
@@ -364,6 +386,9 @@ def add_report_parser(steps) -> None:
     )
     p.add_argument(
         "--planned-out", type=Path, help="the runs the plan left out, to list (planned_out.csv)"
+    )
+    p.add_argument(
+        "--seed-look", action="append", default=[], help="a seed plan's last look of a cell"
     )
 
 

@@ -19,6 +19,7 @@ from mnistbench.plan import limits
 from mnistbench.plan import planned_out
 from mnistbench.plan import points
 from mnistbench.plan import schedule
+from mnistbench.plan import seed_plan
 from mnistbench.plugin.registry import load_backends
 from mnistbench.plugin.variant_registry import installed_variants
 from mnistbench.data.datasets import ROLES
@@ -33,7 +34,10 @@ try:
     config.update(mnistbench_config.check(config, mnistbench_config.load_schema(SCHEMA)))
     validate(config, str(SCHEMA))  # fills in the schema's defaults
     REGISTRY = load_backends()  # loaded once: the plan and each backend's device use it
-    EXPERIMENT = experiment.plan(config, REGISTRY)
+    # A seed plan's first seeds; its later ones are planned look by look (rules/seed_plan.smk).
+    EXPERIMENT = experiment.plan(
+        {**config, "seeds": seed_plan.first_seeds(config["seeds"])}, REGISTRY
+    )
     settings = workflow.resource_settings
     limits.check_threads(config, *limits.job_cores(settings.cores, settings.max_threads))
 except MnistbenchError as error:
@@ -262,7 +266,7 @@ def get_evaluate_code(wildcards):
 
 
 def get_all_metrics(wildcards):
-    return [f"{run.directory}/metrics.json" for run in EXPERIMENT.runs]
+    return run_files("metrics.json")  # see rules/seed_plan.smk
 
 
 def configfiles_applied():
@@ -292,6 +296,8 @@ def get_report_args(wildcards=None):
         args += ["--configfile", path]
     for entry in config_overrides():
         args += ["--override", entry]
+    for look in get_last_looks(wildcards) if wildcards is not None else ():
+        args += ["--seed-look", look]  # how a seed plan stopped (rules/seed_plan.smk)
     return shlex.join(args)
 
 
@@ -304,14 +310,16 @@ def write_partial_report():
     to date and not run the failed jobs again on the next run. Where no run finished there is
     nothing to report, and nothing is added to the failed jobs' own errors.
     """
-    finished = [path for path in get_all_metrics(None) if os.path.exists(path)]
-    if not finished:
+    finished = run_files("metrics.json", pending=False)  # see rules/seed_plan.smk
+    if not any(os.path.exists(path) for path in finished):
         return  # no run finished: the failed jobs' own errors say it all, nothing to add
-    metrics = " ".join(shlex.quote(path) for path in get_all_metrics(None))
+    metrics = " ".join(shlex.quote(path) for path in finished)
+    # shell() formats its command: braces of an override (seeds={first: 3, ...}) are doubled
+    settings = get_report_args().replace("{", "{{").replace("}", "}}")
     shell(
         f"{PYTHON} -m mnistbench -q aggregate --allow-missing {metrics} --out {PARTIAL}"
         f" && {PYTHON} -m mnistbench -q report --tables {PARTIAL} --out {PARTIAL}/report.html"
-        f" --csv-dir {PARTIAL} {get_report_args()}"
+        f" --csv-dir {PARTIAL} {settings}"
         f" && echo 'mnistbench: the runs that finished, and why the others did not:"
         f" {PARTIAL}/report.html' >&2 || true"
     )

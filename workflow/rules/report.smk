@@ -33,6 +33,7 @@ rule write_report:
     input:
         tables=rules.aggregate_results.output,
         planned_out=planned_out.PATH,
+        looks=get_last_looks,
     output:
         html=report("results/report.html", caption="../report/report.rst", category="Report"),
         accuracy=report(

@@ -136,13 +136,13 @@ class _Coercer:
         schema = self.resolve(schema)
         for combinator in ("oneOf", "anyOf"):
             if combinator in schema:
-                closest = value  # none fits: the form of the value's shape, for its error
+                closest, fit = value, 3  # none fits: the form of the value's shape, for its error
                 for option in schema[combinator]:
                     candidate = self.coerce(value, option)
                     if self.valid(candidate, option):
                         return candidate
-                    if (self.resolve(option).get("type") == "array") == isinstance(value, list):
-                        closest = candidate
+                    if _misfit(self.resolve(option).get("type"), value) <= fit:
+                        closest, fit = candidate, _misfit(self.resolve(option).get("type"), value)
                 return closest
         types = schema.get("type", [])
         types = [types] if isinstance(types, str) else list(types)
@@ -164,6 +164,16 @@ class _Coercer:
                 return sub
         extra = schema.get("additionalProperties")
         return extra if isinstance(extra, dict) else {}
+
+
+def _misfit(form: Any, value: Any) -> int:
+    """How far a oneOf form is from the shape of ``value`` (0: its own shape): a list's form is an
+    array; a lone value's a scalar, else an array (a list of one) before a mapping."""
+    if isinstance(value, list):
+        return 0 if form == "array" else 1
+    if isinstance(value, dict):
+        return 1 if form == "array" else 0
+    return {"array": 1, "object": 2}.get(form, 0)
 
 
 def _scalar(text: str, types: list[str]) -> Any:

@@ -37,6 +37,7 @@ STEP_MODULES = {
     "evaluate": "mnistbench.evaluation.evaluate",
     "aggregate": "mnistbench.report.aggregate",
     "report": "mnistbench.report.render",
+    "decide_seeds": "mnistbench.report.seed_look",
 }
 SOURCE_SUFFIXES = (".py", ".j2", ".html", ".css", ".js")
 

@@ -26,6 +26,7 @@ from mnistbench.report import (
     glance,
     implementations,
     order,
+    seed_look,
     statistics,
     sweeps,
     tables,
@@ -52,6 +53,7 @@ class Settings:
     overrides: Sequence[str] = ()  # the command line's --config entries, as typed
     alpha: float = 0.05  # false discovery rate at which a difference from the baseline is shown
     planned_out: Path | None = None  # the runs the plan left out (mnistbench.plan.planned_out)
+    seed_looks: Sequence[str] = ()  # each cell's last look under a seed plan (seed_look.py)
 
 
 def read_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -135,6 +137,7 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
         **results_context(found, ok, not_ok, settings, style, tables_dir),
         **figures_context(found, ok, settings, style),
         **provenance_context(found["provenance"], ok),
+        "seed_plan": seed_look.view(settings.seed_looks),
     }
     return environment().get_template("report.html.j2").render(**context)
 
