@@ -23,7 +23,7 @@ import numpy as np
 from mnistbench.errors import MnistbenchError, Stopped
 from mnistbench.plugin.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
 from mnistbench.plugin.registry import backend_errors
-from mnistbench.training import checkpoint
+from mnistbench.training import checkpoint, provenance
 from mnistbench.training.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class TrainedModel:
     # Seconds this attempt spent around the timed epochs: the backend's set-up, scoring the test
     # set after each epoch, and the after-epoch callback (the train step's checkpoints).
     outside: dict[str, float] = dataclasses.field(default_factory=dict)
+    # MiB: peak resident memory of the epochs (and their scoring) above the process once set up.
+    memory_mb: float = float("nan")
 
     @property
     def train_seconds(self) -> float:
@@ -100,6 +102,7 @@ def fit(
     with backend_errors(backend.name, "setup"):
         trainer = backend.setup(spec)
     outside["setup"] = time.perf_counter() - start
+    memory = provenance.memory_baseline()  # imports, compilation and transfers are done
     for epoch in range(spec.start_epoch, len(spec.epochs)):
         start, seconds = time.perf_counter(), None
         try:
@@ -133,7 +136,7 @@ def fit(
             row["test_accuracy"],
             seconds,
         )
-    return TrainedModel(weights, history, diverged, outside)
+    return TrainedModel(weights, history, diverged, outside, provenance.memory_above(memory))
 
 
 def _epoch(backend, spec, trainer, epoch, start, x_test, y_test):

@@ -116,6 +116,7 @@ def run(
     (the run's swept settings, see mnistbench.plan.points) is recorded as given; what it sets
     reaches the run through ``hyperparameters``, ``device`` and ``threads``.
     """
+    at_start = provenance.load()  # how busy the machine was as the job began
     if threads is not None:
         thread_control.limit(threads)
     the_variant = get_variant(variant)
@@ -182,8 +183,9 @@ def run(
             **limits,  # train_limit: the first N images only (config subset); None: all
             **shape,  # classes and image size read from the data, and how it was read
             **outcome(model, progress),
+            "train_memory_mb": model.memory_mb,  # the epochs' own: set-up and imports left out
             "seconds_outside_training": {"prepare": preparing, **model.outside},
-            **provenance.record(resolved),
+            **provenance.record(resolved, at_start),
             "data_sha256": data_set.sha256,
         }
         artifacts.write_all(out, outputs(model, info))
