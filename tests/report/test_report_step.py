@@ -268,3 +268,13 @@ def test_the_config_files_contents_are_one_click_below_their_names(tmp_path, mon
     [shown] = tree.xpath("//details[summary[contains(., 'its contents')]]")
     assert shown.xpath("summary")[0].text_content() == "its contents (3 lines)"
     assert shown.xpath("pre")[0].text_content() == "seeds: [0]\nsubset:\n  train: 4000"
+
+
+def test_runs_from_several_commits_say_so_in_the_first_paragraph(tmp_path):
+    folder = known.write(tmp_path)
+    provenance = pd.read_csv(folder / "provenance.csv", dtype=str, keep_default_na=False)
+    first = (provenance["item"] == "commit") & (provenance["seed"] == "0")
+    provenance.loc[first, "value"] = "f" * 40
+    provenance.to_csv(folder / "provenance.csv", index=False)
+    page = text(render.render(folder))
+    assert "from several commits;" in page and "from commit differs" not in page
