@@ -585,4 +585,4 @@ def test_identical_confusion_matrices_are_drawn_once_and_labelled_so():
     data = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): EYE, ("mlp", "jax", 0): MOVED})
     fig = rc.confusion_grid_figure(data, rf.styles(["numpy", "torch", "jax"], "numpy"), "mnist")
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.get_visible()]
-    assert [ax.get_title() for ax in grid] == ["numpy = torch (identical)", "jax"]
+    assert [ax.get_title() for ax in grid] == ["mlp\nnumpy = torch", "mlp\njax"]

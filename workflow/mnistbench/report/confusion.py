@@ -183,11 +183,11 @@ def _label(axes, panels: Sequence[tuple[str, str]], every_backend: bool) -> None
         if every_backend:
             if row == 0 and by_column:
                 ax.set_title(backend, fontsize=TEXT)
-            elif backend and not by_column:
-                identical = " (identical)" if SAME in backend else ""
-                ax.set_title(f"{backend}{identical}", fontsize=TEXT)
+            elif backend and not by_column:  # each panel names its variant and backends
+                ax.set_title(f"{variant}\n{backend}", fontsize=TEXT)  # a = b: identical
             if column == 0:
-                ax.set_ylabel(f"{variant}\ntrue class", fontsize=TEXT)
+                variant_label = f"{variant}\n" if by_column else ""
+                ax.set_ylabel(f"{variant_label}true class", fontsize=TEXT)
         else:
             ax.set_title(f"{variant} ({backend})", fontsize=TEXT)
             if column == 0:
@@ -248,6 +248,7 @@ def view(confusion: pd.DataFrame, baseline: str, style: dict[str, Style], datase
         "classes": len(next(iter(matrices.values()))),
         "every_backend": every_backend,
         "grid": confusion_grid(confusion, style, dataset),
+        "grid_merged": any(b and SAME in b for _, b in layout(matrices, dataset, style)[0]),
         "difference": difference_grid(confusion, baseline, style, dataset),
         "per_class": table(
             per_class(confusion, dataset),

@@ -207,7 +207,9 @@ def figures_context(found, ok, settings: Settings, style) -> dict:
         "differences": table(
             differences[differences[confusion_views.CELLS] > 0], backends=list(style)
         ),
-        "identical": [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])],
+        "identical": order.sorted_naturally(
+            f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])
+        ),
     }
 
 
