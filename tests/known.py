@@ -47,6 +47,7 @@ SEEDS = {
         "train_seconds": [2.0, 3.0],  # per epoch
         "train_loss": [0.9, 0.4],
         "peak_rss_mb": 200.0,
+        "train_memory_mb": 20.0,
         "job_wall_seconds": 7.5,
     },
     1: {
@@ -54,6 +55,7 @@ SEEDS = {
         "train_seconds": [4.0, 6.0],
         "train_loss": [1.1, 0.5],
         "peak_rss_mb": 300.0,
+        "train_memory_mb": 30.0,
         "job_wall_seconds": 12.5,
     },
 }
@@ -69,6 +71,7 @@ class KnownRun:
     samples_per_second: float
     final_train_loss: float
     peak_rss_mb: float
+    train_memory_mb: float
     job_wall_seconds: float
     directory: Path
 
@@ -157,6 +160,7 @@ def write_results(root: Path) -> tuple[Path, dict[int, KnownRun]]:
             "samples_per_second": EPOCHS * TRAIN_SAMPLES / train_seconds,
             "final_train_loss": losses[-1],
             "peak_rss_mb": chosen["peak_rss_mb"],
+            "train_memory_mb": chosen["train_memory_mb"],
         }
         (run_dir / "train.json").write_text(json.dumps(info))
         (run_dir / "train_benchmark.tsv").write_text(
@@ -171,6 +175,7 @@ def write_results(root: Path) -> tuple[Path, dict[int, KnownRun]]:
             samples_per_second=EPOCHS * TRAIN_SAMPLES / train_seconds,
             final_train_loss=losses[-1],
             peak_rss_mb=chosen["peak_rss_mb"],
+            train_memory_mb=chosen["train_memory_mb"],
             job_wall_seconds=chosen["job_wall_seconds"],
             directory=run_dir,
         )
@@ -208,6 +213,7 @@ def summary() -> pd.DataFrame:
             "predict_seconds": 0.002,
             "predict_samples_per_second": 1000 / 0.002,
             "peak_rss_mb": 150.0,
+            "train_memory_mb": 15.0,
             "job_wall_seconds": seconds + 1.5,
             "backend_version": "2.4.6" if backend == "numpy" else "2.13.0+cpu",
             "hyperparameters": HYPERPARAMETERS,

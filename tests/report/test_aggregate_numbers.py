@@ -221,7 +221,8 @@ def test_summary_columns_come_in_their_documented_order(results):
         *["test_samples", "train_limit", "test_limit", "train_seconds", "setup_seconds"],
         *["attempts", "samples_per_second"],
         *["predict_seconds", "predict_samples_per_second"],
-        *["peak_rss_mb", "job_wall_seconds", "backend_version", "hyperparameters"],
+        *["peak_rss_mb", "train_memory_mb", "job_wall_seconds", "backend_version"],
+        "hyperparameters",
         "predictions",
     ]
 

@@ -566,9 +566,23 @@ def test_the_speed_chart_is_a_phones_width_and_each_row_gets_the_same_height():
 @pytest.mark.parametrize("backends", [2, 8])
 def test_confusion_matrices_are_square_panels_at_most_1_6_inches_within_the_page(backends):
     names = [f"b{i}" for i in range(backends)]
-    data = confusion({(v, b, 0): EYE for v in ("mlp", "mnn") for b in names})
+    data = confusion({(v, b, 0): moved(i) for v in ("mlp", "mnn") for i, b in enumerate(names)})
     fig = rc.confusion_grid_figure(data, rf.styles(names, "b0"), "mnist")
     side = min(1.6, (rf.WIDTH - 0.8) / backends)  # 0.8 in for the row labels
     width, height = fig.get_size_inches()
     assert width == pytest.approx(side * backends + 0.8) and width <= rf.WIDTH + 1e-9
     assert height == pytest.approx(side * 2 + 0.5)  # two variants, 0.5 in for the axis label
+
+
+def moved(images: int) -> np.ndarray:
+    """EYE with ``images`` of class 3's 10 called 5: a matrix of its own for each count."""
+    matrix = EYE.copy()
+    matrix[3, 3], matrix[3, 5] = 10 - images, images
+    return matrix
+
+
+def test_identical_confusion_matrices_are_drawn_once_and_labelled_so():
+    data = confusion({("mlp", "numpy", 0): EYE, ("mlp", "torch", 0): EYE, ("mlp", "jax", 0): MOVED})
+    fig = rc.confusion_grid_figure(data, rf.styles(["numpy", "torch", "jax"], "numpy"), "mnist")
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.get_visible()]
+    assert [ax.get_title() for ax in grid] == ["mlp\nnumpy = torch", "mlp\njax"]

@@ -168,3 +168,11 @@ def test_a_one_seed_report_makes_no_speed_verdict_and_compares_clean_with_a_reru
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert compare.FLAG not in done.stdout
+
+
+def test_numpys_memory_is_its_own_footprint_on_the_quick_config(quick):
+    summary = pd.read_csv(quick / "results" / "summary.csv")
+    numpy = summary[summary["backend"] == "numpy"]
+    # the whole process holds every backend's framework; the run's own share is NumPy's
+    assert (numpy["train_memory_mb"] < 100).all(), numpy["train_memory_mb"]
+    assert (numpy["peak_rss_mb"] > numpy["train_memory_mb"]).all()

@@ -34,7 +34,9 @@ def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_c
         configfiles=("config/config.yaml",),
         overrides=("seeds=[0,1]",),
     )
-    page = text(render.render(known.write(tmp_path), settings))
+    # the config file's own text (shown one click below) names every variant: left out here
+    html = render.render(known.write(tmp_path), settings)
+    page = text(re.sub(r'<pre class="config">.*?</pre>', "", html, flags=re.S))
     assert "4 runs with a result: mlp on mnist, with numpy, torch, seeds 0, 1." in page
     assert f"from commit {known.COMMIT[:12]};" in page and "with uncommitted changes" not in page
     assert f"cpu: {known.CPU}, 64 cores, threads 1" in page
@@ -46,7 +48,9 @@ def test_the_first_paragraph_counts_the_runs_with_a_result_and_names_what_they_c
     assert "mnn" not in page.split("Runs without a result")[-1].split("out of memory")[-1]
     assert "The baseline backend numpy has no run here" not in page
     assert "Time to accuracy" in page
-    assert f"Hyperparameters of these runs: {known.HYPERPARAMETERS}" in page
+    assert "Hyperparameters of these runs:" in page  # a table, a column each: not JSON
+    used = json.loads(known.HYPERPARAMETERS)  # headings, then the one row, cell by cell
+    assert "".join(used) + " " + "".join(map(str, used.values())) in page
     assert re.search(r"time-to-accuracy targets ?mlp 0\.9\b", page)
 
 
@@ -252,3 +256,25 @@ def test_a_page_with_no_run_with_a_result_lists_the_runs_and_draws_nothing(tmp_p
     html = render.render(folder)
     assert "Runs without a result" in text(html) and "loss not finite at epoch 1" in text(html)
     assert images(html) == {}
+
+
+def test_the_config_files_contents_are_one_click_below_their_names(tmp_path, monkeypatch):
+    folder = known.write(tmp_path / "results")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "quick.yaml").write_text("seeds: [0]\nsubset:\n  train: 4000\n")
+    monkeypatch.chdir(tmp_path)  # the workflow's directory, where the report step runs
+    settings = render.Settings(configfiles=("config/quick.yaml", "config/gone.yaml"))
+    tree = lxml.html.fromstring(render.render(folder, settings))
+    [shown] = tree.xpath("//details[summary[contains(., 'its contents')]]")
+    assert shown.xpath("summary")[0].text_content() == "its contents (3 lines)"
+    assert shown.xpath("pre")[0].text_content() == "seeds: [0]\nsubset:\n  train: 4000"
+
+
+def test_runs_from_several_commits_say_so_in_the_first_paragraph(tmp_path):
+    folder = known.write(tmp_path)
+    provenance = pd.read_csv(folder / "provenance.csv", dtype=str, keep_default_na=False)
+    first = (provenance["item"] == "commit") & (provenance["seed"] == "0")
+    provenance.loc[first, "value"] = "f" * 40
+    provenance.to_csv(folder / "provenance.csv", index=False)
+    page = text(render.render(folder))
+    assert "from several commits;" in page and "from commit differs" not in page

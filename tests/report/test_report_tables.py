@@ -33,7 +33,8 @@ def run(backend, seed, *, variant="mlp", dataset="mnist", device="cpu", **values
         "train_seconds": 8.0,
         "samples_per_second": 1000.0,
         "predict_seconds": 0.5,
-        "peak_rss_mb": 100.0,
+        "peak_rss_mb": 400.0,
+        "train_memory_mb": 100.0,
         "job_wall_seconds": 12.0,
         "backend_version": "1.0",
         "hyperparameters": json.dumps({"hidden": 300, "lr": 0.1}),
@@ -48,8 +49,8 @@ SUMMARY = pd.DataFrame(
         run("numpy", 0, train_seconds=8.0, predict_seconds=0.5, test_accuracy=0.90),
         run("numpy", 1, train_seconds=12.0, predict_seconds=0.7, test_accuracy=0.94),
         run("numpy", 2, train_seconds=40.0, predict_seconds=0.6, test_accuracy=0.92),
-        run("torch", 0, train_seconds=2.0, predict_seconds=0.1, peak_rss_mb=300.0),
-        run("torch", 1, train_seconds=6.0, predict_seconds=0.3, peak_rss_mb=200.0),
+        run("torch", 0, train_seconds=2.0, predict_seconds=0.1, train_memory_mb=300.0),
+        run("torch", 1, train_seconds=6.0, predict_seconds=0.3, train_memory_mb=200.0),
     ]
 )
 
@@ -87,14 +88,14 @@ def test_the_speed_table_gives_min_median_max_and_ratios_of_medians():
     predict = "predict speed-up over numpy (×, ratio of medians)"
     assert torch["predict (µs per test image, median)"] == pytest.approx(200.0)
     assert torch[predict] == pytest.approx(600.0 / 200.0) and numpy[predict] == 1.0
-    assert torch["train peak memory (MiB, resident, max)"] == 300.0
+    assert torch[rt.MEMORY] == 300.0
     assert numpy["training throughput (images/s, median)"] == 1000.0
     # the columns in the order the page shows them: spread, then ratio, then predict
     assert list(table.columns).index(speedup) == list(table.columns).index("train s/epoch, max") + 1
     assert list(table.columns)[-3:] == [
         "predict (µs per test image, median)",
         predict,
-        "train peak memory (MiB, resident, max)",
+        rt.MEMORY,
     ]
 
 
@@ -357,3 +358,9 @@ def test_a_machine_value_may_differ_between_devices_and_data_between_datasets():
     }
     assert found["differs"].empty
     assert found["data"]["file"].tolist() == ["t10k-labels", "t10k-labels"]
+
+
+def test_the_speed_tables_memory_is_the_runs_own_and_blank_for_runs_recorded_before_it():
+    assert rt.speed_table(SUMMARY, "numpy").set_index("backend").loc["numpy", rt.MEMORY] == 100.0
+    older = rt.speed_table(SUMMARY.drop(columns="train_memory_mb"), "numpy")
+    assert older[rt.MEMORY].isna().all()  # not the process's peak under the run's name

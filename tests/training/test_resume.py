@@ -29,6 +29,7 @@ HPARAMS = {"epochs": 30, "batch_size": 16}  # ~60 steps an epoch: many epochs to
 LIMITS = ["--train-limit", "1000", "--test-limit", "300"]
 # What may differ between a resumed run and an uninterrupted one: times, memory, attempts.
 TIMING = {"train_seconds", "samples_per_second", "attempts", "lost_seconds", "peak_rss_mb"}
+TIMING |= {"train_memory_mb"}
 TIMING |= {"predict_seconds", "predict_samples_per_second", "seconds_outside_training"}
 
 

@@ -74,7 +74,7 @@ def summary_row(summary: pd.DataFrame, variant: str, backend: str, seed: int) ->
     return summary.loc[index]
 
 
-def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir):
+def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir, monkeypatch):
     """Its numbers are checked in tests/report/test_report_numbers.py; here, that the page is
     the one made from this run's tables (the generation time aside)."""
     # what differs between two renderings: the time, and the random ids pandas gives tables
@@ -85,6 +85,7 @@ def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir):
         time_to_accuracy=dict(sorted(CONFIG["report"]["time_to_accuracy"].items())),
         configfiles=("config/config.yaml", "config/quick.yaml", SAMPLE_CONFIG),
     )
+    monkeypatch.chdir(workdir)  # where the step ran: it shows the config files read there
     expected = render.render(workdir / "results", settings)
     assert varying.sub("", html) == varying.sub("", expected)
 

@@ -56,7 +56,8 @@ SUMMARY_COLUMNS = [
     "samples_per_second",
     "predict_seconds",
     "predict_samples_per_second",
-    "peak_rss_mb",
+    "peak_rss_mb",  # the whole process's, imports included
+    "train_memory_mb",  # the epochs' own: peak above the process once its backend was set up
     "job_wall_seconds",
     "backend_version",
     "hyperparameters",  # JSON: the values the run used

@@ -105,10 +105,34 @@ def layout(matrices: dict, dataset: str, style: dict[str, Style]):
     classes = len(next(m for k, m in matrices.items() if k[0] == dataset))
     side = panel_side(classes, len(backends))
     if side * len(backends) <= ROOM:
-        return [(v, b) for v in variants for b in backends], len(backends), side, True
+        rows = [_distinct(matrices, dataset, v, backends) for v in variants]
+        if not any(SAME in label for row in rows for label in row):  # a column per backend
+            return [(v, b) for v in variants for b in backends], len(backends), side, True
+        columns = max(map(len, rows))
+        panels = [(v, row[i] if i < len(row) else None) for v, row in zip(variants, rows)
+                  for i in range(columns)]  # fmt: skip
+        return panels, columns, side, True
     side = panel_side(classes, 1)
     panels = [(v, next(b for b in backends if (dataset, v, b) in matrices)) for v in variants]
     return panels, max(1, min(len(panels), int(ROOM // side))), side, False
+
+
+SAME = " = "  # joins the backends whose matrices are identical: drawn once, so labelled
+
+
+def _distinct(matrices: dict, dataset: str, variant: str, backends: list[str]) -> list[str]:
+    """The variant's backends with a matrix, those with identical matrices joined by
+    :data:`SAME` into one label (``numpy = torch``), in ``backends``' order."""
+    groups: list[list[str]] = []
+    for backend in backends:
+        matrix = matrices.get((dataset, variant, backend))
+        if matrix is None:
+            continue
+        same = next(
+            (g for g in groups if np.array_equal(matrices[(dataset, variant, g[0])], matrix)), None
+        )
+        (same.append(backend) if same else groups.append([backend]))
+    return [SAME.join(group) for group in groups]
 
 
 def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], dataset: str) -> Figure:
@@ -119,7 +143,8 @@ def confusion_grid_figure(confusion: pd.DataFrame, style: dict[str, Style], data
     fig, axes = _grid(len(panels), columns, side)
     norm, image = PowerNorm(gamma=0.35, vmin=0, vmax=1), None  # a 1 % confusion shows
     for ax, (variant, backend) in zip(axes.flat, panels):
-        matrix = matrices.get((dataset, variant, backend))
+        first = backend.split(SAME)[0] if backend else None
+        matrix = matrices.get((dataset, variant, first))
         if matrix is None:
             ax.set_visible(False)
             continue
@@ -151,13 +176,18 @@ def _label(axes, panels: Sequence[tuple[str, str]], every_backend: bool) -> None
     """Titles and axis labels: backends over columns and variants on rows where every backend
     is shown; else each panel titled with its variant and backend."""
     columns = axes.shape[1]
+    # a column is one backend's only where no row drew two backends' identical matrices once
+    by_column = not any(backend and SAME in backend for _, backend in panels)
     for i, (ax, (variant, backend)) in enumerate(zip(axes.flat, panels)):
         row, column = divmod(i, columns)
         if every_backend:
-            if row == 0:
+            if row == 0 and by_column:
                 ax.set_title(backend, fontsize=TEXT)
+            elif backend and not by_column:  # each panel names its variant and backends
+                ax.set_title(f"{variant}\n{backend}", fontsize=TEXT)  # a = b: identical
             if column == 0:
-                ax.set_ylabel(f"{variant}\ntrue class", fontsize=TEXT)
+                variant_label = f"{variant}\n" if by_column else ""
+                ax.set_ylabel(f"{variant_label}true class", fontsize=TEXT)
         else:
             ax.set_title(f"{variant} ({backend})", fontsize=TEXT)
             if column == 0:
@@ -218,6 +248,7 @@ def view(confusion: pd.DataFrame, baseline: str, style: dict[str, Style], datase
         "classes": len(next(iter(matrices.values()))),
         "every_backend": every_backend,
         "grid": confusion_grid(confusion, style, dataset),
+        "grid_merged": any(b and SAME in b for _, b in layout(matrices, dataset, style)[0]),
         "difference": difference_grid(confusion, baseline, style, dataset),
         "per_class": table(
             per_class(confusion, dataset),

@@ -71,7 +71,7 @@ def styles(backends: Sequence[str], baseline: str) -> dict[str, Style]:
 # Learning curves ------------------------------------------------------------------------------
 
 LOSS, ACCURACY = "training loss (epoch mean)", "test accuracy (fraction)"
-SECONDS = "training s (in train_epoch)"
+SECONDS = "training s"
 PANELS = [
     ("epoch", "train_loss", LOSS),
     ("epoch", "test_accuracy", ACCURACY),

@@ -138,6 +138,7 @@ def render(tables_dir: str | Path, settings: Settings = Settings()) -> str:
         **figures_context(found, ok, settings, style),
         **provenance_context(found["provenance"], ok),
         "seed_plan": seed_look.view(settings.seed_looks),
+        "config_texts": config_texts(settings.configfiles),
     }
     return environment().get_template("report.html.j2").render(**context)
 
@@ -175,6 +176,10 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "speed_chart": figures.speed_chart(derived["speed"], settings.baseline, style)
         if len(ok) and settings.baseline in set(ok["backend"]) and ok["backend"].nunique() > 1
         else None,
+        "time_to_accuracy_reached": bool(
+            len(derived["time_to_accuracy"])
+            and derived["time_to_accuracy"]["training seconds to reach it (median)"].notna().any()
+        ),
         "time_to_accuracy": table(derived["time_to_accuracy"], backends=list(style))
         if len(derived["time_to_accuracy"])
         else None,
@@ -221,7 +226,9 @@ def figures_context(found, ok, settings: Settings, style) -> dict:
         "differences": table(
             differences[differences[confusion_views.CELLS] > 0], backends=list(style)
         ),
-        "identical": [f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])],
+        "identical": order.sorted_naturally(
+            f"{v} ({b})" for v, b in zip(identical["variant"], identical["backend"])
+        ),
     }
 
 
@@ -233,8 +240,20 @@ def provenance_context(provenance: pd.DataFrame, ok: pd.DataFrame) -> dict:
         "code": dict(zip(origin["code"]["item"], origin["code"]["value"])),
         "machines": origin["machines"].to_dict("records"),
         "variants": [VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS],
-        "used": ok.groupby("variant")["hyperparameters"].unique().map(sorted).to_dict(),
+        "used": views.hyperparameters(ok),
     }
+
+
+def config_texts(configfiles: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, contents) of each config file the workflow applied, where it can be read from
+    the directory the report step runs in (the workflow's)."""
+    found = []
+    for name in configfiles:
+        try:
+            found.append((name, Path(name).read_text(errors="replace").rstrip("\n")))
+        except OSError:
+            continue
+    return found
 
 
 def not_implemented(ok: pd.DataFrame) -> list[str]:

@@ -63,9 +63,14 @@ def _compact(svg: str) -> str:
 def _scoped_styles(svg: str, root: str) -> str:
     """The root gets the id ``root``; matplotlib's ``*{...}`` rule and the font list its labels
     share become rules under that id, written once."""
-    # never drawn smaller than its natural size: the page scrolls a wide figure, not shrinks it
-    width = re.search(r'<svg [^>]*width="([^"]+)"', svg)
-    least = f' style="min-width: {width[1]}"' if width else ""
+    # never drawn smaller than its natural size (the page scrolls a wide figure, not shrinks
+    # its text), and at most a quarter larger: as wide as its column allows between the two
+    width = re.search(r'<svg [^>]*width="([\d.]+)([a-z]*)"', svg)
+    least = ""
+    if width:
+        size, unit = float(width[1]), width[2]
+        least = f' style="min-width: {size:g}{unit}; width: min(100%, {1.25 * size:.1f}{unit})"'
+
     svg = svg.replace("<svg ", f'<svg id="{root}"{least} ', 1)
     rules = f"#{root} *{{"
     families = set(FONT.findall(svg))

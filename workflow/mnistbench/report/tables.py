@@ -16,6 +16,7 @@ from mnistbench.plan import points
 from mnistbench.report import uncertainty
 from mnistbench.report.aggregate import with_point
 from mnistbench.training.kernels import ITEM_PREFIX as KERNELS
+from mnistbench.training.provenance import LOAD_PREFIXES
 from mnistbench.variants import VARIANTS
 
 GROUP_KEYS = ["dataset", "variant", "backend", "point", "device", "implementation"]
@@ -24,7 +25,14 @@ PREDICT_US = "predict time (µs per test image, whole test set, median of 3)"
 SPEEDUP = "training speed-up over {} (×, ratio of medians)"
 ACCURACY_LOW = "test accuracy, 95% interval, low"
 ACCURACY_HIGH = "test accuracy, 95% interval, high"
-MEMORY = "train peak memory (MiB, resident, max)"
+MEMORY = "train memory (MiB, peak above the process once set up, max)"
+# What the memory column measures, for its caption.
+MEMORY_MEANS = (
+    "Train memory: the run's peak resident memory during its training epochs and their "
+    "scoring, above what the process held once the backend was set up (libraries imported, "
+    "code compiled, data transferred), from the kernel (Linux's VmHWM, reset at that point); "
+    "blank for runs recorded before it was measured."
+)
 
 RUN_COLUMNS = {
     "dataset": "dataset",
@@ -42,7 +50,8 @@ RUN_COLUMNS = {
     "train_seconds": "train time (s, inside train_epoch, all epochs)",
     "samples_per_second": "training throughput (images/s)",
     "predict_us": PREDICT_US,
-    "peak_rss_mb": "train peak memory (MiB, resident)",
+    "train_memory_mb": "train memory (MiB, peak above the process once set up)",
+    "peak_rss_mb": "train process peak memory (MiB, resident, imports included)",
     "job_wall_seconds": "train job wall time (s, Snakemake benchmark)",
     "backend_version": "framework version",
 }
@@ -68,7 +77,7 @@ def with_derived(summary: pd.DataFrame) -> pd.DataFrame:
 def runs_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Every run, one row each."""
     summary = with_point(summary)
-    return with_derived(summary)[list(RUN_COLUMNS)].rename(columns=RUN_COLUMNS)
+    return with_derived(summary).reindex(columns=list(RUN_COLUMNS)).rename(columns=RUN_COLUMNS)
 
 
 # Accuracy, in context -------------------------------------------------------------------------
@@ -192,6 +201,8 @@ def speed_table(summary: pd.DataFrame, baseline: str = "numpy") -> pd.DataFrame:
     chart's whiskers use :func:`speedups`, one ratio per seed.
     """
     runs = speedups(summary, baseline)
+    if "train_memory_mb" not in runs:  # runs recorded before it was measured
+        runs = runs.assign(train_memory_mb=np.nan)
     table = (
         runs.groupby(GROUP_KEYS)
         .agg(
@@ -203,7 +214,7 @@ def speed_table(summary: pd.DataFrame, baseline: str = "numpy") -> pd.DataFrame:
             baseline_predict=("baseline_predict_us", "first"),
             throughput=("samples_per_second", "median"),
             predict=("predict_us", "median"),
-            memory=("peak_rss_mb", "max"),
+            memory=("train_memory_mb", "max"),
         )
         .reset_index()
     )
@@ -326,7 +337,9 @@ def provenance_tables(provenance: pd.DataFrame) -> dict[str, pd.DataFrame]:
     )
     machines.columns.name = None
     machine_or_data = shared["item"].isin(MACHINE_ITEMS) | shared["item"].str.startswith("data ")
-    libraries = shared[~machine_or_data & ~shared["item"].isin(CODE_ITEMS)]
+    # a job's load is its own moment's: listed run by run below, not as a shared value
+    moment = shared["item"].str.startswith(LOAD_PREFIXES)
+    libraries = shared[~machine_or_data & ~shared["item"].isin(CODE_ITEMS) & ~moment]
     data = shared[shared["item"].str.startswith("data ")]
     return {
         "code": shared[shared["item"].isin(CODE_ITEMS)][["item", "value"]],

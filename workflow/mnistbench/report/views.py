@@ -9,6 +9,7 @@ numbers (:mod:`mnistbench.report.tables`, :mod:`mnistbench.report.uncertainty`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -121,4 +122,25 @@ def speed(frame: pd.DataFrame, baseline: str, backends: Sequence[str]) -> View:
         predict,
         "predict speed-up reading",
     ]
-    return _split(frame, main, more, "", backends)
+    return _split(frame, main, more, tables.MEMORY_MEANS, backends)
+
+
+def hyperparameters(ok: pd.DataFrame) -> dict[str, Table]:
+    """Per variant, the hyperparameters its runs used: one column each, one row per set used
+    (with the points that used it, where several sets were). Values as the config writes them
+    (``1e-08``, ``0.1``), not reformatted by a unit they do not have."""
+    found = {}
+    for variant, runs in ok.groupby("variant"):
+        sets = runs.groupby("hyperparameters", sort=False)["point"].unique()
+        several = len(sets) > 1
+        rows = [
+            {
+                **json.loads(used),
+                **({"points": ", ".join(order.sorted_naturally(p))} if several else {}),
+            }
+            for used, p in sets.items()
+        ]
+        rows.sort(key=lambda row: order.natural(row.get("points", "")))
+        frame = pd.DataFrame(rows).map(lambda v: "" if v is None or v != v else str(v))
+        found[variant] = table(frame, constant=())
+    return found

@@ -24,7 +24,7 @@ import numpy as np
 from mnistbench.errors import MnistbenchError, Stopped
 from mnistbench.plugin.backend import Backend, EpochResult, TrainSpec, Weights, is_resumable
 from mnistbench.plugin.registry import backend_errors
-from mnistbench.training import checkpoint
+from mnistbench.training import checkpoint, provenance
 from mnistbench.training.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class TrainedModel:
     # Seconds this attempt spent around the timed epochs: the backend's set-up, scoring the test
     # set after each epoch, and the after-epoch callback (the train step's checkpoints).
     outside: dict[str, float] = dataclasses.field(default_factory=dict)
+    # MiB: peak resident memory of the epochs (and their scoring) above the process once set up.
+    memory_mb: float = float("nan")
 
     @property
     def train_seconds(self) -> float:
@@ -119,6 +121,7 @@ def fit(
         trainer = backend.setup(spec)
     outside["setup"] = time.perf_counter() - start
     scored = set(scored_epochs(len(spec.epochs), curve_points))
+    memory = provenance.memory_baseline()  # imports, compilation and transfers are done
     for epoch in range(spec.start_epoch, len(spec.epochs)):
         start, seconds = time.perf_counter(), None
         test = (x_test, y_test) if epoch + 1 in scored else None
@@ -146,7 +149,7 @@ def fit(
         score = "not scored" if row["test_accuracy"] is None else f"{row['test_accuracy']:.4f}"
         log.info("epoch %d/%d: train loss %.4f, test accuracy %s, %.2f s", row["epoch"],
                  len(spec.epochs), row["train_loss"], score, seconds)  # fmt: skip
-    return TrainedModel(weights, history, diverged, outside)
+    return TrainedModel(weights, history, diverged, outside, provenance.memory_above(memory))
 
 
 def _epoch(backend, spec, trainer, epoch, start, test):

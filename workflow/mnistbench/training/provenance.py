@@ -56,6 +56,33 @@ def project(where: Path = PACKAGE) -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
+def workflow_changes(where: Path | None = None) -> bool | None:
+    """Whether the checkout holding the directory the workflow runs in (``where``, else the
+    current one: Snakemake's working directory) has uncommitted changes: its config and rules,
+    not the installed package's. None outside a git checkout."""
+    try:
+        return bool(_git(where or Path.cwd(), "status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def load() -> dict[str, Any]:
+    """How busy the machine is now: the load average over 1, 5 and 15 minutes and the memory
+    available of the total, in MiB (Linux's ``/proc/meminfo``); what is unknown is left out."""
+    found: dict[str, Any] = {}
+    if hasattr(os, "getloadavg"):
+        found["load_average"] = [round(v, 2) for v in os.getloadavg()]
+    try:
+        meminfo = dict(
+            line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines()
+        )
+        for key, name in (("MemAvailable", "memory_available_mib"), ("MemTotal", "memory_mib")):
+            found[name] = int(meminfo[key].split()[0]) // 1024  # kB
+    except (OSError, KeyError, ValueError):
+        pass
+    return found
+
+
 def _git(where: Path, *args: str) -> str:
     done = subprocess.run(
         ["git", "-C", str(where), *args], capture_output=True, text=True, check=True, timeout=30
@@ -104,12 +131,14 @@ def machine(device: str) -> dict[str, Any]:
     }
 
 
-def record(device: str) -> dict[str, Any]:
-    """What a run records of its making in ``train.json``: project, versions, the libraries that
-    did its arithmetic (asked after training, so every library the run loaded is there) and
-    machine."""
+def record(device: str, at_start: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a run records of its making in ``train.json``: project (with the workflow
+    directory's uncommitted changes), versions, the libraries that did its arithmetic (asked
+    after training, so every library the run loaded is there), machine, and its load at the
+    job's start (``at_start``, from :func:`load`) and now, at its end."""
     return {
-        "project": project(),
+        "project": {**project(), "workflow_dirty": workflow_changes()},
+        "load": {"start": dict(at_start or {}), "end": load()},
         "versions": versions(),
         "kernels": kernels.loaded(),
         "machine": machine(device),
@@ -123,7 +152,7 @@ def flatten(record: Mapping[str, Any]) -> dict[str, str]:
     record reads ``unknown``.
     """
     code = record.get("project", {})
-    dirty = code.get("dirty")
+    dirty = code.get("workflow_dirty", code.get("dirty"))
     host = record.get("machine", {})
     items = {
         "commit": code.get("commit", UNKNOWN),
@@ -138,16 +167,66 @@ def flatten(record: Mapping[str, Any]) -> dict[str, str]:
         "platform": host.get("platform", UNKNOWN),
         "framework": f"{record.get('backend', '?')} {record.get('backend_version', UNKNOWN)}",
     }
+    items.update(load_items(record.get("load", {})))
     items.update({name: version for name, version in record.get("versions", {}).items()})
     items.update(kernels.describe(kernel) for kernel in record.get("kernels", []))
     items.update({f"data {role}": sha for role, sha in record.get("data_sha256", {}).items()})
     return {item: str(value) for item, value in items.items()}
 
 
+LOAD_PREFIXES = ("load average at", "memory available at")  # items of a job's own moment
+
+
+def load_items(at: Mapping[str, Any]) -> dict[str, str]:
+    """The load :func:`record` took at a job's start and end, as provenance items."""
+    items = {}
+    for when in ("start", "end"):
+        found = at.get(when, {})
+        if "load_average" in found:
+            averages = ", ".join(f"{v:g}" for v in found["load_average"])
+            items[f"load average at the job's {when} (1, 5, 15 min)"] = averages
+        if "memory_available_mib" in found:
+            free, total = found["memory_available_mib"], found.get("memory_mib", UNKNOWN)
+            items[f"memory available at the job's {when} (MiB)"] = f"{free:,} of {total:,}"
+    return items
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (exact, from the kernel)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB else
+
+
+CLEAR_REFS, STATUS = Path("/proc/self/clear_refs"), Path("/proc/self/status")
+
+
+def _status_mib(field: str) -> float | None:
+    """``VmRSS`` or ``VmHWM`` of this process from Linux's ``/proc/self/status``, in MiB."""
+    try:
+        lines = STATUS.read_text().splitlines()
+    except OSError:
+        return None
+    found = [line.split()[1] for line in lines if line.startswith(f"{field}:")]
+    return int(found[0]) / 1024 if found else None  # kB
+
+
+def memory_baseline() -> float:
+    """This process's resident memory now, in MiB: where a run's own memory starts, once its
+    libraries are imported and its backend set up. On Linux the kernel's peak is reset to it
+    (5 to ``/proc/self/clear_refs``), so that :func:`memory_above` sees only what comes after."""
+    try:
+        CLEAR_REFS.write_text("5")
+    except OSError:
+        pass  # not Linux: the peak then includes the imports'
+    return _status_mib("VmRSS") or peak_rss_mb()
+
+
+def memory_above(baseline: float) -> float:
+    """Peak resident memory since :func:`memory_baseline`, above ``baseline``, in MiB: what the
+    training itself took (its batches, gradients, its framework's work), not the libraries the
+    process imported before."""
+    peak = _status_mib("VmHWM") or peak_rss_mb()
+    return max(0.0, peak - baseline)
 
 
 def memory_limit_bytes() -> int:

@@ -138,6 +138,7 @@ def run(
     ``curve_points`` is how many epochs score the test set for the learning curve
     (:func:`mnistbench.training.epochs.scored_epochs`); the others' test accuracy is left empty.
     """
+    at_start = provenance.load()  # how busy the machine was as the job began
     if threads is not None:
         thread_control.limit(threads)
     epochs.scored_epochs(1, curve_points)  # refuses a bad setting before any work
@@ -219,8 +220,9 @@ def run(
             **limits,  # train_limit: the first N images only (config subset); None: all
             **shape,  # classes and image size read from the data, and how it was read
             **outcome(model, progress),
+            "train_memory_mb": model.memory_mb,  # the epochs' own: set-up and imports left out
             "seconds_outside_training": {"prepare": preparing, **model.outside},
-            **provenance.record(resolved),
+            **provenance.record(resolved, at_start),
             "data_sha256": data_set.sha256,
         }
         artifacts.write_all(out, outputs(model, info))
