@@ -27,8 +27,8 @@ def labels(*splits):
 
 def test_a_definition_gives_its_options_with_defaults():
     read = Conventions.from_definition({"classes": 26, "label_offset": 1, "transpose": True,
-                                        "image_size": [28, 28]})  # fmt: skip
-    assert read == Conventions(classes=26, label_offset=1, transpose=True, image_size=(28, 28))
+                                        "image_size": [32, 24]})  # fmt: skip
+    assert read == Conventions(classes=26, label_offset=1, transpose=True, image_size=(32, 24))
     assert Conventions.from_definition({}) == Conventions(None, 0, False, None)
     assert read.record() == {"label_offset": 1, "transpose": True}
 

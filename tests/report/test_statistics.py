@@ -131,3 +131,42 @@ def test_a_speed_verdict_needs_two_runs_on_every_side():
     assert st.speed_verdict_possible(2, 2) and st.speed_verdict_possible(5, 2, 3)
     assert not st.speed_verdict_possible(1, 4)
     assert not st.speed_verdict_possible(3, 1)
+
+
+def test_the_smallest_mann_whitney_p_is_two_over_the_ways_to_split():
+    assert st.smallest_mann_whitney_p(3, 3) == pytest.approx(2 / 20)
+    assert st.smallest_mann_whitney_p(5, 4) == pytest.approx(2 / 126)
+    assert st.smallest_mann_whitney_p(1, 1) == 1.0  # 2 / 2: capped at 1
+    assert st.smallest_mann_whitney_p(0, 5) == 1.0 and st.smallest_mann_whitney_p(5, 0) == 1.0
+
+
+def test_mann_whitney_of_all_tied_values_is_p_1_and_of_separated_ones_the_smallest():
+    assert st.mann_whitney([2.0] * 5, [2.0] * 5, 0.05) == 1.0
+    p = st.mann_whitney([1.0, 2.0, 3.0, 4.0, 5.0], [6.0, 7.0, 8.0, 9.0, 10.0], 0.05)
+    assert p == pytest.approx(st.smallest_mann_whitney_p(5, 5))
+    assert st.mann_whitney([1.0, 2.0, 3.0], [4.0, 5.0, 6.0], 0.05) is None  # 0.1 at best
+
+
+def test_a_speedup_without_spread_is_the_exact_ratio_and_one_value_is_too_few():
+    interval = st.speedup_interval([4.0, 4.0, 4.0], [2.0, 2.0])
+    assert (interval.low, interval.high, interval.method) == (2.0, 2.0, st.BOOTSTRAP_METHOD)
+    assert st.speedup_interval([4.0], [2.0, 2.0]) is None
+    assert st.speedup_interval([4.0, 4.0], [2.0]) is None
+
+
+def test_the_ratio_of_medians_is_taken_along_the_last_axis():
+    numerator = np.array([[1.0, 9.0, 3.0], [4.0, 4.0, 10.0]])
+    denominator = np.array([[1.0, 1.0, 2.0], [2.0, 2.0, 2.0]])
+    assert st.ratio_of_medians(numerator, denominator).tolist() == [3.0, 2.0]
+
+
+def test_benjamini_hochberg_of_no_test_is_all_blank():
+    assert np.isnan(st.benjamini_hochberg([np.nan, np.nan])).all()
+    assert st.benjamini_hochberg([0.01, 0.04]).tolist() == pytest.approx([0.02, 0.04])
+
+
+def test_the_two_stage_interval_needs_two_values_on_each_side():
+    assert st.two_stage_speedup_interval([[1.0]], [[1.0, 2.0]]) is None
+    assert st.two_stage_speedup_interval([[1.0, 2.0]], [[1.0]]) is None
+    interval = st.two_stage_speedup_interval([[2.0, 2.0], [2.0]], [[1.0, 1.0]])
+    assert (interval.low, interval.high) == (2.0, 2.0) and interval.method == st.TWO_STAGE_METHOD

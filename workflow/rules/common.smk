@@ -122,6 +122,22 @@ def get_fetch_args(wildcards):
 DATASET_FILES = {role: f"{experiment.DATA_DIR}/{role}.idx" for role in ROLES}
 
 
+def get_data_folder(wildcards, input):
+    """The folder of the run's dataset files, from its inputs (as executors without a shared
+    file system expect)."""
+    return os.path.dirname(input.train_images)
+
+
+def get_run_folder(wildcards, input):
+    """The run's folder, from the weights an evaluate job reads."""
+    return os.path.dirname(input.weights)
+
+
+def get_out_folder(wildcards, output):
+    """The run's folder, from the weights a train job writes."""
+    return os.path.dirname(output.weights)
+
+
 def get_data_digests(wildcards):
     """``--sha256 role=hex`` per file: train and evaluate refuse data changed since its fetch."""
     files = config["dataset_definitions"][wildcards.dataset]["files"]

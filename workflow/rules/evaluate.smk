@@ -26,8 +26,8 @@ rule evaluate_model:
         gpu_model=get_gpu_model,
     params:
         python=JOB_PYTHON,
-        data=experiment.DATA_DIR,  # patterns Snakemake fills in, as the train rule's
-        run=RUN_DIR,
+        data=get_data_folder,
+        run=get_run_folder,
         digests=get_data_digests,
         code=get_evaluate_code,
     shell:

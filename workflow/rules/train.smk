@@ -29,9 +29,8 @@ rule train_model:
         gpu_model=get_gpu_model,
     params:
         python=JOB_PYTHON,
-        # Folders as patterns, not functions: Snakemake fills them in without calling anything.
-        data=experiment.DATA_DIR,
-        out=RUN_DIR,
+        data=get_data_folder,
+        out=get_out_folder,
         args=get_train_args,
         digests=get_data_digests,
         checkpoint=experiment.CHECKPOINT_DIR,
