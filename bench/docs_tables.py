@@ -33,7 +33,9 @@ BACKEND_NAMES = {"numpy": "NumPy", "torch": "PyTorch", "jax": "JAX"}
 
 
 def backend_name(name: str) -> str:
-    return BACKEND_NAMES.get(name, name)
+    """``PyTorch`` for ``torch``; ``PyTorch autograd`` for the runner ``torch autograd``."""
+    backend, _, implementation = name.partition(" ")
+    return " ".join([BACKEND_NAMES.get(backend, backend), implementation]).strip()
 
 
 def variant_order(variants) -> list[str]:

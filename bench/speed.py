@@ -1,4 +1,4 @@
-"""python bench/speed.py [--quick] [--threads 1] [--repeats 3] [--epochs 2] [--variants ...]
+"""python bench/speed.py [--quick] [--threads 1] [--repeats 3] [--epochs 2] [--samples N] [...]
 
 Seconds per epoch of every installed backend on every variant, full MNIST, beside the seed
 notebook's own training loop for that variant (``bench/seed_loops``), all in one process with the
@@ -243,6 +243,11 @@ def main() -> None:
     parser.add_argument(
         "--no-seed-loops", dest="seed_loops", action="store_false", help="backends only"
     )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        help="train on the first N images only: shorter epochs, so more repeats on a busy machine",
+    )
     parser.add_argument("--data", type=Path, default=REPO / "resources" / "mnist")
     parser.add_argument("--out", type=Path, default=OUT, help="the CSV to write")
     args = parser.parse_args()
@@ -250,7 +255,7 @@ def main() -> None:
         for key, value in QUICK.items():
             setattr(args, key, value)
     ensure_data(args.data)
-    data = datasets.load(args.data)
+    data = datasets.load(args.data, train_limit=args.samples)
     registry = load_backends()
     backends = args.backends or registry.available()
     rows = []

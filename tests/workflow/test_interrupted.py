@@ -33,6 +33,7 @@ EXPERIMENT = {
 CONFIGS = ["config/quick.yaml", SAMPLE_CONFIG, "extra.yaml"]
 TIMES = ["train_seconds", "samples_per_second", "attempts", "predict_seconds"]
 TIMES += ["predict_samples_per_second", "peak_rss_mb", "train_memory_mb", "job_wall_seconds"]
+TIMES += ["setup_seconds"]
 
 
 def workflow_copy(root: Path) -> Path:

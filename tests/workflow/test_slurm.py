@@ -33,7 +33,7 @@ SLURM_ARGS = [
     "--latency-wait", "5",
 ]  # fmt: skip
 TIMES = ["train_seconds", "samples_per_second", "predict_seconds", "predict_samples_per_second"]
-TIMES += ["peak_rss_mb", "train_memory_mb", "job_wall_seconds"]
+TIMES += ["peak_rss_mb", "train_memory_mb", "job_wall_seconds", "setup_seconds"]
 
 
 @pytest.fixture(scope="module")
