@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mnistbench.report import glance, render
+from mnistbench.report import glance, render, seed_look
 from mnistbench.report import statistics as st
 from tests import known
 
@@ -59,6 +59,18 @@ def test_a_new_kind_of_claim_plugs_in_as_one_function(tmp_path):
     [line] = glance.lines(derived(tmp_path), "numpy", [*glance.CLAIM_KINDS, seeds])
     assert [c.what for c in line.claims] == ["speed", "agreement", "seeds"]
     assert line.claims[-1].text == "2 seeds"
+
+
+def test_a_seed_plan_says_at_a_glance_how_each_cell_stopped(tmp_path):
+    tables = derived(tmp_path)
+    [line] = glance.lines(tables, "numpy")
+    assert "seeds" not in [c.what for c in line.claims]  # no seed plan, no such claim
+    look = {"dataset": line.dataset, "variant": "mlp", "point": "default"}
+    stopped = seed_look.how_it_stopped({**look, "seeds": 4, "look": 2, "decided": True})
+    plan = pd.DataFrame([{**look, "stopped": stopped}])
+    [line] = glance.lines({**tables, "seed_plan": plan}, "numpy")
+    seeds = next(c for c in line.claims if c.what == "seeds")
+    assert (seeds.text, seeds.href) == ("decided after 4 seeds (look 2)", "#seed-plan")
 
 
 def test_the_page_opens_with_the_lines_each_claim_a_link(tmp_path):

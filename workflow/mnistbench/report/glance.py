@@ -120,7 +120,16 @@ def agreement_claim(derived: Mapping[str, pd.DataFrame], baseline: str, key: dic
     return Claim("agreement", "; ".join(said), "#differences")
 
 
-CLAIM_KINDS: list[ClaimKind] = [speed_claim, agreement_claim]
+def seeds_claim(derived: Mapping[str, pd.DataFrame], baseline: str, key: dict) -> Claim | None:
+    """How a seed plan stopped for the line's cell ("decided after 4 seeds (look 2)"); None
+    without a seed plan (``derived["seed_plan"]``: :func:`mnistbench.report.seed_look.summary`)."""
+    rows = _rows(derived.get("seed_plan", pd.DataFrame()), key)
+    if rows.empty:
+        return None
+    return Claim("seeds", str(rows["stopped"].iloc[0]), "#seed-plan")
+
+
+CLAIM_KINDS: list[ClaimKind] = [speed_claim, agreement_claim, seeds_claim]
 
 
 def lines(

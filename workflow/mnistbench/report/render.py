@@ -172,7 +172,9 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         "methods": statistics,
         "speed": views.speed(derived["speed"], settings.baseline, list(style)),
         **implementations_context(ok, found["history"], folder),
-        "glance": glance.lines(derived, settings.baseline),
+        "glance": glance.lines(
+            {**derived, "seed_plan": seed_look.summary(settings.seed_looks)}, settings.baseline
+        ),
         "speed_chart": figures.speed_chart(derived["speed"], settings.baseline, style)
         if len(ok) and settings.baseline in set(ok["backend"]) and ok["backend"].nunique() > 1
         else None,
