@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench import hookimpl
+from mnistbench.plugin import StepProtocol
 from mnistbench.plugin.backend import Trainer, TrainSpec
 from mnistbench.plugin.frameworks import installed_version, missing_reason
 from mnistbench.plugin.variant_registry import backend_variants, variant_module
@@ -32,12 +33,18 @@ MNISTBENCH_HOOK_VERSION = 2  # the version of mnistbench's hooks this plugin imp
 # JAX logs at INFO that it found no TPU; that is not news on a CPU or GPU machine.
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
 STEP_PROTOCOL = 1  # the version of the JAX step protocol the loop speaks
+# What a step module must define at that version (docs/step-protocol.md): checked on loading it.
+STEPS = StepProtocol(
+    "jax",
+    STEP_PROTOCOL,
+    {"STEP": "w, state, x, y, extras, hp", "initial_state": "w", "predict": "w, x, hp"},
+)
 VARIANTS = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn", "predictive_coding")  # written here
 
 
 def _module(variant: str):
     """This package's module for ``variant``, or the one a variant plugin ships for it."""
-    return variant_module(JaxBackend.name, variant, __name__, VARIANTS, STEP_PROTOCOL)
+    return variant_module(JaxBackend.name, variant, __name__, VARIANTS, STEPS)
 
 
 class JaxBackend:
@@ -52,7 +59,7 @@ class JaxBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a JAX step for."""
-        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL)
+        return backend_variants(self.name, VARIANTS, STEPS)
 
     @property
     def version(self) -> str:
