@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mnistbench import hookimpl
+from mnistbench.plugin import StepProtocol
 from mnistbench.plugin.backend import Trainer, TrainSpec
 from mnistbench.plugin.frameworks import installed_version, missing_reason
 from mnistbench.plugin.variant_registry import (
@@ -42,26 +43,37 @@ AUTOGRAD_PROTOCOL = 1  # the version of the autograd protocol (a forward pass an
 # The variants written here as a forward pass (mnistbench_torch.models): every one whose update
 # is the gradient of one loss (predictive coding's is not).
 AUTOGRAD = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn")
+# What a variant plugin's module must define for each (docs/step-protocol.md): checked on loading.
+STEPS = StepProtocol(
+    "torch",
+    STEP_PROTOCOL,
+    {"STEP": "w, state, x, y, extras, hp", "predict": "w, x, hp, device"},
+)
+MODELS = StepProtocol(
+    "torch autograd",
+    AUTOGRAD_PROTOCOL,
+    {"loss": "w, x, y, extras, hp", "forward": "w, x, hp"},
+)
 
 
 def _model(variant: str):
     """This package's module for ``variant``, or the one a variant plugin ships for it."""
-    return variant_module(TorchBackend.name, variant, __name__, VARIANTS, STEP_PROTOCOL)
+    return variant_module(TorchBackend.name, variant, __name__, VARIANTS, STEPS)
 
 
 def _autograd_model(variant: str):
     """This package's forward pass of ``variant``, or the one a variant plugin ships for it."""
     if variant in AUTOGRAD:
         return importlib.import_module(f"{__name__}.models.{variant}")
-    return step_module(TorchBackend.name, variant, AUTOGRAD_PROTOCOL, "autograd")
+    return step_module(TorchBackend.name, variant, MODELS, "autograd")
 
 
 def _tuned(variant: str) -> bool:
-    return variant in VARIANTS or variant in variant_steps(TorchBackend.name, STEP_PROTOCOL)
+    return variant in VARIANTS or variant in variant_steps(TorchBackend.name, STEPS)
 
 
 def _autograd(variant: str) -> bool:
-    shipped = variant_steps(TorchBackend.name, AUTOGRAD_PROTOCOL, "autograd")
+    shipped = variant_steps(TorchBackend.name, MODELS, "autograd")
     return variant in AUTOGRAD or variant in shipped
 
 
@@ -75,8 +87,8 @@ class TorchBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a PyTorch step or model for."""
-        shipped = variant_steps(self.name, AUTOGRAD_PROTOCOL, "autograd")
-        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL) | set(shipped)
+        shipped = variant_steps(self.name, MODELS, "autograd")
+        return backend_variants(self.name, VARIANTS, STEPS) | set(shipped)
 
     def implementations_for(self, variant: str) -> tuple[str, ...]:
         """``tuned`` where there are hand-written steps; ``autograd`` and ``compiled`` where
