@@ -5,6 +5,7 @@ out, and both that and a protocol mismatch are warnings the user sees on stderr.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -195,4 +196,29 @@ def environment(extra: dict[str, str]) -> dict[str, str]:
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], env=environment(env), capture_output=True, text=True
+    )
+
+
+SHIPPED_PROTOCOLS = [
+    ("mnistbench_numpy", "STEPS", "mnistbench_lenet.numpy_steps"),
+    ("mnistbench_jax", "STEPS", "mnistbench_lenet.jax_steps"),
+    ("mnistbench_torch", "STEPS", "mnistbench_lenet.torch_steps"),
+    ("mnistbench_torch", "MODELS", "mnistbench_lenet.torch_model"),
+]
+
+
+@pytest.mark.parametrize(("backend", "protocol", "module"), SHIPPED_PROTOCOLS)
+def test_each_shipped_protocol_fits_the_lenet_plugin_and_names_what_a_module_lacks(
+    backend, protocol, module
+):
+    protocol = getattr(importlib.import_module(backend), protocol)
+    real = importlib.import_module(module)
+    assert protocol.problem(real) is None
+    first, *rest = protocol.required
+    lacking = ModuleType("lacking")
+    for name in rest:
+        setattr(lacking, name, getattr(real, name))
+    assert protocol.problem(lacking) == (
+        f"lacking: {first}({protocol.required[first]}) is missing "
+        f"({protocol.backend} step protocol version {protocol.version})"
     )
