@@ -2,11 +2,11 @@
 
 One run of the quick DAG on the MNIST sample (16 training images) with ``seeds: {first: 3, step: 1,
 max: 5}`` and the test plugins of ``tests/plugins/paced_site``: NumPy's arithmetic, each epoch
-padded to 1.5 s or 4.5 s, so that the difference is known whatever else the machine runs. The mlp
-cell compares ``paced`` with ``paced_slow`` (three times slower: decided at the first look); the
-dropout_mlp cell
-``paced`` with its twin (no difference, and a speed margin of 0.1% that a few seeds of real timings
-cannot show: undecided until the maximum).
+padded to 1.5 s or 4.5 s (each run within 3% of it, as a real machine's runs spread), so that the
+difference is known whatever else the machine runs. The mlp cell compares ``paced`` with
+``paced_slow`` (three times slower: decided at the first look); the dropout_mlp cell ``paced`` with
+its twin (no difference, and a speed margin of 0.1%, far inside the runs' 3% spread: undecided
+until the maximum).
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
 """Backend plugins for the seed-plan tests: NumPy's arithmetic, each epoch padded to a set time.
 
-Every timed epoch of ``paced`` and ``paced_twin`` lasts 1.5 s, of ``paced_slow`` 4.5 s: the epoch
-trains (well under that on a small training subset), then waits out the rest. One pair differs
-three-fold in speed and the other not at all, whatever else the machine is doing, and every one
-predicts exactly as NumPy does. Put this folder on ``PYTHONPATH`` to install them, as
-``pip install`` would.
+Every timed epoch of ``paced`` and ``paced_twin`` lasts about 1.5 s, of ``paced_slow`` about 4.5 s:
+the epoch trains (well under that on a small training subset), then waits out the rest. Each run
+is up to 3% faster or slower than that, by a draw fixed by its backend and initial weights (so by
+its seed): the run-to-run spread of a real machine, which an idle one would otherwise not show,
+the same on every run of the tests. One pair differs three-fold in speed and the other not at
+all, whatever else the machine is doing, and every one predicts exactly as NumPy does. Put this
+folder on ``PYTHONPATH`` to install them, as ``pip install`` would.
 """
 
 import time
+import zlib
+
+import numpy as np
 
 from mnistbench import hookimpl
 from mnistbench_numpy import NumpyBackend
@@ -37,7 +42,9 @@ class PacedBackend(NumpyBackend):
     pause = 1.5
 
     def setup(self, spec):
-        return _Paced(super().setup(spec), self.pause)
+        weights = b"".join(w.tobytes() for w in spec.initial_weights.values())
+        draw = np.random.default_rng([zlib.crc32(self.name.encode()), zlib.crc32(weights)])
+        return _Paced(super().setup(spec), self.pause * (1 + draw.uniform(-0.03, 0.03)))
 
 
 class PacedTwinBackend(PacedBackend):
