@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from mnistbench.plugin import threads
+from mnistbench.plugin import scores_in_chunks, threads
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,10 @@ def to_numpy(params: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
 
 @torch.no_grad()
 def predict(forward, weights: Mapping[str, np.ndarray], x: np.ndarray, device: str, *args):
-    """``forward(weights, x, *args)`` on ``device``, returned as a host NumPy array."""
+    """``forward(weights, x, *args)`` on ``device``, returned as a host NumPy array, a bounded
+    number of rows at a time (:func:`mnistbench.plugin.scores_in_chunks`)."""
     on_device = {k: tensor(v, device) for k, v in weights.items()}
-    return forward(on_device, tensor(x, device), *args).cpu().numpy()
+    return scores_in_chunks(lambda rows: forward(on_device, tensor(rows, device), *args).cpu(), x)
 
 
 def step_losses(module, returned: torch.Tensor) -> torch.Tensor:

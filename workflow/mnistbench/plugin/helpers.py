@@ -2,8 +2,9 @@
 
     from mnistbench.plugin import batches, float32_weights, job_threads, scores_in_chunks
 
-The shipped NumPy and JAX backends are built on them (and the PyTorch and JAX backends read the
-job's thread count with :func:`job_threads`, which is ``mnistbench.plugin.threads.configured``),
+The shipped NumPy and JAX backends are built on them (the PyTorch backend, whose loops work on
+device tensors, scores with :func:`scores_in_chunks`; it and JAX's read the job's thread count
+with :func:`job_threads`, which is ``mnistbench.plugin.threads.configured``),
 so a backend written with them visits the core's batches in the core's order, hands back
 weights in the layout the core stores, uses the job's thread count and scores a test set of any
 size exactly as they do: its author writes the arithmetic of a step and of ``predict``, and
