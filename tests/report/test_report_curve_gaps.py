@@ -9,29 +9,14 @@ import pytest
 
 from mnistbench.report import figures as rf
 from mnistbench.report import tables as rt
+from tests.report.test_report_figures import history as figure_history
 
 NAN = float("nan")
 
 
 def history(curves: dict, seeds=(0, 1)) -> pd.DataFrame:
     """backend -> (seconds per epoch, train loss, test accuracy or NaN where not scored)."""
-    rows = []
-    for backend, (seconds, loss, accuracy) in curves.items():
-        for seed in seeds:
-            for epoch, (s, lo, a) in enumerate(zip(seconds, loss, accuracy), start=1):
-                rows.append(
-                    {
-                        "dataset": "mnist",
-                        "variant": "mlp",
-                        "backend": backend,
-                        "seed": seed,
-                        "epoch": epoch,
-                        "train_loss": lo + 0.01 * seed,
-                        "test_accuracy": a - 0.01 * seed,
-                        "seconds": s,
-                    }
-                )
-    return pd.DataFrame(rows)
+    return figure_history(curves, seeds)
 
 
 SCORED_EVERY_SECOND = ([1.0] * 6, [0.6, 0.5, 0.4, 0.3, 0.25, 0.2], [NAN, 0.7, NAN, 0.85, NAN, 0.9])
