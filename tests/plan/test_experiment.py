@@ -24,14 +24,10 @@ def test_the_shipped_config_plans_every_combination():
     experiment = plan(CONFIG)
     backends = load_backends().available()
     assert CONFIG["variants"] == "all"
-    autograd = (
-        [v for v in VARIANTS if not VARIANTS[v].not_a_gradient] if "torch" in backends else []
-    )
-    runs = len(VARIANTS) * len(backends) + len(autograd)  # torch's autograd runs beside the rest
-    assert CONFIG["implementations"] == {"torch": ["tuned", "autograd"]}
-    assert len(experiment.runs) == runs * len(CONFIG["seeds"])
+    assert CONFIG["implementations"] == {}  # each backend's first way for each variant
+    assert len(experiment.runs) == len(VARIANTS) * len(backends) * len(CONFIG["seeds"])
     assert Run("mnist", "mlp", "torch", "default", 0) in experiment.runs
-    assert Run("mnist", "mlp", "torch", "implementation=autograd", 0) in experiment.runs
+    assert not [run for run in experiment.runs if "implementation" in run.point]
     assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/default/seed0"
 
 
@@ -77,10 +73,7 @@ def test_devices_for_a_backend_that_is_not_installed_are_set_aside_with_one_note
     experiment = plan(config_with(devices={"torch": "auto", "numpy": "cpu"}), only_numpy())
     assert {run.backend for run in experiment.runs} == {"numpy"}
     [note] = [line for line in experiment.skipped if "torch" in line]
-    assert note == (
-        "devices, implementations for backend 'torch' set aside: it is not installed "
-        "(installed: numpy)"
-    )
+    assert note == "devices for backend 'torch' set aside: it is not installed (installed: numpy)"
 
 
 def test_every_per_backend_setting_of_an_uninstalled_backend_is_named_in_its_one_note(
@@ -89,7 +82,11 @@ def test_every_per_backend_setting_of_an_uninstalled_backend_is_named_in_its_one
     monkeypatch.setattr(
         experiment_module, "PER_BACKEND_SETTINGS", ("devices", "implementations", "pools")
     )
-    config = config_with(devices={"torch": "auto"}, pools={"torch": 2, "numpy": 1})
+    config = config_with(
+        devices={"torch": "auto"},
+        implementations={"torch": "tuned"},
+        pools={"torch": 2, "numpy": 1},
+    )
     experiment = plan(config, only_numpy())
     [note] = [line for line in experiment.skipped if "torch" in line]
     assert note.startswith(

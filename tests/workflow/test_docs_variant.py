@@ -59,7 +59,7 @@ def test_the_docs_variant_runs_through_the_dag_on_pytorch_autograd_and_jax(insta
         "backends=[numpy,torch,jax]",
         "variants=deep_mlp",
         "hyperparameters={deep_mlp: {epochs: 1}}",
-        "implementations={torch: [tuned, autograd]}",  # as config/config.yaml has them
+        "implementations={torch: [tuned, autograd]}",  # both ways: the model ships only autograd
         env=env,
         timeout=900,
     )

@@ -178,8 +178,7 @@ def test_with_only_the_numpy_plugin_the_shipped_configs_run_unedited(venv, tmp_p
     assert sorted(listed_backends(venv)) == ["numpy"]
     work = copy_workflow(tmp_path)
     note = (
-        "mnistbench: devices, implementations for backend 'torch' set aside: it is not installed "
-        "(installed: numpy)"
+        "mnistbench: devices for backend 'torch' set aside: it is not installed (installed: numpy)"
     )
     planned = subprocess.run(  # the default experiment, as shipped: planned, not run
         [venv, "-m", "snakemake", "--dry-run", "--cores", "2"],
