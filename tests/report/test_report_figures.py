@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from mnistbench.report import confusion as rc
@@ -586,3 +587,28 @@ def test_identical_confusion_matrices_are_drawn_once_and_labelled_so():
     fig = rc.confusion_grid_figure(data, rf.styles(["numpy", "torch", "jax"], "numpy"), "mnist")
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.get_visible()]
     assert [ax.get_title() for ax in grid] == ["mlp\nnumpy = torch", "mlp\njax"]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ["torch", "jax", "numpy (1×)"],
+        ["paced_slow", "paced_twin", "paced (1×)"],
+        ["mybackend_float64", "torch on cuda", "jax on cuda", "numpy (1×)"],
+    ],
+)
+def test_a_figure_legend_has_as_many_columns_as_fit_its_figure(labels):
+    fig = Figure(figsize=(rf.PANEL, 2))
+    fig.set_layout_engine("constrained")
+    ax = fig.subplots()
+    for label in labels:
+        ax.plot([0, 1], [0, 1], label=label)
+    columns = rf.legend_columns(labels, fig.get_figwidth())
+    legend = fig.legend(loc="outside upper center", ncols=columns, frameon=False)
+    fig.canvas.draw()
+    box, page = legend.get_window_extent(), fig.bbox
+    assert page.x0 <= box.x0 and box.x1 <= page.x1, (columns, box, page)
+    if columns < min(3, len(labels)):  # one column more would not have fitted
+        wider = fig.legend(loc="outside upper center", ncols=columns + 1, frameon=False)
+        fig.canvas.draw()
+        assert wider.get_window_extent().width > page.width * 0.97

@@ -40,6 +40,23 @@ matplotlib.rcParams.update(
     }
 )
 PANEL = 3.6  # inches
+# A legend entry's width at 9 points, in inches: its handle and gaps, and each character.
+LEGEND_ENTRY, LEGEND_CHARACTER = 0.6, 0.07
+
+
+def legend_columns(labels: Sequence[str], width: float) -> int:
+    """The most legend columns (at most 3) whose entries fit a figure ``width`` inches wide:
+    a figure legend is not shrunk to fit, and one wider than its figure is cut at the edge."""
+    for columns in range(min(3, len(labels)), 1, -1):
+        # matplotlib fills columns in order, the first len % columns of them one entry longer
+        sizes = [len(labels) // columns + (i < len(labels) % columns) for i in range(columns)]
+        starts = np.cumsum([0, *sizes])
+        longest = [max(len(label) for label in labels[a:b]) for a, b in zip(starts, starts[1:])]
+        if sum(LEGEND_ENTRY + LEGEND_CHARACTER * n for n in longest) <= width:
+            return columns
+    return 1
+
+
 WIDTH = 5.6  # inches: the confusion grids (mnistbench.report.confusion)
 
 
@@ -153,9 +170,8 @@ def learning_curves_figure(history: pd.DataFrame, style: dict[str, Style]) -> Fi
     if stats["epoch"].nunique() == 1:  # one epoch: keep the single points off the frame
         grid[("epoch", "train_loss")].set_xlim(0.5, 1.5)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, loc="outside upper center", ncols=min(3, len(labels)), frameon=False
-    )
+    columns = legend_columns(labels, fig.get_figwidth())
+    fig.legend(handles, labels, loc="outside upper center", ncols=columns, frameon=False)
     return fig
 
 
@@ -251,7 +267,9 @@ def speed_chart_figure(
     ax.set_ylim(len(groups) - 0.5, -0.5)
     ax.set_xlabel(f"training speed-up over {baseline} (log)")
     ax.grid(axis="x", alpha=0.3)
-    fig.legend(loc="outside upper center", ncols=min(3, len(backends) + 1), frameon=False)
+    entries = [*backends, f"{baseline} (1×)"]
+    columns = legend_columns(entries, fig.get_figwidth())
+    fig.legend(loc="outside upper center", ncols=columns, frameon=False)
     return fig, titles
 
 
