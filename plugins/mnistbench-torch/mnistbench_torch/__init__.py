@@ -43,7 +43,8 @@ AUTOGRAD_PROTOCOL = 1  # the version of the autograd protocol (a forward pass an
 # The variants written here as a forward pass (mnistbench_torch.models): every one whose update
 # is the gradient of one loss (predictive coding's is not).
 AUTOGRAD = ("mlp", "sigmoid_mlp", "dropout_mlp", "mnn")
-# What a variant plugin's module must define for each (docs/step-protocol.md): checked on loading.
+# What a variant plugin's module must define for each (docs/step-protocol.md): checked when a run
+# imports it. Listing variants matches the versions only, so it never imports PyTorch.
 STEPS = StepProtocol(
     "torch",
     STEP_PROTOCOL,
@@ -69,11 +70,11 @@ def _autograd_model(variant: str):
 
 
 def _tuned(variant: str) -> bool:
-    return variant in VARIANTS or variant in variant_steps(TorchBackend.name, STEPS)
+    return variant in VARIANTS or variant in variant_steps(TorchBackend.name, STEP_PROTOCOL)
 
 
 def _autograd(variant: str) -> bool:
-    shipped = variant_steps(TorchBackend.name, MODELS, "autograd")
+    shipped = variant_steps(TorchBackend.name, AUTOGRAD_PROTOCOL, "autograd")
     return variant in AUTOGRAD or variant in shipped
 
 
@@ -87,8 +88,8 @@ class TorchBackend:
     @property
     def variants(self) -> frozenset[str]:
         """This package's variants and those plugins ship a PyTorch step or model for."""
-        shipped = variant_steps(self.name, MODELS, "autograd")
-        return backend_variants(self.name, VARIANTS, STEPS) | set(shipped)
+        shipped = variant_steps(self.name, AUTOGRAD_PROTOCOL, "autograd")
+        return backend_variants(self.name, VARIANTS, STEP_PROTOCOL) | set(shipped)
 
     def implementations_for(self, variant: str) -> tuple[str, ...]:
         """``tuned`` where there are hand-written steps; ``autograd`` and ``compiled`` where
