@@ -125,8 +125,8 @@ def installed_variants() -> VariantRegistry:
     return collect_variants(importlib.metadata.entry_points(group=VARIANT_ENTRY_POINT_GROUP))
 
 
-# backend -> variant -> why its step module for that backend was left out, as found so far
-_LEFT_OUT: dict[str, dict[str, str]] = {}
+# backend -> (variant, implementation) -> why its step module was left out, as found so far
+_LEFT_OUT: dict[str, dict[tuple[str, str], str]] = {}
 # (module, backend, protocol version) -> what is wrong with the module, or None
 _CHECKED: dict[tuple[str, str, int], str | None] = {}
 
@@ -171,7 +171,7 @@ def variant_steps(
             else:
                 found[name] = step.module
                 continue
-            _LEFT_OUT.setdefault(backend, {})[name] = why
+            _LEFT_OUT.setdefault(backend, {})[(name, implementation)] = why
     return found
 
 
@@ -189,7 +189,7 @@ def step_module(
     one-line error naming both (and what is wrong with the module)."""
     module = variant_steps(backend, protocol, implementation).get(variant)
     if module is None:
-        why = _LEFT_OUT.get(backend, {}).get(variant)
+        why = _LEFT_OUT.get(backend, {}).get((variant, implementation))
         which = "" if implementation == "tuned" else f" as {implementation}"
         raise MnistbenchError(
             why or f"backend {backend!r} does not implement variant {variant!r}{which}"
