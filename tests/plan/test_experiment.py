@@ -24,10 +24,18 @@ def test_the_shipped_config_plans_every_combination():
     experiment = plan(CONFIG)
     backends = load_backends().available()
     assert CONFIG["variants"] == "all"
-    assert CONFIG["implementations"] == {}  # each backend's first way for each variant
-    assert len(experiment.runs) == len(VARIANTS) * len(backends) * len(CONFIG["seeds"])
+    # PyTorch runs tuned and autograd, mnn tuned only; the others their first way
+    assert CONFIG["implementations"] == {"torch": {"all": ["tuned", "autograd"], "mnn": "tuned"}}
+    twice = (
+        [v for v in VARIANTS if v not in ("mnn", "predictive_coding")]
+        if "torch" in backends
+        else []
+    )
+    pairs = len(VARIANTS) * len(backends) + len(twice)
+    assert len(experiment.runs) == pairs * len(CONFIG["seeds"])
     assert Run("mnist", "mlp", "torch", "default", 0) in experiment.runs
-    assert not [run for run in experiment.runs if "implementation" in run.point]
+    autograd = {(r.variant, r.backend) for r in experiment.runs if "implementation" in r.point}
+    assert autograd == {(v, "torch") for v in twice}
     assert experiment.runs[0].directory == f"results/mnist/dropout_mlp/{backends[0]}/default/seed0"
 
 
@@ -73,7 +81,10 @@ def test_devices_for_a_backend_that_is_not_installed_are_set_aside_with_one_note
     experiment = plan(config_with(devices={"torch": "auto", "numpy": "cpu"}), only_numpy())
     assert {run.backend for run in experiment.runs} == {"numpy"}
     [note] = [line for line in experiment.skipped if "torch" in line]
-    assert note == "devices for backend 'torch' set aside: it is not installed (installed: numpy)"
+    assert note == (
+        "devices, implementations for backend 'torch' set aside: it is not installed "
+        "(installed: numpy)"
+    )
 
 
 def test_every_per_backend_setting_of_an_uninstalled_backend_is_named_in_its_one_note(

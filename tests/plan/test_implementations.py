@@ -108,12 +108,65 @@ def test_an_implementation_sweep_combines_with_a_hyperparameter_sweep():
     assert hp["batch_size"] == 8 and "implementation" not in hp
 
 
-def test_the_shipped_config_runs_each_backend_its_first_way():
-    experiment = planned("variants=mlp", "backends=[numpy, torch]", keep_implementations=True)
-    assert folders(experiment, "mlp", "torch") == ["default"]
-    assert folders(experiment, "mlp", "numpy") == ["default"]
+def test_the_shipped_config_runs_torch_tuned_and_autograd_but_mnn_tuned_only():
+    experiment = planned(
+        "variants=[mlp, mnn]", "backends=[numpy, torch, jax]", keep_implementations=True
+    )
+    assert folders(experiment, "mlp", "torch") == ["default", "implementation=autograd"]
+    assert folders(experiment, "mnn", "torch") == ["default"]
+    assert folders(experiment, "mlp", "numpy") == folders(experiment, "mlp", "jax") == ["default"]
 
 
 def test_a_misspelt_implementation_name_is_refused_by_the_schema_in_one_line():
     with pytest.raises(MnistbenchError, match=r"^config: implementations\.torch: got 'Auto Grad'"):
         planned("implementations={torch: Auto Grad}")
+
+
+def test_a_mapping_per_variant_chooses_for_the_named_ones_and_all_for_the_rest():
+    experiment = planned(
+        "backends=[numpy, torch]",
+        "variants=[mlp, mnn, predictive_coding]",
+        "implementations={torch: {all: [tuned, autograd], mnn: tuned}}",
+    )
+    assert folders(experiment, "mlp", "torch") == ["default", "implementation=autograd"]
+    assert folders(experiment, "mnn", "torch") == ["default"]
+    assert folders(experiment, "mnn", "numpy") == ["default"]
+    assert folders(experiment, "predictive_coding", "torch") == ["default"]
+    assert [row["point"] for row in experiment.planned_out if row["variant"] == "mnn"] == []
+    assert (
+        "backend 'torch' has no 'autograd' implementation of variant 'predictive_coding' "
+        "(it has: tuned)" in experiment.skipped
+    )
+
+
+def test_a_mapping_without_all_leaves_the_variants_it_does_not_name_their_first_way():
+    experiment = planned(
+        "backends=torch", "variants=[mlp, mnn]", "implementations={torch: {mnn: autograd}}"
+    )
+    assert folders(experiment, "mlp", "torch") == ["default"]
+    assert folders(experiment, "mnn", "torch") == ["implementation=autograd"]
+
+
+def test_a_misspelt_variant_in_the_mapping_is_one_line_and_an_absent_one_a_note():
+    with pytest.raises(MnistbenchError) as error:
+        planned("backends=torch", "implementations={torch: {all: tuned, mnnn: tuned}}")
+    assert str(error.value).startswith(
+        "config: implementations.torch: unknown variant 'mnnn' (did you mean 'mnn'? installed: "
+    )
+    experiment = planned(
+        "backends=torch", "variants=mlp", "implementations={torch: {resnet50: autograd}}"
+    )
+    assert any(
+        note.startswith("implementations.torch.resnet50 left out: variant 'resnet50' is not ")
+        for note in experiment.skipped
+    )
+
+
+def test_an_implementation_in_the_mapping_the_backend_lacks_is_one_line():
+    with pytest.raises(MnistbenchError) as error:
+        planned("backends=torch", "implementations={torch: {mlp: [tuned, jit]}}")
+    assert str(error.value) == (
+        "config: implementations.torch: backend 'torch' has no implementation 'jit' "
+        "(it offers: tuned, autograd, compiled)"
+    )
+

@@ -20,7 +20,9 @@ from jax import lax
 
 SCALE, SLOPE = 1.7159, 2 / 3  # f(a) = 1.7159 tanh(2a/3)
 PAD = 2
-PREDICT_ROWS = 256
+# Images per predict chunk: the patches of 16 images stay in cache (a whole test set's would be
+# gigabytes); on one core a chunk of 16 scores 10,000 images in a quarter of a chunk of 256's time.
+PREDICT_ROWS = 16
 
 
 def act(z):
@@ -43,9 +45,12 @@ def pool(a):
 
 
 def predict(w, x, hp=None):
-    """The logits (N, 10) for images ``x`` (N, 1, H, W), :data:`PREDICT_ROWS` images at a time:
-    the patches of a whole test set at once would be gigabytes, passed through memory twice."""
-    return lax.map(lambda image: logits(w, image[None])[0], x, batch_size=PREDICT_ROWS)
+    """The logits (N, 10) for images ``x`` (N, 1, H, W), :data:`PREDICT_ROWS` images at a time
+    (``x`` padded to whole chunks, the padding's rows dropped)."""
+    n = len(x)
+    padded = jnp.pad(x, ((0, -n % PREDICT_ROWS),) + ((0, 0),) * (x.ndim - 1))
+    chunks = padded.reshape(-1, PREDICT_ROWS, *x.shape[1:])
+    return lax.map(lambda chunk: logits(w, chunk), chunks).reshape(-1, 10)[:n]
 
 
 def logits(w, x):

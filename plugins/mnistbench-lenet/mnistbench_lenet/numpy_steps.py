@@ -20,7 +20,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 SCALE, SLOPE = np.float32(1.7159), np.float32(2 / 3)  # f(a) = 1.7159 tanh(2a/3)
 PAD = 2
-PREDICT_ROWS = 1024  # images per predict chunk: im2col of 10,000 images at once is 0.8 GB
+# Images per predict chunk: im2col of 10,000 images at once is 0.8 GB; that of 64 stays in cache,
+# which on one core scores a test set in two thirds of a chunk of 1,024's time.
+PREDICT_ROWS = 64
 
 
 def act(z: np.ndarray) -> np.ndarray:

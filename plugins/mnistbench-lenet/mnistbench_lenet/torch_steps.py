@@ -19,6 +19,9 @@ import torch.nn.functional as F
 
 SCALE, SLOPE = 1.7159, 2 / 3  # f(a) = 1.7159 tanh(2a/3)
 PAD = 2
+# Images per predict chunk: on one core 256 at a time score a test set in less than half the time
+# of all at once, whose im2col buffers leave the cache.
+PREDICT_ROWS = 256
 _conv_backward = torch.ops.aten.convolution_backward.default
 _pool_backward = torch.ops.aten.avg_pool2d_backward.default
 
@@ -90,4 +93,5 @@ def predict(
     """The logits (N, 10), as a host array."""
     on_device = {k: torch.as_tensor(np.asarray(v, np.float32), device=device) for k, v in w.items()}
     images = torch.as_tensor(np.ascontiguousarray(x, np.float32), device=device)
-    return forward(on_device, images)[1].cpu().numpy()
+    chunks = [forward(on_device, part)[1] for part in images.split(PREDICT_ROWS)]
+    return torch.cat(chunks).cpu().numpy() if chunks else np.zeros((0, 10), np.float32)

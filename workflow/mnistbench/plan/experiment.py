@@ -220,7 +220,7 @@ def plan(config: Mapping[str, Any], registry: Registry | None = None) -> Experim
         skipped += left_out(name)
     config, setting_notes = _without_uninstalled_backends(config, registry)
     skipped[:0] = variant_notes + setting_notes
-    implementations.check(config, registry)
+    skipped += implementations.check(config, registry, installed_variants().variants)
     unfit = shape_notes(config)
     runs, named, not_run = [], {}, planned_out.unusable_backends(config, registry)
     for dataset, variant, backend in itertools.product(
