@@ -169,4 +169,3 @@ def test_an_implementation_in_the_mapping_the_backend_lacks_is_one_line():
         "config: implementations.torch: backend 'torch' has no implementation 'jit' "
         "(it offers: tuned, autograd, compiled)"
     )
-
