@@ -63,6 +63,21 @@ def test_a_swept_device_is_the_device_column_itself(source, tmp_path):
     assert list(tables["provenance"].columns).count("device") == 1
 
 
+def test_a_swept_implementation_names_the_default_ones_way_in_every_table(source, tmp_path):
+    """The backend's default way is not in its point's name: the run's metrics say which."""
+    tuned = swept_run(source, tmp_path, {})
+    metrics = json.loads(tuned.read_text())
+    tuned.write_text(json.dumps(metrics | {"implementation": "tuned"}))
+    autograd = swept_run(source, tmp_path, {"implementation": "autograd"})
+    autograd.write_text(
+        json.dumps(json.loads(autograd.read_text()) | {"implementation": "autograd"})
+    )
+    tables = aggregate.tables([tuned, autograd])
+    for name in ("summary", "confusion", "history", "provenance"):
+        ways = tables[name].groupby("point")["implementation"].unique().map(list).to_dict()
+        assert ways == {"default": ["tuned"], "implementation=autograd": ["autograd"]}, name
+
+
 def test_a_point_that_has_not_run_yet_gives_its_settings_as_numbers(source, tmp_path):
     finished = swept_run(source, tmp_path, {})  # the default point: no swept setting
     waiting = run_dir(tmp_path, {"lr": 0.5, "epochs": 3, "device": "cpu"}, seed=4)

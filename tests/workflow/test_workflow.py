@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from mnistbench.plugin.backend import implementations
 from mnistbench.plugin.registry import load_backends
 from mnistbench.report import render
 from mnistbench.training import provenance
@@ -36,16 +37,27 @@ def workdir(tmp_path_factory) -> Path:
     return work
 
 
-def test_summary_has_one_row_per_variant_backend_and_seed(workdir):
+def quick_runs() -> set[tuple[str, str, str, int]]:
+    """(variant, backend, implementation, seed) of every run of the quick config: each
+    backend's first way, and PyTorch's autograd beside its tuned steps but on mnn (config.yaml's
+    implementations)."""
+    runs = set()
+    for backend in load_backends().available():
+        for variant in VARIANTS:  # config.yaml's variants: all
+            ways = implementations(load_backends().backends[backend], variant)
+            chosen = ways[:1]
+            if backend == "torch" and variant != "mnn":
+                chosen = [w for w in ("tuned", "autograd") if w in ways]
+            runs |= {(variant, backend, way, seed) for way in chosen for seed in QUICK["seeds"]}
+    return runs
+
+
+def test_summary_has_one_row_per_variant_backend_implementation_and_seed(workdir):
     summary = pd.read_csv(workdir / "results" / "summary.csv")
-    expected = {
-        (variant, backend, seed)
-        for variant in VARIANTS  # config.yaml's variants: all
-        for backend in load_backends().available()
-        for seed in QUICK["seeds"]
-    }
-    assert set(zip(summary["variant"], summary["backend"], summary["seed"])) == expected
-    assert len(summary) == len(expected)
+    found = zip(summary["variant"], summary["backend"], summary["implementation"], summary["seed"])
+    assert set(found) == quick_runs()
+    assert ("mlp", "torch", "autograd", 0) in quick_runs()
+    assert len(summary) == len(quick_runs())
     assert (summary["dataset"] == SAMPLE_DATASET).all()
     assert (summary["train_samples"] == SAMPLE_TRAIN).all()
 
@@ -56,18 +68,20 @@ def test_mlp_learns_in_one_quick_epoch_on_both_backends(workdir):
     assert summary.loc[("mlp", "torch"), "test_accuracy"].min() > 0.85
 
 
-def run_folders(workdir: Path) -> dict[tuple[str, str, int], Path]:
-    """(variant, backend, seed) -> the run's results folder."""
+def run_folders(workdir: Path) -> dict[tuple[str, str, str, int], Path]:
+    """(variant, backend, point, seed) -> the run's results folder."""
     return {
-        (path.parts[-4], path.parts[-3], int(path.name.removeprefix("seed"))): path
+        (path.parts[-4], path.parts[-3], path.parts[-2], int(path.name.removeprefix("seed"))): path
         for path in (workdir / "results").glob("*/*/*/*/seed*")
     }
 
 
-def summary_row(summary: pd.DataFrame, variant: str, backend: str, seed: int) -> pd.Series:
+def summary_row(summary: pd.DataFrame, variant: str, backend: str, point: str, seed: int):
+    """The summary's row of one run."""
     of_run = (
         (summary["variant"] == variant)
         & (summary["backend"] == backend)
+        & (summary["point"] == point)
         & (summary["seed"] == seed)
     )
     [index] = summary.index[of_run]
@@ -84,6 +98,7 @@ def test_report_is_what_the_report_step_makes_of_the_final_tables(workdir, monke
         baseline=CONFIG["report"]["baseline"],
         time_to_accuracy=dict(sorted(CONFIG["report"]["time_to_accuracy"].items())),
         configfiles=("config/config.yaml", "config/quick.yaml", SAMPLE_CONFIG),
+        planned_out=workdir / "results" / "planned_out.csv",
     )
     monkeypatch.chdir(workdir)  # where the step ran: it shows the config files read there
     expected = render.render(workdir / "results", settings)
@@ -125,7 +140,8 @@ def test_every_run_names_the_libraries_that_did_its_arithmetic_and_the_report_sh
 
 def test_the_report_is_light_and_its_figures_hold_their_text_as_text(workdir):
     html = (workdir / "results" / "report.html").read_text()
-    assert len(html.encode()) < 375_000  # half the 749 KB of base64 SVG with glyph outlines
+    # 22 runs; with glyph outlines in base64 SVG the 18 runs' page was 749 KB
+    assert len(html.encode()) < 425_000
     assert "data:image/svg+xml" not in html  # (the heat maps stay PNG images inside the SVG)
     figures = re.findall(r"<svg .*?</svg>", html, re.S)
     assert len(figures) >= 3
@@ -148,17 +164,18 @@ def test_confusion_table_holds_each_runs_matrix_and_accuracy_its_diagonal(workdi
     confusion = pd.read_csv(workdir / "results" / "confusion.csv")
     runs = run_folders(workdir)
     assert len(runs) == len(summary)
-    for (variant, backend, seed), folder in runs.items():
+    for (variant, backend, point, seed), folder in runs.items():
         metrics = json.loads((folder / "metrics.json").read_text())
         of_run = (
             (confusion["variant"] == variant)
             & (confusion["backend"] == backend)
+            & (confusion["point"] == point)
             & (confusion["seed"] == seed)
         )
         matrix = confusion[of_run].pivot(index="true", columns="predicted", values="count")
         assert matrix.to_numpy().tolist() == metrics["confusion_matrix"]
         assert matrix.to_numpy().sum() == SAMPLE_TEST
-        accuracy = summary_row(summary, variant, backend, seed)["test_accuracy"]
+        accuracy = summary_row(summary, variant, backend, point, seed)["test_accuracy"]
         assert accuracy == pytest.approx(np.trace(matrix.to_numpy()) / SAMPLE_TEST, abs=1e-12)
 
 
@@ -166,8 +183,8 @@ def test_summary_times_are_each_runs_benchmark_and_history(workdir):
     """Job wall time from Snakemake's benchmark file, which includes the training measured
     inside it; train time and throughput from the run's own history; memory from train.json."""
     summary = pd.read_csv(workdir / "results" / "summary.csv")
-    for (variant, backend, seed), folder in run_folders(workdir).items():
-        row = summary_row(summary, variant, backend, seed)
+    for (variant, backend, point, seed), folder in run_folders(workdir).items():
+        row = summary_row(summary, variant, backend, point, seed)
         benchmark = pd.read_csv(folder / "train_benchmark.tsv", sep="\t")
         history = pd.read_csv(folder / "history.csv")
         info = json.loads((folder / "train.json").read_text())

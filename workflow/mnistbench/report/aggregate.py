@@ -192,6 +192,8 @@ def tables(
         point, settings = point_of(metrics)
         keys = {**{k: metrics[k] for k in RUN_KEYS if k != "point"}, "point": point}
         keys |= point_columns(settings)
+        # a backend's default implementation is not in the point: the run says which it was
+        keys.setdefault("implementation", metrics.get("implementation"))
         used = json.dumps(metrics.get("hyperparameters", {}), sort_keys=True)
         summary.append(
             {
