@@ -79,3 +79,32 @@ def test_the_page_opens_with_the_lines_each_claim_a_link(tmp_path):
     glance_at = html.index('id="glance"')
     assert glance_at < html.index('id="accuracy"') and glance_at < html.index("runs with a result")
     assert '<a href="#speed" class="claim" data-claim="speed">speed</a> fastest torch' in html
+
+
+def with_autograd_twin(folder, slower: float = 1.5):
+    """The known tables plus a torch ``autograd`` twin of each torch run, ``slower`` times its
+    seconds per epoch; their derived tables."""
+    known.write(folder)
+    for name, seconds in (("summary", "train_seconds"), ("history", "seconds")):
+        frame = pd.read_csv(folder / f"{name}.csv")
+        ways = frame["implementation"].fillna("tuned") if "implementation" in frame else "tuned"
+        frame = frame.assign(point=frame.get("point", "default"), implementation=ways)
+        twin = frame[frame["backend"] == "torch"].assign(
+            point="implementation=autograd", implementation="autograd"
+        )
+        twin[seconds] = twin[seconds] * slower
+        pd.concat([frame, twin]).to_csv(folder / f"{name}.csv", index=False)
+    return render.derived_tables(render.read_tables(folder), render.Settings(), folder)
+
+
+def test_an_implementation_twin_shares_its_points_line_and_says_what_hand_tuning_buys(tmp_path):
+    tables = with_autograd_twin(tmp_path)
+    [line] = glance.lines(tables, "numpy")
+    assert (line.variant, line.point) == ("mlp", "default")
+    assert [c.what for c in line.claims] == ["speed", "agreement", "hand-tuning"]
+    speed = next(c for c in line.claims if c.what == "speed")
+    assert speed.text.startswith("fastest torch tuned 2.22× numpy's speed")
+    tuning = line.claims[2]
+    assert tuning.href == "#implementations"
+    assert tuning.text.startswith("torch autograd took 1.50× tuned's time per epoch [95% interval")
+    assert tuning.text.endswith(": slower than tuned")

@@ -50,6 +50,11 @@ rule write_report:
             caption="../report/time_to_accuracy.rst",
             category="Tables",
         ),
+        implementations=report(
+            "results/report/implementations.csv",
+            caption="../report/implementations.rst",
+            category="Tables",
+        ),
     log:
         "logs/report.log",
     conda:

@@ -1,9 +1,11 @@
 """At a glance: the report's first screen, one line per variant (and sweep point).
 
-Each line is a list of claims: which backend is fastest and by how much over the baseline, and
-whether the backends agree on the test images. Each claim is made by one *claim kind*, a
-function of the report's derived tables (:func:`mnistbench.report.render.derived_tables`), the
-baseline and one line's key, and links to the table behind it. A new kind of claim is one
+Each line is a list of claims: which backend is fastest and by how much over the baseline,
+whether the backends agree on the test images, and what hand-tuning buys where a backend ran
+more than one implementation (the runs of every implementation share their point's line).
+Each claim is made by one *claim kind*, a function of the report's derived tables
+(:func:`mnistbench.report.render.derived_tables`), the baseline and one line's key, and links to
+the table behind it. A new kind of claim is one
 more function in :data:`CLAIM_KINDS` (or in the ``kinds`` a caller passes): nothing else changes.
 """
 
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mnistbench.plan import points
 from mnistbench.plan.points import DEFAULT
-from mnistbench.report import order, tables, uncertainty
+from mnistbench.report import implementations, order, tables, uncertainty
 from mnistbench.report import statistics as st
 
 LINE_KEYS = ["dataset", "variant", "point"]  # one line per value of these
@@ -48,16 +51,29 @@ class Line:
 ClaimKind = Callable[[Mapping[str, pd.DataFrame], str, dict], "Claim | None"]
 
 
+def _line_point(point: str) -> str:
+    """The point of a run's line: its own, its implementation aside."""
+    return points.without(point, "implementation")
+
+
 def _rows(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
     for column, value in key.items():
-        frame = frame[frame[column] == value] if column in frame else frame
+        if column == "point" and column in frame:
+            frame = frame[frame[column].map(_line_point) == value]
+        elif column in frame:
+            frame = frame[frame[column] == value]
     return frame
 
 
 def _label(row: pd.Series, rows: pd.DataFrame) -> str:
-    """The backend, with its device where the line has runs on several."""
+    """The backend, with its implementation where the line has several of that backend, and
+    its device where the line has runs on several."""
+    label = str(row["backend"])
+    if "implementation" in rows:
+        ways = rows.loc[rows["backend"] == row["backend"], "implementation"]
+        label += f" {row['implementation']}" if ways.nunique() > 1 else ""
     several = "device" in rows and rows["device"].nunique() > 1
-    return f"{row['backend']} on {row['device']}" if several else str(row["backend"])
+    return f"{label} on {row['device']}" if several else label
 
 
 def _interval(row: pd.Series, what: str = "train") -> str:
@@ -129,7 +145,26 @@ def seeds_claim(derived: Mapping[str, pd.DataFrame], baseline: str, key: dict) -
     return Claim("seeds", str(rows["stopped"].iloc[0]), "#seed-plan")
 
 
-CLAIM_KINDS: list[ClaimKind] = [speed_claim, agreement_claim, seeds_claim]
+def hand_tuning_claim(
+    derived: Mapping[str, pd.DataFrame], baseline: str, key: dict
+) -> Claim | None:
+    """For each backend run in more than one way, each other implementation's time per epoch
+    against ``tuned``'s, with its interval, or no verdict with one run a side."""
+    rows = _rows(derived.get("implementations", pd.DataFrame()), key)
+    said = []
+    for _, row in rows[rows["implementation"] != implementations.REFERENCE].iterrows():
+        ratio = row[implementations.RATIO]
+        low, high = row[f"ratio {uncertainty.LOW} (×)"], row[f"ratio {uncertainty.HIGH} (×)"]
+        text = f"{row['backend']} {row['implementation']} took {ratio:.2f}× tuned's time per epoch"
+        reading = row[implementations.READING]
+        if pd.isna(low) or pd.isna(high):
+            said.append(f"{text} ({reading})")
+        else:
+            said.append(f"{text} [95% interval {low:.2f}\u2060–\u2060{high:.2f}×]: {reading}")
+    return Claim("hand-tuning", "; ".join(said), "#implementations") if said else None
+
+
+CLAIM_KINDS: list[ClaimKind] = [speed_claim, agreement_claim, hand_tuning_claim, seeds_claim]
 
 
 def lines(
@@ -137,7 +172,8 @@ def lines(
 ) -> list[Line]:
     """One :class:`Line` per dataset, variant and point of the runs, in the report's order
     (points numerically), each with the claims ``kinds`` make of it."""
-    groups = derived["accuracy"].reindex(columns=LINE_KEYS).drop_duplicates()
+    groups = derived["accuracy"].reindex(columns=LINE_KEYS)
+    groups = groups.assign(point=groups["point"].map(_line_point)).drop_duplicates()
     found = []
     for record in order.sorted_rows(groups).to_dict("records"):
         claims = [c for kind in kinds if (c := kind(derived, baseline, record)) is not None]

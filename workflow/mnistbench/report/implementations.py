@@ -6,7 +6,9 @@ each implementation and the median set-up seconds (where ``compiled`` compiles),
 median epoch time to the ``tuned`` one's (2×: twice as slow as hand-tuned) with a 95% interval
 from the two-stage bootstrap over seeds and epochs that the speed table uses, and McNemar's exact
 test of their predictions on the same test images, seed by seed (the same weights, samples and
-masks: a significant difference would be a bug, not noise).
+masks: a significant difference would be a bug, not noise). As for every speed-up in the report,
+an interval and a verdict need two runs or more a side
+(:func:`~mnistbench.report.statistics.speed_verdict_possible`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from mnistbench.report.aggregate import with_point
 from mnistbench.report.uncertainty import (
     HIGH,
     LOW,
+    NO_DIFFERENCE,
     NO_PREDICTIONS,
     NOT_SIGNIFICANT,
     P_MCNEMAR,
+    TOO_FEW,
     _correct,
     _epoch_runs,
     _epoch_seconds,
@@ -35,6 +39,8 @@ REFERENCE = "tuned"  # what every other implementation is held against
 EPOCH = "train time per epoch (s, median over seeds)"
 SETUP = "set-up time (s, median; compiling included)"
 RATIO = "epoch time over tuned's (×, ratio of medians)"
+READING = "against tuned"
+AGREEMENT = "predictions against tuned's"
 COLUMNS = [
     "dataset",
     "variant",
@@ -48,8 +54,9 @@ COLUMNS = [
     RATIO,
     f"ratio {LOW} (×)",
     f"ratio {HIGH} (×)",
+    READING,
     P_MCNEMAR,
-    "predictions against tuned's",
+    AGREEMENT,
 ]
 
 
@@ -87,12 +94,26 @@ def _row(key, implementation, these, tuned, epochs, folder) -> dict:
         SETUP: these["setup_seconds"].median() if "setup_seconds" in these else np.nan,
     }
     if implementation == REFERENCE:
-        return {**row, "predictions against tuned's": "the reference"}
+        return {**row, AGREEMENT: "the reference"}
     row[RATIO] = these["epoch_seconds"].median() / tuned["epoch_seconds"].median()
-    interval = st.two_stage_speedup_interval(_epoch_runs(epochs, these), _epoch_runs(epochs, tuned))
-    if interval is not None:
-        row[f"ratio {LOW} (×)"], row[f"ratio {HIGH} (×)"] = interval.low, interval.high
+    row[READING] = st.ONE_RUN
+    if st.speed_verdict_possible(len(these), len(tuned)):
+        interval = st.two_stage_speedup_interval(
+            _epoch_runs(epochs, these), _epoch_runs(epochs, tuned)
+        )
+        row[READING] = _reading(interval)
+        if interval is not None:
+            row[f"ratio {LOW} (×)"], row[f"ratio {HIGH} (×)"] = interval.low, interval.high
     return {**row, **_agreement(these, tuned, folder)}
+
+
+def _reading(interval: st.Interval | None) -> str:
+    """The words for the interval of an implementation's epoch time over tuned's."""
+    if interval is None:
+        return TOO_FEW
+    if interval.holds(1.0):
+        return NO_DIFFERENCE
+    return "slower than tuned" if interval.low > 1 else "faster than tuned"
 
 
 def _agreement(these: pd.DataFrame, tuned: pd.DataFrame, folder) -> dict:
@@ -103,10 +124,10 @@ def _agreement(these: pd.DataFrame, tuned: pd.DataFrame, folder) -> dict:
         mine = _correct(pair.get("predictions"), Path(folder)) if folder else None
         theirs = _correct(pair.get("predictions_tuned"), Path(folder)) if folder else None
         if mine is None or theirs is None:
-            return {"predictions against tuned's": NO_PREDICTIONS}
+            return {AGREEMENT: NO_PREDICTIONS}
         arrays.append((theirs["correct"].to_numpy(), mine["correct"].to_numpy()))
     if not arrays:
-        return {"predictions against tuned's": "no tuned run with the same seed"}
+        return {AGREEMENT: "no tuned run with the same seed"}
     test = st.paired_test(arrays)
     reading = NOT_SIGNIFICANT if test.p > 0.05 else "significantly different: a bug to look for"
-    return {P_MCNEMAR: test.p, "predictions against tuned's": reading}
+    return {P_MCNEMAR: test.p, AGREEMENT: reading}

@@ -40,7 +40,7 @@ from mnistbench.variants import VARIANTS
 
 # The derived tables the report step also writes as CSV (``--csv-dir``), for people and for
 # ``snakemake --report``.
-CSV_TABLES = ("accuracy", "differences", "speed", "time_to_accuracy")
+CSV_TABLES = ("accuracy", "differences", "speed", "time_to_accuracy", "implementations")
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ def derived_tables(
         ),
         "speed": _beside(speed, intervals, tables.SPEEDUP.format(settings.baseline)),
         "time_to_accuracy": tables.time_to_accuracy(found["history"], settings.time_to_accuracy),
+        "implementations": implementations.implementation_table(ok, found["history"], folder),
     }
     # sweep points by their numbers, backends as every figure orders them
     return {name: order.sorted_rows(frame, backends) for name, frame in derived.items()}
@@ -171,7 +172,7 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
         else None,
         "methods": statistics,
         "speed": views.speed(derived["speed"], settings.baseline, list(style)),
-        **implementations_context(ok, found["history"], folder),
+        **implementations_context(ok, derived["implementations"], list(style)),
         "glance": glance.lines(
             {**derived, "seed_plan": seed_look.summary(settings.seed_looks)}, settings.baseline
         ),
@@ -191,13 +192,12 @@ def results_context(found, ok, not_ok, settings: Settings, style, folder) -> dic
     }
 
 
-def implementations_context(ok: pd.DataFrame, history: pd.DataFrame, folder) -> dict:
-    """What hand-tuning buys (:mod:`mnistbench.report.implementations`), and the one line of
-    each variant run here that has no autograd implementation, and why."""
-    found = implementations.implementation_table(ok, history, folder)
+def implementations_context(ok: pd.DataFrame, found: pd.DataFrame, backends) -> dict:
+    """What hand-tuning buys (``found``: :mod:`mnistbench.report.implementations`), and the one
+    line of each variant run here that has no autograd implementation, and why."""
     variants = [VARIANTS[v] for v in sorted(ok["variant"].unique()) if v in VARIANTS]
     return {
-        "implementations": table(found) if len(found) else None,
+        "implementations": views.implementations(found, backends) if len(found) else None,
         "not_a_gradient": [(v.name, v.not_a_gradient) for v in variants if v.not_a_gradient],
     }
 

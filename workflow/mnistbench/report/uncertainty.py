@@ -71,7 +71,9 @@ def _correct(kept: object, folder: Path) -> pd.DataFrame | None:
 
 
 def _paired(runs: pd.DataFrame, baseline: pd.DataFrame, folder: Path):
-    """(boolean correct arrays of each seed's pair, why not) for one backend's runs."""
+    """(boolean correct arrays of each seed's pair, why not) for one backend's runs; a run of
+    another implementation pairs with the baseline's run at its point without it."""
+    runs = runs.assign(point=runs["point"].map(lambda p: points.without(p, "implementation")))
     pairs = runs.merge(baseline, on=PAIR_KEYS, suffixes=("", "_baseline"))
     if pairs.empty:
         return [], "no baseline run with the same seed"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mnistbench.report import implementations as ways
 from mnistbench.report import order, tables, uncertainty
 from mnistbench.report.html import Cell, Table, formatter, table
 
@@ -123,6 +124,16 @@ def speed(frame: pd.DataFrame, baseline: str, backends: Sequence[str]) -> View:
         "predict speed-up reading",
     ]
     return _split(frame, main, more, tables.MEMORY_MEANS, backends)
+
+
+def implementations(frame: pd.DataFrame, backends: Sequence[str]) -> View:
+    """Each implementation's seconds per epoch, its ratio to tuned's with the interval, and
+    whether their predictions differ; set-up time and the raw p one click below."""
+    shown = f"{ways.RATIO} [95% interval]"
+    low, high = (f"ratio {end} (×)" for end in (uncertainty.LOW, uncertainty.HIGH))
+    frame = frame.assign(**{shown: _cells(frame, ways.RATIO, low, high)})
+    main = ["implementation", "seeds", ways.EPOCH, shown, ways.READING, ways.AGREEMENT]
+    return _split(frame, main, [ways.SETUP, uncertainty.P_MCNEMAR], "", backends)
 
 
 def hyperparameters(ok: pd.DataFrame) -> dict[str, Table]:
