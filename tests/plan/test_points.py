@@ -176,3 +176,18 @@ def test_a_whole_float_for_an_integer_setting_becomes_an_int_not_an_equal_float(
 
 def test_a_value_holding_an_equals_sign_parses_as_the_text_after_the_first():
     assert points.parse("x=a=b,y=1") == {"x": "a=b", "y": "1"}
+
+
+@pytest.mark.parametrize(
+    ("folder", "paired"),
+    [
+        ("batch_size=8,implementation=autograd", "batch_size=8"),
+        ("batch_size=8,implementation=autograd,lr=0.05", "batch_size=8,lr=0.05"),
+        ("implementation=autograd", "default"),  # nothing else swept: the default point
+        ("batch_size=8", "batch_size=8"),  # no implementation to leave out
+        ("default", "default"),
+        ("point-0123456789abcdef", "point-0123456789abcdef"),  # hashed: its settings unknown
+    ],
+)
+def test_a_point_without_its_implementation_is_the_point_it_pairs_with(folder, paired):
+    assert points.without(folder, "implementation") == paired
