@@ -266,6 +266,22 @@ def test_the_speed_chart_puts_sweep_points_in_numeric_order_and_names_several_da
     assert labels == [f"{d}: {p}" for d in ("fashion", "mnist") for p in points]
 
 
+def test_a_wide_range_of_speed_ups_keeps_its_tick_labels_apart_and_its_label_in_the_figure():
+    """Autograd twins 20 times slower than tuned beside backends 3 times faster: ticks at the
+    decades only, and the axis label, under long variant labels, inside the figure."""
+    rows = [
+        ("mnist", variant, point, "torch", ratio, np.nan, np.nan)
+        for variant in ("dropout_mlp", "mnn")
+        for point, ratio in (("default", 3.0), ("implementation=autograd", 0.05))
+    ]
+    fig, _ = speed_chart(rows, ["numpy", "torch"])
+    [ax] = fig.axes
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1×", "1×"]
+    label, figure = ax.xaxis.label.get_window_extent(), fig.bbox
+    assert figure.x0 <= label.x0 and label.x1 <= figure.x1
+
+
 def test_each_speed_up_has_its_exact_values_as_an_svg_title():
     rows = [("mnist", "mlp", "default", "torch", 2.0, 1.5, 2.5)]
     svg = rf.speed_chart(speed_table(rows), "numpy", rf.styles(["numpy", "torch"], "numpy"))
