@@ -111,7 +111,8 @@ def quick_dag(python: Path, work: Path, *args: str) -> subprocess.CompletedProce
 
 
 def summary_backends(work: Path) -> list[str]:
-    return sorted(pd.read_csv(work / "results" / "summary.csv")["backend"])
+    """The backends with a row in the summary (PyTorch has two: tuned and autograd)."""
+    return sorted(set(pd.read_csv(work / "results" / "summary.csv")["backend"]))
 
 
 def planned_trains(result: subprocess.CompletedProcess) -> set[tuple[str, str]]:
@@ -163,6 +164,12 @@ def test_the_quick_dag_trains_all_three_then_uninstalling_jax_drops_its_rows(ven
     first = quick_dag(venv, work)
     assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
     assert summary_backends(work) == ["jax", "numpy", "torch"]
+    summary = pd.read_csv(work / "results" / "summary.csv")
+    # the installed plugin ships its models: PyTorch trains autograd beside tuned
+    assert set(summary.loc[summary["backend"] == "torch", "implementation"]) == {
+        "tuned",
+        "autograd",
+    }
 
     pip("uninstall", "-y", "mnistbench-jax", python=venv)
     assert sorted(listed_backends(venv)) == ["numpy", "torch"]
@@ -178,7 +185,8 @@ def test_with_only_the_numpy_plugin_the_shipped_configs_run_unedited(venv, tmp_p
     assert sorted(listed_backends(venv)) == ["numpy"]
     work = copy_workflow(tmp_path)
     note = (
-        "mnistbench: devices for backend 'torch' set aside: it is not installed (installed: numpy)"
+        "mnistbench: devices, implementations for backend 'torch' set aside: it is not "
+        "installed (installed: numpy)"
     )
     planned = subprocess.run(  # the default experiment, as shipped: planned, not run
         [venv, "-m", "snakemake", "--dry-run", "--cores", "2"],

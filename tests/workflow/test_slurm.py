@@ -23,8 +23,13 @@ from tests.workflow import slurm
 from tests.workflow.runner import REPO, copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.slow
-# The quick config cut to one variant on both built-in backends: two runs, two SLURM jobs.
-ONE_VARIANT = ["--config", "variants=[mlp]", "backends=[numpy,torch]"]
+# The quick config cut to one variant on both built-in backends, each its one way: two runs.
+ONE_VARIANT = [
+    "--config",
+    "variants=[mlp]",
+    "backends=[numpy,torch]",
+    "implementations={torch: tuned}",
+]
 # Test-only settings: no account on this cluster, the squeue status command (MinJobAge is long
 # enough), status checks every second instead of every 40 s, and the SLURM logs kept.
 SLURM_ARGS = [
