@@ -23,7 +23,7 @@ from mnistbench.training import provenance
 from mnistbench.variants import get_variant
 from tests.cli import error_line, run_cli, tree, unprivileged
 from tests.conftest import REPO, SAMPLE_FILES
-from tests.plugin.test_plugins import write_distribution
+from tests.distributions import install_distribution
 
 RUN = "results/mnist/mlp/numpy/seed0"
 PINNED = [
@@ -198,7 +198,9 @@ BLIND = """
 
 def test_a_backend_raising_inside_predict_is_one_line_naming_it(workspace, tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
-    write_distribution(site, "mnistbench_blind", "blind = blind_backend", {"blind_backend": BLIND})
+    install_distribution(
+        site, "mnistbench_blind", "blind = blind_backend", {"blind_backend": BLIND}
+    )
     args = train_args(workspace, "--hparams", '{"epochs": 1}', backend="blind", out=RUN + "-b")
     line = check_refused(workspace, tree(workspace), args, "train", env={"PYTHONPATH": str(site)})
     assert line == (

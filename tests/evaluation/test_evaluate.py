@@ -22,6 +22,7 @@ from mnistbench.training import weights_file
 from mnistbench.variants import get_variant, reference
 from tests import known
 from tests.conftest import train_on_sample
+from tests.distributions import install_distribution
 from tests.synthetic import make
 
 
@@ -266,11 +267,8 @@ BROKEN = textwrap.dedent(
 def broken_backends(tmp_path, monkeypatch):
     """Installed as a third party's would be: a module and its entry point on sys.path."""
     site = tmp_path / "site"
-    info = site / "mnistbench_broken-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mnistbench-broken\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[mnistbench.backends]\nbroken = mnistbench_broken\n")
-    (site / "mnistbench_broken.py").write_text(BROKEN)
+    modules = {"mnistbench_broken": BROKEN}
+    install_distribution(site, "mnistbench_broken", "broken = mnistbench_broken", modules)
     monkeypatch.syspath_prepend(str(site))
 
 

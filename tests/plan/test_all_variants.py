@@ -8,7 +8,6 @@ read again from the entry points for each case.
 from __future__ import annotations
 
 import copy
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from mnistbench.plan.experiment import plan
 from mnistbench.plugin.registry import load_backends
 from mnistbench.plugin.variant_registry import installed_variants
 from tests.conftest import CONFIG
+from tests.distributions import install_distribution
 
 BROKEN = "raise ImportError('needs a library that is not installed')\n"
 # A second LeNet under another name: the lenet plugin's variant, its steps and all.
@@ -31,11 +31,8 @@ LENET_TWIN = """
 
 def write_variant_distribution(site: Path, name: str, variant: str, source: str) -> None:
     """Install a one-module distribution declaring ``variant`` by hand into ``site``."""
-    info = site / f"{name}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[mnistbench.variants]\n{variant} = {name}:VARIANT\n")
-    (site / f"{name}.py").write_text(textwrap.dedent(source))
+    entry_point = f"{variant} = {name}:VARIANT"
+    install_distribution(site, name, entry_point, {name: source}, "mnistbench.variants")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from types import ModuleType
 
@@ -20,21 +19,12 @@ import pytest
 from mnistbench.plugin import StepProtocol
 from mnistbench.plugin.hookspecs import HOOK_VERSION
 from mnistbench.plugin.registry import collect_backends, get_plugin_manager
+from tests.distributions import install_distribution
 from tests.plugin.test_plugins import numpy_plugin
 from tests.workflow.runner import copy_workflow
 
 NUMPY = "(numpy step protocol version 1)"
 HOOKS = f"(mnistbench hook version {HOOK_VERSION})"
-
-
-def install(site: Path, name: str, group: str, entry_points: str, modules: dict[str, str]):
-    """A tiny distribution by hand: a .dist-info with entry points in ``group``, and modules."""
-    info = site / f"{name}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[{group}]\n{entry_points}\n")
-    for module, source in modules.items():
-        (site / f"{module}.py").write_text(textwrap.dedent(source))
 
 
 def failure_of(plugin: object) -> str:
@@ -144,7 +134,7 @@ def broken_variants(tmp_path) -> Path:
     site = tmp_path / "site"
     entry_points = "mlp_nostate = broken_variants:NO_STATE\nmlp_future = broken_variants:FUTURE"
     modules = {"broken_variants": VARIANTS, "nostate_steps": NO_STATE_STEPS}
-    install(site, "mnistbench_broken", "mnistbench.variants", entry_points, modules)
+    install_distribution(site, "mnistbench_broken", entry_points, modules, "mnistbench.variants")
     return site
 
 

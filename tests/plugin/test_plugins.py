@@ -6,7 +6,6 @@ import importlib.metadata
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from mnistbench.plugin import hookspecs
 from mnistbench.plugin.backend import Backend
 from mnistbench.plugin.registry import collect_backends, get_plugin_manager, load_backends
 from tests.cli import run_cli
+from tests.distributions import install_distribution
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,18 +74,6 @@ def test_unknown_backend_error_lists_the_installed_ones():
     assert str(error.value) == f"backend 'mxnet' is not installed (installed: {installed})"
 
 
-def write_distribution(
-    site: Path, name: str, entry_points: str, modules: dict[str, str], version: str = "0.1"
-) -> None:
-    """Install a tiny distribution by hand: a .dist-info with entry points, plus modules."""
-    info = site / f"{name}-{version}.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[mnistbench.backends]\n{entry_points}\n")
-    for module, source in modules.items():
-        (site / f"{module}.py").write_text(textwrap.dedent(source))
-
-
 THIRD_PARTY = """
     from mnistbench import hookimpl
     MNISTBENCH_HOOK_VERSION = 2
@@ -112,7 +100,7 @@ def run_backends_command(site: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_third_party_plugin_installed_by_entry_point_is_listed(tmp_path):
-    write_distribution(
+    install_distribution(
         tmp_path, "mnistbench_echo", "echo = echo_backend", {"echo_backend": THIRD_PARTY}
     )
     listing = run_backends_command(tmp_path).stdout
@@ -121,7 +109,7 @@ def test_a_third_party_plugin_installed_by_entry_point_is_listed(tmp_path):
 
 
 def test_a_plugin_that_fails_to_import_is_named_and_the_others_still_load(tmp_path):
-    write_distribution(
+    install_distribution(
         tmp_path,
         "mnistbench_broken",
         "broken = broken_backend",
@@ -239,7 +227,7 @@ def test_a_plugin_built_for_another_hook_version_or_stating_none_is_told_so_and_
     tmp_path, module, source, error
 ):
     name = module.removesuffix("_backend")
-    write_distribution(tmp_path, f"mnistbench_{name}", f"{name} = {module}", {module: source})
+    install_distribution(tmp_path, f"mnistbench_{name}", f"{name} = {module}", {module: source})
     listed = backends_json({"PYTHONPATH": str(tmp_path)})
     assert listed[name] == {"name": name, "available": False, "error": error}
     assert name.title() not in str(listed)
@@ -249,7 +237,7 @@ def test_a_plugin_built_for_another_hook_version_or_stating_none_is_told_so_and_
 def test_a_plugin_stating_the_current_hook_version_loads(tmp_path):
     source = numpy_plugin_source("Current", "current", "HOOK_VERSION")
     modules = {"current_backend": source}
-    write_distribution(
+    install_distribution(
         tmp_path, "mnistbench_current", "current = current_backend", modules, version="2.5"
     )
     current = backends_json({"PYTHONPATH": str(tmp_path)})["current"]

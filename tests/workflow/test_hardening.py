@@ -17,7 +17,8 @@ import pytest
 
 from tests.cli import tree
 from tests.conftest import SAMPLE_DATASET, SAMPLE_FILES
-from tests.plugin.test_plugins import numpy_plugin_source, write_distribution
+from tests.distributions import install_distribution
+from tests.plugin.test_plugins import numpy_plugin_source
 from tests.workflow.runner import copy_workflow, planned_jobs, run_snakemake, run_with_override
 
 pytestmark = pytest.mark.slow
@@ -53,7 +54,7 @@ def test_a_backend_name_that_cannot_name_a_folder_is_reported_and_the_others_run
     (tmp_path / "work").mkdir()
     work = copy_workflow(tmp_path / "work")
     site = tmp_path / "site"
-    write_distribution(site, "mnistbench_escaping", "escaping = escaping", {"escaping": ESCAPING})
+    install_distribution(site, "mnistbench_escaping", "escaping = escaping", {"escaping": ESCAPING})
     result = run_snakemake(
         work, "--dry-run", "--config", "backends=all", "variants=[mlp]",
         env={"PYTHONPATH": str(site)},
