@@ -74,13 +74,25 @@ def test_a_variant_without_the_implementation_is_planned_out_in_one_line():
     )
 
 
-def test_an_implementation_the_backend_does_not_offer_is_one_line():
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (
+            ["backends=numpy", "implementations={numpy: autograd}"],
+            "config: implementations.numpy: backend 'numpy' has no implementation 'autograd' "
+            "(it offers: tuned)",
+        ),
+        (  # in a per-variant mapping too
+            ["backends=torch", "implementations={torch: {mlp: [tuned, jit]}}"],
+            "config: implementations.torch: backend 'torch' has no implementation 'jit' "
+            "(it offers: tuned, autograd, compiled)",
+        ),
+    ],
+)
+def test_an_implementation_the_backend_does_not_offer_is_one_line(entries, message):
     with pytest.raises(MnistbenchError) as error:
-        planned("backends=numpy", "implementations={numpy: autograd}")
-    assert str(error.value) == (
-        "config: implementations.numpy: backend 'numpy' has no implementation 'autograd' "
-        "(it offers: tuned)"
-    )
+        planned(*entries)
+    assert str(error.value) == message
 
 
 def test_the_implementations_of_a_backend_not_installed_are_set_aside_with_a_note():
@@ -159,13 +171,4 @@ def test_a_misspelt_variant_in_the_mapping_is_one_line_and_an_absent_one_a_note(
     assert any(
         note.startswith("implementations.torch.resnet50 left out: variant 'resnet50' is not ")
         for note in experiment.skipped
-    )
-
-
-def test_an_implementation_in_the_mapping_the_backend_lacks_is_one_line():
-    with pytest.raises(MnistbenchError) as error:
-        planned("backends=torch", "implementations={torch: {mlp: [tuned, jit]}}")
-    assert str(error.value) == (
-        "config: implementations.torch: backend 'torch' has no implementation 'jit' "
-        "(it offers: tuned, autograd, compiled)"
     )
