@@ -51,17 +51,21 @@ class Line:
 ClaimKind = Callable[[Mapping[str, pd.DataFrame], str, dict], "Claim | None"]
 
 
-def _line_point(point: str) -> str:
-    """The point of a run's line: its own, its implementation aside."""
-    return points.without(point, "implementation")
+LINE_POINT = "line point"  # a row's point, its implementation aside: the line it belongs to
+
+
+def _with_line_point(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :data:`LINE_POINT`, worked out once per distinct point."""
+    if "point" not in frame:
+        return frame
+    named = {p: points.without(p, "implementation") for p in frame["point"].unique()}
+    return frame.assign(**{LINE_POINT: frame["point"].map(named)})
 
 
 def _rows(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
     for column, value in key.items():
-        if column == "point" and column in frame:
-            frame = frame[frame[column].map(_line_point) == value]
-        elif column in frame:
-            frame = frame[frame[column] == value]
+        column = LINE_POINT if column == "point" and LINE_POINT in frame else column
+        frame = frame[frame[column] == value] if column in frame else frame
     return frame
 
 
@@ -173,7 +177,9 @@ def lines(
     """One :class:`Line` per dataset, variant and point of the runs, in the report's order
     (points numerically), each with the claims ``kinds`` make of it."""
     groups = derived["accuracy"].reindex(columns=LINE_KEYS)
-    groups = groups.assign(point=groups["point"].map(_line_point)).drop_duplicates()
+    groups = _with_line_point(groups)
+    groups = groups.assign(point=groups[LINE_POINT])[LINE_KEYS].drop_duplicates()
+    derived = {name: _with_line_point(frame) for name, frame in derived.items()}
     found = []
     for record in order.sorted_rows(groups).to_dict("records"):
         claims = [c for kind in kinds if (c := kind(derived, baseline, record)) is not None]
