@@ -8,7 +8,6 @@ variant does not have, a backend that cannot run here) is reported here in one l
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import json
 import logging
@@ -24,6 +23,7 @@ from mnistbench.data.shapes import Conventions
 from mnistbench.errors import MnistbenchError
 from mnistbench.plan import implementations, limits, planned_out, sweeps
 from mnistbench.plan import points as points_
+from mnistbench.plan.names import refuse_typo
 from mnistbench.plugin.registry import Registry, load_backends
 from mnistbench.plugin.variant_registry import installed_variants, left_out
 from mnistbench.variants import get_variant
@@ -134,11 +134,7 @@ def _with_variants(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]
     overrides = dict(config.get("hyperparameters", {}))
     installed = ", ".join(sorted(found.variants))
     for name in [v for v in overrides if v not in found.variants]:
-        if close := difflib.get_close_matches(name, found.variants, n=1, cutoff=0.75):
-            raise MnistbenchError(
-                f"config: hyperparameters: unknown variant {name!r} (did you mean {close[0]!r}?"
-                f" installed: {installed})"
-            )
+        refuse_typo(name, found.variants, "variant", "hyperparameters")
         del overrides[name]
         if name not in failed:
             notes.append(
@@ -165,11 +161,7 @@ def _without_uninstalled_backends(
     for key in PER_BACKEND_SETTINGS:
         settings = dict(config.get(key) or {})
         for name in [b for b in settings if b not in registry.backends]:
-            if close := difflib.get_close_matches(name, installed, n=1, cutoff=0.75):
-                raise MnistbenchError(
-                    f"config: {key}: unknown backend {name!r} (did you mean {close[0]!r}? "
-                    f"installed: {', '.join(installed) or 'none'})"
-                )
+            refuse_typo(name, installed, "backend", key)
             del settings[name]
             set_aside.setdefault(name, []).append(key)
         if key in config:

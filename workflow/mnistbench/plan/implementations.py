@@ -18,11 +18,11 @@ tuned step trains only the columns that learn, so a config may sweep the rest an
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from mnistbench.errors import MnistbenchError
+from mnistbench.plan import names
 from mnistbench.plan import points as pts
 from mnistbench.plugin.backend import default_implementation, implementations
 from mnistbench.plugin.registry import Registry
@@ -41,14 +41,9 @@ def check(config: Mapping[str, Any], registry: Registry, installed: Collection[s
     for backend, wanted in config.get("implementations", {}).items():
         offered = implementations(registry.backends[backend])
         where = f"config: implementations.{backend}"
-        for variant in [v for v in wanted if v != ALL] if isinstance(wanted, Mapping) else ():
-            if variant in installed:
-                continue
-            if close := difflib.get_close_matches(variant, installed, n=1, cutoff=0.75):
-                raise MnistbenchError(
-                    f"{where}: unknown variant {variant!r} (did you mean {close[0]!r}? "
-                    f"installed: {', '.join(sorted(installed))})"
-                )
+        named = [v for v in wanted if v != ALL] if isinstance(wanted, Mapping) else []
+        for variant in [v for v in named if v not in installed]:
+            names.refuse_typo(variant, installed, "variant", f"implementations.{backend}")
             notes.append(
                 f"implementations.{backend}.{variant} left out: variant {variant!r} is not "
                 f"installed (installed: {', '.join(sorted(installed))})"

@@ -7,7 +7,9 @@ file's name is joined to a mirror's directory or URL. A name that could climb ou
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Collection
 
 from mnistbench.errors import MnistbenchError
 
@@ -39,3 +41,13 @@ def check_file_name(value: str) -> str:
             "(no '/' or '\\', not '.' or '..')"
         )
     return value
+
+
+def refuse_typo(name: str, installed: Collection[str], what: str, where: str) -> None:
+    """Raise if ``name``, which is not installed, is close to one that is (``mlpp`` for
+    ``mlp``): a typo, not a plugin this environment lacks, which the caller sets aside."""
+    if close := difflib.get_close_matches(name, installed, n=1, cutoff=0.75):
+        raise MnistbenchError(
+            f"config: {where}: unknown {what} {name!r} (did you mean {close[0]!r}? "
+            f"installed: {', '.join(sorted(installed)) or 'none'})"
+        )
