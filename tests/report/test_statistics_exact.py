@@ -1,8 +1,8 @@
 """More known answers for the report's statistics: the exact bounds of McNemar's difference, a
-bootstrap with spread on one side only, the percentiles of the two-stage bootstrap, Wilson at
-another confidence, and the edges (an interval's own ends, a p-value just at alpha, one value on
-a side). Each expected number comes from scipy.stats by another route, or is counted by hand
-beside its test."""
+bootstrap with spread on one side only, the percentiles of the two-stage bootstrap, every
+interval at another confidence, correctness given as numbers, and the edges (an interval's own
+ends, one value on a side). Each expected number comes from scipy.stats by another route, or is
+counted by hand beside its test."""
 
 from __future__ import annotations
 
@@ -27,17 +27,18 @@ def test_a_wilson_interval_at_99_percent_takes_the_confidence_asked_for():
 
 
 @pytest.mark.parametrize(("first_only", "second_only"), [(3, 8), (2, 9), (5, 5), (8, 3), (0, 10)])
+@pytest.mark.parametrize("confidence", [0.95, 0.9])
 def test_mcnemars_difference_interval_is_clopper_pearsons_scaled_to_the_test_set(
-    first_only, second_only
+    first_only, second_only, confidence
 ):
     # Clopper-Pearson for k of n from the beta distribution (not binomtest's proportion_ci):
-    # low = Beta(0.025; k, n - k + 1), high = Beta(0.975; k + 1, n - k), 0 and 1 at the ends.
-    # The share s of second_only among the n discordant pairs gives the difference over all
-    # pairs as n / pairs * (2 s - 1).
-    k, n, pairs = second_only, first_only + second_only, 1000
-    low = stats.beta.ppf(0.025, k, n - k + 1) if k > 0 else 0.0
-    high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
-    test = st.mcnemar(first_only, second_only, pairs)
+    # low = Beta(a / 2; k, n - k + 1), high = Beta(1 - a / 2; k + 1, n - k) with a = 1 -
+    # confidence, 0 and 1 at the ends. The share s of second_only among the n discordant pairs
+    # gives the difference over all pairs as n / pairs * (2 s - 1).
+    k, n, pairs, tail = second_only, first_only + second_only, 1000, (1 - confidence) / 2
+    low = stats.beta.ppf(tail, k, n - k + 1) if k > 0 else 0.0
+    high = stats.beta.ppf(1 - tail, k + 1, n - k) if k < n else 1.0
+    test = st.mcnemar(first_only, second_only, pairs, confidence=confidence)
     expected = (n / pairs * (2 * low - 1), n / pairs * (2 * high - 1))
     assert (test.difference.low, test.difference.high) == pytest.approx(expected, rel=1e-9)
 
@@ -129,6 +130,39 @@ def test_the_two_stage_interval_takes_the_2_5_and_97_5_percentiles_of_each_runs_
     assert interval.high == pytest.approx(1 + high_x / 10)
 
 
+def test_correctness_given_as_0_and_1_counts_as_booleans_do():
+    # a correct column with gaps reads back from a CSV as floats; integers as they are
+    first = np.array([1, 1, 0, 1, 0, 1, 1, 0])
+    second = np.array([1, 0, 1, 1, 1, 1, 1, 1])
+    as_booleans = st.paired_test([(first.astype(bool), second.astype(bool))])
+    assert (as_booleans.first_only, as_booleans.second_only, as_booleans.pairs) == (1, 3, 8)
+    for kind in (float, np.int64):
+        assert st.paired_test([(first.astype(kind), second.astype(kind))]) == as_booleans, kind
+    mixed = st.paired_test([(first.astype(float), second.astype(bool))])
+    assert mixed == st.paired_test([(first.astype(bool), second.astype(float))]) == as_booleans
+
+
+def test_a_90_percent_speedup_interval_is_scipys_at_90_and_narrower_than_at_95():
+    rng = np.random.default_rng(1)
+    baseline, times = rng.normal(2.0, 0.2, 30), rng.normal(1.0, 0.1, 25)
+    interval = st.speedup_interval(baseline, times, confidence=0.9)
+    expected = scipys_ratio_interval(baseline, times, confidence=0.9)
+    assert (interval.low, interval.high) == (expected.low, expected.high)
+    wide = st.speedup_interval(baseline, times)
+    assert wide.low < interval.low < interval.high < wide.high
+
+
+def test_a_90_percent_two_stage_interval_takes_the_5th_and_95th_percentiles():
+    # the by-hand case of the 95% test above: X ~ binomial(10, 1/2) epochs of 2 s among 10,
+    # whose 5th and 95th percentiles are 2 and 8 as well (P(X <= 2) = 5.5 % > 5 %), and whose
+    # 80% percentiles (10th, 90th) are 3 and 7 (P(X <= 2) = 5.5 % < 10 % < P(X <= 3) = 17 %)
+    for confidence, expected_x in [(0.9, (2, 8)), (0.8, (3, 7))]:
+        low_x, high_x = stats.binom.ppf([(1 - confidence) / 2, (1 + confidence) / 2], 10, 0.5)
+        assert (low_x, high_x) == expected_x
+        interval = st.two_stage_speedup_interval([[1.0, 2.0] * 5], [[1.0, 1.0]], confidence)
+        assert (interval.low, interval.high) == pytest.approx((1 + low_x / 10, 1 + high_x / 10))
+
+
 def test_the_two_stage_interval_is_the_percentiles_of_its_resamples_from_seed_0():
     # 4 runs of 5 distinct epoch times a side: thousands of distinct resampled ratios, so
     # another seed or other percentiles than 2.5 and 97.5 move the bounds
@@ -142,26 +176,3 @@ def test_the_two_stage_interval_is_the_percentiles_of_its_resamples_from_seed_0(
     assert (interval.low, interval.high) == tuple(np.percentile(ratios, [2.5, 97.5]))
     assert st.two_stage_speedup_interval(baseline, times) == interval  # on every call
     assert interval.low < 2.0 < interval.high
-
-
-def test_the_smallest_mann_whitney_p_with_one_value_on_a_side():
-    # one value among 1 + n2: it can stand in 1 + n2 places, two of them extreme
-    assert st.smallest_mann_whitney_p(1, 4) == pytest.approx(2 / 5)
-    assert st.smallest_mann_whitney_p(4, 1) == pytest.approx(2 / 5)
-    assert st.smallest_mann_whitney_p(1, 39) == pytest.approx(2 / 40)
-
-
-def test_samples_whose_smallest_p_is_exactly_alpha_are_tested():
-    # 3 against 3 can reach p = 2 / C(6, 3) = 0.1 exactly: at alpha 0.1 the test is made
-    p = st.mann_whitney([1.0, 2.0, 3.0], [4.0, 5.0, 6.0], alpha=0.1)
-    assert p == pytest.approx(0.1)
-    exact = stats.mannwhitneyu([1.0, 2.0, 3.0], [4.0, 5.0, 6.0], method="exact").pvalue
-    assert p == pytest.approx(exact)
-
-
-def test_mann_whitney_gives_p_1_where_scipy_gives_nan():
-    # a missing time (NaN) makes scipy's p NaN, which compares false with any alpha; the
-    # function reads it as no evidence of a difference
-    before, after = [1.0, np.nan, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]
-    assert math.isnan(stats.mannwhitneyu(before, after, alternative="two-sided").pvalue)
-    assert st.mann_whitney(before, after, alpha=0.05) == 1.0

@@ -9,7 +9,6 @@ was found:
   pairs, with the seeds' pairs pooled (:func:`mcnemar`);
 - a speed-up: a percentile bootstrap of the ratio of medians, over seeds and epochs
   (:func:`two_stage_speedup_interval`) or over seeds alone (:func:`speedup_interval`);
-- one run's epoch times before and after: the Mann-Whitney U test (:func:`mann_whitney`);
 - many tests at once: Benjamini-Hochberg's false discovery rate (:func:`benjamini_hochberg`);
 - whether a speed verdict can be made at all (:func:`speed_verdict_possible`).
 """
@@ -36,7 +35,6 @@ TWO_STAGE_METHOD = (
     f"two-stage percentile bootstrap (seeds, then epochs within each), "
     f"{BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}"
 )
-MANN_WHITNEY_METHOD = "Mann-Whitney U (two-sided)"
 BH_METHOD = "Benjamini-Hochberg"
 
 
@@ -75,7 +73,7 @@ def wilson_interval(correct: int, n: int, confidence: float = CONFIDENCE) -> Int
 
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
     """Student's t interval for the mean of ``values`` (at least two)."""
-    values = np.asarray(values, float)
+    values = np.asarray(values)
     mean, sem = values.mean(), stats.sem(values)
     low, high = stats.t.interval(confidence, len(values) - 1, loc=mean, scale=sem)
     return Interval(float(low), float(high), T_METHOD)
@@ -112,26 +110,33 @@ class PairedTest:
     difference: Interval
 
 
-def mcnemar(first_only: int, second_only: int, pairs: int) -> PairedTest:
+def mcnemar(
+    first_only: int, second_only: int, pairs: int, confidence: float = CONFIDENCE
+) -> PairedTest:
     """McNemar's exact test: under no difference each discordant pair falls either way with
-    probability 1/2, so ``second_only`` of the discordant pairs is binomial(n, 1/2).
+    probability 1/2, so ``second_only`` of the discordant pairs is binomial(n, 1/2)
+    (``binomtest``'s own null).
 
-    The difference's interval is the Clopper-Pearson interval of that binomial's proportion,
-    scaled to the whole test set: it holds 0 exactly when p > 1 - confidence, as the test reads.
+    The difference's interval is the Clopper-Pearson interval of that binomial's proportion
+    (``proportion_ci``'s own method), scaled to the whole test set: it holds 0 exactly when
+    p > 1 - confidence, as the test reads.
     """
     discordant = first_only + second_only
     if discordant == 0:
         return PairedTest(0, 0, pairs, 1.0, Interval(0.0, 0.0, MCNEMAR_METHOD))
-    test = stats.binomtest(second_only, discordant, 0.5)
-    ci = test.proportion_ci(CONFIDENCE, method="exact")
+    test = stats.binomtest(second_only, discordant)
+    ci = test.proportion_ci(confidence)
     scale = discordant / pairs  # difference = scale * (2 * share of second_only - 1)
     interval = Interval(scale * (2 * ci.low - 1), scale * (2 * ci.high - 1), MCNEMAR_METHOD)
     return PairedTest(first_only, second_only, pairs, float(test.pvalue), interval)
 
 
 def paired_test(runs: Iterable[tuple[np.ndarray, np.ndarray]]) -> PairedTest:
-    """McNemar's exact test on ``(first correct, second correct)`` boolean arrays, one pair of
-    arrays per seed, the discordant pairs of every seed pooled."""
+    """McNemar's exact test on ``(first correct, second correct)`` arrays, one pair of arrays
+    per seed, the discordant pairs of every seed pooled.
+
+    Correctness is boolean, or 0 and 1 in any numeric type (a CSV column with gaps reads back
+    as floats)."""
     first_only = second_only = pairs = 0
     for first, second in runs:
         first, second = np.asarray(first, bool), np.asarray(second, bool)
@@ -145,12 +150,15 @@ def ratio_of_medians(numerator: np.ndarray, denominator: np.ndarray, axis: int =
     return np.median(numerator, axis=axis) / np.median(denominator, axis=axis)
 
 
-def speedup_interval(baseline: Sequence[float], times: Sequence[float]) -> Interval | None:
+def speedup_interval(
+    baseline: Sequence[float], times: Sequence[float], confidence: float = CONFIDENCE
+) -> Interval | None:
     """Bootstrap interval of median(baseline) / median(times), each sample resampled on its own.
 
-    None where either sample has fewer than two values: nothing to resample.
+    None where either sample has fewer than two values: nothing to resample. scipy hands
+    :func:`ratio_of_medians` every resample at once, since it takes an ``axis``.
     """
-    baseline, times = np.asarray(baseline, float), np.asarray(times, float)
+    baseline, times = np.asarray(baseline), np.asarray(times)
     if len(baseline) < 2 or len(times) < 2:
         return None
     if np.ptp(baseline) == 0 and np.ptp(times) == 0:  # no spread: every resample the same
@@ -160,39 +168,22 @@ def speedup_interval(baseline: Sequence[float], times: Sequence[float]) -> Inter
         (baseline, times),
         ratio_of_medians,
         n_resamples=BOOTSTRAP_RESAMPLES,
-        confidence_level=CONFIDENCE,
+        confidence_level=confidence,
         method="percentile",
-        vectorized=True,
         rng=np.random.default_rng(BOOTSTRAP_SEED),
     )
     ci = result.confidence_interval
     return Interval(float(ci.low), float(ci.high), BOOTSTRAP_METHOD)
 
 
-def smallest_mann_whitney_p(n1: int, n2: int) -> float:
-    """The smallest two-sided p-value the exact Mann-Whitney U test can give for these sizes:
-    every value of one sample below every value of the other, 2 / C(n1 + n2, n1)."""
-    if n1 == 0 or n2 == 0:
-        return 1.0
-    return min(1.0, 2 / math.comb(n1 + n2, n1))
-
-
-def mann_whitney(before: Sequence[float], after: Sequence[float], alpha: float) -> float | None:
-    """Two-sided Mann-Whitney U p-value; None where the samples are too small for any outcome
-    to reach ``alpha`` (three epochs against three can give no p below 0.1)."""
-    if smallest_mann_whitney_p(len(before), len(after)) > alpha:
-        return None
-    p = float(stats.mannwhitneyu(before, after, alternative="two-sided").pvalue)
-    return 1.0 if math.isnan(p) else p  # NaN: every value tied, no difference at all
-
-
 def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q); NaN stays NaN and is not counted as a test."""
+    """Benjamini-Hochberg adjusted p-values (q), ``false_discovery_control``'s own method; NaN
+    stays NaN and is not counted as a test."""
     pvalues = np.asarray(pvalues, float)
     adjusted = np.full(pvalues.shape, np.nan)
     tested = ~np.isnan(pvalues)
     if tested.any():
-        adjusted[tested] = stats.false_discovery_control(pvalues[tested], method="bh")
+        adjusted[tested] = stats.false_discovery_control(pvalues[tested])
     return adjusted
 
 
@@ -205,19 +196,21 @@ def two_stage_bootstrap_medians(
 
     scipy.stats.bootstrap resamples one level only; seeds and epochs vary on two.
     """
-    runs = [np.asarray(r, float) for r in runs]
     slots = len(runs)
-    picked = rng.integers(0, slots, size=(resamples, slots))  # which run fills each slot
-    means = np.empty((resamples, slots))
-    for index, values in enumerate(runs):
-        # every slot's own draw of this run's epochs; used where the slot picked this run
-        drawn = rng.choice(values, size=(resamples, slots, len(values))).mean(axis=-1)
-        means = np.where(picked == index, drawn, means)
+    picked = rng.integers(slots, size=(resamples, slots))  # which run fills each slot
+    # every slot's own draw of every run's epochs, shaped (run, resample, slot); each slot
+    # then keeps the draw of the run it picked
+    drawn = np.stack(
+        [rng.choice(values, size=(resamples, slots, len(values))).mean(axis=-1) for values in runs]
+    )
+    means = np.take_along_axis(drawn, picked[np.newaxis], axis=0)[0]
     return np.median(means, axis=1)
 
 
 def two_stage_speedup_interval(
-    baseline_runs: Sequence[Sequence[float]], runs: Sequence[Sequence[float]]
+    baseline_runs: Sequence[Sequence[float]],
+    runs: Sequence[Sequence[float]],
+    confidence: float = CONFIDENCE,
 ) -> Interval | None:
     """Percentile interval of median(baseline run means) / median(run means), bootstrapping
     seeds and epochs (:func:`two_stage_bootstrap_medians`); None where a side has fewer than
@@ -228,6 +221,6 @@ def two_stage_speedup_interval(
     ratios = two_stage_bootstrap_medians(
         baseline_runs, BOOTSTRAP_RESAMPLES, rng
     ) / two_stage_bootstrap_medians(runs, BOOTSTRAP_RESAMPLES, rng)
-    tail = (1 - CONFIDENCE) / 2
+    tail = (1 - confidence) / 2
     low, high = np.quantile(ratios, [tail, 1 - tail])
     return Interval(float(low), float(high), TWO_STAGE_METHOD)
