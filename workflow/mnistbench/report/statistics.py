@@ -198,12 +198,12 @@ def two_stage_bootstrap_medians(
     """
     slots = len(runs)
     picked = rng.integers(slots, size=(resamples, slots))  # which run fills each slot
-    # every slot's own draw of every run's epochs, shaped (run, resample, slot); each slot
-    # then keeps the draw of the run it picked
-    drawn = np.stack(
-        [rng.choice(values, size=(resamples, slots, len(values))).mean(axis=-1) for values in runs]
-    )
-    means = np.take_along_axis(drawn, picked[np.newaxis], axis=0)[0]
+    means = np.empty((resamples, slots))
+    for index, values in enumerate(runs):
+        # every slot's own draw of this run's epochs, kept where the slot picked this run
+        drawn = rng.choice(values, size=(resamples, slots, len(values))).mean(axis=-1)
+        chosen = picked == index
+        means[chosen] = drawn[chosen]
     return np.median(means, axis=1)
 
 
