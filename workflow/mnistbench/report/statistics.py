@@ -147,6 +147,7 @@ def paired_test(runs: Iterable[tuple[np.ndarray, np.ndarray]]) -> PairedTest:
 
 
 def ratio_of_medians(numerator: np.ndarray, denominator: np.ndarray, axis: int = -1):
+    """median(numerator) / median(denominator) along ``axis``: a speed-up, from times."""
     return np.median(numerator, axis=axis) / np.median(denominator, axis=axis)
 
 
